@@ -1,0 +1,195 @@
+"""Durable functions on the local runtime: the durable testing SDK's executor, wired for many functions.
+
+This is the wiring ``DurableFunctionTestRunner`` does for one handler, done once for every durable function
+of a catalog, with three additions the runner lacks:
+
+* a SQLite store (executions survive the process),
+* de-duplication by execution name, as Lambda does for ``Invoke(DurableExecutionName=...)``: the same name
+  and payload return the existing execution, the same name with another payload is refused,
+* the runtime's :class:`TimeControl` for every timer (waits, retries, callback and execution timeouts).
+
+Handlers run in-process under the real SDK (``@durable_execution``) and checkpoint through the SDK's
+in-memory service client into the store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_durable_execution_sdk_python_testing.checkpoint.processor import CheckpointProcessor
+from aws_durable_execution_sdk_python_testing.child_dispatcher import FunctionRegistry, InProcessChildDispatcher
+from aws_durable_execution_sdk_python_testing.client import InMemoryServiceClient
+from aws_durable_execution_sdk_python_testing.execution import Execution
+from aws_durable_execution_sdk_python_testing.executor import Executor
+from aws_durable_execution_sdk_python_testing.invoker import InProcessInvoker, create_test_lambda_context
+from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput
+from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecutionStore
+from aws_durable_execution_sdk_python_testing.worker.registry import ExecutionRegistry
+
+from duoflow.runtime.time_control import ModelledClock, ScaledScheduler, TimeControl
+
+
+class DurableExecutionNameConflict(Exception):
+    """The execution name is taken by an execution of the same function with a different input."""
+
+
+class UnknownDurableFunction(Exception):
+    """No durable function of that name is registered."""
+
+
+@dataclass(frozen=True)
+class DurableFunction:
+    name: str
+    handler: Callable
+    execution_timeout_seconds: int
+    retention_period_days: int = 7
+
+
+class DurableHost:
+    """Starts, de-duplicates and looks up durable executions of the registered functions."""
+
+    def __init__(
+        self,
+        store_path: Path,
+        time_control: TimeControl,
+        region: str,
+        account_id: str,
+        invocation_timeout_seconds: int = 900,
+    ) -> None:
+        self._account_id = account_id
+        self._store_path = store_path
+        store_path.parent.mkdir(parents=True, exist_ok=True)
+        self.store = SQLiteExecutionStore.create_and_initialize(store_path)
+        self._names_lock = threading.Lock()
+        self._init_names_table()
+        self._functions: dict[str, DurableFunction] = {}
+
+        self._scheduler = ScaledScheduler(time_control)
+        self._scheduler.start()
+        clock = ModelledClock(time_control)
+        self._registry = ExecutionRegistry(self.store, self._scheduler)
+        processor = CheckpointProcessor(store=self.store, scheduler=self._scheduler, clock=clock)
+        service_client = InMemoryServiceClient(processor, self._registry)
+        self._invoker = InProcessInvoker(self._unknown_function, service_client, region=region)
+        self._function_registry = FunctionRegistry()
+        self.executor = Executor(
+            store=self.store,
+            scheduler=self._scheduler,
+            invoker=self._invoker,
+            checkpoint_processor=processor,
+            invocation_timeout_seconds=invocation_timeout_seconds,
+            registry=self._registry,
+            clock=clock,
+            child_dispatcher=InProcessChildDispatcher(
+                self._function_registry,
+                lambda request: create_test_lambda_context(
+                    region=region,
+                    account_id=request.account_id,
+                    function_name=request.invoke_identifier(),
+                    tenant_id=request.tenant_id,
+                ),
+                invocation_timeout_seconds=invocation_timeout_seconds,
+                clock=clock,
+            ),
+            region=region,
+        )
+        processor.add_execution_observer(self.executor)
+        processor.set_chained_invoke_preflight(self.executor.preflight_chained_invoke)
+
+    @staticmethod
+    def _unknown_function(event, context):  # noqa: ANN001, ARG004
+        raise UnknownDurableFunction(f"no durable function registered as {context.function_name!r}")
+
+    # --- functions -----------------------------------------------------------------------------------------
+
+    def register(self, function: DurableFunction) -> None:
+        self._functions[function.name] = function
+        self._invoker.register(function.name, function.handler)
+        self._function_registry.register(
+            function.name,
+            function.handler,
+            is_durable=True,
+            execution_timeout_seconds=function.execution_timeout_seconds,
+            retention_period_days=function.retention_period_days,
+        )
+
+    def is_durable(self, function_name: str) -> bool:
+        return function_name in self._functions
+
+    # --- executions ----------------------------------------------------------------------------------------
+
+    def start(self, function_name: str, payload: str, execution_name: str | None = None) -> tuple[str, bool]:
+        """Start an execution, or return the one already started under ``execution_name``.
+
+        Returns ``(execution_arn, started)``; ``started`` is False when an existing execution was returned.
+        """
+        function = self._functions.get(function_name)
+        if function is None:
+            raise UnknownDurableFunction(f"no durable function registered as {function_name!r}")
+        name = execution_name or str(uuid.uuid4())
+        with self._names_lock:
+            existing = self._lookup_name(function_name, name)
+            if existing is not None:
+                arn, existing_payload = existing
+                if existing_payload != payload:
+                    raise DurableExecutionNameConflict(
+                        f"durable execution name {name!r} of {function_name!r} is already used with another input"
+                    )
+                return arn, False
+            output = self.executor.start_execution(
+                StartDurableExecutionInput(
+                    account_id=self._account_id,
+                    function_name=function_name,
+                    function_qualifier="$LATEST",
+                    execution_name=name,
+                    execution_timeout_seconds=function.execution_timeout_seconds,
+                    execution_retention_period_days=function.retention_period_days,
+                    input=payload,
+                )
+            )
+            self._remember_name(function_name, name, output.execution_arn, payload)
+            return output.execution_arn, True
+
+    def wait(self, execution_arn: str, timeout: float | None = None) -> Execution:
+        """Block until the execution completes (or ``timeout`` real seconds pass) and return it."""
+        self.executor.wait_until_complete(execution_arn, timeout)
+        return self.store.load(execution_arn)
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self._registry.shutdown()
+        self._scheduler.stop()
+
+    # --- the name index, in the same SQLite file as the executions ------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self._store_path, timeout=30.0)
+
+    def _init_names_table(self) -> None:
+        with self._connect() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS duoflow_execution_names ("
+                " function_name TEXT NOT NULL, execution_name TEXT NOT NULL,"
+                " execution_arn TEXT NOT NULL, payload TEXT NOT NULL,"
+                " PRIMARY KEY (function_name, execution_name))"
+            )
+
+    def _lookup_name(self, function_name: str, name: str) -> tuple[str, str] | None:
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT execution_arn, payload FROM duoflow_execution_names"
+                " WHERE function_name = ? AND execution_name = ?",
+                (function_name, name),
+            ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def _remember_name(self, function_name: str, name: str, arn: str, payload: str) -> None:
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO duoflow_execution_names VALUES (?, ?, ?, ?)", (function_name, name, arn, payload)
+            )

@@ -1,0 +1,50 @@
+"""What the runtime needs to know about a Lambda function: the shape of one function catalog entry.
+
+The project's catalog (``duoflow/catalog.py``) is a list of these; the local runtime and the CDK app both
+read it, so a function cannot exist in one and not the other.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """An environment value that names a deployed resource (a table, a topic, a function, a state machine).
+
+    Locally it resolves to the runtime's name for the resource; in CDK, to the construct's name or ARN.
+    """
+
+    kind: str  # "table" | "topic" | "function" | "state_machine" | "bucket"
+    logical_name: str
+    attribute: str = "name"  # "name" | "arn"
+
+
+EnvValue = str | ResourceRef
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    handler: str  # "package.module.function", as Lambda's Handler setting
+    description: str
+    durable: bool = False
+    memory_mb: int = 256
+    timeout_seconds: int = 30
+    # Durable functions only: the whole execution's limit; longer than the longest wait inside it.
+    durable_execution_timeout_seconds: int | None = None
+    durable_retention_days: int = 7
+    environment: Mapping[str, EnvValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.durable and not self.durable_execution_timeout_seconds:
+            raise ValueError(f"durable function {self.name} needs durable_execution_timeout_seconds")
+        if not self.durable and self.durable_execution_timeout_seconds is not None:
+            raise ValueError(f"{self.name} is not durable but sets durable_execution_timeout_seconds")
+
+    def load_handler(self) -> Callable:
+        module_name, _, attribute = self.handler.rpartition(".")
+        return getattr(importlib.import_module(module_name), attribute)

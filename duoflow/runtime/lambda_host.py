@@ -1,0 +1,167 @@
+"""Lambda ``Invoke`` on the local runtime: every call reaches the catalog's Python handler.
+
+moto routes every ``lambda.invoke`` — from a test, from a Step Functions Task, from inside another handler —
+to ``LambdaSimpleBackend.invoke`` (moto 5.2.5 with ``use_docker: False``); the runtime points that one method
+at :meth:`LambdaHost.invoke_from_moto`.
+
+* a plain function runs in the caller's thread (``RequestResponse``) or on a worker thread (``Event``); an
+  exception becomes ``FunctionError: Unhandled`` with the exception's class name as ``errorType``, which a
+  Step Functions ``Catch`` matches by name, as in AWS;
+* a durable function starts a durable execution (or, with the same ``DurableExecutionName``, returns the
+  existing one); ``Event`` returns at once, ``RequestResponse`` waits for the execution's result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from aws_durable_execution_sdk_python_testing.invoker import create_test_lambda_context
+
+from duoflow.runtime.durable_host import DurableExecutionNameConflict, DurableFunction, DurableHost
+from duoflow.runtime.functions import FunctionSpec
+from duoflow.runtime.time_control import TimeControl
+
+logger = logging.getLogger("duoflow.runtime.lambda")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One plain-function invocation, for the benchmark's Lambda figures."""
+
+    function_name: str
+    invocation_type: str
+    started_at: float
+    duration_ms: float
+    error: str | None
+
+
+def function_name_of(reference: str) -> str:
+    """``name``, ``name:alias``, or a function ARN (with or without qualifier) → ``name``."""
+    if reference.startswith("arn:"):
+        return reference.split(":")[6]
+    return reference.split(":")[0]
+
+
+def error_payload(error: BaseException) -> dict[str, Any]:
+    return {
+        "errorType": type(error).__name__,
+        "errorMessage": str(error),
+        "stackTrace": traceback.format_tb(error.__traceback__),
+    }
+
+
+class LambdaHost:
+    def __init__(
+        self,
+        catalog: Iterable[FunctionSpec],
+        durable_host: DurableHost,
+        time_control: TimeControl,
+        region: str,
+        account_id: str,
+        event_workers: int = 32,
+    ) -> None:
+        self._specs = {spec.name: spec for spec in catalog}
+        self._durable = durable_host
+        self._time_control = time_control
+        self._region = region
+        self._account_id = account_id
+        self._handlers: dict[str, Callable] = {}
+        self._event_pool = ThreadPoolExecutor(max_workers=event_workers, thread_name_prefix="lambda-event")
+        self._records_lock = threading.Lock()
+        self.invocations: list[Invocation] = []
+        for spec in self._specs.values():
+            handler = spec.load_handler()
+            if spec.durable:
+                durable_host.register(
+                    DurableFunction(
+                        name=spec.name,
+                        handler=handler,
+                        execution_timeout_seconds=spec.durable_execution_timeout_seconds,
+                        retention_period_days=spec.durable_retention_days,
+                    )
+                )
+            else:
+                self._handlers[spec.name] = handler
+
+    def spec(self, reference: str) -> FunctionSpec | None:
+        return self._specs.get(function_name_of(reference))
+
+    def close(self) -> None:
+        self._event_pool.shutdown(wait=False, cancel_futures=True)
+
+    # --- moto's entry point --------------------------------------------------------------------------------
+
+    def invoke_from_moto(
+        self, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: dict
+    ) -> bytes | None:
+        spec = self.spec(function_name)
+        if spec is None:
+            return None  # moto answers 404 ResourceNotFound
+        payload = body if isinstance(body, bytes) else (body or "{}").encode()
+        invocation_type = headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+        if spec.durable:
+            return self._invoke_durable(spec, payload, invocation_type, headers, response_headers)
+        if invocation_type == "Event":
+            self._event_pool.submit(self._run_plain, spec, payload, "Event")
+            return b""
+        result, error = self._run_plain(spec, payload, invocation_type)
+        if error is not None:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(error_payload(error)).encode()
+        return json.dumps(result).encode()
+
+    # --- plain functions -----------------------------------------------------------------------------------
+
+    def _run_plain(self, spec: FunctionSpec, payload: bytes, invocation_type: str) -> tuple[Any, BaseException | None]:
+        context = create_test_lambda_context(
+            region=self._region, account_id=self._account_id, function_name=spec.name
+        )
+        started = time.time()
+        began = time.perf_counter()
+        result, failure = None, None
+        try:
+            event = json.loads(payload) if payload else {}
+            result = self._handlers[spec.name](event, context)
+        except Exception as error:  # a Lambda's unhandled error is data for its caller
+            failure = error
+            if invocation_type == "Event":
+                logger.error("%s (Event invoke) failed: %s: %s", spec.name, type(error).__name__, error)
+        duration_ms = (time.perf_counter() - began) * 1000
+        with self._records_lock:
+            self.invocations.append(
+                Invocation(spec.name, invocation_type, started, duration_ms, type(failure).__name__ if failure else None)
+            )
+        return result, failure
+
+    # --- durable functions ---------------------------------------------------------------------------------
+
+    def _invoke_durable(
+        self, spec: FunctionSpec, payload: bytes, invocation_type: str, headers: Any, response_headers: dict
+    ) -> bytes:
+        name = headers.get("X-Amz-Durable-Execution-Name")
+        try:
+            arn, _started = self._durable.start(spec.name, payload.decode(), name)
+        except DurableExecutionNameConflict as conflict:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorType": "DurableExecutionAlreadyStartedException", "errorMessage": str(conflict)}).encode()
+        response_headers["X-Amz-Durable-Execution-Arn"] = arn
+        if invocation_type == "Event":
+            return b""
+        execution = self._durable.wait(arn, timeout=self._time_control.real_seconds(spec.timeout_seconds))
+        outcome = execution.result
+        if outcome is None:
+            return json.dumps({"DurableExecutionArn": arn, "Status": "RUNNING"}).encode()
+        if outcome.error is not None:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(
+                {"errorType": outcome.error.type or "DurableExecutionFailed", "errorMessage": outcome.error.message or ""}
+            ).encode()
+        return (outcome.result or "null").encode()

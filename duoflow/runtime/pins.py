@@ -1,0 +1,30 @@
+"""The library versions whose internals the runtime hooks into.
+
+The runtime patches moto's Lambda backend and ASL timers and wires the durable testing SDK's executor by
+hand. Those are internals: a different version may move them. Starting the runtime on another version fails
+here, with the reason, instead of misbehaving later; the tests under ``tests/runtime`` check each hook.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+PINNED = {
+    "moto": "5.2.5",
+    "aws-durable-execution-sdk-python": "3.0.0",
+    "aws-durable-execution-sdk-python-testing": "1.4.0",
+}
+
+
+class UnsupportedLibraryVersion(RuntimeError):
+    pass
+
+
+def check_versions() -> None:
+    wrong = {name: version(name) for name, pinned in PINNED.items() if version(name) != pinned}
+    if wrong:
+        found = ", ".join(f"{name} {found} (needs {PINNED[name]})" for name, found in wrong.items())
+        raise UnsupportedLibraryVersion(
+            f"the local runtime hooks into library internals of pinned versions; found {found}. "
+            "Install from the lock file: make setup"
+        )

@@ -1,0 +1,205 @@
+"""The embedded local runtime: Step Functions, Lambda (plain and durable), DynamoDB, SNS, S3 in one process.
+
+It knows nothing about loans: give it a function catalog, then create resources and state machines with
+plain boto3 calls (``runtime.client("stepfunctions").create_state_machine(...)``), exactly as against AWS.
+
+    with LocalRuntime(catalog, time_control=TimeControl.scaled(0.001)) as runtime:
+        sfn = runtime.client("stepfunctions")
+        ...
+
+Parts: moto 5.2.5 (its vendored ASL interpreter, DynamoDB, SNS, S3) with every Lambda invoke dispatched to
+the catalog's handlers (:mod:`lambda_host`), the durable testing SDK's executor with a SQLite store
+(:mod:`durable_host`), the durable APIs served on the lambda endpoint (:mod:`durable_api`), and one time
+switch (:mod:`time_control`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from duoflow.runtime import pins
+from duoflow.runtime.durable_api import API_VERSION, DurableApi, moto_route
+from duoflow.runtime.durable_host import DurableHost
+from duoflow.runtime.functions import FunctionSpec, ResourceRef
+from duoflow.runtime.lambda_host import LambdaHost
+from duoflow.runtime.time_control import TimeControl, install_moto_time_hooks
+
+MOTO_CONFIG = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+    "core": {"passthrough": {"urls": [r"http://127\.0\.0\.1.*", r"http://localhost.*"], "services": []}},
+}
+
+_DURABLE_PATH = r"{0}/" + API_VERSION + r"/.*$"
+
+
+class RuntimeAlreadyRunning(RuntimeError):
+    pass
+
+
+class LocalRuntime:
+    """One process, one runtime at a time (moto's interception is process-wide)."""
+
+    _current: LocalRuntime | None = None
+
+    def __init__(
+        self,
+        catalog: Iterable[FunctionSpec],
+        state_dir: Path | None = None,
+        time_control: TimeControl | None = None,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+    ) -> None:
+        self.catalog = list(catalog)
+        self.time_control = time_control or TimeControl.real()
+        self.region = region
+        self.account_id = account_id
+        self._own_state_dir = state_dir is None
+        self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="duoflow-"))
+        self.resources: dict[tuple[str, str], dict[str, str]] = {}
+        self._saved_environ: dict[str, str | None] = {}
+        self._mock: Any = None
+        self.durable: DurableHost | None = None
+        self.lambdas: LambdaHost | None = None
+        self._durable_api: DurableApi | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalRuntime:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> LocalRuntime:
+        if LocalRuntime._current is not None:
+            raise RuntimeAlreadyRunning("a LocalRuntime is already running in this process; stop it first")
+        pins.check_versions()
+        from moto import mock_aws
+
+        self._set_environ(
+            {
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_REGION": self.region,
+                "MOTO_ACCOUNT_ID": self.account_id,
+                # Lambda code that waits on purpose (a simulated external service) honours the same scale.
+                "DUOFLOW_TIME_SCALE": repr(self.time_control.scale),
+            }
+        )
+        self._mock = mock_aws(config=MOTO_CONFIG)
+        self._mock.start()
+        install_moto_time_hooks(self.time_control)
+        self.durable = DurableHost(
+            self.state_dir / "durable-executions.sqlite3", self.time_control, self.region, self.account_id
+        )
+        self._durable_api = DurableApi(self.durable.executor)
+        self._install_lambda_routes()
+        LocalRuntime._current = self
+        return self
+
+    def deploy_functions(self, resources: Mapping[tuple[str, str], Mapping[str, str]] | None = None) -> None:
+        """Resolve the catalog's environment against the created resources and load every handler."""
+        self.resources.update({key: dict(value) for key, value in (resources or {}).items()})
+        self._set_environ(self._catalog_environment())
+        self.lambdas = LambdaHost(self.catalog, self.durable, self.time_control, self.region, self.account_id)
+
+    def stop(self) -> None:
+        if LocalRuntime._current is not self:
+            return
+        if self.lambdas:
+            self.lambdas.close()
+        if self.durable:
+            self.durable.close()
+        self._uninstall_lambda_routes()
+        self._mock.stop()
+        for key, value in self._saved_environ.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_environ.clear()
+        LocalRuntime._current = None
+
+    # --- clients and names ---------------------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service, region_name=self.region, config=Config(retries={"max_attempts": 0, "mode": "standard"})
+        )
+
+    def function_arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+
+    def register_resource(self, kind: str, logical_name: str, **attributes: str) -> None:
+        self.resources[(kind, logical_name)] = dict(attributes)
+
+    # --- internals -----------------------------------------------------------------------------------------
+
+    def _catalog_environment(self) -> dict[str, str]:
+        """The union of every function's environment, resolved. In one process all functions share
+        ``os.environ``, so a variable must mean the same value for every function that sets it."""
+        merged: dict[str, str] = {}
+        for spec in self.catalog:
+            for key, value in spec.environment.items():
+                resolved = self._resolve(value)
+                if merged.get(key, resolved) != resolved:
+                    raise ValueError(f"environment variable {key} has two values in the catalog: {merged[key]!r}, {resolved!r}")
+                merged[key] = resolved
+        return merged
+
+    def _resolve(self, value: str | ResourceRef) -> str:
+        if isinstance(value, str):
+            return value
+        if value.kind == "function":
+            return value.logical_name if value.attribute == "name" else self.function_arn(value.logical_name)
+        try:
+            return self.resources[(value.kind, value.logical_name)][value.attribute]
+        except KeyError:
+            raise KeyError(f"no {value.kind} {value.logical_name!r} ({value.attribute}) was created on the runtime") from None
+
+    def _set_environ(self, values: Mapping[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_environ.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def _install_lambda_routes(self) -> None:
+        from moto.awslambda import urls
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        runtime = self
+
+        def invoke(backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any):
+            if runtime.lambdas is None:
+                raise RuntimeError("deploy_functions() has not been called on the LocalRuntime")
+            return runtime.lambdas.invoke_from_moto(function_name, qualifier, body, headers, response_headers)
+
+        self._original_invoke = LambdaSimpleBackend.invoke
+        LambdaSimpleBackend.invoke = invoke
+        urls.url_paths[_DURABLE_PATH] = moto_route(lambda: runtime._durable_api)
+
+    def _uninstall_lambda_routes(self) -> None:
+        from moto.awslambda import urls
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        LambdaSimpleBackend.invoke = self._original_invoke
+        urls.url_paths.pop(_DURABLE_PATH, None)
+
+
+def asl_with_placeholders(text: str, values: Mapping[str, Any]) -> str:
+    """Fill ``${Name}`` placeholders in an ASL document; every placeholder must have a value."""
+    missing = sorted(set(re.findall(r"\$\{(\w+)\}", text)) - set(values))
+    if missing:
+        raise KeyError(f"ASL placeholders without a value: {', '.join(missing)}")
+    return re.sub(r"\$\{(\w+)\}", lambda match: str(values[match.group(1)]), text)

@@ -1,0 +1,130 @@
+"""One switch for time on the local runtime: real, or scaled down so that a 30-minute timeout takes 1.8 s.
+
+Every modelled duration — a Step Functions Wait state, a Retry interval, a Task's TimeoutSeconds, a durable
+``context.wait``, a step retry delay, a callback timeout, a durable execution timeout — takes
+``modelled seconds × scale`` of real time. ``scale=1`` is real time; tests and the demo run at a small scale.
+
+Durable histories keep modelled time: the durable clock advances by the part of each wait that was skipped,
+so a one-hour ``context.wait`` shows as one hour in ``get_durable_execution_history``. (Step Functions
+history timestamps are moto's wall clock; see ``duoflow/runtime/README.md``.)
+
+The hooks below patch moto 5.2.5 and the durable testing SDK 1.4.0 at the exact places the pinned versions
+wait; ``tests/runtime/test_time_control.py`` fails if a new version moves them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aws_durable_execution_sdk_python_testing.clock import real_now
+from aws_durable_execution_sdk_python_testing.scheduler import Scheduler
+
+
+@dataclass(frozen=True)
+class TimeControl:
+    """How fast modelled time runs: ``real_seconds = modelled_seconds * scale``."""
+
+    scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.scale <= 1:
+            raise ValueError(f"time scale must be in (0, 1], got {self.scale}")
+
+    @classmethod
+    def real(cls) -> TimeControl:
+        return cls(1.0)
+
+    @classmethod
+    def scaled(cls, scale: float) -> TimeControl:
+        return cls(scale)
+
+    def real_seconds(self, modelled_seconds: float) -> float:
+        return max(modelled_seconds, 0) * self.scale
+
+    def sleep(self, modelled_seconds: float) -> None:
+        time.sleep(self.real_seconds(modelled_seconds))
+
+
+class ModelledClock:
+    """Durable clock (``aws_durable_execution_sdk_python_testing.clock.Clock``) that runs at ``scale``.
+
+    ``arm`` returns the modelled delay (the scheduler scales it) and adds the skipped part of the gap to
+    the clock, so when the timer fires ``now()`` equals the modelled wake time.
+    """
+
+    def __init__(self, time_control: TimeControl) -> None:
+        self._scale = time_control.scale
+        self._skipped = datetime.timedelta(0)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime.datetime:
+        with self._lock:
+            return real_now() + self._skipped
+
+    def arm(self, wake: datetime.datetime) -> float:
+        with self._lock:
+            gap = (wake - (real_now() + self._skipped)).total_seconds()
+            if gap <= 0:
+                return 0.0
+            self._skipped += datetime.timedelta(seconds=gap * (1 - self._scale))
+            return gap
+
+
+class ScaledScheduler(Scheduler):
+    """The durable testing SDK's scheduler with every delay scaled: waits, retries and timeouts alike."""
+
+    def __init__(self, time_control: TimeControl) -> None:
+        super().__init__()
+        self._time_control = time_control
+
+    def call_later(self, func: Any, delay: float = 0, count: int | None = 1, completion_event: Any = None):
+        return super().call_later(
+            func, delay=self._time_control.real_seconds(delay), count=count, completion_event=completion_event
+        )
+
+
+# --- moto's Step Functions interpreter ---------------------------------------------------------------------
+
+_active = TimeControl.real()
+_installed = False
+
+
+def install_moto_time_hooks(time_control: TimeControl) -> None:
+    """Make moto's ASL interpreter honour ``time_control`` (idempotent; the latest call wins)."""
+    global _active, _installed
+    _active = time_control
+    if _installed:
+        return
+
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Timeout, TimeoutSeconds
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+    def scaled_timeout_eval_body(self: Timeout, env: Any) -> None:
+        seconds = self._eval_seconds(env=env)
+        if seconds != TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS:
+            seconds = _active.real_seconds(seconds)
+        env.stack.append(seconds)
+
+    def scaled_wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
+        # moto re-enters its wait on whole seconds; a scaled wait is a fraction of one, so wait once on the
+        # program's event (set when the execution is stopped) for the scaled duration.
+        deadline = time.monotonic() + _active.real_seconds(wait_seconds)
+        while env.is_running() and (remaining := deadline - time.monotonic()) > 0:
+            env.program_state_event.wait(remaining)
+
+    class _ScaledSleep:
+        """Stands in for the ``time`` module inside moto's retrier, which only calls ``time.sleep``."""
+
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            _active.sleep(seconds)
+
+    Timeout._eval_body = scaled_timeout_eval_body
+    WaitFunction._wait_interval = scaled_wait_interval
+    retrier_decl.time = _ScaledSleep
+    _installed = True
