@@ -15,6 +15,7 @@ switch (:mod:`time_control`).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -25,7 +26,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from duoflow.runtime import pins
+from duoflow.runtime import jsonata_bridge, pins
 from duoflow.runtime.durable_api import API_VERSION, DurableApi, moto_route
 from duoflow.runtime.durable_host import DurableHost
 from duoflow.runtime.functions import FunctionSpec, ResourceRef
@@ -101,6 +102,8 @@ class LocalRuntime:
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._mock.start()
         install_moto_time_hooks(self.time_control)
+        jsonata_bridge.install()
+        _quiet_library_loggers()
         self.durable = DurableHost(
             self.state_dir / "durable-executions.sqlite3", self.time_control, self.region, self.account_id
         )
@@ -109,11 +112,15 @@ class LocalRuntime:
         LocalRuntime._current = self
         return self
 
-    def deploy_functions(self, resources: Mapping[tuple[str, str], Mapping[str, str]] | None = None) -> None:
-        """Resolve the catalog's environment against the created resources and load every handler."""
-        self.resources.update({key: dict(value) for key, value in (resources or {}).items()})
-        self._set_environ(self._catalog_environment())
+    def deploy_functions(self) -> None:
+        """Load every handler of the catalog. Its environment is resolved against the resources registered so
+        far; a value naming a resource created later (a state machine) resolves at ``refresh_environment()``."""
+        self._set_environ(self._catalog_environment(allow_missing=True))
         self.lambdas = LambdaHost(self.catalog, self.durable, self.time_control, self.region, self.account_id)
+
+    def refresh_environment(self) -> None:
+        """Resolve the catalog's environment again, now that every resource exists."""
+        self._set_environ(self._catalog_environment())
 
     def stop(self) -> None:
         if LocalRuntime._current is not self:
@@ -147,19 +154,25 @@ class LocalRuntime:
 
     # --- internals -----------------------------------------------------------------------------------------
 
-    def _catalog_environment(self) -> dict[str, str]:
+    def _catalog_environment(self, allow_missing: bool = False) -> dict[str, str]:
         """The union of every function's environment, resolved. In one process all functions share
         ``os.environ``, so a variable must mean the same value for every function that sets it."""
         merged: dict[str, str] = {}
         for spec in self.catalog:
             for key, value in spec.environment.items():
-                resolved = self._resolve(value)
+                if allow_missing and isinstance(value, ResourceRef) and not self.has_resource(value):
+                    continue
+                resolved = self.resolve(value)
                 if merged.get(key, resolved) != resolved:
                     raise ValueError(f"environment variable {key} has two values in the catalog: {merged[key]!r}, {resolved!r}")
                 merged[key] = resolved
         return merged
 
-    def _resolve(self, value: str | ResourceRef) -> str:
+    def has_resource(self, ref: ResourceRef) -> bool:
+        return ref.kind == "function" or (ref.kind, ref.logical_name) in self.resources
+
+    def resolve(self, value: str | ResourceRef) -> str:
+        """A catalog environment value or ASL placeholder → the local name or ARN of what it names."""
         if isinstance(value, str):
             return value
         if value.kind == "function":
@@ -195,6 +208,16 @@ class LocalRuntime:
 
         LambdaSimpleBackend.invoke = self._original_invoke
         urls.url_paths.pop(_DURABLE_PATH, None)
+
+
+def _quiet_library_loggers() -> None:
+    """moto's interpreter logs every caught ASL error with its whole parse tree, and the durable testing SDK
+    logs a stack trace for each execution still running at shutdown; both drown the real output. Set
+    DUOFLOW_DEBUG=1 to see them."""
+    if os.environ.get("DUOFLOW_DEBUG"):
+        return
+    for name in ("moto.stepfunctions.parser", "aws_durable_execution_sdk_python_testing", "aws_durable_execution_sdk_python"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def asl_with_placeholders(text: str, values: Mapping[str, Any]) -> str:

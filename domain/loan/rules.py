@@ -1,0 +1,214 @@
+"""The loan approval's business rules: every threshold, rate and reason lives here, once.
+
+The durable code, the Lambda services, the state machines (through ``${Placeholder}`` values taken from the
+constants below) and the tests all use these functions; nothing else restates a rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import ROUND_HALF_UP, Decimal
+from statistics import mean
+
+from domain.loan.models import (
+    AssessmentResult,
+    BureauReport,
+    CreditAssessment,
+    FraudCheckResult,
+    LoanApplication,
+    LoanOffer,
+    ManagerDecision,
+    RiskTier,
+)
+
+# --- constants (the state machines read these through placeholders) -----------------------------------------
+
+BUREAUS: tuple[str, ...] = ("equifax", "transunion", "experian")
+
+PRIME = RiskTier(name="prime", annual_rate_percent=5.25)
+NEAR_PRIME = RiskTier(name="near-prime", annual_rate_percent=7.50)
+SUBPRIME = RiskTier(name="subprime", annual_rate_percent=11.00)
+DEEP_SUBPRIME = RiskTier(name="deep-subprime", annual_rate_percent=15.00)
+PRIME_MIN_SCORE = 740
+NEAR_PRIME_MIN_SCORE = 670
+SUBPRIME_MIN_SCORE = 580
+
+# Debt-to-income above 43 % is denied: the ceiling of the US CFPB "ability-to-repay" qualified-mortgage rule,
+# the most widely used hard limit in consumer lending.
+MAX_DEBT_TO_INCOME = 0.43
+
+MANAGER_APPROVAL_THRESHOLD = 100_000  # dollars, inclusive: $100,000 needs a manager
+MANAGER_APPROVAL_TIMEOUT_SECONDS = 30 * 60
+FRAUD_CHECK_TIMEOUT_SECONDS = 5 * 60
+OFFER_TERM_MONTHS = 60
+
+# --- demo profiles (seed article): fixed bureau data and a fixed decision per SIN ---------------------------
+
+ALICE, BOB, CHARLIE = "1111", "2222", "3333"
+CHARLIE_LIMIT = 25_000
+
+# sin -> (base credit score, derogatory marks, monthly debt payments)
+_DEMO_BUREAU_DATA: dict[str, tuple[int, int, float]] = {
+    ALICE: (785, 0, 1_150.0),
+    BOB: (548, 3, 1_900.0),
+    CHARLIE: (702, 0, 480.0),
+}
+
+
+def _digest(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256("|".join(parts).encode()).digest()[:8], "big")
+
+
+def pull_bureau_report(bureau: str, sin_last4: str) -> BureauReport:
+    """A bureau's report: deterministic per bureau and SIN, so a replay or a rerun sees the same data."""
+    if bureau not in BUREAUS:
+        raise ValueError(f"unknown credit bureau {bureau!r}; expected one of {', '.join(BUREAUS)}")
+    spread = _digest("spread", bureau, sin_last4) % 21 - 10  # bureaus disagree by up to ±10 points
+    if sin_last4 in _DEMO_BUREAU_DATA:
+        base, marks, debt = _DEMO_BUREAU_DATA[sin_last4]
+    else:
+        base = 520 + _digest("score", sin_last4) % 321  # 520..840
+        marks = (_digest("marks", sin_last4) % 10) // 7  # 0 or 1, one SIN in three has a mark
+        debt = float(150 + _digest("debt", sin_last4) % 2_350)
+    return BureauReport(
+        bureau=bureau,
+        credit_score=max(300, min(850, base + spread)),
+        derogatory_marks=marks,
+        monthly_debt_payments=debt,
+    )
+
+
+def risk_tier(average_score: int, derogatory_marks: int) -> RiskTier:
+    if average_score >= PRIME_MIN_SCORE and derogatory_marks == 0:
+        return PRIME
+    if average_score >= NEAR_PRIME_MIN_SCORE:
+        return NEAR_PRIME
+    if average_score >= SUBPRIME_MIN_SCORE:
+        return SUBPRIME
+    return DEEP_SUBPRIME
+
+
+def _cents(value: Decimal | float) -> float:
+    return float(Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def monthly_payment(principal: float, annual_rate_percent: float, term_months: int = OFFER_TERM_MONTHS) -> float:
+    """Level payment of a fully amortizing loan: P·r / (1 − (1 + r)^−n), r the monthly rate."""
+    p, r = Decimal(str(principal)), Decimal(str(annual_rate_percent)) / Decimal(1200)
+    if r == 0:
+        return _cents(p / term_months)
+    return _cents(p * r / (1 - (1 + r) ** -term_months))
+
+
+def debt_to_income(application: LoanApplication, reports: list[BureauReport], tier: RiskTier) -> float:
+    """Monthly debts (bureau average) plus the new loan's payment, over monthly income; 4 decimals."""
+    existing = mean(report.monthly_debt_payments for report in reports)
+    new_payment = monthly_payment(application.loan_amount, tier.annual_rate_percent)
+    return round((existing + new_payment) / (application.annual_income / 12), 4)
+
+
+def percent(ratio: float) -> str:
+    return f"{ratio * 100:.1f}%"
+
+
+def assess_credit(application: LoanApplication, reports: list[BureauReport]) -> CreditAssessment:
+    """Average the bureaus, place the applicant in a tier, estimate DTI and decide."""
+    if sorted(report.bureau for report in reports) != sorted(BUREAUS):
+        raise ValueError(f"need exactly one report from each of {', '.join(BUREAUS)}")
+    average = round(mean(report.credit_score for report in reports))
+    marks = max(report.derogatory_marks for report in reports)  # one delinquency shows in several reports
+    tier = risk_tier(average, marks)
+    dti = debt_to_income(application, reports, tier)
+    decision, reason = _credit_decision(application, tier, average, dti)
+    return CreditAssessment(
+        average_score=average, derogatory_marks=marks, risk_tier=tier, estimated_dti=dti, decision=decision, reason=reason
+    )
+
+
+def _credit_decision(application: LoanApplication, tier: RiskTier, average: int, dti: float) -> tuple[str, str]:
+    sin = application.sin_last4
+    if sin == ALICE:
+        return "approved", f"credit approved: demo profile, {tier.name} tier at {tier.annual_rate_percent:.2f}%"
+    if sin == CHARLIE and application.loan_amount > CHARLIE_LIMIT:
+        return "denied", f"credit denied: amount above the ${CHARLIE_LIMIT:,} limit for this applicant"
+    if sin == CHARLIE:
+        return "approved", f"credit approved: demo profile, {tier.name} tier at {tier.annual_rate_percent:.2f}%"
+    if tier == DEEP_SUBPRIME:
+        return "denied", f"credit denied: credit score too low ({tier.name} tier, average score {average})"
+    if dti > MAX_DEBT_TO_INCOME:
+        return "denied", f"credit denied: debt-to-income {percent(dti)} is above the {percent(MAX_DEBT_TO_INCOME)} limit"
+    return "approved", f"credit approved: {tier.name} tier at {tier.annual_rate_percent:.2f}%, debt-to-income {percent(dti)}"
+
+
+# --- fraud check --------------------------------------------------------------------------------------------
+
+FRAUD_SERVICE_NAME = "FraudCheckService-v2"
+
+
+def screen_for_fraud(application: LoanApplication) -> FraudCheckResult:
+    """What the (simulated) external fraud service concludes: it flags an income that is implausible for the
+    amount asked (more than 50× the loan) — a pattern of synthetic identities."""
+    indicators = int(application.annual_income > 50 * application.loan_amount)
+    return FraudCheckResult(passed=indicators == 0, risk_indicators=indicators, checked_by=FRAUD_SERVICE_NAME)
+
+
+def fraud_denial_reason(result: FraudCheckResult) -> str:
+    return f"fraud check flagged the application ({result.risk_indicators} risk indicator(s))"
+
+
+def fraud_failure_reason(error_type: str, message: str) -> str:
+    return f"fraud check failed: {message or error_type}"
+
+
+FRAUD_TIMEOUT_REASON = f"fraud check timed out: no answer within {FRAUD_CHECK_TIMEOUT_SECONDS // 60} minutes"
+
+
+def assessment_after_fraud_check(
+    application: LoanApplication, credit: CreditAssessment, fraud: FraudCheckResult | None, fraud_problem: str | None = None
+) -> AssessmentResult:
+    """Combine the credit decision with the fraud check (``fraud_problem`` when the check failed or timed out)."""
+    if credit.decision == "denied":
+        return AssessmentResult(application_id=application.application_id, decision="denied", reason=credit.reason, credit=credit)
+    if fraud_problem is not None:
+        return AssessmentResult(application_id=application.application_id, decision="denied", reason=fraud_problem, credit=credit)
+    if fraud is None or not fraud.passed:
+        reason = fraud_denial_reason(fraud) if fraud else "fraud check gave no result"
+        return AssessmentResult(application_id=application.application_id, decision="denied", reason=reason, credit=credit, fraud=fraud)
+    return AssessmentResult(application_id=application.application_id, decision="approved", reason=credit.reason, credit=credit, fraud=fraud)
+
+
+# --- manager approval ----------------------------------------------------------------------------------------
+
+
+def requires_manager_approval(loan_amount: float) -> bool:
+    return loan_amount >= MANAGER_APPROVAL_THRESHOLD
+
+
+NO_MANAGER_DECISION_REASON = "no manager decision"
+
+
+def manager_reason(decision: ManagerDecision) -> str:
+    verdict = "approved" if decision.approved else "denied"
+    comment = f": {decision.comment}" if decision.comment else ""
+    return f"manager {decision.manager} {verdict}{comment}"
+
+
+# --- offer ---------------------------------------------------------------------------------------------------
+
+
+def generate_offer(application: LoanApplication, tier: RiskTier) -> LoanOffer:
+    payment = monthly_payment(application.loan_amount, tier.annual_rate_percent)
+    total = _cents(Decimal(str(payment)) * OFFER_TERM_MONTHS)
+    return LoanOffer(
+        principal=application.loan_amount,
+        annual_rate_percent=tier.annual_rate_percent,
+        term_months=OFFER_TERM_MONTHS,
+        monthly_payment=payment,
+        total_repayment=total,
+        total_interest=_cents(Decimal(str(total)) - Decimal(str(application.loan_amount))),
+    )
+
+
+def disbursement_reference(application_id: str) -> str:
+    """One reference per application: disbursing twice would reuse it, which the ledger refuses."""
+    return f"DSB-{_digest('disburse', application_id) % 10**10:010d}"

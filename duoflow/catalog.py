@@ -1,0 +1,73 @@
+"""The function catalog: every Lambda of duoflow, declared once.
+
+The local runtime (duoflow/stack.py) and the CDK app (infra/) both read this list, so a function cannot exist
+in one and not the other. Environment values that name a resource are ResourceRefs, resolved to the local
+runtime's names or to the CDK constructs.
+"""
+
+from __future__ import annotations
+
+from domain.loan.rules import FRAUD_CHECK_TIMEOUT_SECONDS
+from duoflow.runtime.functions import FunctionSpec, ResourceRef
+
+PROGRESS_TABLE = ResourceRef("table", "loan-progress")
+APPLICANT_TOPIC = ResourceRef("topic", "applicant-notifications", "arn")
+MANAGER_TOPIC = ResourceRef("topic", "manager-notifications", "arn")
+LOAN_HYBRID_STATE_MACHINE = ResourceRef("state_machine", "loan-hybrid", "arn")
+
+PROGRESS = {"PROGRESS_TABLE": PROGRESS_TABLE}
+
+CATALOG: list[FunctionSpec] = [
+    FunctionSpec(
+        name="loan-api",
+        handler="services.api.handler.handler",
+        description="HTTP API: apply, status, manager approvals",
+        memory_mb=512,
+        timeout_seconds=29,  # API Gateway's integration limit
+        environment={**PROGRESS, "LOAN_HYBRID_STATE_MACHINE_ARN": LOAN_HYBRID_STATE_MACHINE},
+    ),
+    FunctionSpec(
+        name="loan-intake",
+        handler="services.intake.handler.handler",
+        description="Record Application: re-validates and opens the progress log",
+        environment=PROGRESS,
+    ),
+    FunctionSpec(
+        name="loan-assessment",
+        handler="durable.loan_assessment.handler.handler",
+        description="Durable: bureaus in parallel, risk, fraud-check callback; answers the task token",
+        durable=True,
+        memory_mb=512,
+        timeout_seconds=60,
+        # The fraud check's wait is the longest inside; double it for bureau retries and replays.
+        durable_execution_timeout_seconds=2 * FRAUD_CHECK_TIMEOUT_SECONDS,
+        environment={**PROGRESS, "FRAUD_SERVICE_FUNCTION": "loan-fraud-service"},
+    ),
+    FunctionSpec(
+        name="loan-fraud-service",
+        handler="services.fraud.handler.handler",
+        description="Simulated external fraud service: answers a callback id or task token asynchronously",
+        timeout_seconds=60,
+        environment={"FRAUD_DELAY_SECONDS": "5"},
+    ),
+    FunctionSpec(
+        name="loan-manager-approval",
+        handler="services.approvals.handler.handler",
+        description="Request Manager Approval: files the task token where managers see it",
+        environment={**PROGRESS, "MANAGER_TOPIC_ARN": MANAGER_TOPIC},
+    ),
+    FunctionSpec(
+        name="loan-offer",
+        handler="services.offer.handler.handler",
+        description="Generate Loan Offer: 60-month amortization at the risk-tier rate",
+        environment=PROGRESS,
+    ),
+    FunctionSpec(
+        name="loan-disbursement",
+        handler="services.disbursement.handler.handler",
+        description="Disburse Funds: exactly once per application",
+        environment=PROGRESS,
+    ),
+]
+
+FUNCTIONS = {spec.name: spec for spec in CATALOG}

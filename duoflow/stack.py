@@ -1,0 +1,88 @@
+"""duoflow on the local runtime: the same tables, topics, functions and state machines as the CDK app.
+
+    with local_stack(TimeControl.scaled(0.001)) as runtime:
+        ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from duoflow.catalog import CATALOG
+from duoflow.runtime import LocalRuntime, TimeControl
+from duoflow.statemachines import STATE_MACHINES
+from services.common import bootstrap
+from services.common.progress import PENDING_INDEX
+
+LOCAL_ROLE_ARN = "arn:aws:iam::123456789012:role/duoflow-local-workflows"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    partition_key: str
+    sort_key: str
+    pending_index: tuple[str, str] | None = None  # sparse index: (partition key, sort key)
+
+
+TABLES = [TableSpec("loan-progress", "application_id", "entry", pending_index=("pending_kind", "requested_at"))]
+TOPICS = ["applicant-notifications", "manager-notifications"]
+
+
+def _create_table(runtime: LocalRuntime, spec: TableSpec) -> None:
+    keys = [spec.partition_key, spec.sort_key, *(spec.pending_index or ())]
+    arguments = {
+        "TableName": spec.name,
+        "KeySchema": [
+            {"AttributeName": spec.partition_key, "KeyType": "HASH"},
+            {"AttributeName": spec.sort_key, "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"} for key in keys],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if spec.pending_index:
+        arguments["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": PENDING_INDEX,
+                "KeySchema": [
+                    {"AttributeName": spec.pending_index[0], "KeyType": "HASH"},
+                    {"AttributeName": spec.pending_index[1], "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ]
+    runtime.client("dynamodb").create_table(**arguments)
+    runtime.register_resource("table", spec.name, name=spec.name)
+
+
+def deploy(runtime: LocalRuntime) -> LocalRuntime:
+    """Create every resource, load every function and create every state machine on a started runtime."""
+    for table in TABLES:
+        _create_table(runtime, table)
+    sns = runtime.client("sns")
+    for topic in TOPICS:
+        runtime.register_resource("topic", topic, name=topic, arn=sns.create_topic(Name=topic)["TopicArn"])
+    runtime.deploy_functions()
+    bootstrap.reset()
+    sfn = runtime.client("stepfunctions")
+    for machine in STATE_MACHINES:
+        arn = sfn.create_state_machine(
+            name=machine.name, definition=machine.definition(runtime.resolve), roleArn=LOCAL_ROLE_ARN, type="STANDARD"
+        )["stateMachineArn"]
+        runtime.register_resource("state_machine", machine.name, name=machine.name, arn=arn)
+    runtime.refresh_environment()
+    return runtime
+
+
+@contextmanager
+def local_stack(time_control: TimeControl | None = None, state_dir: Path | None = None) -> Iterator[LocalRuntime]:
+    runtime = LocalRuntime(CATALOG, state_dir=state_dir, time_control=time_control)
+    runtime.start()
+    try:
+        yield deploy(runtime)
+    finally:
+        runtime.stop()
+        bootstrap.reset()

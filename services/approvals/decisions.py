@@ -1,0 +1,42 @@
+"""A manager's answer to a pending approval: resumes the waiting workflow with the decision."""
+
+from __future__ import annotations
+
+import json
+
+from botocore.exceptions import ClientError
+
+from domain.loan.models import ManagerDecision
+from domain.loan.rules import manager_reason
+from services.common.bootstrap import adapters
+from services.common.progress import ProgressEntry
+
+
+class NoPendingApproval(LookupError):
+    pass
+
+
+class ApprovalNoLongerPending(RuntimeError):
+    pass
+
+
+def decide(application_id: str, decision: ManagerDecision) -> None:
+    clients = adapters()
+    pending = clients.progress.pending_approval(application_id)
+    if pending is None:
+        raise NoPendingApproval(f"no approval is pending for application {application_id}")
+    reason = manager_reason(decision)
+    try:
+        clients.sfn_client.send_task_success(
+            taskToken=pending["task_token"], output=json.dumps({**decision.model_dump(mode="json"), "reason": reason})
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist"):
+            clients.progress.remove_pending_approval(application_id)
+            raise ApprovalNoLongerPending(f"the approval for {application_id} is no longer pending (it timed out)") from error
+        raise
+    clients.progress.remove_pending_approval(application_id)
+    clients.progress.record(
+        application_id,
+        ProgressEntry("manager-decision", step="manager approval", message=reason, actor=decision.manager),
+    )

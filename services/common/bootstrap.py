@@ -1,0 +1,99 @@
+"""The composition root: which adapter each side effect uses, decided once, from the environment.
+
+Lambda handlers and durable steps call ``adapters()``; tests call ``use(...)`` to swap in fakes.
+The same code runs in AWS and on the local runtime: only the endpoints behind boto3 differ.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Any
+
+import boto3
+
+from services.common.bureaus import CreditBureaus, SimulatedCreditBureaus
+from services.common.notifier import Notifier, SnsNotifier
+from services.common.progress import DynamoProgressLog, ProgressLog
+
+
+@dataclass(frozen=True)
+class Adapters:
+    progress: ProgressLog
+    applicant_notifier: Notifier
+    manager_notifier: Notifier
+    bureaus: CreditBureaus
+    lambda_client: Any
+    sfn_client: Any
+
+
+class MissingSetting(RuntimeError):
+    pass
+
+
+def setting(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise MissingSetting(f"environment variable {name} is not set; see duoflow/catalog.py for what each function needs")
+    return value
+
+
+@cache
+def _from_environment() -> Adapters:
+    return Adapters(
+        progress=_LazyProgress(),
+        applicant_notifier=_LazyNotifier("APPLICANT_TOPIC_ARN"),
+        manager_notifier=_LazyNotifier("MANAGER_TOPIC_ARN"),
+        bureaus=SimulatedCreditBureaus(),
+        lambda_client=boto3.client("lambda"),
+        sfn_client=boto3.client("stepfunctions"),
+    )
+
+
+class _LazyProgress:
+    """Reads PROGRESS_TABLE on first use, so a function that never records progress needs no table."""
+
+    def __getattr__(self, name: str) -> Any:
+        log = _progress_log(setting("PROGRESS_TABLE"))
+        return getattr(log, name)
+
+
+@cache
+def _progress_log(table_name: str) -> DynamoProgressLog:
+    return DynamoProgressLog(boto3.resource("dynamodb").Table(table_name))
+
+
+class _LazyNotifier:
+    def __init__(self, topic_setting: str) -> None:
+        self._topic_setting = topic_setting
+
+    def notify(self, subject: str, message: dict[str, Any]) -> None:
+        _sns_notifier(setting(self._topic_setting)).notify(subject, message)
+
+
+@cache
+def _sns_notifier(topic_arn: str) -> SnsNotifier:
+    return SnsNotifier(boto3.client("sns"), topic_arn)
+
+
+_override: Adapters | None = None
+
+
+def adapters() -> Adapters:
+    return _override or _from_environment()
+
+
+def use(**replacements: Any) -> None:
+    """Replace some adapters (tests); ``reset()`` goes back to the environment's."""
+    global _override
+    _override = replace(adapters(), **replacements)
+
+
+def reset() -> None:
+    """Forget every adapter and client (a new local runtime starts with fresh endpoints and names)."""
+    global _override
+    _override = None
+    _from_environment.cache_clear()
+    _progress_log.cache_clear()
+    _sns_notifier.cache_clear()

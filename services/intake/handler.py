@@ -1,0 +1,30 @@
+"""Step "Record Application": checks the application again (the state machine may be started by other
+callers than the API) and opens its progress log and audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.loan.validation import validate_application
+from services.common.bootstrap import adapters
+from services.common.progress import ProgressEntry
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    application = validate_application(event)  # ApplicationInvalid -> the state machine's Catch
+    progress = adapters().progress
+    progress.set_status(
+        application.application_id,
+        status="processing",
+        applicant_name=application.applicant_name,
+        loan_amount=application.loan_amount,
+    )
+    progress.record(
+        application.application_id,
+        ProgressEntry(
+            "received",
+            step="intake",
+            message=f"application received from {application.applicant_name} for ${application.loan_amount:,.2f} ({application.loan_purpose})",
+        ),
+    )
+    return application.model_dump(mode="json")

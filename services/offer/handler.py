@@ -1,0 +1,25 @@
+"""Step "Generate Loan Offer": 60-month amortized offer at the applicant's risk-tier rate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.loan.models import AssessmentResult, LoanApplication
+from domain.loan.rules import generate_offer
+from services.common.bootstrap import adapters
+from services.common.progress import ProgressEntry
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    application = LoanApplication.model_validate(event["application"])
+    assessment = AssessmentResult.model_validate(event["assessment"])
+    offer = generate_offer(application, assessment.credit.risk_tier)
+    adapters().progress.record(
+        application.application_id,
+        ProgressEntry(
+            "offer",
+            step="offer",
+            message=f"offer: {offer.term_months} months at {offer.annual_rate_percent:.2f}%, ${offer.monthly_payment:,.2f} a month",
+        ),
+    )
+    return offer.model_dump(mode="json")

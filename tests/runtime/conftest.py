@@ -1,0 +1,174 @@
+"""Shared fixtures and helpers for the local-runtime tier.
+
+Only one :class:`LocalRuntime` may run per process (moto's interception is process-wide), so the ``runtime``
+fixture is module-scoped and always stopped in teardown; a module that starts its own runtimes must not use it.
+Modelled time runs at ``SCALE``: a modelled minute takes 60 ms of real time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import pytest
+
+from duoflow.runtime import LocalRuntime, TimeControl
+from duoflow.runtime import jsonata_bridge
+from tests.runtime.fixtures.extra import EXTRA_CATALOG
+from tests.runtime.fixtures.functions import CATALOG
+
+SCALE = 0.001
+FULL_CATALOG = [*CATALOG, *EXTRA_CATALOG]
+ROLE_ARN = "arn:aws:iam::123456789012:role/duoflow-tests"
+
+T = TypeVar("T")
+
+
+def wait_until(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.01, message: str = "") -> T:
+    """Poll ``predicate`` until it returns something truthy (and return it), or fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(f"condition not met within {timeout} s{': ' + message if message else ''} (last value {value!r})")
+        time.sleep(interval)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+# --- starting a runtime ---------------------------------------------------------------------------------------
+
+
+def start_runtime(state_dir: Any, scale: float = SCALE, catalog: list | None = None) -> LocalRuntime:
+    runtime = LocalRuntime(catalog or FULL_CATALOG, state_dir=state_dir, time_control=TimeControl.scaled(scale))
+    runtime.start()
+    try:
+        # LocalRuntime.start may install the JSONata evaluator itself; install it only if it has not.
+        from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+
+        if moto_jsonata._eval_jsonata is not jsonata_bridge.evaluate:
+            jsonata_bridge.install()
+        runtime.deploy_functions()
+    except BaseException:
+        runtime.stop()
+        raise
+    return runtime
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
+    assert LocalRuntime._current is None, "a LocalRuntime leaked from an earlier test module"
+    rt = start_runtime(tmp_path_factory.mktemp("state"))
+    try:
+        yield rt
+    finally:
+        rt.stop()
+
+
+@pytest.fixture(scope="module")
+def lam(runtime: LocalRuntime) -> Any:
+    return runtime.client("lambda")
+
+
+@pytest.fixture(scope="module")
+def sfn(runtime: LocalRuntime) -> Any:
+    return runtime.client("stepfunctions")
+
+
+# --- durable executions -----------------------------------------------------------------------------------------
+
+
+def start_durable(lam: Any, function: str, payload: dict, name: str | None = None) -> str:
+    response = lam.invoke(
+        FunctionName=function,
+        InvocationType="Event",
+        Payload=json.dumps(payload),
+        DurableExecutionName=name or unique("exec"),
+    )
+    assert response["StatusCode"] == 202, response
+    assert "FunctionError" not in response, response["Payload"].read()
+    return response["DurableExecutionArn"]
+
+
+def wait_durable_done(lam: Any, arn: str, timeout: float = 10.0) -> dict:
+    """Poll ``get_durable_execution`` until the execution leaves RUNNING; return its description."""
+
+    def done() -> dict | None:
+        description = lam.get_durable_execution(DurableExecutionArn=arn)
+        return description if description["Status"] != "RUNNING" else None
+
+    return wait_until(done, timeout=timeout, message=f"durable execution {arn} still RUNNING")
+
+
+def durable_history(lam: Any, arn: str) -> list[dict]:
+    events: list[dict] = []
+    kwargs: dict[str, Any] = {"DurableExecutionArn": arn, "IncludeExecutionData": True}
+    while True:
+        page = lam.get_durable_execution_history(**kwargs)
+        events.extend(page["Events"])
+        if not page.get("NextMarker"):
+            return events
+        kwargs["Marker"] = page["NextMarker"]
+
+
+def callback_id_of(lam: Any, arn: str, operation_name: str) -> str:
+    """Wait until the callback operation ``operation_name`` has started and return its callback id."""
+
+    def find() -> str | None:
+        for event in durable_history(lam, arn):
+            if event["EventType"] == "CallbackStarted" and event.get("Name") == operation_name:
+                return event["CallbackStartedDetails"]["CallbackId"]
+        return None
+
+    return wait_until(find, message=f"no CallbackStarted {operation_name!r} in {arn}")
+
+
+# --- state machines ---------------------------------------------------------------------------------------------
+
+
+def create_state_machine(sfn: Any, definition: dict, name: str | None = None) -> str:
+    return sfn.create_state_machine(
+        name=name or unique("sm"), definition=json.dumps(definition), roleArn=ROLE_ARN
+    )["stateMachineArn"]
+
+
+def wait_sfn_done(sfn: Any, execution_arn: str, timeout: float = 10.0) -> dict:
+    def done() -> dict | None:
+        description = sfn.describe_execution(executionArn=execution_arn)
+        return description if description["status"] != "RUNNING" else None
+
+    return wait_until(done, timeout=timeout, message=f"execution {execution_arn} still RUNNING")
+
+
+def run_state_machine(
+    sfn: Any, definition: dict, payload: Any, timeout: float = 10.0, name: str | None = None
+) -> tuple[dict, list[dict], float]:
+    """Create, start and finish an execution; return (describe_execution, history events, real seconds)."""
+    machine = create_state_machine(sfn, definition)
+    began = time.monotonic()
+    execution = sfn.start_execution(stateMachineArn=machine, name=name or unique("run"), input=json.dumps(payload))
+    description = wait_sfn_done(sfn, execution["executionArn"], timeout)
+    elapsed = time.monotonic() - began
+    return description, sfn_history(sfn, execution["executionArn"]), elapsed
+
+
+def sfn_history(sfn: Any, execution_arn: str) -> list[dict]:
+    events: list[dict] = []
+    kwargs: dict[str, Any] = {"executionArn": execution_arn}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        events.extend(page["events"])
+        if not page.get("nextToken"):
+            return events
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def event_types(events: list[dict]) -> list[str]:
+    return [event["type"] for event in events]
