@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_durable_execution_sdk_python_testing.invoker import create_test_lambda_context
+from moto.core.exceptions import JsonRESTError
 
 from duoflow.runtime.durable_host import DurableExecutionNameConflict, DurableFunction, DurableHost
 from duoflow.runtime.functions import FunctionSpec
@@ -41,6 +42,13 @@ class Invocation:
     started_at: float
     duration_ms: float
     error: str | None
+
+
+class DurableExecutionAlreadyStarted(JsonRESTError):
+    code = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__("DurableExecutionAlreadyStartedException", message)
 
 
 def function_name_of(reference: str) -> str:
@@ -150,8 +158,8 @@ class LambdaHost:
         try:
             arn, _started = self._durable.start(spec.name, payload.decode(), name)
         except DurableExecutionNameConflict as conflict:
-            response_headers["x-amz-function-error"] = "Unhandled"
-            return json.dumps({"errorType": "DurableExecutionAlreadyStartedException", "errorMessage": str(conflict)}).encode()
+            # Lambda refuses the call itself (an API error, not a function error).
+            raise DurableExecutionAlreadyStarted(str(conflict)) from None
         response_headers["X-Amz-Durable-Execution-Arn"] = arn
         if invocation_type == "Event":
             return b""

@@ -1,0 +1,121 @@
+"""Starting and stopping runtimes: one at a time, and nothing left behind. (Does not use the shared fixture.)"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from duoflow.runtime import LocalRuntime, TimeControl, pins
+from duoflow.runtime.runtime import RuntimeAlreadyRunning
+from tests.runtime.conftest import FULL_CATALOG, SCALE, start_durable, start_runtime, wait_durable_done
+
+
+@pytest.fixture(autouse=True)
+def no_runtime_left_running():
+    assert LocalRuntime._current is None, "a LocalRuntime leaked from an earlier test"
+    yield
+    if LocalRuntime._current is not None:
+        LocalRuntime._current.stop()
+        pytest.fail("the test left a LocalRuntime running")
+
+
+def test_two_runtimes_cannot_run_at_once(tmp_path):
+    first = start_runtime(tmp_path / "first")
+    try:
+        second = LocalRuntime(FULL_CATALOG, state_dir=tmp_path / "second", time_control=TimeControl.scaled(SCALE))
+        with pytest.raises(RuntimeAlreadyRunning):
+            second.start()
+        with pytest.raises(RuntimeAlreadyRunning):
+            with LocalRuntime(FULL_CATALOG, state_dir=tmp_path / "third"):
+                pass  # pragma: no cover
+
+        # The refused runtimes did not disturb the running one.
+        assert LocalRuntime._current is first
+        second.stop()  # stopping a runtime that never started is a no-op
+        assert LocalRuntime._current is first
+        response = first.client("lambda").invoke(FunctionName="double", Payload=json.dumps({"value": 2}))
+        assert json.loads(response["Payload"].read()) == {"value": 4}
+    finally:
+        first.stop()
+
+    # Once the first one is stopped, another may start.
+    with LocalRuntime(FULL_CATALOG, state_dir=tmp_path / "fourth", time_control=TimeControl.scaled(SCALE)) as again:
+        assert LocalRuntime._current is again
+    assert LocalRuntime._current is None
+
+
+def test_a_stopped_runtime_restores_os_environ(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")  # set before: restored to this value
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)  # unset before: removed again
+    monkeypatch.delenv("ANSWER_FUNCTION", raising=False)
+    monkeypatch.delenv("DUOFLOW_TIME_SCALE", raising=False)
+    before = dict(os.environ)
+
+    runtime = start_runtime(tmp_path)
+    try:
+        assert os.environ["AWS_REGION"] == "us-east-1"
+        assert os.environ["AWS_ACCESS_KEY_ID"] == "testing"
+        assert os.environ["DUOFLOW_TIME_SCALE"] == repr(SCALE)
+        assert os.environ["ANSWER_FUNCTION"] == "answer-callback"  # the catalog's environment, resolved
+    finally:
+        runtime.stop()
+
+    assert dict(os.environ) == before
+    runtime.stop()  # a second stop is a no-op
+    assert dict(os.environ) == before
+
+
+def test_a_stopped_runtime_unhooks_lambda(tmp_path):
+    from moto.awslambda import urls
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    original_invoke = LambdaSimpleBackend.invoke
+    routes = set(urls.url_paths)
+
+    runtime = start_runtime(tmp_path)
+    try:
+        assert LambdaSimpleBackend.invoke is not original_invoke
+        assert len(set(urls.url_paths) - routes) == 1  # the durable APIs
+    finally:
+        runtime.stop()
+
+    assert LambdaSimpleBackend.invoke is original_invoke
+    assert set(urls.url_paths) == routes
+
+
+def test_a_runtime_on_unsupported_versions_does_not_start(tmp_path, monkeypatch):
+    real_version = pins.version
+    monkeypatch.setattr(pins, "version", lambda name: "0.0.1" if name == "moto" else real_version(name))
+    before = dict(os.environ)
+
+    with pytest.raises(pins.UnsupportedLibraryVersion):
+        LocalRuntime(FULL_CATALOG, state_dir=tmp_path).start()
+
+    assert LocalRuntime._current is None
+    assert dict(os.environ) == before
+
+
+def test_durable_executions_and_their_names_survive_a_restart(tmp_path):
+    payload = {"values": [2, 3]}
+    runtime = start_runtime(tmp_path)
+    try:
+        lam = runtime.client("lambda")
+        arn = start_durable(lam, "sum-then-ask", payload, "survivor")
+        assert wait_durable_done(lam, arn)["Status"] == "SUCCEEDED"
+    finally:
+        runtime.stop()
+    assert (tmp_path / "durable-executions.sqlite3").is_file()
+
+    runtime = start_runtime(tmp_path)
+    try:
+        lam = runtime.client("lambda")
+        restored = lam.get_durable_execution(DurableExecutionArn=arn)
+        assert restored["Status"] == "SUCCEEDED"
+        assert json.loads(restored["Result"]) == {"total": 7, "answer": {"echo": 7}}
+        assert any(e["EventType"] == "WaitSucceeded" for e in lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"])
+        # The name is still taken: the same name and payload return the stored execution.
+        assert start_durable(lam, "sum-then-ask", payload, "survivor") == arn
+    finally:
+        runtime.stop()

@@ -1,0 +1,267 @@
+"""The time switch, and guards on the library internals it patches.
+
+The runtime hooks into moto 5.2.5 (``Timeout._eval_body``, ``WaitFunction._wait_interval``,
+``retrier_decl.time``) and the durable testing SDK 1.4.0 (``Scheduler.call_later``, the ``Clock`` given to the
+``Executor``). ``pins.check_versions`` refuses other versions; the guards below fail loudly, naming the hook,
+if a library upgrade moves one anyway.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import inspect
+import json
+import re
+import threading
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from duoflow.runtime import TimeControl, pins
+from duoflow.runtime.time_control import ModelledClock, ScaledScheduler
+from tests.runtime.conftest import SCALE, durable_history, run_state_machine, start_durable, wait_durable_done
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def all_subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= all_subclasses(sub)
+    return found
+
+
+def source_of(obj) -> str:
+    """Source from the installed file (not the patched object), so it shows what the library ships."""
+    return inspect.getsource(obj)
+
+
+# --- TimeControl ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", [0, -0.5, 1.0001, 2])
+def test_time_control_rejects_scales_outside_0_to_1(scale):
+    with pytest.raises(ValueError, match="time scale must be in"):
+        TimeControl.scaled(scale)
+
+
+def test_time_control_scales_modelled_seconds():
+    assert TimeControl.real().scale == 1.0
+    assert TimeControl.scaled(1).real_seconds(30) == 30
+    assert TimeControl.scaled(0.001).real_seconds(3600) == pytest.approx(3.6)
+    assert TimeControl.scaled(0.5).real_seconds(-10) == 0
+
+
+def test_time_control_sleep_sleeps_the_scaled_time():
+    began = time.monotonic()
+    TimeControl.scaled(0.001).sleep(50)  # 50 modelled seconds
+    assert 0.045 <= time.monotonic() - began < 1
+
+
+# --- the durable clock and scheduler (units) -----------------------------------------------------------------------
+
+
+def test_modelled_clock_jumps_over_the_skipped_part_of_a_wait():
+    clock = ModelledClock(TimeControl.scaled(0.001))
+    before = clock.now()
+
+    delay = clock.arm(before + datetime.timedelta(seconds=60))
+
+    assert delay == pytest.approx(60, abs=0.05)  # modelled: ScaledScheduler turns it into 0.06 s
+    jumped = (clock.now() - before).total_seconds()
+    assert 59.9 <= jumped < 61  # the clock already shows most of the minute as passed
+    assert clock.arm(before) == 0.0  # a wake in the past fires at once
+
+
+def test_scaled_scheduler_runs_call_later_after_the_scaled_delay():
+    scheduler = ScaledScheduler(TimeControl.scaled(0.001))
+    scheduler.start()
+    try:
+        fired = threading.Event()
+        began = time.monotonic()
+        future = scheduler.call_later(fired.set, delay=100)  # 100 modelled seconds
+        future.result(timeout=5)
+        elapsed = time.monotonic() - began
+    finally:
+        scheduler.stop()
+    assert fired.is_set()
+    assert 0.09 <= elapsed < 2
+
+
+# --- modelled time in durable histories ----------------------------------------------------------------------------
+
+
+def test_a_durable_minute_is_a_minute_in_the_history_and_milliseconds_in_real_time(runtime, lam):
+    began = time.monotonic()
+    arn = start_durable(lam, "sum-then-ask", {"values": [1]})
+
+    done = wait_durable_done(lam, arn)
+
+    real = time.monotonic() - began
+    assert done["Status"] == "SUCCEEDED"
+    events = durable_history(lam, arn)
+    (started,) = [e for e in events if e["EventType"] == "WaitStarted" and e["Name"] == "a minute"]
+    (succeeded,) = [e for e in events if e["EventType"] == "WaitSucceeded" and e["Name"] == "a minute"]
+    modelled = (succeeded["EventTimestamp"] - started["EventTimestamp"]).total_seconds()
+    assert modelled >= 60
+    assert real < 5, "the modelled minute should take ~60 ms of real time"
+    assert (done["EndTimestamp"] - done["StartTimestamp"]).total_seconds() >= 60
+
+
+def test_moto_waits_retries_and_timeouts_all_run_scaled(sfn):
+    """Behavioural guard for the three moto hooks together: 120 + 60 + 300 modelled seconds in well under 1.5 s."""
+    definition = {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {"Type": "Wait", "Seconds": 120, "Next": "Retry"},
+            "Retry": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "double", "Payload": {"explode": True}},
+                "Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 60, "MaxAttempts": 1}],
+                "Catch": [{"ErrorEquals": ["Boom"], "ResultPath": None, "Next": "Timeout"}],
+                "End": True,
+            },
+            "Timeout": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "double", "Payload": {"value": 1, "token.$": "$$.Task.Token"}},
+                "TimeoutSeconds": 300,
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Done"}],
+                "End": True,
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+
+    description, _, elapsed = run_state_machine(sfn, definition, {})
+
+    assert description["status"] == "SUCCEEDED", description.get("cause")
+    assert 480 * SCALE * 0.9 <= elapsed < 1.5
+
+
+# --- guards on moto's internals ----------------------------------------------------------------------------------
+
+
+def test_moto_timeout_hook_is_in_place(runtime):
+    from moto.stepfunctions.parser.asl.component.common.timeouts import timeout
+
+    assert timeout.Timeout._eval_body.__name__ == "scaled_timeout_eval_body", "Timeout._eval_body is not hooked"
+    overriding = [cls.__name__ for cls in all_subclasses(timeout.Timeout) if "_eval_body" in vars(cls)]
+    assert overriding == [], f"moto Timeout subclasses override _eval_body, bypassing the hook: {overriding}"
+    assert timeout.TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS == 99999999
+    # What the hook replaces: the body pushes _eval_seconds() onto the stack, which ExecutionState waits on.
+    assert "seconds = self._eval_seconds(env=env)\n        env.stack.append(seconds)" in source_of(timeout.Timeout)
+    execute_state = importlib.import_module("moto.stepfunctions.parser.asl.component.state.exec.execute_state")
+    assert "terminated_event.wait(timeout_seconds)" in source_of(execute_state)
+
+
+def test_moto_wait_hook_is_in_place(runtime):
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (  # noqa: F401 (subclasses)
+        seconds,
+        seconds_path,
+        timestamp,
+        wait_function,
+    )
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+
+    wait = wait_function.WaitFunction
+    assert wait._wait_interval.__name__ == "scaled_wait_interval", "WaitFunction._wait_interval is not hooked"
+    assert "self._wait_interval(env=env, wait_seconds=w_sec)" in inspect.getsource(wait._eval_body)
+    subclasses = all_subclasses(wait)
+    assert {"Seconds", "SecondsPath", "Timestamp"} <= {cls.__name__ for cls in subclasses}
+    overriding = [cls.__name__ for cls in subclasses if {"_wait_interval", "_eval_body"} & set(vars(cls))]
+    assert overriding == [], f"moto WaitFunction subclasses bypass the hooked _wait_interval: {overriding}"
+    # The hook waits on these.
+    assert callable(Environment.is_running)
+    assert "self.program_state_event = threading.Event()" in source_of(Environment)
+
+
+def test_moto_retry_hook_is_in_place(runtime):
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    assert retrier_decl.time is not time, "retrier_decl.time is not hooked"
+    assert callable(retrier_decl.time.sleep)
+    # The stand-in only has sleep(): the retrier must use nothing else from the time module.
+    used = set(re.findall(r"\btime\.(\w+)", source_of(retrier_decl)))
+    assert used == {"sleep"}, f"moto's retrier uses time.{sorted(used)}; the hook only provides sleep"
+    assert re.search(r"^import time$", source_of(retrier_decl), re.MULTILINE)
+
+
+def test_moto_lambda_invoke_hook_is_in_place(runtime):
+    from moto.awslambda import responses, utils
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    assert LambdaSimpleBackend.invoke.__name__ == "invoke"
+    assert LambdaSimpleBackend.invoke.__qualname__.startswith("LocalRuntime._install_lambda_routes")
+    assert "self.backend.invoke(\n            function_name, qualifier, self.body, self.headers, response_headers\n        )" in (
+        source_of(responses.LambdaResponse.invoke)
+    )
+    assert "lambda_simple_backends" in source_of(utils.get_backend)
+
+
+# --- guards on the durable testing SDK's internals ----------------------------------------------------------------
+
+
+def test_durable_scheduler_hook_matches_the_sdk(runtime):
+    from aws_durable_execution_sdk_python_testing.scheduler import Scheduler
+
+    expected = ["self", "func", "delay", "count", "completion_event"]
+    assert list(inspect.signature(Scheduler.call_later).parameters) == expected
+    assert list(inspect.signature(ScaledScheduler.call_later).parameters) == expected
+    assert isinstance(runtime.durable._scheduler, ScaledScheduler)
+    # Every durable timer goes through the scheduler: waits, callback timeouts, execution timeouts.
+    executor_source = source_of(importlib.import_module("aws_durable_execution_sdk_python_testing.executor"))
+    for needle in ("delay=callback_options.timeout_seconds", "delay=timeout_seconds", "delay = self._clock.arm(earliest)"):
+        assert needle in executor_source, f"the durable executor no longer schedules with {needle!r}"
+
+
+def test_durable_clock_hook_matches_the_sdk(runtime):
+    from aws_durable_execution_sdk_python_testing import clock
+    from aws_durable_execution_sdk_python_testing.checkpoint.processor import CheckpointProcessor
+    from aws_durable_execution_sdk_python_testing.executor import Executor
+
+    for method in ("now", "arm"):
+        assert method in vars(clock.Clock), f"Clock protocol has no {method}()"
+        assert list(inspect.signature(getattr(ModelledClock, method)).parameters) == list(
+            inspect.signature(getattr(clock.Clock, method)).parameters
+        )
+    assert "clock" in inspect.signature(Executor.__init__).parameters
+    assert "clock" in inspect.signature(CheckpointProcessor.__init__).parameters
+    assert isinstance(runtime.durable.executor._clock, ModelledClock)
+
+
+# --- pinned versions ---------------------------------------------------------------------------------------------
+
+
+def test_check_versions_passes_on_the_installed_versions():
+    pins.check_versions()
+
+
+def test_check_versions_refuses_another_version(monkeypatch):
+    real_version = pins.version
+    monkeypatch.setattr(pins, "version", lambda name: "9.9.9" if name == "moto" else real_version(name))
+
+    with pytest.raises(pins.UnsupportedLibraryVersion, match=r"moto 9\.9\.9 \(needs 5\.2\.5\)"):
+        pins.check_versions()
+
+
+@pytest.mark.parametrize("library", sorted(pins.PINNED))
+def test_each_pinned_library_is_checked(monkeypatch, library):
+    real_version = pins.version
+    monkeypatch.setattr(pins, "version", lambda name: "0.0.1" if name == library else real_version(name))
+
+    with pytest.raises(pins.UnsupportedLibraryVersion, match=re.escape(f"{library} 0.0.1")):
+        pins.check_versions()
+
+
+def test_the_pins_match_the_project_dependencies():
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    declared = {}
+    for requirement in dependencies:
+        name, _, pinned = requirement.partition("==")
+        declared[re.sub(r"\[.*\]", "", name).strip()] = pinned.strip()
+    assert {name: declared.get(name) for name in pins.PINNED} == pins.PINNED
