@@ -7,7 +7,7 @@ runtime's names or to the CDK constructs.
 
 from __future__ import annotations
 
-from domain.loan.rules import FRAUD_CHECK_TIMEOUT_SECONDS
+from domain.loan.rules import ASSESSMENT_TIMEOUT_SECONDS
 from duoflow.runtime.functions import FunctionSpec, ResourceRef
 
 PROGRESS_TABLE = ResourceRef("table", "loan-progress")
@@ -39,8 +39,8 @@ CATALOG: list[FunctionSpec] = [
         durable=True,
         memory_mb=512,
         timeout_seconds=60,
-        # The fraud check's wait is the longest inside; double it for bureau retries and replays.
-        durable_execution_timeout_seconds=2 * FRAUD_CHECK_TIMEOUT_SECONDS,
+        # Longer than the fraud check's wait inside it; as long as the workflow waits for it.
+        durable_execution_timeout_seconds=ASSESSMENT_TIMEOUT_SECONDS,
         environment={**PROGRESS, "FRAUD_SERVICE_FUNCTION": "loan-fraud-service"},
     ),
     FunctionSpec(

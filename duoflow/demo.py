@@ -62,7 +62,7 @@ def run_loan_case(runtime: LocalRuntime, case: LoanCase, variant: str, deadline_
     _follow(api, sfn, case, application_id, started.body["execution_arn"], deadline)
     latency_ms = (time.perf_counter() - began) * 1000
     status = api.get(f"/status/{application_id}").body
-    _await_durable_end(lambda_client, application_id, deadline)
+    wait_for_durable_end(lambda_client, application_id, deadline)
     return RunResult(
         scenario="loan",
         case=case.case,
@@ -95,7 +95,7 @@ def _follow(api: ApiClient, sfn: Any, case: LoanCase, application_id: str, execu
     raise RunDidNotFinish(f"{case.case} ({application_id}) did not finish within the deadline")
 
 
-def _await_durable_end(lambda_client: Any, application_id: str, deadline: float) -> None:
+def wait_for_durable_end(lambda_client: Any, application_id: str, deadline: float) -> None:
     """The durable assessment answers the workflow in its last step and ends a moment later."""
     while time.perf_counter() < deadline:
         executions = lambda_client.list_durable_executions_by_function(

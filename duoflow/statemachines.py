@@ -59,8 +59,7 @@ LOAN_HYBRID = StateMachineSpec(
         "ApplicantTopicArn": ResourceRef("topic", "applicant-notifications", "arn"),
         "ManagerApprovalThreshold": rules.MANAGER_APPROVAL_THRESHOLD,
         "ManagerApprovalTimeoutSeconds": rules.MANAGER_APPROVAL_TIMEOUT_SECONDS,
-        # The assessment waits at most the fraud check's timeout; add room for bureau retries.
-        "AssessmentTimeoutSeconds": rules.FRAUD_CHECK_TIMEOUT_SECONDS + 5 * 60,
+        "AssessmentTimeoutSeconds": rules.ASSESSMENT_TIMEOUT_SECONDS,
         "NoManagerDecisionReason": rules.NO_MANAGER_DECISION_REASON,
     },
 )

@@ -40,6 +40,9 @@ MAX_DEBT_TO_INCOME = 0.43
 MANAGER_APPROVAL_THRESHOLD = 100_000  # dollars, inclusive: $100,000 needs a manager
 MANAGER_APPROVAL_TIMEOUT_SECONDS = 30 * 60
 FRAUD_CHECK_TIMEOUT_SECONDS = 5 * 60
+# How long the workflow waits for the whole credit-and-fraud assessment. Generous on purpose: the fraud
+# check's own timeout decides the business outcome; this one only catches an assessment that was lost.
+ASSESSMENT_TIMEOUT_SECONDS = 30 * 60
 OFFER_TERM_MONTHS = 60
 
 # --- demo profiles (seed article): fixed bureau data and a fixed decision per SIN ---------------------------

@@ -1,0 +1,84 @@
+"""The durable tier: durable flows on the durable testing SDK's runner, time skipped, side effects in memory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from aws_durable_execution_sdk_python_testing import DurableFunctionTestRunner
+from aws_durable_execution_sdk_python_testing import runner as runner_module
+
+from duoflow.runtime.time_control import ScaledScheduler, TimeControl
+from services.common import bootstrap
+from services.common.bureaus import SimulatedCreditBureaus
+from services.common.notifier import InMemoryNotifier
+from services.common.progress import InMemoryProgressLog
+
+
+class RecordingLambda:
+    """Stands in for the Lambda client inside durable steps: records the async invokes (the fraud request)."""
+
+    def __init__(self) -> None:
+        self.invocations: list[tuple[str, str, dict[str, Any]]] = []
+
+    def invoke(self, FunctionName: str, InvocationType: str, Payload: str) -> dict[str, Any]:  # noqa: N803
+        self.invocations.append((FunctionName, InvocationType, json.loads(Payload)))
+        return {"StatusCode": 202}
+
+
+class RecordingStepFunctions:
+    """Stands in for the Step Functions client: records how the task token was answered."""
+
+    def __init__(self) -> None:
+        self.answers: list[tuple[str, str, Any]] = []
+
+    def send_task_success(self, taskToken: str, output: str) -> dict:  # noqa: N803
+        self.answers.append(("success", taskToken, json.loads(output)))
+        return {}
+
+    def send_task_failure(self, taskToken: str, error: str, cause: str) -> dict:  # noqa: N803
+        self.answers.append(("failure", taskToken, {"error": error, "cause": cause}))
+        return {}
+
+
+class FakeWorld:
+    def __init__(self) -> None:
+        self.progress = InMemoryProgressLog()
+        self.lambda_client = RecordingLambda()
+        self.sfn_client = RecordingStepFunctions()
+        self.bureaus: Any = SimulatedCreditBureaus()
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorld]:
+    fake = FakeWorld()
+    monkeypatch.setenv("FRAUD_SERVICE_FUNCTION", "loan-fraud-service")
+    bootstrap._override = bootstrap.Adapters(
+        progress=fake.progress,
+        applicant_notifier=InMemoryNotifier(),
+        manager_notifier=InMemoryNotifier(),
+        bureaus=fake.bureaus,
+        lambda_client=fake.lambda_client,
+        sfn_client=fake.sfn_client,
+    )
+    yield fake
+    bootstrap.reset()
+
+
+@pytest.fixture
+def durable_runner(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Callable], DurableFunctionTestRunner]]:
+    """``durable_runner(handler)``: the SDK's test runner with waits and retries skipped and callback timeouts
+    scaled by 1/1000 (the runner waits callback timeouts in real seconds; a 5-minute timeout becomes 0.3 s)."""
+    runners: list[DurableFunctionTestRunner] = []
+    monkeypatch.setattr(runner_module, "Scheduler", lambda: ScaledScheduler(TimeControl.scaled(0.001)))
+
+    def make(handler: Callable) -> DurableFunctionTestRunner:
+        runner = DurableFunctionTestRunner(handler=handler, skip_time=True, poll_interval=0.01)
+        runners.append(runner)
+        return runner
+
+    yield make
+    for runner in runners:
+        runner.close()
