@@ -81,7 +81,7 @@ def pull_bureau_report(bureau: str, sin_last4: str) -> BureauReport:
     )
 
 
-def risk_tier(average_score: int, derogatory_marks: int) -> RiskTier:
+def risk_tier(average_score: float, derogatory_marks: int) -> RiskTier:
     if average_score >= PRIME_MIN_SCORE and derogatory_marks == 0:
         return PRIME
     if average_score >= NEAR_PRIME_MIN_SCORE:
@@ -104,27 +104,33 @@ def monthly_payment(principal: float, annual_rate_percent: float, term_months: i
 
 
 def debt_to_income(application: LoanApplication, reports: list[BureauReport], tier: RiskTier) -> float:
-    """Monthly debts (bureau average) plus the new loan's payment, over monthly income; 4 decimals."""
+    """Monthly debts (bureau average) plus the new loan's payment, over monthly income (unrounded)."""
     existing = mean(report.monthly_debt_payments for report in reports)
     new_payment = monthly_payment(application.loan_amount, tier.annual_rate_percent)
-    return round((existing + new_payment) / (application.annual_income / 12), 4)
+    return (existing + new_payment) / (application.annual_income / 12)
 
 
 def percent(ratio: float) -> str:
-    return f"{ratio * 100:.1f}%"
+    return f"{ratio * 100:.2f}%"
 
 
 def assess_credit(application: LoanApplication, reports: list[BureauReport]) -> CreditAssessment:
     """Average the bureaus, place the applicant in a tier, estimate DTI and decide."""
     if sorted(report.bureau for report in reports) != sorted(BUREAUS):
         raise ValueError(f"need exactly one report from each of {', '.join(BUREAUS)}")
-    average = round(mean(report.credit_score for report in reports))
+    # The rules compare the exact average and ratio; the assessment reports them rounded.
+    average = mean(report.credit_score for report in reports)
     marks = max(report.derogatory_marks for report in reports)  # one delinquency shows in several reports
     tier = risk_tier(average, marks)
     dti = debt_to_income(application, reports, tier)
-    decision, reason = _credit_decision(application, tier, average, dti)
+    decision, reason = _credit_decision(application, tier, round(average), dti)
     return CreditAssessment(
-        average_score=average, derogatory_marks=marks, risk_tier=tier, estimated_dti=dti, decision=decision, reason=reason
+        average_score=round(average),
+        derogatory_marks=marks,
+        risk_tier=tier,
+        estimated_dti=round(dti, 4),
+        decision=decision,
+        reason=reason,
     )
 
 

@@ -14,8 +14,12 @@ from typing import Any
 
 from domain.loan.models import LoanApplication
 
-APPLICATION_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+APPLICATION_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 MAX_TEXT_LENGTH = 200
+# Upper bounds keep the arithmetic exact and reject typos of several orders of magnitude; a consumer lender
+# with larger loans raises them here.
+MAX_LOAN_AMOUNT = 10_000_000
+MAX_ANNUAL_INCOME = 1_000_000_000
 REQUIRED_FIELDS = ("applicant_name", "sin_last4", "annual_income", "loan_amount", "loan_purpose")
 
 
@@ -53,14 +57,18 @@ def _text(raw: Mapping[str, Any], field: str, errors: list[FieldError]) -> str |
     return value
 
 
-def _positive_amount(raw: Mapping[str, Any], field: str, errors: list[FieldError]) -> float | None:
+def _positive_amount(raw: Mapping[str, Any], field: str, limit: int, errors: list[FieldError]) -> float | None:
     value = raw.get(field)
-    # bool is an int in Python; "true" is not an amount of money.
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    # bool is an int in Python; "true" is not an amount of money. Compare before converting: a JSON integer
+    # can be too large for a float.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
         errors.append(FieldError(field, "must be a number"))
         return None
     if value <= 0:
         errors.append(FieldError(field, "must be greater than 0"))
+        return None
+    if value > limit:
+        errors.append(FieldError(field, f"must be at most {limit:,}"))
         return None
     if round(value, 2) != value:
         errors.append(FieldError(field, "must have at most 2 decimal places"))
@@ -76,18 +84,20 @@ def validate_application(raw: Any, application_id: str | None = None) -> LoanApp
     unknown = sorted(set(raw) - set(REQUIRED_FIELDS) - {"application_id"})
     errors += [FieldError(field, "is not a field of a loan application") for field in unknown]
 
-    application_id = raw.get("application_id", application_id) or new_application_id()
-    if not isinstance(application_id, str) or not APPLICATION_ID_PATTERN.match(application_id):
+    if raw.get("application_id") is not None:
+        application_id = raw["application_id"]
+    application_id = new_application_id() if application_id is None else application_id
+    if not isinstance(application_id, str) or not APPLICATION_ID_PATTERN.fullmatch(application_id):
         errors.append(FieldError("application_id", "must be 1-64 letters, digits, '-' or '_'"))
 
     present = {field: raw[field] for field in REQUIRED_FIELDS if field in raw}
     name = _text(present, "applicant_name", errors) if "applicant_name" in present else None
     purpose = _text(present, "loan_purpose", errors) if "loan_purpose" in present else None
     sin = present.get("sin_last4")
-    if "sin_last4" in present and not (isinstance(sin, str) and re.fullmatch(r"\d{4}", sin)):
+    if "sin_last4" in present and not (isinstance(sin, str) and re.fullmatch(r"[0-9]{4}", sin)):
         errors.append(FieldError("sin_last4", "must be exactly 4 digits, as text"))
-    income = _positive_amount(present, "annual_income", errors) if "annual_income" in present else None
-    amount = _positive_amount(present, "loan_amount", errors) if "loan_amount" in present else None
+    income = _positive_amount(present, "annual_income", MAX_ANNUAL_INCOME, errors) if "annual_income" in present else None
+    amount = _positive_amount(present, "loan_amount", MAX_LOAN_AMOUNT, errors) if "loan_amount" in present else None
 
     if errors:
         raise ApplicationInvalid(errors)
