@@ -1,0 +1,36 @@
+# duoflow — two commands do everything on a fresh machine:
+#   make demo    set up (once), then run the loan demo on the local runtime
+#   make test    set up (once), then run the whole test suite
+# Set-up is idempotent: Python packages come from uv.lock into .venv; nothing is installed by hand.
+
+PYTHON      ?= python3
+UV_VERSION  := 0.13.9
+UV          := .cache/uv/bin/uv
+VENV        := .venv
+STAMP       := $(VENV)/.synced
+
+.PHONY: setup demo test lint clean help
+
+help:
+	@echo "make demo   run the loan demo (sets up first)"
+	@echo "make test   run every test tier (sets up first)"
+	@echo "make setup  only install: Python packages from uv.lock into .venv"
+
+$(UV):
+	$(PYTHON) -m venv .cache/uv
+	.cache/uv/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(STAMP): $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $$(command -v $(PYTHON))
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(VENV)/bin/duoflow demo
+
+test: setup
+	$(VENV)/bin/python -m pytest
+
+clean:
+	rm -rf .cache $(VENV) .pytest_cache .hypothesis
