@@ -45,7 +45,7 @@ def main() -> None:
 @app.command()
 def demo(
     scenario: Scenario = typer.Option(Scenario.loan, help="Which business process to run."),
-    variant: Variant = typer.Option(Variant.hybrid, help="Which implementation: hybrid (ASL + durable), or all."),
+    variant: Variant = typer.Option(Variant.hybrid, help="Which implementation: hybrid (ASL macro flow + durable micro flow), or all that exist."),
     case: list[str] = typer.Option(None, "--case", help="Run only this case (repeatable); default: every case."),
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON on stdout instead of a table."),
     time_scale: float = typer.Option(
@@ -58,8 +58,7 @@ def demo(
 ) -> None:
     """Run the demo cases through the HTTP API, with a simulated manager and fraud service answering.
 
-    Cases are the files in scenarios/<scenario>/. Ends with a table (or JSON) of outcome, reason, end-to-end
-    time, state transitions and durable operations per run; exits 1 if a run's outcome is not the expected one.
+    Cases are the files in scenarios/<scenario>/. Ends with a table (or JSON) of outcome, reason, end-to-end time, state transitions and durable operations per run; exits 1 if a run's outcome is not the expected one.
     """
     from duoflow.demo import run_cases
     from duoflow.runtime import TimeControl

@@ -26,7 +26,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from duoflow.runtime import jsonata_bridge, pins
+from duoflow.runtime import jsonata_bridge, moto_fixes, pins
 from duoflow.runtime.durable_api import API_VERSION, DurableApi, moto_route
 from duoflow.runtime.durable_host import DurableHost
 from duoflow.runtime.functions import FunctionSpec, ResourceRef
@@ -103,6 +103,7 @@ class LocalRuntime:
         self._mock.start()
         install_moto_time_hooks(self.time_control)
         jsonata_bridge.install()
+        moto_fixes.install()
         _quiet_library_loggers()
         self.durable = DurableHost(
             self.state_dir / "durable-executions.sqlite3", self.time_control, self.region, self.account_id

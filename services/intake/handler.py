@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.loan.validation import validate_application
+from domain.loan.validation import ApplicationInvalid, FieldError, validate_application
 from services.common.bootstrap import adapters
 from services.common.progress import ProgressEntry
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # The workflow keys everything on the id it was started with, so it must come with the input.
+    if not isinstance(event, dict) or "application_id" not in event:
+        raise ApplicationInvalid([FieldError("application_id", "is required to start the workflow")])
     application = validate_application(event)  # ApplicationInvalid -> the state machine's Catch
     progress = adapters().progress
     progress.set_status(

@@ -1,0 +1,182 @@
+"""The loan state machine on the local runtime, its Lambdas replaced by tests/statemachines/doubles.py.
+
+Deployed like duoflow/stack.py deploys the real stack (same table with its "pending" index, same topics, the
+state machine from duoflow.statemachines.LOAN_HYBRID), only the function catalog differs. One LocalRuntime
+per process: the fixture is module-scoped and always stopped. Modelled time runs at SCALE (30 min → 1.8 s).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+
+from duoflow.runtime import LocalRuntime, TimeControl
+from duoflow.stack import LOCAL_ROLE_ARN, TABLES, TOPICS, _create_table
+from duoflow.statemachines import LOAN_HYBRID
+from tests.statemachines import doubles
+
+SCALE = 0.001
+T = TypeVar("T")
+
+
+def wait_until(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.01, what: str = "condition") -> T:
+    """Poll ``predicate`` until it returns something truthy (returned), or fail after ``timeout`` real seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(f"{what} not met within {timeout} s (last value {value!r})")
+        time.sleep(interval)  # the polling interval only; the deadline bounds the wait
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class LoanStack:
+    runtime: LocalRuntime
+    state_machine_arn: str
+    definition: str
+
+    @property
+    def sfn(self) -> Any:
+        return self.runtime.client("stepfunctions")
+
+    @property
+    def dynamodb(self) -> Any:
+        return self.runtime.client("dynamodb")
+
+    def topic_arn(self, name: str) -> str:
+        return self.runtime.resources[("topic", name)]["arn"]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoanStack]:
+    assert LocalRuntime._current is None, "a LocalRuntime leaked from an earlier test module"
+    runtime = LocalRuntime(doubles.CATALOG, state_dir=tmp_path_factory.mktemp("state"), time_control=TimeControl.scaled(SCALE))
+    runtime.start()
+    doubles.reset()
+    try:
+        for table in TABLES:
+            _create_table(runtime, table)
+        sns = runtime.client("sns")
+        for topic in TOPICS:
+            runtime.register_resource("topic", topic, name=topic, arn=sns.create_topic(Name=topic)["TopicArn"])
+        runtime.deploy_functions()
+        definition = LOAN_HYBRID.definition(runtime.resolve)
+        arn = runtime.client("stepfunctions").create_state_machine(
+            name=LOAN_HYBRID.name, definition=definition, roleArn=LOCAL_ROLE_ARN, type="STANDARD"
+        )["stateMachineArn"]
+        runtime.register_resource("state_machine", LOAN_HYBRID.name, name=LOAN_HYBRID.name, arn=arn)
+        runtime.refresh_environment()
+        yield LoanStack(runtime, arn, definition)
+    finally:
+        runtime.stop()
+        doubles.reset()
+
+
+# --- running one application -----------------------------------------------------------------------------
+
+
+def application(amount: float = 25_000, **overrides: Any) -> dict[str, Any]:
+    """A fresh, well-formed application (its own id, so tests never share DynamoDB items or doubles' calls)."""
+    return {
+        "application_id": unique("app"),
+        "applicant_name": "Alice Martin",
+        "sin_last4": "1111",
+        "annual_income": 120_000,
+        "loan_amount": amount,
+        "loan_purpose": "home renovation",
+        **overrides,
+    }
+
+
+def start(stack: LoanStack, app: dict[str, Any]) -> str:
+    return stack.sfn.start_execution(
+        stateMachineArn=stack.state_machine_arn, name=unique(app["application_id"]), input=json.dumps(app)
+    )["executionArn"]
+
+
+def wait_done(stack: LoanStack, execution_arn: str, timeout: float = 15.0) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        description = stack.sfn.describe_execution(executionArn=execution_arn)
+        return description if description["status"] != "RUNNING" else None
+
+    return wait_until(done, timeout=timeout, what=f"execution {execution_arn} finishing")
+
+
+def history(stack: LoanStack, execution_arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": execution_arn}
+    while True:
+        page = stack.sfn.get_execution_history(**kwargs)
+        events.extend(page["events"])
+        if not page.get("nextToken"):
+            return events
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def states_entered(events: list[dict[str, Any]]) -> list[str]:
+    return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+
+
+@dataclass
+class Run:
+    """Everything a test asserts about one finished execution."""
+
+    description: dict[str, Any]
+    events: list[dict[str, Any]]
+    path: list[str]  # the states entered, in order
+
+    @property
+    def status(self) -> str:
+        return self.description["status"]
+
+    @property
+    def terminal_state(self) -> str:
+        return self.path[-1]
+
+    @property
+    def output(self) -> Any:
+        return json.loads(self.description["output"]) if self.description.get("output") else None
+
+
+def finish(stack: LoanStack, execution_arn: str, timeout: float = 15.0) -> Run:
+    description = wait_done(stack, execution_arn, timeout)
+    events = history(stack, execution_arn)
+    return Run(description, events, states_entered(events))
+
+
+def run(stack: LoanStack, app: dict[str, Any], timeout: float = 15.0) -> Run:
+    return finish(stack, start(stack, app), timeout)
+
+
+# --- what the workflow left behind -------------------------------------------------------------------------
+
+
+def item(stack: LoanStack, application_id: str, entry: str) -> dict[str, Any] | None:
+    found = stack.dynamodb.get_item(
+        TableName="loan-progress", Key={"application_id": {"S": application_id}, "entry": {"S": entry}}, ConsistentRead=True
+    ).get("Item")
+    if found is None:
+        return None
+    return {key: next(iter(value.values())) for key, value in found.items()}  # {"S": "x"} -> "x"
+
+
+def published(stack: LoanStack, topic: str, application_id: str) -> list[tuple[str | None, Any]]:
+    """(subject, message) of every SNS message on ``topic`` about the application (moto keeps them)."""
+    from moto.sns.models import sns_backends
+
+    arn = stack.topic_arn(topic)
+    backend = sns_backends[stack.runtime.account_id][stack.runtime.region]
+    sent = backend.topics[arn].sent_notifications
+    return [(subject, json.loads(message)) for _id, message, subject, *_ in sent if application_id in message]

@@ -1,0 +1,262 @@
+"""Test doubles for the Lambdas that statemachines/loan.asl.json calls.
+
+The state machine is tested on its own: each Task reaches one of the small handlers below instead of the real
+business code (services/*, durable/*). What each double does is scripted per application by the test, through
+:func:`script`; every call is recorded in :data:`CALLS`, and a manager-approval request (with its task token)
+in :data:`MANAGER_REQUESTS`.
+
+The payload shapes follow the real handlers: intake returns the application, the assessment answers the task
+token with ``{application_id, decision, reason, credit}``, the offer returns an offer, the disbursement
+``{disbursement_reference, paid_now}``, and the manager-approval request files an ``APPROVAL`` item (with its
+task token) in the progress table, as services/approvals/handler.py does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from duoflow.runtime import FunctionSpec, ResourceRef
+
+# --- what a test asks of the doubles --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Approve:
+    """The assessment answers SendTaskSuccess with an approved decision."""
+
+    reason: str = "credit approved: prime tier at 5.25%, debt-to-income 20.0%"
+
+
+@dataclass(frozen=True)
+class Deny:
+    """The assessment answers SendTaskSuccess with a denied decision."""
+
+    reason: str = "credit denied: credit score too low (deep-subprime tier, average score 548)"
+
+
+@dataclass(frozen=True)
+class FailTask:
+    """The assessment answers SendTaskFailure."""
+
+    error: str = "CreditBureauUnavailable"
+    cause: str = "1 credit bureau(s) did not answer after retries"
+
+
+@dataclass(frozen=True)
+class Silent:
+    """The assessment never answers its task token."""
+
+
+Answer = Approve | Deny | FailTask | Silent
+
+
+@dataclass(frozen=True)
+class Script:
+    assessment: Answer = field(default_factory=Approve)
+    intake_error: str | None = None  # raise an exception of this class name from the intake
+    intake_message: str = "loan_amount: must be greater than 0"
+    offer_error: str | None = None
+    offer_transient_failures: int = 0  # the first N offer calls raise Lambda.ServiceException, then it works
+    disbursement_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Call:
+    function: str
+    application_id: str | None
+    event: dict[str, Any]
+
+
+SCRIPTS: dict[str, Script] = {}
+CALLS: list[Call] = []
+MANAGER_REQUESTS: dict[str, dict[str, Any]] = {}  # application id -> the event (with its task_token)
+
+_lock = threading.Condition()
+
+
+def script(application_id: str, **behaviour: Any) -> Script:
+    """Decide what the doubles do for this application (defaults: valid, approved, offer and payout work)."""
+    scripted = Script(**behaviour)
+    with _lock:
+        SCRIPTS[application_id] = scripted
+    return scripted
+
+
+def calls(application_id: str, function: str | None = None) -> list[Call]:
+    with _lock:
+        return [c for c in CALLS if c.application_id == application_id and (function is None or c.function == function)]
+
+
+def called(application_id: str) -> list[str]:
+    """The functions called for this application, in order."""
+    return [c.function for c in calls(application_id)]
+
+
+def wait_for_manager_request(application_id: str, timeout: float = 10.0) -> dict[str, Any]:
+    """Block (on a condition, not a sleep) until the manager-approval double was called for the application."""
+    with _lock:
+        if not _lock.wait_for(lambda: application_id in MANAGER_REQUESTS, timeout=timeout):
+            raise TimeoutError(f"no manager approval was requested for {application_id} within {timeout} s")
+        return MANAGER_REQUESTS[application_id]
+
+
+def reset() -> None:
+    with _lock:
+        SCRIPTS.clear()
+        CALLS.clear()
+        MANAGER_REQUESTS.clear()
+        _clients.clear()
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+
+
+def _error(name: str, message: str) -> Exception:
+    """An exception whose class is called ``name``: the runtime reports it as the Lambda's errorType, which is
+    what a Catch's ErrorEquals matches."""
+    return type(name, (Exception,), {})(message)
+
+
+def _record(function: str, application_id: str | None, event: dict[str, Any]) -> Script:
+    with _lock:
+        CALLS.append(Call(function, application_id, event))
+        _lock.notify_all()
+        scripted = SCRIPTS.get(application_id or "")
+    if scripted is None:
+        raise LookupError(f"{function}: no script for application {application_id!r}; call doubles.script() first")
+    return scripted
+
+
+_clients: dict[str, Any] = {}
+
+
+def _client(service: str) -> Any:
+    """One client per service, made once (under the lock: boto3's default session is not thread-safe, and a
+    fresh session per call costs 0.1-0.2 s of botocore loading, long enough to race a scaled task timeout).
+    Clients are thread-safe; :func:`reset` forgets them so a new runtime gets fresh ones."""
+    with _lock:
+        if service not in _clients:
+            _clients[service] = boto3.session.Session().client(service)
+        return _clients[service]
+
+
+# --- the handlers -----------------------------------------------------------------------------------------
+
+
+def intake(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Record Application: the real one validates and opens the progress log; this one returns the application
+    (amounts as floats, as LoanApplication.model_dump gives them) or raises the scripted error."""
+    application_id = event["application_id"]  # the real intake refuses an input without one
+    scripted = _record("loan-intake", application_id, event)
+    if scripted.intake_error:
+        raise _error(scripted.intake_error, scripted.intake_message)
+    return {
+        "application_id": application_id,
+        "applicant_name": event["applicant_name"],
+        "sin_last4": event["sin_last4"],
+        "annual_income": float(event["annual_income"]),
+        "loan_amount": float(event["loan_amount"]),
+        "loan_purpose": event["loan_purpose"],
+    }
+
+
+def assessment(event: dict[str, Any], context: Any) -> None:
+    """Assess Credit and Fraud (invoked with InvocationType Event): answers the task token as scripted."""
+    application = event["application"]
+    scripted = _record("loan-assessment", application["application_id"], event)
+    answer, token = scripted.assessment, event["task_token"]
+    sfn = _client("stepfunctions")
+    if isinstance(answer, Silent):
+        return
+    if isinstance(answer, FailTask):
+        sfn.send_task_failure(taskToken=token, error=answer.error, cause=answer.cause)
+        return
+    decision = "approved" if isinstance(answer, Approve) else "denied"
+    result = {
+        "application_id": application["application_id"],
+        "decision": decision,
+        "reason": answer.reason,
+        "credit": {
+            "average_score": 760,
+            "derogatory_marks": 0,
+            "risk_tier": {"name": "prime", "annual_rate_percent": 5.25},
+            "estimated_dti": 0.2,
+            "decision": decision,
+            "reason": answer.reason,
+        },
+        "fraud": None,
+    }
+    sfn.send_task_success(taskToken=token, output=json.dumps(result))
+
+
+def manager_approval(event: dict[str, Any], context: Any) -> None:
+    """Request Manager Approval: files the APPROVAL item (with the task token) in the progress table, like
+    services/approvals/handler.py, and remembers the request for the test, which answers the token itself."""
+    application = event["application"]
+    application_id = application["application_id"]
+    _record("loan-manager-approval", application_id, event)
+    _client("dynamodb").put_item(
+        TableName=os.environ["PROGRESS_TABLE"],
+        Item={
+            "application_id": {"S": application_id},
+            "entry": {"S": "APPROVAL"},
+            "pending_kind": {"S": "manager-approval"},
+            "requested_at": {"S": "2030-01-01T00:00:00.000Z"},
+            "task_token": {"S": event["task_token"]},
+        },
+    )
+    with _lock:
+        MANAGER_REQUESTS[application_id] = event
+        _lock.notify_all()
+
+
+def offer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    application = event["application"]
+    scripted = _record("loan-offer", application["application_id"], event)
+    if len(calls(application["application_id"], "loan-offer")) <= scripted.offer_transient_failures:
+        # Step Functions names a function error by its errorType, so this matches the Task's Lambda.* Retry.
+        raise _error("Lambda.ServiceException", "transient: the service is busy")
+    if scripted.offer_error:
+        raise _error(scripted.offer_error, "the offer could not be generated")
+    rate = event["assessment"]["credit"]["risk_tier"]["annual_rate_percent"]
+    principal = application["loan_amount"]
+    return {
+        "principal": principal,
+        "annual_rate_percent": rate,
+        "term_months": 60,
+        "monthly_payment": round(principal / 60 * 1.1, 2),
+        "total_repayment": round(principal * 1.1, 2),
+        "total_interest": round(principal * 0.1, 2),
+    }
+
+
+def disbursement(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    application = event["application"]
+    scripted = _record("loan-disbursement", application["application_id"], event)
+    if scripted.disbursement_error:
+        raise _error(scripted.disbursement_error, "the payment rail refused the transfer")
+    return {"disbursement_reference": f"DSB-TEST-{application['application_id']}", "paid_now": True}
+
+
+# --- the catalog the state machine's placeholders point at -------------------------------------------------
+
+_HERE = __name__
+
+CATALOG: list[FunctionSpec] = [
+    FunctionSpec(name="loan-intake", handler=f"{_HERE}.intake", description="double: Record Application"),
+    FunctionSpec(name="loan-assessment", handler=f"{_HERE}.assessment", description="double: Assess Credit and Fraud"),
+    FunctionSpec(
+        name="loan-manager-approval",
+        handler=f"{_HERE}.manager_approval",
+        description="double: Request Manager Approval",
+        environment={"PROGRESS_TABLE": ResourceRef("table", "loan-progress")},
+    ),
+    FunctionSpec(name="loan-offer", handler=f"{_HERE}.offer", description="double: Generate Loan Offer"),
+    FunctionSpec(name="loan-disbursement", handler=f"{_HERE}.disbursement", description="double: Disburse Funds"),
+]
