@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from duoflow.catalog import CATALOG
-from duoflow.runtime import LocalRuntime, TimeControl
+from duoflow.runtime import FunctionSpec, LocalRuntime, TimeControl
 from duoflow.statemachines import STATE_MACHINES
 from services.common import bootstrap
 from services.common.progress import PENDING_INDEX
@@ -78,8 +78,11 @@ def deploy(runtime: LocalRuntime) -> LocalRuntime:
 
 
 @contextmanager
-def local_stack(time_control: TimeControl | None = None, state_dir: Path | None = None) -> Iterator[LocalRuntime]:
-    runtime = LocalRuntime(CATALOG, state_dir=state_dir, time_control=time_control)
+def local_stack(
+    time_control: TimeControl | None = None, state_dir: Path | None = None, catalog: list[FunctionSpec] = CATALOG
+) -> Iterator[LocalRuntime]:
+    """The stack on a started runtime, stopped on exit. ``catalog`` swaps the functions (test doubles)."""
+    runtime = LocalRuntime(catalog, state_dir=state_dir, time_control=time_control)
     runtime.start()
     try:
         yield deploy(runtime)

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from duoflow.runtime import LocalRuntime, TimeControl
-from duoflow.stack import LOCAL_ROLE_ARN, TABLES, TOPICS, _create_table
+from duoflow.runtime import LocalRuntime, ResourceRef, TimeControl
+from duoflow.stack import local_stack
 from duoflow.statemachines import LOAN_HYBRID
 from tests.statemachines import doubles
 
@@ -62,25 +62,12 @@ class LoanStack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoanStack]:
     assert LocalRuntime._current is None, "a LocalRuntime leaked from an earlier test module"
-    runtime = LocalRuntime(doubles.CATALOG, state_dir=tmp_path_factory.mktemp("state"), time_control=TimeControl.scaled(SCALE))
-    runtime.start()
     doubles.reset()
     try:
-        for table in TABLES:
-            _create_table(runtime, table)
-        sns = runtime.client("sns")
-        for topic in TOPICS:
-            runtime.register_resource("topic", topic, name=topic, arn=sns.create_topic(Name=topic)["TopicArn"])
-        runtime.deploy_functions()
-        definition = LOAN_HYBRID.definition(runtime.resolve)
-        arn = runtime.client("stepfunctions").create_state_machine(
-            name=LOAN_HYBRID.name, definition=definition, roleArn=LOCAL_ROLE_ARN, type="STANDARD"
-        )["stateMachineArn"]
-        runtime.register_resource("state_machine", LOAN_HYBRID.name, name=LOAN_HYBRID.name, arn=arn)
-        runtime.refresh_environment()
-        yield LoanStack(runtime, arn, definition)
+        with local_stack(TimeControl.scaled(SCALE), tmp_path_factory.mktemp("state"), catalog=doubles.CATALOG) as runtime:
+            arn = runtime.resolve(ResourceRef("state_machine", LOAN_HYBRID.name, "arn"))
+            yield LoanStack(runtime, arn, LOAN_HYBRID.definition(runtime.resolve))
     finally:
-        runtime.stop()
         doubles.reset()
 
 
