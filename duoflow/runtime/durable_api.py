@@ -9,7 +9,7 @@ this module only adapts moto's ``(request, url, headers)`` call to them.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from aws_durable_execution_sdk_python_testing.exceptions import (
     AwsApiException,
@@ -43,7 +43,7 @@ class DurableApi:
     def handle(self, method: str, url: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, dict, bytes]:
         parts = urlsplit(url)
         try:
-            route = self._router.find_route(parts.path, method)
+            route = self._router.find_route(_function_name_in_path(parts.path), method)
             handler = self._handlers.get(type(route))
             if handler is None:
                 raise UnknownRouteError(method, parts.path)
@@ -63,7 +63,20 @@ class DurableApi:
         except UnknownRouteError as error:
             response = HTTPResponse.create_error_from_exception(ResourceNotFoundException(str(error)))
         payload = response.body_to_bytes() if response.body else b""
-        return response.status_code, {"content-type": "application/json", **response.headers}, payload
+        headers = {"content-type": "application/json", **response.headers}
+        if response.status_code >= 400 and isinstance(response.body, dict) and response.body.get("Type"):
+            headers["x-amzn-ErrorType"] = response.body["Type"]  # how botocore names the error (its Code)
+        return response.status_code, headers, payload
+
+
+def _function_name_in_path(path: str) -> str:
+    """Lambda accepts a function's name or ARN in ``/functions/{FunctionName}/...``; the executor knows names."""
+    segments = path.split("/")
+    if len(segments) > 3 and segments[2] == "functions":
+        reference = unquote(segments[3])
+        if reference.startswith("arn:"):
+            segments[3] = quote(reference.split(":")[6], safe="")
+    return "/".join(segments)
 
 
 def moto_route(api_provider: Any) -> Any:

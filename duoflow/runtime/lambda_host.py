@@ -44,6 +44,13 @@ class Invocation:
     error: str | None
 
 
+class FunctionNotFound(JsonRESTError):
+    code = 404
+
+    def __init__(self, message: str) -> None:
+        super().__init__("ResourceNotFoundException", message)
+
+
 class DurableExecutionAlreadyStarted(JsonRESTError):
     code = 409
 
@@ -105,6 +112,9 @@ class LambdaHost:
     def close(self) -> None:
         self._event_pool.shutdown(wait=False, cancel_futures=True)
 
+    def _function_arn(self, reference: str) -> str:
+        return reference if reference.startswith("arn:") else f"arn:aws:lambda:{self._region}:{self._account_id}:function:{reference}"
+
     # --- moto's entry point --------------------------------------------------------------------------------
 
     def invoke_from_moto(
@@ -112,7 +122,7 @@ class LambdaHost:
     ) -> bytes | None:
         spec = self.spec(function_name)
         if spec is None:
-            return None  # moto answers 404 ResourceNotFound
+            raise FunctionNotFound(f"Function not found: {self._function_arn(function_name)}")
         payload = body if isinstance(body, bytes) else (body or "{}").encode()
         invocation_type = headers.get("X-Amz-Invocation-Type") or "RequestResponse"
         if spec.durable:
@@ -163,7 +173,8 @@ class LambdaHost:
         response_headers["X-Amz-Durable-Execution-Arn"] = arn
         if invocation_type == "Event":
             return b""
-        execution = self._durable.wait(arn, timeout=self._time_control.real_seconds(spec.timeout_seconds))
+        # Like one Lambda invocation: at most the function's timeout, in real seconds (compute is not scaled).
+        execution = self._durable.wait(arn, timeout=spec.timeout_seconds)
         outcome = execution.result
         if outcome is None:
             return json.dumps({"DurableExecutionArn": arn, "Status": "RUNNING"}).encode()

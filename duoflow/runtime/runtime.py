@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -31,7 +32,7 @@ from duoflow.runtime.durable_api import API_VERSION, DurableApi, moto_route
 from duoflow.runtime.durable_host import DurableHost
 from duoflow.runtime.functions import FunctionSpec, ResourceRef
 from duoflow.runtime.lambda_host import LambdaHost
-from duoflow.runtime.time_control import TimeControl, install_moto_time_hooks
+from duoflow.runtime.time_control import TimeControl, install_moto_time_hooks, reset_moto_time_hooks
 
 MOTO_CONFIG = {
     "stepfunctions": {"execute_state_machine": True},
@@ -71,6 +72,7 @@ class LocalRuntime:
         self.durable: DurableHost | None = None
         self.lambdas: LambdaHost | None = None
         self._durable_api: DurableApi | None = None
+        self._saved_log_levels: dict[str, int] = {}
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
@@ -104,7 +106,7 @@ class LocalRuntime:
         install_moto_time_hooks(self.time_control)
         jsonata_bridge.install()
         moto_fixes.install()
-        _quiet_library_loggers()
+        self._saved_log_levels = _quiet_library_loggers()
         self.durable = DurableHost(
             self.state_dir / "durable-executions.sqlite3", self.time_control, self.region, self.account_id
         )
@@ -132,6 +134,11 @@ class LocalRuntime:
             self.durable.close()
         self._uninstall_lambda_routes()
         self._mock.stop()
+        reset_moto_time_hooks()
+        for name, level in self._saved_log_levels.items():
+            logging.getLogger(name).setLevel(level)
+        if self._own_state_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
         for key, value in self._saved_environ.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -211,14 +218,17 @@ class LocalRuntime:
         urls.url_paths.pop(_DURABLE_PATH, None)
 
 
-def _quiet_library_loggers() -> None:
+def _quiet_library_loggers() -> dict[str, int]:
     """moto's interpreter logs every caught ASL error with its whole parse tree, and the durable testing SDK
     logs a stack trace for each execution still running at shutdown; both drown the real output. Set
-    DUOFLOW_DEBUG=1 to see them."""
+    DUOFLOW_DEBUG=1 to see them. Returns the levels to restore."""
     if os.environ.get("DUOFLOW_DEBUG"):
-        return
+        return {}
+    saved = {}
     for name in ("moto.stepfunctions.parser", "aws_durable_execution_sdk_python_testing", "aws_durable_execution_sdk_python"):
+        saved[name] = logging.getLogger(name).level
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    return saved
 
 
 def asl_with_placeholders(text: str, values: Mapping[str, Any]) -> str:

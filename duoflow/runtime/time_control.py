@@ -4,9 +4,10 @@ Every modelled duration — a Step Functions Wait state, a Retry interval, a Tas
 ``context.wait``, a step retry delay, a callback timeout, a durable execution timeout — takes
 ``modelled seconds × scale`` of real time. ``scale=1`` is real time; tests and the demo run at a small scale.
 
-Durable histories keep modelled time: the durable clock advances by the part of each wait that was skipped,
-so a one-hour ``context.wait`` shows as one hour in ``get_durable_execution_history``. (Step Functions
-history timestamps are moto's wall clock; see ``duoflow/runtime/README.md``.)
+Durable histories keep modelled time for waits and retries: the durable clock advances by the part of each
+wait that was skipped, so a one-hour ``context.wait`` shows as one hour in ``get_durable_execution_history``.
+Timeouts (callback, execution) fire after the scaled time and their events carry the clock as it is then;
+Step Functions history timestamps are moto's wall clock (see ``duoflow/runtime/README.md``).
 
 The hooks below patch moto 5.2.5 and the durable testing SDK 1.4.0 at the exact places the pinned versions
 wait; ``tests/runtime/test_time_control.py`` fails if a new version moves them.
@@ -101,6 +102,7 @@ def install_moto_time_hooks(time_control: TimeControl) -> None:
         return
 
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.common.timeouts.heartbeat import Heartbeat
     from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Timeout, TimeoutSeconds
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
@@ -109,6 +111,9 @@ def install_moto_time_hooks(time_control: TimeControl) -> None:
         if seconds != TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS:
             seconds = _active.real_seconds(seconds)
         env.stack.append(seconds)
+
+    def scaled_heartbeat_eval_body(self: Heartbeat, env: Any) -> None:
+        env.stack.append(_active.real_seconds(self._eval_seconds(env=env)))
 
     def scaled_wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
         # moto re-enters its wait on whole seconds; a scaled wait is a fraction of one, so wait once on the
@@ -125,6 +130,13 @@ def install_moto_time_hooks(time_control: TimeControl) -> None:
             _active.sleep(seconds)
 
     Timeout._eval_body = scaled_timeout_eval_body
+    Heartbeat._eval_body = scaled_heartbeat_eval_body
     WaitFunction._wait_interval = scaled_wait_interval
     retrier_decl.time = _ScaledSleep
     _installed = True
+
+
+def reset_moto_time_hooks() -> None:
+    """Back to real time (the hooks stay installed; at scale 1 they wait exactly as moto does)."""
+    global _active
+    _active = TimeControl.real()

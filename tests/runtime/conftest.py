@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 import pytest
 
 from duoflow.runtime import LocalRuntime, TimeControl
-from duoflow.runtime import jsonata_bridge
 from tests.runtime.fixtures.extra import EXTRA_CATALOG
 from tests.runtime.fixtures.functions import CATALOG
 
@@ -48,13 +47,8 @@ def unique(prefix: str) -> str:
 
 def start_runtime(state_dir: Any, scale: float = SCALE, catalog: list | None = None) -> LocalRuntime:
     runtime = LocalRuntime(catalog or FULL_CATALOG, state_dir=state_dir, time_control=TimeControl.scaled(scale))
-    runtime.start()
+    runtime.start()  # also installs the JSONata evaluator
     try:
-        # LocalRuntime.start may install the JSONata evaluator itself; install it only if it has not.
-        from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
-
-        if moto_jsonata._eval_jsonata is not jsonata_bridge.evaluate:
-            jsonata_bridge.install()
         runtime.deploy_functions()
     except BaseException:
         runtime.stop()

