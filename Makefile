@@ -29,8 +29,12 @@ setup: $(STAMP)
 demo: setup
 	$(VENV)/bin/duoflow demo
 
-test: setup
+test: setup lint
 	$(VENV)/bin/python -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 clean:
 	rm -rf .cache $(VENV) .pytest_cache .hypothesis

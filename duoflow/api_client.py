@@ -26,7 +26,13 @@ def http_api_event(method: str, path: str, body: Any = None, query: dict[str, st
         "queryStringParameters": query or None,
         "headers": {"content-type": "application/json"},
         "requestContext": {
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "duoflow"},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "duoflow",
+            },
             "requestId": "local",
             "routeKey": "$default",
             "stage": "$default",

@@ -1,14 +1,14 @@
 """duoflow: loan and training approvals on Step Functions, durable functions, and both — run locally.
 
-    duoflow demo                       every loan case on the hybrid variant, with a results table
-    duoflow demo --json                the same runs as JSON
+duoflow demo                       every loan case on the hybrid variant, with a results table
+duoflow demo --json                the same runs as JSON
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 
 import typer
 from rich.console import Console
@@ -25,11 +25,11 @@ out = Console(width=None if sys.stdout.isatty() else 180)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 180)
 
 
-class Scenario(str, Enum):
+class Scenario(StrEnum):
     loan = "loan"
 
 
-class Variant(str, Enum):
+class Variant(StrEnum):
     hybrid = "hybrid"
     all = "all"
 
@@ -45,7 +45,9 @@ def main() -> None:
 @app.command()
 def demo(
     scenario: Scenario = typer.Option(Scenario.loan, help="Which business process to run."),
-    variant: Variant = typer.Option(Variant.hybrid, help="Which implementation: hybrid (ASL macro flow + durable micro flow), or all that exist."),
+    variant: Variant = typer.Option(
+        Variant.hybrid, help="Which implementation: hybrid (ASL macro flow + durable micro flow), or all that exist."
+    ),
     case: list[str] = typer.Option(None, "--case", help="Run only this case (repeatable); default: every case."),
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON on stdout instead of a table."),
     time_scale: float = typer.Option(
@@ -79,7 +81,9 @@ def demo(
             def show(result) -> None:
                 results.append(result)
                 mark = "[green]✓[/green]" if result.as_expected else "[red]✗[/red]"
-                err.print(f"{mark} {result.variant:7} {result.case:12} {result.outcome:8} {result.latency_ms:8.1f} ms  {result.reason}")
+                err.print(
+                    f"{mark} {result.variant:7} {result.case:12} {result.outcome:8} {result.latency_ms:8.1f} ms  {result.reason}"
+                )
                 status.update(f"running {scenario.value} cases… {len(results)}/{total}")
 
             status.update(f"running {scenario.value} cases… 0/{total}")
@@ -91,7 +95,10 @@ def demo(
         out.print(_table(results))
     unexpected = [result for result in results if not result.as_expected]
     if unexpected:
-        err.print(f"[red]{len(unexpected)} run(s) did not end as expected:[/red] " + ", ".join(f"{r.variant}/{r.case}" for r in unexpected))
+        err.print(
+            f"[red]{len(unexpected)} run(s) did not end as expected:[/red] "
+            + ", ".join(f"{r.variant}/{r.case}" for r in unexpected)
+        )
         raise typer.Exit(1)
 
 

@@ -14,7 +14,9 @@ from typing import Any
 def state_transitions(sfn: Any, execution_arn: str) -> int:
     events, token = [], None
     while True:
-        page = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000, **({"nextToken": token} if token else {}))
+        page = sfn.get_execution_history(
+            executionArn=execution_arn, maxResults=1000, **({"nextToken": token} if token else {})
+        )
         events += page["events"]
         token = page.get("nextToken")
         if not token:
@@ -41,4 +43,6 @@ def durable_history(lambda_client: Any, function_name: str, execution_name: str)
 
 
 def durable_operations(lambda_client: Any, function_name: str, execution_name: str) -> int:
-    return len({event["Id"] for event in durable_history(lambda_client, function_name, execution_name) if event.get("Id")})
+    return len(
+        {event["Id"] for event in durable_history(lambda_client, function_name, execution_name) if event.get("Id")}
+    )

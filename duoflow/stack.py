@@ -1,7 +1,7 @@
 """duoflow on the local runtime: the same tables, topics, functions and state machines as the CDK app.
 
-    with local_stack(TimeControl.scaled(0.001)) as runtime:
-        ...
+with local_stack(TimeControl.scaled(0.001)) as runtime:
+    ...
 """
 
 from __future__ import annotations

@@ -35,7 +35,9 @@ class StateMachineSpec:
     def definition(self, resolve: Callable[[ResourceRef], str]) -> str:
         from duoflow.runtime import asl_with_placeholders
 
-        values = {key: resolve(value) if isinstance(value, ResourceRef) else value for key, value in self.placeholders.items()}
+        values = {
+            key: resolve(value) if isinstance(value, ResourceRef) else value for key, value in self.placeholders.items()
+        }
         return asl_with_placeholders(self.path.read_text(), values)
 
 

@@ -145,8 +145,14 @@ def _credit_decision(application: LoanApplication, tier: RiskTier, average: int,
     if tier == DEEP_SUBPRIME:
         return "denied", f"credit denied: credit score too low ({tier.name} tier, average score {average})"
     if dti > MAX_DEBT_TO_INCOME:
-        return "denied", f"credit denied: debt-to-income {percent(dti)} is above the {percent(MAX_DEBT_TO_INCOME)} limit"
-    return "approved", f"credit approved: {tier.name} tier at {tier.annual_rate_percent:.2f}%, debt-to-income {percent(dti)}"
+        return (
+            "denied",
+            f"credit denied: debt-to-income {percent(dti)} is above the {percent(MAX_DEBT_TO_INCOME)} limit",
+        )
+    return (
+        "approved",
+        f"credit approved: {tier.name} tier at {tier.annual_rate_percent:.2f}%, debt-to-income {percent(dti)}",
+    )
 
 
 # --- fraud check --------------------------------------------------------------------------------------------
@@ -173,17 +179,28 @@ FRAUD_TIMEOUT_REASON = f"fraud check timed out: no answer within {FRAUD_CHECK_TI
 
 
 def assessment_after_fraud_check(
-    application: LoanApplication, credit: CreditAssessment, fraud: FraudCheckResult | None, fraud_problem: str | None = None
+    application: LoanApplication,
+    credit: CreditAssessment,
+    fraud: FraudCheckResult | None,
+    fraud_problem: str | None = None,
 ) -> AssessmentResult:
     """Combine the credit decision with the fraud check (``fraud_problem`` when the check failed or timed out)."""
     if credit.decision == "denied":
-        return AssessmentResult(application_id=application.application_id, decision="denied", reason=credit.reason, credit=credit)
+        return AssessmentResult(
+            application_id=application.application_id, decision="denied", reason=credit.reason, credit=credit
+        )
     if fraud_problem is not None:
-        return AssessmentResult(application_id=application.application_id, decision="denied", reason=fraud_problem, credit=credit)
+        return AssessmentResult(
+            application_id=application.application_id, decision="denied", reason=fraud_problem, credit=credit
+        )
     if fraud is None or not fraud.passed:
         reason = fraud_denial_reason(fraud) if fraud else "fraud check gave no result"
-        return AssessmentResult(application_id=application.application_id, decision="denied", reason=reason, credit=credit, fraud=fraud)
-    return AssessmentResult(application_id=application.application_id, decision="approved", reason=credit.reason, credit=credit, fraud=fraud)
+        return AssessmentResult(
+            application_id=application.application_id, decision="denied", reason=reason, credit=credit, fraud=fraud
+        )
+    return AssessmentResult(
+        application_id=application.application_id, decision="approved", reason=credit.reason, credit=credit, fraud=fraud
+    )
 
 
 # --- manager approval ----------------------------------------------------------------------------------------

@@ -61,7 +61,11 @@ def _positive_amount(raw: Mapping[str, Any], field: str, limit: int, errors: lis
     value = raw.get(field)
     # bool is an int in Python; "true" is not an amount of money. Compare before converting: a JSON integer
     # can be too large for a float.
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(value, float) and not math.isfinite(value))
+    ):
         errors.append(FieldError(field, "must be a number"))
         return None
     if value <= 0:
@@ -96,7 +100,9 @@ def validate_application(raw: Any, application_id: str | None = None) -> LoanApp
     sin = present.get("sin_last4")
     if "sin_last4" in present and not (isinstance(sin, str) and re.fullmatch(r"[0-9]{4}", sin)):
         errors.append(FieldError("sin_last4", "must be exactly 4 digits, as text"))
-    income = _positive_amount(present, "annual_income", MAX_ANNUAL_INCOME, errors) if "annual_income" in present else None
+    income = (
+        _positive_amount(present, "annual_income", MAX_ANNUAL_INCOME, errors) if "annual_income" in present else None
+    )
     amount = _positive_amount(present, "loan_amount", MAX_LOAN_AMOUNT, errors) if "loan_amount" in present else None
 
     if errors:

@@ -47,7 +47,9 @@ class DurableApi:
             handler = self._handlers.get(type(route))
             if handler is None:
                 raise UnknownRouteError(method, parts.path)
-            make_request = HTTPRequest.from_raw_bytes if isinstance(route, r.BytesPayloadRoute) else HTTPRequest.from_bytes
+            make_request = (
+                HTTPRequest.from_raw_bytes if isinstance(route, r.BytesPayloadRoute) else HTTPRequest.from_bytes
+            )
             extra = {} if isinstance(route, r.BytesPayloadRoute) else {"operation_name": None}
             request = make_request(
                 body_bytes=body or b"",

@@ -190,6 +190,4 @@ class DurableHost:
 
     def _remember_name(self, function_name: str, name: str, arn: str, payload: str) -> None:
         with self._connect() as conn:
-            conn.execute(
-                "INSERT INTO duoflow_execution_names VALUES (?, ?, ?, ?)", (function_name, name, arn, payload)
-            )
+            conn.execute("INSERT INTO duoflow_execution_names VALUES (?, ?, ?, ?)", (function_name, name, arn, payload))

@@ -113,7 +113,11 @@ class LambdaHost:
         self._event_pool.shutdown(wait=False, cancel_futures=True)
 
     def _function_arn(self, reference: str) -> str:
-        return reference if reference.startswith("arn:") else f"arn:aws:lambda:{self._region}:{self._account_id}:function:{reference}"
+        return (
+            reference
+            if reference.startswith("arn:")
+            else f"arn:aws:lambda:{self._region}:{self._account_id}:function:{reference}"
+        )
 
     # --- moto's entry point --------------------------------------------------------------------------------
 
@@ -139,9 +143,7 @@ class LambdaHost:
     # --- plain functions -----------------------------------------------------------------------------------
 
     def _run_plain(self, spec: FunctionSpec, payload: bytes, invocation_type: str) -> tuple[Any, BaseException | None]:
-        context = create_test_lambda_context(
-            region=self._region, account_id=self._account_id, function_name=spec.name
-        )
+        context = create_test_lambda_context(region=self._region, account_id=self._account_id, function_name=spec.name)
         started = time.time()
         began = time.perf_counter()
         result, failure = None, None
@@ -155,7 +157,9 @@ class LambdaHost:
         duration_ms = (time.perf_counter() - began) * 1000
         with self._records_lock:
             self.invocations.append(
-                Invocation(spec.name, invocation_type, started, duration_ms, type(failure).__name__ if failure else None)
+                Invocation(
+                    spec.name, invocation_type, started, duration_ms, type(failure).__name__ if failure else None
+                )
             )
         return result, failure
 
@@ -181,6 +185,9 @@ class LambdaHost:
         if outcome.error is not None:
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(
-                {"errorType": outcome.error.type or "DurableExecutionFailed", "errorMessage": outcome.error.message or ""}
+                {
+                    "errorType": outcome.error.type or "DurableExecutionFailed",
+                    "errorMessage": outcome.error.message or "",
+                }
             ).encode()
         return (outcome.result or "null").encode()

@@ -172,7 +172,9 @@ class LocalRuntime:
                     continue
                 resolved = self.resolve(value)
                 if merged.get(key, resolved) != resolved:
-                    raise ValueError(f"environment variable {key} has two values in the catalog: {merged[key]!r}, {resolved!r}")
+                    raise ValueError(
+                        f"environment variable {key} has two values in the catalog: {merged[key]!r}, {resolved!r}"
+                    )
                 merged[key] = resolved
         return merged
 
@@ -188,7 +190,9 @@ class LocalRuntime:
         try:
             return self.resources[(value.kind, value.logical_name)][value.attribute]
         except KeyError:
-            raise KeyError(f"no {value.kind} {value.logical_name!r} ({value.attribute}) was created on the runtime") from None
+            raise KeyError(
+                f"no {value.kind} {value.logical_name!r} ({value.attribute}) was created on the runtime"
+            ) from None
 
     def _set_environ(self, values: Mapping[str, str]) -> None:
         for key, value in values.items():
@@ -225,7 +229,11 @@ def _quiet_library_loggers() -> dict[str, int]:
     if os.environ.get("DUOFLOW_DEBUG"):
         return {}
     saved = {}
-    for name in ("moto.stepfunctions.parser", "aws_durable_execution_sdk_python_testing", "aws_durable_execution_sdk_python"):
+    for name in (
+        "moto.stepfunctions.parser",
+        "aws_durable_execution_sdk_python_testing",
+        "aws_durable_execution_sdk_python",
+    ):
         saved[name] = logging.getLogger(name).level
         logging.getLogger(name).setLevel(logging.CRITICAL)
     return saved

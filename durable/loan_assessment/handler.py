@@ -20,7 +20,7 @@ from aws_durable_execution_sdk_python.config import Duration, StepConfig, WaitFo
 from aws_durable_execution_sdk_python.exceptions import CallbackError, CallbackTimeoutError
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 
-from domain.loan.models import AssessmentResult, CreditAssessment, FraudCheckResult, LoanApplication
+from domain.loan.models import AssessmentResult, BureauReport, CreditAssessment, FraudCheckResult, LoanApplication
 from domain.loan.rules import (
     BUREAUS,
     FRAUD_CHECK_TIMEOUT_SECONDS,
@@ -29,7 +29,6 @@ from domain.loan.rules import (
     assessment_after_fraud_check,
     fraud_failure_reason,
 )
-from domain.loan.models import BureauReport
 from durable.task_token import run_for_task_token
 from services.common.bootstrap import adapters
 from services.common.progress import ProgressEntry
@@ -55,7 +54,9 @@ def pull_report(step_context: StepContext, bureau: str, sin_last4: str) -> dict[
 
 
 @durable_step
-def score_credit(step_context: StepContext, application: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]:
+def score_credit(
+    step_context: StepContext, application: dict[str, Any], reports: list[dict[str, Any]]
+) -> dict[str, Any]:
     loan = LoanApplication.model_validate(application)
     credit = assess_credit(loan, [BureauReport.model_validate(report) for report in reports])
     adapters().progress.record(
@@ -84,7 +85,9 @@ def request_fraud_check(application: LoanApplication):
         )
         adapters().progress.record(
             application.application_id,
-            ProgressEntry("fraud-requested", step="fraud check", message="fraud check requested from the external service"),
+            ProgressEntry(
+                "fraud-requested", step="fraud check", message="fraud check requested from the external service"
+            ),
         )
 
     return submit
@@ -92,7 +95,9 @@ def request_fraud_check(application: LoanApplication):
 
 def assess_application(context: DurableContext, application: LoanApplication) -> AssessmentResult:
     branches = [
-        lambda ctx, bureau=bureau: ctx.step(pull_report(bureau, application.sin_last4), name=f"pull {bureau} report", config=BUREAU_RETRY)
+        lambda ctx, bureau=bureau: ctx.step(
+            pull_report(bureau, application.sin_last4), name=f"pull {bureau} report", config=BUREAU_RETRY
+        )
         for bureau in BUREAUS
     ]
     pulled = context.parallel(branches, name="pull credit reports")

@@ -75,7 +75,11 @@ def status(application_id: str) -> dict[str, Any]:
 @app.get("/approvals")
 def pending_approvals() -> dict[str, Any]:
     approvals = adapters().progress.pending_approvals()
-    return {"approvals": [{k: v for k, v in item.items() if k not in ("task_token", "entry", "pending_kind")} for item in approvals]}
+    return {
+        "approvals": [
+            {k: v for k, v in item.items() if k not in ("task_token", "entry", "pending_kind")} for item in approvals
+        ]
+    }
 
 
 @app.post("/approve/<application_id>")
@@ -92,7 +96,9 @@ def approve(application_id: str) -> dict[str, Any] | tuple[dict[str, Any], int]:
         errors.append(FieldError("comment", "must be text"))
     if errors:
         raise ApplicationInvalid(errors)
-    decision = ManagerDecision(approved=body["approved"], manager=body["manager"].strip(), comment=body.get("comment", "").strip())
+    decision = ManagerDecision(
+        approved=body["approved"], manager=body["manager"].strip(), comment=body.get("comment", "").strip()
+    )
     try:
         decide(application_id, decision)
     except NoPendingApproval as error:
@@ -104,5 +110,3 @@ def approve(application_id: str) -> dict[str, Any] | tuple[dict[str, Any], int]:
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)
-
-

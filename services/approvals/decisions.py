@@ -33,7 +33,9 @@ def decide(application_id: str, decision: ManagerDecision) -> None:
     except ClientError as error:
         if error.response["Error"]["Code"] in ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist"):
             clients.progress.remove_pending_approval(application_id)
-            raise ApprovalNoLongerPending(f"the approval for {application_id} is no longer pending (it timed out)") from error
+            raise ApprovalNoLongerPending(
+                f"the approval for {application_id} is no longer pending (it timed out)"
+            ) from error
         raise
     clients.progress.remove_pending_approval(application_id)
     clients.progress.record(

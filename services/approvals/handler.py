@@ -29,7 +29,9 @@ def handler(event: dict[str, Any], context: Any) -> None:
     clients.progress.set_status(application.application_id, status="awaiting manager approval")
     clients.progress.record(
         application.application_id,
-        ProgressEntry("manager-approval-requested", step="manager approval", message="waiting for a manager's decision"),
+        ProgressEntry(
+            "manager-approval-requested", step="manager approval", message="waiting for a manager's decision"
+        ),
     )
     clients.manager_notifier.notify(
         f"Approval needed: {application.applicant_name}, ${application.loan_amount:,.0f}",

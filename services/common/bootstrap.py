@@ -35,7 +35,9 @@ class MissingSetting(RuntimeError):
 def setting(name: str) -> str:
     value = os.environ.get(name)
     if not value:
-        raise MissingSetting(f"environment variable {name} is not set; see duoflow/catalog.py for what each function needs")
+        raise MissingSetting(
+            f"environment variable {name} is not set; see duoflow/catalog.py for what each function needs"
+        )
     return value
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import datetime
 import json
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
-
 
 STATUS_ENTRY = "STATUS"
 APPROVAL_ENTRY = "APPROVAL"
@@ -112,11 +111,20 @@ class DynamoProgressLog:
 
     def put_pending_approval(self, application_id: str, approval: dict[str, Any]) -> None:
         self._table.put_item(
-            Item=_dynamo({"application_id": application_id, "entry": APPROVAL_ENTRY, "pending_kind": "manager-approval", **approval})
+            Item=_dynamo(
+                {
+                    "application_id": application_id,
+                    "entry": APPROVAL_ENTRY,
+                    "pending_kind": "manager-approval",
+                    **approval,
+                }
+            )
         )
 
     def pending_approval(self, application_id: str) -> dict[str, Any] | None:
-        item = self._table.get_item(Key={"application_id": application_id, "entry": APPROVAL_ENTRY}, ConsistentRead=True)
+        item = self._table.get_item(
+            Key={"application_id": application_id, "entry": APPROVAL_ENTRY}, ConsistentRead=True
+        )
         return _plain(item.get("Item"))
 
     def remove_pending_approval(self, application_id: str) -> None:
@@ -152,7 +160,9 @@ class InMemoryProgressLog:
         return True
 
     def set_status(self, application_id: str, **fields: Any) -> None:
-        self._status.setdefault(application_id, {"application_id": application_id}).update(updated_at=utc_now(), **fields)
+        self._status.setdefault(application_id, {"application_id": application_id}).update(
+            updated_at=utc_now(), **fields
+        )
 
     def status(self, application_id: str) -> dict[str, Any] | None:
         return self._status.get(application_id)
@@ -171,4 +181,3 @@ class InMemoryProgressLog:
 
     def pending_approvals(self) -> list[dict[str, Any]]:
         return list(self._approvals.values())
-

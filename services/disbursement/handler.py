@@ -20,6 +20,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     reference = disbursement_reference(application.application_id)
     paid_now = adapters().progress.record(
         application.application_id,
-        ProgressEntry("disbursed", step="disbursement", message=f"${offer.principal:,.2f} disbursed, reference {reference}"),
+        ProgressEntry(
+            "disbursed", step="disbursement", message=f"${offer.principal:,.2f} disbursed, reference {reference}"
+        ),
     )
     return {"disbursement_reference": reference, "paid_now": paid_now}

@@ -21,12 +21,20 @@ CHARLIE = {
     "loan_amount": 25000.0,
     "loan_purpose": "car",
 }
-BOB = {**CHARLIE, "application_id": "app-bob", "applicant_name": "Bob Martinez", "sin_last4": "2222", "loan_amount": 50000.0}
+BOB = {
+    **CHARLIE,
+    "application_id": "app-bob",
+    "applicant_name": "Bob Martinez",
+    "sin_last4": "2222",
+    "loan_amount": 50000.0,
+}
 FRAUD_PASSED = {"passed": True, "risk_indicators": 0, "checked_by": "FraudCheckService-v2"}
 
 
 def start(runner, application: dict) -> str:
-    return runner.run_async(input=json.dumps({"task_token": "token-1", "application": application}), execution_timeout=600)
+    return runner.run_async(
+        input=json.dumps({"task_token": "token-1", "application": application}), execution_timeout=600
+    )
 
 
 def answered_with(world) -> tuple[str, dict]:
@@ -84,7 +92,8 @@ def test_fraud_service_failure_denies_with_its_reason(durable_runner, world):
     arn = start(runner, CHARLIE)
     callback_id = runner.wait_for_callback(arn, name="fraud check create callback id", timeout=10)
     runner.send_callback_failure(
-        callback_id, ErrorObject(message="provider unreachable", type="FraudServiceUnavailable", data=None, stack_trace=None)
+        callback_id,
+        ErrorObject(message="provider unreachable", type="FraudServiceUnavailable", data=None, stack_trace=None),
     )
     assessment = json.loads(runner.wait_for_result(arn, timeout=10).result)
 
@@ -101,9 +110,9 @@ def test_fraud_check_timeout_denies_after_five_modelled_minutes(durable_runner, 
 
     assert assessment["decision"] == "denied"
     assert assessment["reason"] == FRAUD_TIMEOUT_REASON
-    assert [entry["message"] for entry in world.progress.entries("app-charlie") if entry["entry_id"] == "fraud-checked"] == [
-        FRAUD_TIMEOUT_REASON
-    ]
+    assert [
+        entry["message"] for entry in world.progress.entries("app-charlie") if entry["entry_id"] == "fraud-checked"
+    ] == [FRAUD_TIMEOUT_REASON]
 
 
 class FailsOnce:
@@ -176,6 +185,9 @@ def test_the_callback_works_in_either_order(durable_runner, world, answer_first)
     bootstrap.use(lambda_client=AnsweringLambda())
     arn = start(runner, CHARLIE)
     if not answer_first:
-        runner.send_callback_success(runner.wait_for_callback(arn, name="fraud check create callback id", timeout=10), json.dumps(FRAUD_PASSED).encode())
+        runner.send_callback_success(
+            runner.wait_for_callback(arn, name="fraud check create callback id", timeout=10),
+            json.dumps(FRAUD_PASSED).encode(),
+        )
     assessment = json.loads(runner.wait_for_result(arn, timeout=10).result)
     assert assessment["decision"] == "approved"

@@ -17,7 +17,17 @@ from duoflow.runtime import ResourceRef
 from duoflow.scenarios import loan_cases
 
 EXPECTED_LOG = {
-    "alice": ["received", "credit-assessed", "fraud-requested", "fraud-checked", "manager-approval-requested", "manager-decision", "offer", "disbursed", "decision"],
+    "alice": [
+        "received",
+        "credit-assessed",
+        "fraud-requested",
+        "fraud-checked",
+        "manager-approval-requested",
+        "manager-decision",
+        "offer",
+        "disbursed",
+        "decision",
+    ],
     "bob": ["received", "credit-assessed", "decision"],
     "charlie": ["received", "credit-assessed", "fraud-requested", "fraud-checked", "offer", "disbursed", "decision"],
     "charlie-30k": ["received", "credit-assessed", "decision"],
@@ -73,7 +83,9 @@ def test_fraud_service_failure_or_silence_denies(runtime, api, monkeypatch, mode
 
 def test_manager_can_decline(runtime):
     [alice] = loan_cases(["alice"])
-    declining = type(alice)(**{**alice.__dict__, "manager": {"approved": False, "manager": "Sam Ortiz", "comment": "too much exposure"}})
+    declining = type(alice)(
+        **{**alice.__dict__, "manager": {"approved": False, "manager": "Sam Ortiz", "comment": "too much exposure"}}
+    )
     result = run_loan_case(runtime, declining, "hybrid")
     assert (result.outcome, result.reason) == ("denied", "manager Sam Ortiz denied: too much exposure")
 
@@ -151,7 +163,7 @@ def wait_for_suspended_callback(lambda_client, application_id: str, deadline_sec
     while time.monotonic() < deadline:
         history = durable_history(lambda_client, "loan-assessment", application_id)
         started = [i for i, event in enumerate(history) if event["EventType"] == "CallbackStarted"]
-        if started and any(event["EventType"] == "InvocationCompleted" for event in history[started[0]:]):
+        if started and any(event["EventType"] == "InvocationCompleted" for event in history[started[0] :]):
             return history[started[0]]["CallbackStartedDetails"]["CallbackId"]
         time.sleep(0.005)
     raise AssertionError(f"the fraud callback of {application_id} never became pending")

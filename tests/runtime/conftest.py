@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import pytest
@@ -18,24 +18,13 @@ import pytest
 from duoflow.runtime import LocalRuntime, TimeControl
 from tests.runtime.fixtures.extra import EXTRA_CATALOG
 from tests.runtime.fixtures.functions import CATALOG
+from tests.waiting import wait_until
 
 SCALE = 0.001
 FULL_CATALOG = [*CATALOG, *EXTRA_CATALOG]
 ROLE_ARN = "arn:aws:iam::123456789012:role/duoflow-tests"
 
 T = TypeVar("T")
-
-
-def wait_until(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.01, message: str = "") -> T:
-    """Poll ``predicate`` until it returns something truthy (and return it), or fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            pytest.fail(f"condition not met within {timeout} s{': ' + message if message else ''} (last value {value!r})")
-        time.sleep(interval)
 
 
 def unique(prefix: str) -> str:
@@ -98,7 +87,7 @@ def wait_durable_done(lam: Any, arn: str, timeout: float = 10.0) -> dict:
         description = lam.get_durable_execution(DurableExecutionArn=arn)
         return description if description["Status"] != "RUNNING" else None
 
-    return wait_until(done, timeout=timeout, message=f"durable execution {arn} still RUNNING")
+    return wait_until(done, timeout=timeout, what=f"durable execution {arn} still RUNNING")
 
 
 def durable_history(lam: Any, arn: str) -> list[dict]:
@@ -121,16 +110,16 @@ def callback_id_of(lam: Any, arn: str, operation_name: str) -> str:
                 return event["CallbackStartedDetails"]["CallbackId"]
         return None
 
-    return wait_until(find, message=f"no CallbackStarted {operation_name!r} in {arn}")
+    return wait_until(find, what=f"no CallbackStarted {operation_name!r} in {arn}")
 
 
 # --- state machines ---------------------------------------------------------------------------------------------
 
 
 def create_state_machine(sfn: Any, definition: dict, name: str | None = None) -> str:
-    return sfn.create_state_machine(
-        name=name or unique("sm"), definition=json.dumps(definition), roleArn=ROLE_ARN
-    )["stateMachineArn"]
+    return sfn.create_state_machine(name=name or unique("sm"), definition=json.dumps(definition), roleArn=ROLE_ARN)[
+        "stateMachineArn"
+    ]
 
 
 def wait_sfn_done(sfn: Any, execution_arn: str, timeout: float = 10.0) -> dict:
@@ -138,7 +127,7 @@ def wait_sfn_done(sfn: Any, execution_arn: str, timeout: float = 10.0) -> dict:
         description = sfn.describe_execution(executionArn=execution_arn)
         return description if description["status"] != "RUNNING" else None
 
-    return wait_until(done, timeout=timeout, message=f"execution {execution_arn} still RUNNING")
+    return wait_until(done, timeout=timeout, what=f"execution {execution_arn} still RUNNING")
 
 
 def run_state_machine(

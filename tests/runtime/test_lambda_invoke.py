@@ -74,7 +74,11 @@ def test_event_invocation_does_not_block_on_the_handler(lam, runtime):
     assert "FunctionError" not in response
     record = wait_until(
         lambda: next(
-            (r for r in runtime.lambdas.invocations[before:] if (r.function_name, r.invocation_type) == ("double", "Event")),
+            (
+                r
+                for r in runtime.lambdas.invocations[before:]
+                if (r.function_name, r.invocation_type) == ("double", "Event")
+            ),
             None,
         )
     )

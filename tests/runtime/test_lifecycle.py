@@ -114,7 +114,10 @@ def test_durable_executions_and_their_names_survive_a_restart(tmp_path):
         restored = lam.get_durable_execution(DurableExecutionArn=arn)
         assert restored["Status"] == "SUCCEEDED"
         assert json.loads(restored["Result"]) == {"total": 7, "answer": {"echo": 7}}
-        assert any(e["EventType"] == "WaitSucceeded" for e in lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"])
+        assert any(
+            e["EventType"] == "WaitSucceeded"
+            for e in lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
+        )
         # The name is still taken: the same name and payload return the stored execution.
         assert start_durable(lam, "sum-then-ask", payload, "survivor") == arn
     finally:

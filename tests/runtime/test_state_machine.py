@@ -117,7 +117,11 @@ def test_a_catch_matches_the_function_error_by_name(sfn):
                 "Next": "Wrong",
             },
             "Wrong": {"Type": "Fail", "Error": "WrongRoute"},
-            "Exploded": {"Type": "Pass", "Parameters": {"caught.$": "$.error.Error", "cause.$": "$.error.Cause"}, "End": True},
+            "Exploded": {
+                "Type": "Pass",
+                "Parameters": {"caught.$": "$.error.Error", "cause.$": "$.error.Cause"},
+                "End": True,
+            },
         },
     }
 
@@ -134,7 +138,14 @@ def test_a_catch_matches_the_function_error_by_name(sfn):
 def test_an_uncaught_function_error_fails_the_execution_with_its_name(sfn):
     definition = {
         "StartAt": "Double",
-        "States": {"Double": {"Type": "Task", "Resource": LAMBDA_INVOKE, "Parameters": {"FunctionName": "double", "Payload.$": "$"}, "End": True}},
+        "States": {
+            "Double": {
+                "Type": "Task",
+                "Resource": LAMBDA_INVOKE,
+                "Parameters": {"FunctionName": "double", "Payload.$": "$"},
+                "End": True,
+            }
+        },
     }
 
     description, _, _ = run_state_machine(sfn, definition, {"explode": True})
@@ -154,7 +165,10 @@ def retry_machine(catch: bool) -> dict:
     }
     if catch:
         task["Catch"] = [{"ErrorEquals": ["Boom"], "Next": "GaveUp"}]
-    return {"StartAt": "Flaky", "States": {"Flaky": task, "GaveUp": {"Type": "Pass", "Result": {"outcome": "gave up"}, "End": True}}}
+    return {
+        "StartAt": "Flaky",
+        "States": {"Flaky": task, "GaveUp": {"Type": "Pass", "Result": {"outcome": "gave up"}, "End": True}},
+    }
 
 
 def test_a_retry_of_60_s_intervals_takes_milliseconds_and_the_history_shows_the_attempts(sfn):

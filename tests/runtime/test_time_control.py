@@ -196,8 +196,9 @@ def test_moto_lambda_invoke_hook_is_in_place(runtime):
 
     assert LambdaSimpleBackend.invoke.__name__ == "invoke"
     assert LambdaSimpleBackend.invoke.__qualname__.startswith("LocalRuntime._install_lambda_routes")
-    assert "self.backend.invoke(\n            function_name, qualifier, self.body, self.headers, response_headers\n        )" in (
-        source_of(responses.LambdaResponse.invoke)
+    assert (
+        "self.backend.invoke(\n            function_name, qualifier, self.body, self.headers, response_headers\n        )"
+        in (source_of(responses.LambdaResponse.invoke))
     )
     assert "lambda_simple_backends" in source_of(utils.get_backend)
 
@@ -223,7 +224,11 @@ def test_durable_scheduler_hook_matches_the_sdk(runtime):
     assert isinstance(runtime.durable._scheduler, ScaledScheduler)
     # Every durable timer goes through the scheduler: waits, callback timeouts, execution timeouts.
     executor_source = source_of(importlib.import_module("aws_durable_execution_sdk_python_testing.executor"))
-    for needle in ("delay=callback_options.timeout_seconds", "delay=timeout_seconds", "delay = self._clock.arm(earliest)"):
+    for needle in (
+        "delay=callback_options.timeout_seconds",
+        "delay=timeout_seconds",
+        "delay = self._clock.arm(earliest)",
+    ):
         assert needle in executor_source, f"the durable executor no longer schedules with {needle!r}"
 
 

@@ -8,9 +8,8 @@ per process: the fixture is module-scoped and always stopped. Modelled time runs
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -20,21 +19,10 @@ from duoflow.runtime import LocalRuntime, ResourceRef, TimeControl
 from duoflow.stack import local_stack
 from duoflow.statemachines import LOAN_HYBRID
 from tests.statemachines import doubles
+from tests.waiting import wait_until
 
 SCALE = 0.001
 T = TypeVar("T")
-
-
-def wait_until(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.01, what: str = "condition") -> T:
-    """Poll ``predicate`` until it returns something truthy (returned), or fail after ``timeout`` real seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            pytest.fail(f"{what} not met within {timeout} s (last value {value!r})")
-        time.sleep(interval)  # the polling interval only; the deadline bounds the wait
 
 
 def unique(prefix: str) -> str:
@@ -64,7 +52,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoanStack]:
     assert LocalRuntime._current is None, "a LocalRuntime leaked from an earlier test module"
     doubles.reset()
     try:
-        with local_stack(TimeControl.scaled(SCALE), tmp_path_factory.mktemp("state"), catalog=doubles.CATALOG) as runtime:
+        with local_stack(
+            TimeControl.scaled(SCALE), tmp_path_factory.mktemp("state"), catalog=doubles.CATALOG
+        ) as runtime:
             arn = runtime.resolve(ResourceRef("state_machine", LOAN_HYBRID.name, "arn"))
             yield LoanStack(runtime, arn, LOAN_HYBRID.definition(runtime.resolve))
     finally:
@@ -152,7 +142,9 @@ def run(stack: LoanStack, app: dict[str, Any], timeout: float = 15.0) -> Run:
 
 def item(stack: LoanStack, application_id: str, entry: str) -> dict[str, Any] | None:
     found = stack.dynamodb.get_item(
-        TableName="loan-progress", Key={"application_id": {"S": application_id}, "entry": {"S": entry}}, ConsistentRead=True
+        TableName="loan-progress",
+        Key={"application_id": {"S": application_id}, "entry": {"S": entry}},
+        ConsistentRead=True,
     ).get("Item")
     if found is None:
         return None

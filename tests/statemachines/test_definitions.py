@@ -67,7 +67,11 @@ def test_loan_thresholds_and_timeouts_are_the_domain_constants():
     # on both sides of it (inclusive).
     condition = states["Manager Approval Required?"]["Choices"][0]["Condition"]
     assert int(re.search(r">=\s*(\d+)", condition).group(1)) == rules.MANAGER_APPROVAL_THRESHOLD
-    for amount in (rules.MANAGER_APPROVAL_THRESHOLD - 0.01, rules.MANAGER_APPROVAL_THRESHOLD, rules.MANAGER_APPROVAL_THRESHOLD + 1):
+    for amount in (
+        rules.MANAGER_APPROVAL_THRESHOLD - 0.01,
+        rules.MANAGER_APPROVAL_THRESHOLD,
+        rules.MANAGER_APPROVAL_THRESHOLD + 1,
+    ):
         routed = evaluate(condition, application={"loan_amount": amount})
         assert routed is rules.requires_manager_approval(amount), amount
     assert f"{rules.MANAGER_APPROVAL_THRESHOLD} dollars" in states["Manager Approval Required?"]["Comment"]
@@ -96,7 +100,9 @@ def test_loan_resources_point_at_the_catalogs_names():
     }
     for state, function in functions.items():
         assert states[state]["Arguments"]["FunctionName"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"
-    assert states["Notify Applicant"]["Arguments"]["TopicArn"] == f"arn:aws:sns:{REGION}:{ACCOUNT}:applicant-notifications"
+    assert (
+        states["Notify Applicant"]["Arguments"]["TopicArn"] == f"arn:aws:sns:{REGION}:{ACCOUNT}:applicant-notifications"
+    )
     assert states["Record Processing Failure"]["Arguments"]["TableName"] == "loan-progress"
     items = states["Record Decision in Audit Trail"]["Arguments"]["TransactItems"]
     assert {next(iter(i.values()))["TableName"] for i in items} == {"loan-progress"}

@@ -25,7 +25,6 @@ from tests.statemachines.conftest import (
     published,
     run,
     start,
-    unique,
 )
 
 APPLICANT_TOPIC = "applicant-notifications"
@@ -236,7 +235,9 @@ def test_no_manager_decision_denies_after_the_modelled_timeout(stack):
 
 def test_assessment_failure_ends_in_loan_processing_failed_keeping_the_error_name(stack):
     app = application(25_000)
-    doubles.script(app["application_id"], assessment=doubles.FailTask("CreditBureauUnavailable", "experian kept failing"))
+    doubles.script(
+        app["application_id"], assessment=doubles.FailTask("CreditBureauUnavailable", "experian kept failing")
+    )
 
     result = run(stack, app)
 
@@ -247,7 +248,9 @@ def test_assessment_failure_ends_in_loan_processing_failed_keeping_the_error_nam
 
 def test_assessment_failure_keeps_the_cause(stack):
     app = application(25_000)
-    doubles.script(app["application_id"], assessment=doubles.FailTask("CreditBureauUnavailable", "experian kept failing"))
+    doubles.script(
+        app["application_id"], assessment=doubles.FailTask("CreditBureauUnavailable", "experian kept failing")
+    )
 
     result = run(stack, app)
 
@@ -275,7 +278,9 @@ def test_assessment_that_never_answers_times_out_and_marks_the_application_faile
 
 def test_invalid_application_is_rejected_by_its_own_fail_state(stack):
     app = application(25_000)
-    doubles.script(app["application_id"], intake_error="ApplicationInvalid", intake_message="loan_amount: must be a number")
+    doubles.script(
+        app["application_id"], intake_error="ApplicationInvalid", intake_message="loan_amount: must be a number"
+    )
 
     result = run(stack, app)
 
@@ -315,7 +320,13 @@ def test_offer_or_disbursement_failure_is_a_processing_failure(stack, failing, b
 
     result = run(stack, app)
 
-    assert result.path == [*ENTRY, "Manager Approval Required?", *path_tail, "Record Processing Failure", "Loan Processing Failed"]
+    assert result.path == [
+        *ENTRY,
+        "Manager Approval Required?",
+        *path_tail,
+        "Record Processing Failure",
+        "Loan Processing Failed",
+    ]
     assert_processing_failed(stack, result, app["application_id"], next(iter(behaviour.values())))
     assert doubles.called(app["application_id"])[-1] == failing  # nothing called after the failure
     assert len(doubles.calls(app["application_id"], failing)) == 1  # a business error is not retried
@@ -348,7 +359,9 @@ def test_concurrent_applications_do_not_mix(stack):
     request = doubles.MANAGER_REQUESTS[waiting["application_id"]]
     stack.sfn.send_task_success(
         taskToken=request["task_token"],
-        output=json.dumps({"approved": True, "manager": "Dana Reyes", "comment": "", "reason": "manager Dana Reyes approved"}),
+        output=json.dumps(
+            {"approved": True, "manager": "Dana Reyes", "comment": "", "reason": "manager Dana Reyes approved"}
+        ),
     )
     waiting_result = finish(stack, waiting_execution)
     assert waiting_result.output["application_id"] == waiting["application_id"]

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from decimal import InvalidOperation
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -50,7 +48,10 @@ def test_the_debt_to_income_limit_is_43_percent():
 
 def test_debt_to_income_adds_the_new_payment_to_the_average_existing_debts():
     mixed = reports(NEAR_PRIME_SCORES)
-    mixed = [report.model_copy(update={"monthly_debt_payments": debt}) for report, debt in zip(mixed, (900.0, 1_000.0, 1_100.0))]
+    mixed = [
+        report.model_copy(update={"monthly_debt_payments": debt})
+        for report, debt in zip(mixed, (900.0, 1_000.0, 1_100.0), strict=True)
+    ]
     app = application(annual_income=120_000.0, loan_amount=25_000.0)
 
     # (mean(900, 1000, 1100) + 500.95) / 10,000
@@ -105,7 +106,11 @@ def test_an_ordinary_deep_subprime_applicant_is_denied_for_the_score(monthly_deb
 
 @pytest.mark.parametrize(
     ("scores", "tier", "rate"),
-    [((800, 790, 780), "prime", "5.25%"), ((700, 700, 700), "near-prime", "7.50%"), ((600, 610, 620), "subprime", "11.00%")],
+    [
+        ((800, 790, 780), "prime", "5.25%"),
+        ((700, 700, 700), "near-prime", "7.50%"),
+        ((600, 610, 620), "subprime", "11.00%"),
+    ],
 )
 def test_an_ordinary_applicant_above_deep_subprime_with_low_debts_is_approved(scores, tier, rate):
     assessment = ordinary(1_000.0, scores=scores)
@@ -116,7 +121,9 @@ def test_an_ordinary_applicant_above_deep_subprime_with_low_debts_is_approved(sc
 
 @settings(derandomize=True, database=None, max_examples=300)
 @given(
-    sin=st.integers(min_value=0, max_value=9_999).map(lambda n: f"{n:04d}").filter(lambda s: s not in (ALICE, BOB, CHARLIE)),
+    sin=st.integers(min_value=0, max_value=9_999)
+    .map(lambda n: f"{n:04d}")
+    .filter(lambda s: s not in (ALICE, BOB, CHARLIE)),
     amount_cents=st.integers(min_value=100_000, max_value=100_000_000),
     income_cents=st.integers(min_value=1_000_000, max_value=50_000_000),
 )

@@ -16,7 +16,15 @@ from domain.loan.rules import (
 
 @pytest.mark.parametrize(
     ("amount", "needed"),
-    [(0.01, False), (25_000.0, False), (99_999.99, False), (100_000, True), (100_000.0, True), (100_000.01, True), (150_000.0, True)],
+    [
+        (0.01, False),
+        (25_000.0, False),
+        (99_999.99, False),
+        (100_000, True),
+        (100_000.0, True),
+        (100_000.01, True),
+        (150_000.0, True),
+    ],
 )
 def test_a_manager_approves_100000_and_above(amount, needed):
     assert MANAGER_APPROVAL_THRESHOLD == 100_000

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.loan.rules import DEEP_SUBPRIME, NEAR_PRIME, OFFER_TERM_MONTHS, PRIME, SUBPRIME, generate_offer, monthly_payment
+from domain.loan.rules import (
+    DEEP_SUBPRIME,
+    NEAR_PRIME,
+    OFFER_TERM_MONTHS,
+    PRIME,
+    SUBPRIME,
+    generate_offer,
+    monthly_payment,
+)
 from tests.unit.loan.builders import application
 
 TIERS = (PRIME, NEAR_PRIME, SUBPRIME, DEEP_SUBPRIME)

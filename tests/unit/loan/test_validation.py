@@ -167,7 +167,9 @@ def test_a_sin_that_is_not_exactly_four_digits_is_rejected(sin):
     assert errors_of(form(sin_last4=sin)) == [FieldError("sin_last4", BAD_SIN)]
 
 
-@pytest.mark.parametrize("sin", ["\u0661\u0662\u0663\u0664", "\uff11\uff12\uff13\uff14"], ids=["arabic-indic", "full-width"])
+@pytest.mark.parametrize(
+    "sin", ["\u0661\u0662\u0663\u0664", "\uff11\uff12\uff13\uff14"], ids=["arabic-indic", "full-width"]
+)
 def test_a_sin_of_non_ascii_digits_is_rejected(sin):
     assert errors_of(form(sin_last4=sin)) == [FieldError("sin_last4", BAD_SIN)]
 
