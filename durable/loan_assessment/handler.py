@@ -12,7 +12,6 @@ replay repeats none of them. Replay rules: durable/README.md.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from aws_durable_execution_sdk_python import DurableContext, StepContext, durable_execution, durable_step
@@ -21,17 +20,10 @@ from aws_durable_execution_sdk_python.exceptions import CallbackError, CallbackT
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 
 from domain.loan.models import AssessmentResult, BureauReport, CreditAssessment, FraudCheckResult, LoanApplication
-from domain.loan.rules import (
-    BUREAUS,
-    FRAUD_CHECK_TIMEOUT_SECONDS,
-    FRAUD_TIMEOUT_REASON,
-    assess_credit,
-    assessment_after_fraud_check,
-    fraud_failure_reason,
-)
+from domain.loan.rules import BUREAUS, FRAUD_CHECK_TIMEOUT_SECONDS, assessment_after_fraud_check
 from durable.task_token import run_for_task_token
-from services.common.bootstrap import adapters
-from services.common.progress import ProgressEntry
+from services.credit.scoring import pull_report, score_credit
+from services.fraud.check import decide_after_fraud_check, request_fraud_check
 
 BUREAU_RETRY = StepConfig(
     retry_strategy=create_retry_strategy(
@@ -49,80 +41,56 @@ class CreditBureauUnavailable(Exception):
 
 
 @durable_step
-def pull_report(step_context: StepContext, bureau: str, sin_last4: str) -> dict[str, Any]:
-    return adapters().bureaus.pull(bureau, sin_last4).model_dump(mode="json")
+def pull_bureau_report(step_context: StepContext, bureau: str, sin_last4: str) -> dict[str, Any]:
+    return pull_report(bureau, sin_last4).model_dump(mode="json")
 
 
 @durable_step
-def score_credit(
-    step_context: StepContext, application: dict[str, Any], reports: list[dict[str, Any]]
-) -> dict[str, Any]:
+def score(step_context: StepContext, application: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]:
     loan = LoanApplication.model_validate(application)
-    credit = assess_credit(loan, [BureauReport.model_validate(report) for report in reports])
-    adapters().progress.record(
-        loan.application_id,
-        ProgressEntry(
-            "credit-assessed",
-            step="credit assessment",
-            message=f"average score {credit.average_score}, {credit.risk_tier.name} tier, "
-            f"debt-to-income {credit.estimated_dti:.1%}: {credit.reason}",
-        ),
-    )
-    return credit.model_dump(mode="json")
+    return score_credit(loan, [BureauReport.model_validate(report) for report in reports]).model_dump(mode="json")
 
 
 @durable_step
-def record_fraud_outcome(step_context: StepContext, application_id: str, message: str) -> None:
-    adapters().progress.record(application_id, ProgressEntry("fraud-checked", step="fraud check", message=message))
+def decide(
+    step_context: StepContext, application: dict[str, Any], credit: dict[str, Any], **outcome: Any
+) -> dict[str, Any]:
+    loan, scored = LoanApplication.model_validate(application), CreditAssessment.model_validate(credit)
+    return decide_after_fraud_check(loan, scored, **outcome).model_dump(mode="json")
 
 
-def request_fraud_check(application: LoanApplication):
+def fraud_check_submitter(application: LoanApplication):
     def submit(callback_id: str, _context: Any) -> None:
-        adapters().lambda_client.invoke(
-            FunctionName=os.environ["FRAUD_SERVICE_FUNCTION"],
-            InvocationType="Event",
-            Payload=json.dumps({"callback_id": callback_id, "application": application.model_dump(mode="json")}),
-        )
-        adapters().progress.record(
-            application.application_id,
-            ProgressEntry(
-                "fraud-requested", step="fraud check", message="fraud check requested from the external service"
-            ),
-        )
+        request_fraud_check(application, {"callback_id": callback_id})
 
     return submit
 
 
 def assess_application(context: DurableContext, application: LoanApplication) -> AssessmentResult:
+    """The micro flow: bureaus in parallel, scoring, and if the credit is approved the fraud check."""
+    sin = application.sin_last4
     branches = [
         lambda ctx, bureau=bureau: ctx.step(
-            pull_report(bureau, application.sin_last4), name=f"pull {bureau} report", config=BUREAU_RETRY
+            pull_bureau_report(bureau, sin), name=f"pull {bureau} report", config=BUREAU_RETRY
         )
         for bureau in BUREAUS
     ]
     pulled = context.parallel(branches, name="pull credit reports")
     if pulled.get_errors():
         raise CreditBureauUnavailable(f"{len(pulled.get_errors())} credit bureau(s) did not answer after retries")
-    credit = CreditAssessment.model_validate(
-        context.step(score_credit(application.model_dump(mode="json"), pulled.get_results()), name="score credit")
-    )
-    if credit.decision == "denied":
-        return assessment_after_fraud_check(application, credit, fraud=None)
+    loan = application.model_dump(mode="json")
+    credit = context.step(score(loan, pulled.get_results()), name="score credit")
+    if credit["decision"] == "denied":
+        return assessment_after_fraud_check(application, CreditAssessment.model_validate(credit), fraud=None)
 
-    fraud, problem = None, None
     try:
-        answer = context.wait_for_callback(request_fraud_check(application), name="fraud check", config=FRAUD_CHECK)
-        fraud = FraudCheckResult.model_validate(json.loads(answer))
+        answer = context.wait_for_callback(fraud_check_submitter(application), name="fraud check", config=FRAUD_CHECK)
+        outcome: dict[str, Any] = {"fraud": FraudCheckResult.model_validate(json.loads(answer))}
     except CallbackTimeoutError:
-        problem = FRAUD_TIMEOUT_REASON
+        outcome = {"timed_out": True}
     except CallbackError as error:
-        problem = fraud_failure_reason(type(error).__name__, str(error))
-    result = assessment_after_fraud_check(application, credit, fraud, problem)
-    context.step(
-        record_fraud_outcome(application.application_id, problem or ("passed" if fraud.passed else result.reason)),
-        name="record fraud outcome",
-    )
-    return result
+        outcome = {"failure": (type(error).__name__, str(error))}
+    return AssessmentResult.model_validate(context.step(decide(loan, credit, **outcome), name="record fraud outcome"))
 
 
 @durable_execution

@@ -77,7 +77,8 @@ def pending_approvals() -> dict[str, Any]:
     approvals = adapters().progress.pending_approvals()
     return {
         "approvals": [
-            {k: v for k, v in item.items() if k not in ("task_token", "entry", "pending_kind")} for item in approvals
+            {k: v for k, v in item.items() if k not in ("task_token", "callback_id", "entry", "pending_kind")}
+            for item in approvals
         ]
     }
 

@@ -11,6 +11,15 @@ from domain.loan.rules import manager_reason
 from services.common.bootstrap import adapters
 from services.common.progress import ProgressEntry
 
+# What Step Functions and Lambda answer when the workflow stopped waiting (timed out, or already answered).
+NO_LONGER_WAITING = (
+    "TaskTimedOut",
+    "InvalidToken",
+    "TaskDoesNotExist",
+    "ResourceNotFoundException",
+    "InvalidParameterValueException",
+)
+
 
 class NoPendingApproval(LookupError):
     pass
@@ -26,12 +35,16 @@ def decide(application_id: str, decision: ManagerDecision) -> None:
     if pending is None:
         raise NoPendingApproval(f"no approval is pending for application {application_id}")
     reason = manager_reason(decision)
+    answer = json.dumps({**decision.model_dump(mode="json"), "reason": reason})
     try:
-        clients.sfn_client.send_task_success(
-            taskToken=pending["task_token"], output=json.dumps({**decision.model_dump(mode="json"), "reason": reason})
-        )
+        if "callback_id" in pending:
+            clients.lambda_client.send_durable_execution_callback_success(
+                CallbackId=pending["callback_id"], Result=answer.encode()
+            )
+        else:
+            clients.sfn_client.send_task_success(taskToken=pending["task_token"], output=answer)
     except ClientError as error:
-        if error.response["Error"]["Code"] in ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist"):
+        if error.response["Error"]["Code"] in NO_LONGER_WAITING:
             clients.progress.remove_pending_approval(application_id)
             raise ApprovalNoLongerPending(
                 f"the approval for {application_id} is no longer pending (it timed out)"

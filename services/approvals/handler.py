@@ -12,13 +12,23 @@ from services.common.progress import ProgressEntry, utc_now
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
-    application = LoanApplication.model_validate(event["application"])
-    assessment = AssessmentResult.model_validate(event["assessment"])
+    request_manager_approval(
+        LoanApplication.model_validate(event["application"]),
+        AssessmentResult.model_validate(event["assessment"]),
+        reply_to={"task_token": event["task_token"]},
+    )
+
+
+def request_manager_approval(
+    application: LoanApplication, assessment: AssessmentResult, reply_to: dict[str, str]
+) -> None:
+    """``reply_to`` is how the manager's answer resumes the workflow: {"task_token": ...} (Step Functions) or
+    {"callback_id": ...} (a durable function's callback)."""
     clients = adapters()
     clients.progress.put_pending_approval(
         application.application_id,
         {
-            "task_token": event["task_token"],
+            **reply_to,
             "applicant_name": application.applicant_name,
             "loan_amount": application.loan_amount,
             "risk_tier": assessment.credit.risk_tier.name,

@@ -25,3 +25,8 @@ class InMemoryNotifier:
 
     def notify(self, subject: str, message: dict[str, Any]) -> None:
         self.sent.append((subject, message))
+
+
+def applicant_subject(outcome: dict[str, Any]) -> str:
+    """The applicant's message subject; the state machines build the same one."""
+    return f"Your loan application {outcome['application_id']} was {outcome['outcome']}"

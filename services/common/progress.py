@@ -60,6 +60,10 @@ class ProgressLog(Protocol):
 
     def pending_approvals(self) -> list[dict[str, Any]]: ...
 
+    def record_decision(self, application_id: str, outcome: dict[str, Any]) -> None:
+        """The decision, at once: the status and outcome, the audit trail's "decision" entry, and the
+        withdrawal of any pending approval. The state machines write the same items in one transaction."""
+
 
 def _by_time(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Oldest first, without the table's own keys."""
@@ -130,6 +134,31 @@ class DynamoProgressLog:
     def remove_pending_approval(self, application_id: str) -> None:
         self._table.delete_item(Key={"application_id": application_id, "entry": APPROVAL_ENTRY})
 
+    def record_decision(self, application_id: str, outcome: dict[str, Any]) -> None:
+        at = utc_now()
+        table, key = self._table.name, {"application_id": {"S": application_id}}
+        self._table.meta.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {**key, "entry": {"S": STATUS_ENTRY}},
+                        "UpdateExpression": "SET #status = :outcome, outcome = :outcome, reason = :reason, "
+                        "outcome_json = :outcome_json, updated_at = :at",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": {
+                            ":outcome": {"S": outcome["outcome"]},
+                            ":reason": {"S": outcome["reason"]},
+                            ":outcome_json": {"S": json.dumps(outcome)},
+                            ":at": {"S": at},
+                        },
+                    }
+                },
+                {"Put": {"TableName": table, "Item": {**key, **_decision_entry(outcome, at)}}},
+                {"Delete": {"TableName": table, "Key": {**key, "entry": {"S": APPROVAL_ENTRY}}}},
+            ]
+        )
+
     def pending_approvals(self) -> list[dict[str, Any]]:
         from boto3.dynamodb.conditions import Key
 
@@ -137,6 +166,21 @@ class DynamoProgressLog:
             IndexName=PENDING_INDEX, KeyConditionExpression=Key("pending_kind").eq("manager-approval")
         )["Items"]
         return [_plain(item) for item in items]
+
+
+def _decision_entry(outcome: dict[str, Any], at: str) -> dict[str, dict[str, str]]:
+    entry = {
+        "entry": LOG_PREFIX + "decision",
+        "entry_id": "decision",
+        "step": "decision",
+        "actor": "workflow",
+        "level": "info",
+    }
+    return {
+        **{name: {"S": value} for name, value in entry.items()},
+        "message": {"S": f"{outcome['outcome']}: {outcome['reason']}"},
+        "at": {"S": at},
+    }
 
 
 def _plain(item: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -181,3 +225,17 @@ class InMemoryProgressLog:
 
     def pending_approvals(self) -> list[dict[str, Any]]:
         return list(self._approvals.values())
+
+    def record_decision(self, application_id: str, outcome: dict[str, Any]) -> None:
+        self.set_status(
+            application_id,
+            status=outcome["outcome"],
+            outcome=outcome["outcome"],
+            reason=outcome["reason"],
+            outcome_json=json.dumps(outcome),
+        )
+        entry = ProgressEntry(
+            "decision", step="decision", message=f"{outcome['outcome']}: {outcome['reason']}", actor="workflow"
+        )
+        self.record(application_id, entry)
+        self.remove_pending_approval(application_id)

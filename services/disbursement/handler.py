@@ -15,8 +15,10 @@ from services.common.progress import ProgressEntry
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    application = LoanApplication.model_validate(event["application"])
-    offer = LoanOffer.model_validate(event["offer"])
+    return disburse(LoanApplication.model_validate(event["application"]), LoanOffer.model_validate(event["offer"]))
+
+
+def disburse(application: LoanApplication, offer: LoanOffer) -> dict[str, Any]:
     reference = disbursement_reference(application.application_id)
     paid_now = adapters().progress.record(
         application.application_id,

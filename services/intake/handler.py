@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.loan.models import LoanApplication
 from domain.loan.validation import ApplicationInvalid, FieldError, validate_application
 from services.common.bootstrap import adapters
 from services.common.progress import ProgressEntry
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return record_application(event).model_dump(mode="json")
+
+
+def record_application(event: Any) -> LoanApplication:
     # The workflow keys everything on the id it was started with, so it must come with the input.
     if not isinstance(event, dict) or "application_id" not in event:
         raise ApplicationInvalid([FieldError("application_id", "is required to start the workflow")])
@@ -30,4 +35,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             message=f"application received from {application.applicant_name} for ${application.loan_amount:,.2f} ({application.loan_purpose})",
         ),
     )
-    return application.model_dump(mode="json")
+    return application

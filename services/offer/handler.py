@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.loan.models import AssessmentResult, LoanApplication
+from domain.loan.models import AssessmentResult, LoanApplication, LoanOffer
 from domain.loan.rules import generate_offer
 from services.common.bootstrap import adapters
 from services.common.progress import ProgressEntry
@@ -13,6 +13,10 @@ from services.common.progress import ProgressEntry
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     application = LoanApplication.model_validate(event["application"])
     assessment = AssessmentResult.model_validate(event["assessment"])
+    return make_offer(application, assessment).model_dump(mode="json")
+
+
+def make_offer(application: LoanApplication, assessment: AssessmentResult) -> LoanOffer:
     offer = generate_offer(application, assessment.credit.risk_tier)
     adapters().progress.record(
         application.application_id,
@@ -22,4 +26,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             message=f"offer: {offer.term_months} months at {offer.annual_rate_percent:.2f}%, ${offer.monthly_payment:,.2f} a month",
         ),
     )
-    return offer.model_dump(mode="json")
+    return offer

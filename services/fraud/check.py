@@ -1,0 +1,66 @@
+"""The fraud check as every variant runs it: ask the external service (with a durable callback id or a Step
+Functions task token to answer), then decide with its answer, its failure or its silence."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from domain.loan.models import AssessmentResult, CreditAssessment, FraudCheckResult, LoanApplication
+from domain.loan.rules import FRAUD_TIMEOUT_REASON, assessment_after_fraud_check, fraud_failure_reason
+from services.common.bootstrap import adapters
+from services.common.progress import ProgressEntry
+
+
+def request_fraud_check(application: LoanApplication, reply_to: dict[str, str]) -> None:
+    """``reply_to``: {"callback_id": ...} or {"task_token": ...}; the service answers through it."""
+    adapters().lambda_client.invoke(
+        FunctionName=os.environ["FRAUD_SERVICE_FUNCTION"],
+        InvocationType="Event",
+        Payload=json.dumps({**reply_to, "application": application.model_dump(mode="json")}),
+    )
+    adapters().progress.record(
+        application.application_id,
+        ProgressEntry("fraud-requested", step="fraud check", message="fraud check requested from the external service"),
+    )
+
+
+def decide_after_fraud_check(
+    application: LoanApplication,
+    credit: CreditAssessment,
+    fraud: FraudCheckResult | None = None,
+    failure: tuple[str, str] | None = None,
+    timed_out: bool = False,
+) -> AssessmentResult:
+    """The assessment once the fraud check answered (``fraud``), failed (``failure``: error, message) or
+    timed out; records the fraud outcome in the progress log."""
+    problem = FRAUD_TIMEOUT_REASON if timed_out else fraud_failure_reason(*failure) if failure else None
+    result = assessment_after_fraud_check(application, credit, fraud, problem)
+    message = problem or ("passed" if fraud and fraud.passed else result.reason)
+    adapters().progress.record(
+        application.application_id, ProgressEntry("fraud-checked", step="fraud check", message=message)
+    )
+    return result
+
+
+def request_handler(event: dict[str, Any], context: Any) -> None:
+    """Task "Request Fraud Check" (.waitForTaskToken): forwards the task token to the fraud service."""
+    request_fraud_check(LoanApplication.model_validate(event["application"]), {"task_token": event["task_token"]})
+
+
+def decision_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Task "Decide After Fraud Check": {"application", "credit", and one of "fraud" (the service's answer),
+    "error" (the caught error: {"Error", "Cause"})} → the assessment."""
+    application = LoanApplication.model_validate(event["application"])
+    credit = CreditAssessment.model_validate(event["credit"])
+    error = event.get("error")
+    if error is None:
+        return decide_after_fraud_check(
+            application, credit, FraudCheckResult.model_validate(event["fraud"])
+        ).model_dump(mode="json")
+    if error.get("Error") == "States.Timeout":
+        return decide_after_fraud_check(application, credit, timed_out=True).model_dump(mode="json")
+    return decide_after_fraud_check(
+        application, credit, failure=(error.get("Error", ""), error.get("Cause") or "")
+    ).model_dump(mode="json")
