@@ -15,11 +15,11 @@ from typing import Any
 
 from duoflow.api_client import ApiClient
 from duoflow.metrics import durable_operations, state_transitions
-from duoflow.runtime import LocalRuntime
+from duoflow.runtime import LocalRuntime, ResourceRef
 from duoflow.scenarios import LoanCase
+from duoflow.variants import LOAN_VARIANTS, Variant
 
 TERMINAL = ("approved", "denied", "failed")
-ASSESSMENT_FUNCTION = "loan-assessment"
 
 
 class RunDidNotFinish(RuntimeError):
@@ -52,17 +52,18 @@ class RunResult:
 
 def run_loan_case(runtime: LocalRuntime, case: LoanCase, variant: str, deadline_seconds: float = 60) -> RunResult:
     api = ApiClient(runtime.client("lambda"))
-    sfn, lambda_client = runtime.client("stepfunctions"), runtime.client("lambda")
-    application_id = f"{case.case}-{uuid.uuid4().hex[:8]}"
+    orchestrator = LOAN_VARIANTS[variant]
+    application_id = f"{case.case}-{variant}-{uuid.uuid4().hex[:8]}"
     deadline = time.perf_counter() + deadline_seconds
     began = time.perf_counter()
     started = api.post("/apply", {**case.application, "application_id": application_id}, query={"variant": variant})
     if started.status != 202:
         raise RuntimeError(f"{case.case}: POST /apply answered {started.status}: {started.body}")
-    _follow(api, sfn, case, application_id, started.body["execution_arn"], deadline)
+    watch = RunWatch(runtime, orchestrator, application_id)
+    _follow(api, watch, case, deadline)
     latency_ms = (time.perf_counter() - began) * 1000
+    watch.wait_for_durable_end(deadline)
     status = api.get(f"/status/{application_id}").body
-    wait_for_durable_end(lambda_client, application_id, deadline)
     return RunResult(
         scenario="loan",
         case=case.case,
@@ -73,38 +74,75 @@ def run_loan_case(runtime: LocalRuntime, case: LoanCase, variant: str, deadline_
         outcome=status["status"],
         reason=status.get("reason", ""),
         latency_ms=round(latency_ms, 1),
-        state_transitions=state_transitions(sfn, started.body["execution_arn"]),
-        durable_operations=durable_operations(lambda_client, ASSESSMENT_FUNCTION, application_id),
+        state_transitions=watch.state_transitions(),
+        durable_operations=watch.durable_operations(),
         expected_outcome=case.expected["outcome"],
         offer=status.get("offer"),
     )
 
 
-def _follow(api: ApiClient, sfn: Any, case: LoanCase, application_id: str, execution_arn: str, deadline: float) -> None:
-    """Watch the application as its applicant and manager would, until the workflow execution ends."""
+class RunWatch:
+    """Finds one run's executions by its application id, and tells when the run has ended."""
+
+    def __init__(self, runtime: LocalRuntime, variant: Variant, application_id: str) -> None:
+        self._sfn, self._lambda = runtime.client("stepfunctions"), runtime.client("lambda")
+        self._variant, self.application_id = variant, application_id
+        self._execution_arn = (
+            runtime.resolve(ResourceRef("state_machine", variant.state_machine, "arn")).replace(
+                ":stateMachine:", ":execution:"
+            )
+            + f":{application_id}"
+            if variant.state_machine
+            else None
+        )
+
+    def ended(self) -> bool:
+        """The orchestrator that runs the macro flow has finished."""
+        if self._execution_arn:
+            return self._sfn.describe_execution(executionArn=self._execution_arn)["status"] != "RUNNING"
+        return self._durable_ended()
+
+    def wait_for_durable_end(self, deadline: float) -> None:
+        """A durable function answers its caller in its last step and ends a moment later."""
+        while not self._durable_ended():
+            if time.perf_counter() > deadline:
+                raise RunDidNotFinish(
+                    f"the durable executions of {self.application_id} did not finish within the deadline"
+                )
+            time.sleep(0.002)
+
+    def _durable_ended(self) -> bool:
+        return all(
+            execution["Status"] != "RUNNING"
+            for function in self._variant.durable_functions
+            for execution in self._lambda.list_durable_executions_by_function(
+                FunctionName=function, DurableExecutionName=self.application_id
+            )["DurableExecutions"]
+        )
+
+    def state_transitions(self) -> int:
+        return state_transitions(self._sfn, self._execution_arn) if self._execution_arn else 0
+
+    def durable_operations(self) -> int:
+        return sum(
+            durable_operations(self._lambda, function, self.application_id)
+            for function in self._variant.durable_functions
+        )
+
+
+def _follow(api: ApiClient, watch: RunWatch, case: LoanCase, deadline: float) -> None:
+    """Watch the application as its applicant and manager would, until the workflow ends."""
     answered = False
     while time.perf_counter() < deadline:
-        if sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING":
+        if watch.ended():
             return
         if not answered:
-            response = api.get(f"/status/{application_id}")
+            response = api.get(f"/status/{watch.application_id}")
             if response.status == 200 and response.body["awaiting_manager"]:
-                _simulated_manager(api, case, application_id)
+                _simulated_manager(api, case, watch.application_id)
                 answered = True
         time.sleep(0.002)  # polling, as the web frontend does; the workflow runs on its own threads
-    raise RunDidNotFinish(f"{case.case} ({application_id}) did not finish within the deadline")
-
-
-def wait_for_durable_end(lambda_client: Any, application_id: str, deadline: float) -> None:
-    """The durable assessment answers the workflow in its last step and ends a moment later."""
-    while time.perf_counter() < deadline:
-        executions = lambda_client.list_durable_executions_by_function(
-            FunctionName=ASSESSMENT_FUNCTION, DurableExecutionName=application_id
-        )["DurableExecutions"]
-        if all(execution["Status"] != "RUNNING" for execution in executions):
-            return
-        time.sleep(0.002)
-    raise RunDidNotFinish(f"the durable assessment of {application_id} did not finish within the deadline")
+    raise RunDidNotFinish(f"{case.case} ({watch.application_id}) did not finish within the deadline")
 
 
 def _simulated_manager(api: ApiClient, case: LoanCase, application_id: str) -> None:

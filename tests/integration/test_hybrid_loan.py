@@ -11,10 +11,11 @@ import pytest
 
 from domain.loan.models import LoanApplication
 from domain.loan.rules import BUREAUS, NO_MANAGER_DECISION_REASON, assess_credit, generate_offer, pull_bureau_report
-from duoflow.demo import run_loan_case, wait_for_durable_end
+from duoflow.demo import RunWatch, run_loan_case
 from duoflow.metrics import durable_history
 from duoflow.runtime import ResourceRef
 from duoflow.scenarios import loan_cases
+from duoflow.variants import LOAN_VARIANTS
 
 EXPECTED_LOG = {
     "alice": [
@@ -110,7 +111,7 @@ def test_bad_input_is_refused_field_by_field_and_starts_nothing(runtime, api):
     ]
     assert api.post("/apply", "{not json").status == 400
     assert api.post("/apply", {**loan_cases(["bob"])[0].application}, query={"variant": "quantum"}).body["errors"] == [
-        {"field": "variant", "rule": "must be one of hybrid"}
+        {"field": "variant", "rule": "must be one of hybrid, sfn, durable"}
     ]
     assert executions(runtime) == before
 
@@ -149,7 +150,7 @@ def test_progress_log_has_no_duplicates_after_a_replay(runtime, api, monkeypatch
         CallbackId=callback_id, Result=json.dumps({"passed": True, "risk_indicators": 0, "checked_by": "test"}).encode()
     )
     wait_for_execution_end(runtime, started.body["execution_arn"])
-    wait_for_durable_end(lambda_client, application_id, time.perf_counter() + 20)
+    RunWatch(runtime, LOAN_VARIANTS["hybrid"], application_id).wait_for_durable_end(time.perf_counter() + 20)
 
     history = durable_history(lambda_client, "loan-assessment", application_id)
     assert sum(event["EventType"] == "InvocationCompleted" for event in history) >= 2, "the assessment was replayed"

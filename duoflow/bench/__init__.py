@@ -1,0 +1,1 @@
+"""The side-by-side benchmark: figures per run, the price table, and dollars per million runs."""
