@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -30,11 +31,14 @@ class Scenario(StrEnum):
 
 
 class Variant(StrEnum):
+    sfn = "sfn"
+    durable = "durable"
     hybrid = "hybrid"
     all = "all"
 
 
-VARIANTS_BY_CHOICE = {Variant.hybrid: ["hybrid"], Variant.all: ["hybrid"]}
+def variants_for(choice: Variant) -> list[str]:
+    return ["sfn", "durable", "hybrid"] if choice is Variant.all else [choice.value]
 
 
 @app.callback()
@@ -72,7 +76,7 @@ def demo(
     except KeyError as error:
         err.print(f"[red]error:[/red] {error.args[0]}")
         raise typer.Exit(2) from None
-    variants = VARIANTS_BY_CHOICE[variant]
+    variants = variants_for(variant)
     total = len(cases) * len(variants)
     results = []
     with err.status("starting the local runtime…") as status:
@@ -100,6 +104,109 @@ def demo(
             + ", ".join(f"{r.variant}/{r.case}" for r in unexpected)
         )
         raise typer.Exit(1)
+
+
+@app.command()
+def bench(
+    scenario: Scenario = typer.Option(Scenario.loan, help="Which business process to measure."),
+    variant: Variant = typer.Option(Variant.all, help="Which implementations to compare (default: all three)."),
+    case: list[str] = typer.Option(None, "--case", help="Measure only this case (repeatable); default: every case."),
+    runs: int = typer.Option(5, min=1, max=1000, help="Runs of each case in the latency pass."),
+    concurrency: int = typer.Option(4, min=1, max=64, help="Runs at a time in the latency pass."),
+    output: Path = typer.Option(
+        Path("bench.json"), "--out", help="Where to write every raw figure (JSON); the chart goes beside it."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the per-variant figures as JSON on stdout instead of a table."
+    ),
+    time_scale: float = typer.Option(0.001, min=0.000001, max=1.0, help="Modelled time × this = real time."),
+) -> None:
+    """Compare the variants side by side: latency, state transitions, durable operations, Lambda use, dollars per million runs.
+
+    Writes bench.json (every raw figure, the machine, library versions, the price table's sources and date) and a chart (bench.png, bench.svg) beside it. Prices: duoflow/bench/prices.json.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from duoflow.bench.chart import draw
+    from duoflow.bench.pricing import PriceTable
+    from duoflow.bench.runner import bench as run_bench
+    from duoflow.runtime import TimeControl
+    from duoflow.scenarios import loan_cases
+    from duoflow.stack import local_stack
+
+    try:
+        cases = loan_cases(case or None)
+    except KeyError as error:
+        err.print(f"[red]error:[/red] {error.args[0]}")
+        raise typer.Exit(2) from None
+    variants = variants_for(variant)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    total = len(variants) * len(cases) * (runs + 1) + (len(variants) if any(c.manager for c in cases) else 0)
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    )
+    with progress, local_stack(TimeControl.scaled(time_scale)) as runtime:
+        task = progress.add_task(f"benchmarking {scenario.value}: {', '.join(variants)}", total=total)
+        report = run_bench(
+            runtime, cases, variants, runs, concurrency, PriceTable.load(), on_run=lambda: progress.advance(task)
+        )
+    output.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    charts = draw(report, output.with_suffix(""))
+    if as_json:
+        sys.stdout.write(
+            json.dumps({name: _headline(figures) for name, figures in report["variants"].items()}, indent=2) + "\n"
+        )
+    else:
+        out.print(_bench_table(report))
+    err.print(f"wrote {output} and {', '.join(str(path) for path in charts)}")
+
+
+def _headline(figures: dict) -> dict:
+    return {key: value for key, value in figures.items() if key not in ("cases", "latencies_ms")}
+
+
+def _bench_table(report: dict) -> Table:
+    table = Table(
+        title=f"duoflow bench: {report['scenario']} ({report['settings']['runs_per_case']} runs per case, {report['settings']['concurrency']} at a time)",
+        title_justify="left",
+    )
+    columns = [
+        "variant",
+        "p50",
+        "p95",
+        "transitions",
+        "durable ops",
+        "durable inv.",
+        "Lambda inv.",
+        "GB-s",
+        "stored B",
+        "$/M SFN",
+        "$/M Lambda",
+        "$/M durable ops",
+        "$/M storage",
+        "$/M total",
+    ]
+    for column in columns:
+        table.add_column(column, justify="left" if column == "variant" else "right")
+    for name, f in report["variants"].items():
+        usd = f["usd_per_million"]
+        table.add_row(
+            name,
+            f"{f['p50_ms']:,.0f} ms",
+            f"{f['p95_ms']:,.0f} ms",
+            f"{f['state_transitions']:.1f}",
+            f"{f['durable_operations']:.1f}",
+            f"{f['durable_invocations']:.1f}",
+            f"{f['lambda_invocations']:.1f}",
+            f"{f['billed_gb_seconds']:.4f}",
+            f"{f['stored_bytes']:,.0f}",
+            f"{usd['step_functions']:,.2f}",
+            f"{usd['lambda_requests'] + usd['lambda_compute']:,.2f}",
+            f"{usd['durable_operations']:,.2f}",
+            f"{usd['durable_storage']:,.2f}",
+            f"[bold]{usd['total']:,.2f}[/bold]",
+        )
+    return table
 
 
 def _table(results) -> Table:

@@ -24,7 +24,9 @@ def state_transitions(sfn: Any, execution_arn: str) -> int:
     return sum(1 for event in events if event["type"].endswith("StateEntered"))
 
 
-def durable_history(lambda_client: Any, function_name: str, execution_name: str) -> list[dict[str, Any]]:
+def durable_history(
+    lambda_client: Any, function_name: str, execution_name: str, include_data: bool = False
+) -> list[dict[str, Any]]:
     executions = lambda_client.list_durable_executions_by_function(
         FunctionName=function_name, DurableExecutionName=execution_name
     )["DurableExecutions"]
@@ -33,7 +35,9 @@ def durable_history(lambda_client: Any, function_name: str, execution_name: str)
         marker = None
         while True:
             page = lambda_client.get_durable_execution_history(
-                DurableExecutionArn=execution["DurableExecutionArn"], **({"Marker": marker} if marker else {})
+                DurableExecutionArn=execution["DurableExecutionArn"],
+                IncludeExecutionData=include_data,
+                **({"Marker": marker} if marker else {}),
             )
             events += page["Events"]
             marker = page.get("NextMarker")

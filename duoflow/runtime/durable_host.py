@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,13 @@ class DurableExecutionNameConflict(Exception):
 
 class UnknownDurableFunction(Exception):
     """No durable function of that name is registered."""
+
+
+@dataclass(frozen=True)
+class DurableInvocation:
+    function_name: str
+    execution_arn: str
+    duration_ms: float
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ class DurableHost:
         self._names_lock = threading.Lock()
         self._init_names_table()
         self._functions: dict[str, DurableFunction] = {}
+        self.invocations: list[DurableInvocation] = []
 
         self._scheduler = ScaledScheduler(time_control)
         self._scheduler.start()
@@ -109,7 +118,7 @@ class DurableHost:
 
     def register(self, function: DurableFunction) -> None:
         self._functions[function.name] = function
-        self._invoker.register(function.name, function.handler)
+        self._invoker.register(function.name, self._timed(function.name, function.handler))
         self._function_registry.register(
             function.name,
             function.handler,
@@ -117,6 +126,27 @@ class DurableHost:
             execution_timeout_seconds=function.execution_timeout_seconds,
             retention_period_days=function.retention_period_days,
         )
+
+    def _timed(self, function_name: str, handler: Callable) -> Callable:
+        """Records each invocation's real duration (what Lambda would bill), keyed by execution."""
+
+        def invoke(event, context):  # noqa: ANN001
+            began = time.perf_counter()
+            try:
+                return handler(event, context)
+            finally:
+                with self._names_lock:
+                    self.invocations.append(
+                        DurableInvocation(
+                            function_name, event.durable_execution_arn, (time.perf_counter() - began) * 1000
+                        )
+                    )
+
+        return invoke
+
+    def invocations_of(self, execution_arn: str) -> list[DurableInvocation]:
+        with self._names_lock:
+            return [invocation for invocation in self.invocations if invocation.execution_arn == execution_arn]
 
     def is_durable(self, function_name: str) -> bool:
         return function_name in self._functions
