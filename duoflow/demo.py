@@ -20,6 +20,7 @@ from duoflow.scenarios import LoanCase
 from duoflow.variants import LOAN_VARIANTS, Variant
 
 TERMINAL = ("approved", "denied", "failed")
+POLL_SECONDS = 0.01  # how often the simulated applicant and manager look; the latency's resolution
 
 
 class RunDidNotFinish(RuntimeError):
@@ -109,7 +110,7 @@ class RunWatch:
                 raise RunDidNotFinish(
                     f"the durable executions of {self.application_id} did not finish within the deadline"
                 )
-            time.sleep(0.002)
+            time.sleep(POLL_SECONDS)
 
     def _durable_ended(self) -> bool:
         return all(
@@ -141,7 +142,7 @@ def _follow(api: ApiClient, watch: RunWatch, case: LoanCase, deadline: float) ->
             if response.status == 200 and response.body["awaiting_manager"]:
                 _simulated_manager(api, case, watch.application_id)
                 answered = True
-        time.sleep(0.002)  # polling, as the web frontend does; the workflow runs on its own threads
+        time.sleep(POLL_SECONDS)  # polling, as the web frontend does; the workflow runs on its own threads
     raise RunDidNotFinish(f"{case.case} ({watch.application_id}) did not finish within the deadline")
 
 

@@ -89,6 +89,7 @@ class LambdaHost:
         self._region = region
         self._account_id = account_id
         self._handlers: dict[str, Callable] = {}
+        self._environment_locks: dict[str, threading.Lock] = {}
         self._event_pool = ThreadPoolExecutor(max_workers=event_workers, thread_name_prefix="lambda-event")
         self._records_lock = threading.Lock()
         self.invocations: list[Invocation] = []
@@ -105,6 +106,7 @@ class LambdaHost:
                 )
             else:
                 self._handlers[spec.name] = handler
+                self._environment_locks[spec.name] = threading.Lock()
 
     def spec(self, reference: str) -> FunctionSpec | None:
         return self._specs.get(function_name_of(reference))
@@ -149,7 +151,10 @@ class LambdaHost:
         result, failure = None, None
         try:
             event = json.loads(payload) if payload else {}
-            result = self._handlers[spec.name](event, context)
+            # One execution environment per function: like a Lambda container, it handles one event at a time,
+            # so module-level state in a handler (a Powertools resolver's current event) is never shared.
+            with self._environment_locks[spec.name]:
+                result = self._handlers[spec.name](event, context)
         except Exception as error:  # a Lambda's unhandled error is data for its caller
             failure = error
             if invocation_type == "Event":

@@ -7,6 +7,7 @@ The same code runs in AWS and on the local runtime: only the endpoints behind bo
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -61,9 +62,15 @@ class _LazyProgress:
         return getattr(log, name)
 
 
-@cache
+_per_thread = threading.local()
+
+
 def _progress_log(table_name: str) -> DynamoProgressLog:
-    return DynamoProgressLog(boto3.resource("dynamodb").Table(table_name))
+    """One per thread: boto3 resources (unlike clients) must not be shared between threads."""
+    logs = _per_thread.__dict__.setdefault("progress_logs", {})
+    if table_name not in logs:
+        logs[table_name] = DynamoProgressLog(boto3.resource("dynamodb").Table(table_name))
+    return logs[table_name]
 
 
 class _LazyNotifier:
@@ -96,6 +103,7 @@ def reset() -> None:
     """Forget every adapter and client (a new local runtime starts with fresh endpoints and names)."""
     global _override
     _override = None
+    global _per_thread
     _from_environment.cache_clear()
-    _progress_log.cache_clear()
+    _per_thread = threading.local()
     _sns_notifier.cache_clear()
