@@ -68,6 +68,29 @@ CATALOG: list[FunctionSpec] = [
         description="Disburse Funds: exactly once per application",
         environment=PROGRESS,
     ),
+    FunctionSpec(
+        name="loan-credit-bureau",
+        handler="services.credit.scoring.bureau_handler",
+        description="Pull <Bureau> Report (pure Step Functions)",
+    ),
+    FunctionSpec(
+        name="loan-credit-scoring",
+        handler="services.credit.scoring.scoring_handler",
+        description="Score Credit (pure Step Functions): risk tier, debt-to-income, credit decision",
+        environment=PROGRESS,
+    ),
+    FunctionSpec(
+        name="loan-fraud-request",
+        handler="services.fraud.check.request_handler",
+        description="Request Fraud Check (pure Step Functions): forwards the task token to the fraud service",
+        environment={**PROGRESS, "FRAUD_SERVICE_FUNCTION": "loan-fraud-service"},
+    ),
+    FunctionSpec(
+        name="loan-fraud-decision",
+        handler="services.fraud.check.decision_handler",
+        description="Decide After Fraud Check (pure Step Functions): the assessment after the fraud answer",
+        environment=PROGRESS,
+    ),
 ]
 
 FUNCTIONS = {spec.name: spec for spec in CATALOG}

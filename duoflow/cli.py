@@ -41,6 +41,22 @@ def variants_for(choice: Variant) -> list[str]:
     return ["sfn", "durable", "hybrid"] if choice is Variant.all else [choice.value]
 
 
+TIME_SCALE_HELP = (
+    "Modelled time × this = real time for waits and simulated delays: 0.001 turns the fraud service's 5 s into 5 ms; "
+    "1 runs in real time."
+)
+TIMEOUT_SCALE_HELP = (
+    "The same for timeouts (the manager's 30 minutes, the fraud check's 5): 0.01 gives 18 s and 3 s. Slower than "
+    "--time-scale because work is not scaled, and on a loaded machine a timeout must not race the work it guards."
+)
+
+
+def time_control(time_scale: float, timeout_scale: float):
+    from duoflow.runtime import TimeControl
+
+    return TimeControl.scaled(time_scale, timeouts=max(timeout_scale, time_scale))
+
+
 @app.callback()
 def main() -> None:
     """Everything runs on this machine on the embedded local runtime: no AWS account, no Docker."""
@@ -54,20 +70,14 @@ def demo(
     ),
     case: list[str] = typer.Option(None, "--case", help="Run only this case (repeatable); default: every case."),
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON on stdout instead of a table."),
-    time_scale: float = typer.Option(
-        0.001,
-        min=0.000001,
-        max=1.0,
-        help="Modelled time × this = real time. 0.001 turns the fraud service's 5 s into 5 ms and the "
-        "manager's 30-minute timeout into 1.8 s; 1 runs in real time.",
-    ),
+    time_scale: float = typer.Option(0.001, min=0.000001, max=1.0, help=TIME_SCALE_HELP),
+    timeout_scale: float = typer.Option(0.01, min=0.000001, max=1.0, help=TIMEOUT_SCALE_HELP),
 ) -> None:
     """Run the demo cases through the HTTP API, with a simulated manager and fraud service answering.
 
     Cases are the files in scenarios/<scenario>/. Ends with a table (or JSON) of outcome, reason, end-to-end time, state transitions and durable operations per run; exits 1 if a run's outcome is not the expected one.
     """
     from duoflow.demo import run_cases
-    from duoflow.runtime import TimeControl
     from duoflow.scenarios import loan_cases
     from duoflow.stack import local_stack
 
@@ -80,7 +90,7 @@ def demo(
     total = len(cases) * len(variants)
     results = []
     with err.status("starting the local runtime…") as status:
-        with local_stack(TimeControl.scaled(time_scale)) as runtime:
+        with local_stack(time_control(time_scale, timeout_scale)) as runtime:
 
             def show(result) -> None:
                 results.append(result)
@@ -119,7 +129,8 @@ def bench(
     as_json: bool = typer.Option(
         False, "--json", help="Print the per-variant figures as JSON on stdout instead of a table."
     ),
-    time_scale: float = typer.Option(0.001, min=0.000001, max=1.0, help="Modelled time × this = real time."),
+    time_scale: float = typer.Option(0.001, min=0.000001, max=1.0, help=TIME_SCALE_HELP),
+    timeout_scale: float = typer.Option(0.01, min=0.000001, max=1.0, help=TIMEOUT_SCALE_HELP),
 ) -> None:
     """Compare the variants side by side: latency, state transitions, durable operations, Lambda use, dollars per million runs.
 
@@ -130,7 +141,6 @@ def bench(
     from duoflow.bench.chart import draw
     from duoflow.bench.pricing import PriceTable
     from duoflow.bench.runner import bench as run_bench
-    from duoflow.runtime import TimeControl
     from duoflow.scenarios import loan_cases
     from duoflow.stack import local_stack
 
@@ -145,7 +155,7 @@ def bench(
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
     )
-    with progress, local_stack(TimeControl.scaled(time_scale)) as runtime:
+    with progress, local_stack(time_control(time_scale, timeout_scale)) as runtime:
         task = progress.add_task(f"benchmarking {scenario.value}: {', '.join(variants)}", total=total)
         report = run_bench(
             runtime, cases, variants, runs, concurrency, PriceTable.load(), on_run=lambda: progress.advance(task)

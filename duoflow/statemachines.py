@@ -66,4 +66,28 @@ LOAN_HYBRID = StateMachineSpec(
     },
 )
 
-STATE_MACHINES: list[StateMachineSpec] = [LOAN_HYBRID]
+LOAN_SFN = StateMachineSpec(
+    name="loan-sfn",
+    scenario="loan",
+    variant="sfn",
+    asl_file="loan-sfn.asl.json",
+    description="Loan approval: the whole process in ASL, every business step a plain Lambda task",
+    placeholders={
+        "IntakeFunctionArn": _function("loan-intake"),
+        "CreditBureauFunctionArn": _function("loan-credit-bureau"),
+        "CreditScoringFunctionArn": _function("loan-credit-scoring"),
+        "FraudRequestFunctionArn": _function("loan-fraud-request"),
+        "FraudDecisionFunctionArn": _function("loan-fraud-decision"),
+        "ManagerApprovalFunctionArn": _function("loan-manager-approval"),
+        "OfferFunctionArn": _function("loan-offer"),
+        "DisbursementFunctionArn": _function("loan-disbursement"),
+        "ProgressTableName": ResourceRef("table", "loan-progress"),
+        "ApplicantTopicArn": ResourceRef("topic", "applicant-notifications", "arn"),
+        "ManagerApprovalThreshold": rules.MANAGER_APPROVAL_THRESHOLD,
+        "ManagerApprovalTimeoutSeconds": rules.MANAGER_APPROVAL_TIMEOUT_SECONDS,
+        "FraudCheckTimeoutSeconds": rules.FRAUD_CHECK_TIMEOUT_SECONDS,
+        "NoManagerDecisionReason": rules.NO_MANAGER_DECISION_REASON,
+    },
+)
+
+STATE_MACHINES: list[StateMachineSpec] = [LOAN_HYBRID, LOAN_SFN]

@@ -115,6 +115,7 @@ def bench(
             "concurrency": concurrency,
             "cases": [case.case for case in cases],
             "time_scale": runtime.time_control.scale,
+            "timeout_scale": runtime.time_control.timeouts,
         },
         "prices": {"checked": prices.checked, "sources": prices.sources},
         "variants": {},

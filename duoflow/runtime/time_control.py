@@ -27,24 +27,41 @@ from aws_durable_execution_sdk_python_testing.scheduler import Scheduler
 
 @dataclass(frozen=True)
 class TimeControl:
-    """How fast modelled time runs: ``real_seconds = modelled_seconds * scale``."""
+    """How fast modelled time runs: ``real_seconds = modelled_seconds * scale``.
+
+    ``timeout_scale`` (default: ``scale``) lets timeouts run slower than waits. Work is not scaled: at 1/1000 a
+    loaded machine's second of real work is 1,000 modelled seconds, and a 30-minute timeout (1.8 s real) can
+    fire before the work it guards is done. Demos and load tests keep waits and simulated delays at 1/1000 and
+    timeouts at 1/100; tests of the timeouts themselves scale both alike.
+    """
 
     scale: float = 1.0
+    timeout_scale: float | None = None
 
     def __post_init__(self) -> None:
-        if not 0 < self.scale <= 1:
-            raise ValueError(f"time scale must be in (0, 1], got {self.scale}")
+        for name, value in (("time scale", self.scale), ("timeout scale", self.timeouts)):
+            if not 0 < value <= 1:
+                raise ValueError(f"{name} must be in (0, 1], got {value}")
 
     @classmethod
     def real(cls) -> TimeControl:
         return cls(1.0)
 
     @classmethod
-    def scaled(cls, scale: float) -> TimeControl:
-        return cls(scale)
+    def scaled(cls, scale: float, timeouts: float | None = None) -> TimeControl:
+        return cls(scale, timeouts)
+
+    @property
+    def timeouts(self) -> float:
+        return self.scale if self.timeout_scale is None else self.timeout_scale
 
     def real_seconds(self, modelled_seconds: float) -> float:
+        """Waits, retry intervals, simulated delays."""
         return max(modelled_seconds, 0) * self.scale
+
+    def real_timeout_seconds(self, modelled_seconds: float) -> float:
+        """Timeouts and heartbeats."""
+        return max(modelled_seconds, 0) * self.timeouts
 
     def sleep(self, modelled_seconds: float) -> None:
         time.sleep(self.real_seconds(modelled_seconds))
@@ -53,12 +70,15 @@ class TimeControl:
 class ModelledClock:
     """Durable clock (``aws_durable_execution_sdk_python_testing.clock.Clock``) that runs at ``scale``.
 
-    ``arm`` returns the modelled delay (the scheduler scales it) and adds the skipped part of the gap to
-    the clock, so when the timer fires ``now()`` equals the modelled wake time.
+    The SDK arms waits and retry delays through ``arm`` and timeouts straight through the scheduler, which
+    scales every delay by ``timeouts``; ``arm`` therefore returns ``gap × scale / timeouts`` so that a wait
+    lasts ``gap × scale`` real seconds. It adds the skipped part of the gap to the clock, so when the timer
+    fires ``now()`` equals the modelled wake time.
     """
 
     def __init__(self, time_control: TimeControl) -> None:
         self._scale = time_control.scale
+        self._to_scheduler = time_control.scale / time_control.timeouts
         self._skipped = datetime.timedelta(0)
         self._lock = threading.Lock()
 
@@ -72,11 +92,12 @@ class ModelledClock:
             if gap <= 0:
                 return 0.0
             self._skipped += datetime.timedelta(seconds=gap * (1 - self._scale))
-            return gap
+            return gap * self._to_scheduler
 
 
 class ScaledScheduler(Scheduler):
-    """The durable testing SDK's scheduler with every delay scaled: waits, retries and timeouts alike."""
+    """The durable testing SDK's scheduler with every delay scaled by the timeout scale (waits arrive already
+    adjusted by :class:`ModelledClock`)."""
 
     def __init__(self, time_control: TimeControl) -> None:
         super().__init__()
@@ -84,7 +105,7 @@ class ScaledScheduler(Scheduler):
 
     def call_later(self, func: Any, delay: float = 0, count: int | None = 1, completion_event: Any = None):
         return super().call_later(
-            func, delay=self._time_control.real_seconds(delay), count=count, completion_event=completion_event
+            func, delay=self._time_control.real_timeout_seconds(delay), count=count, completion_event=completion_event
         )
 
 
@@ -109,11 +130,11 @@ def install_moto_time_hooks(time_control: TimeControl) -> None:
     def scaled_timeout_eval_body(self: Timeout, env: Any) -> None:
         seconds = self._eval_seconds(env=env)
         if seconds != TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS:
-            seconds = _active.real_seconds(seconds)
+            seconds = _active.real_timeout_seconds(seconds)
         env.stack.append(seconds)
 
     def scaled_heartbeat_eval_body(self: Heartbeat, env: Any) -> None:
-        env.stack.append(_active.real_seconds(self._eval_seconds(env=env)))
+        env.stack.append(_active.real_timeout_seconds(self._eval_seconds(env=env)))
 
     def scaled_wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
         # moto re-enters its wait on whole seconds; a scaled wait is a fraction of one, so wait once on the

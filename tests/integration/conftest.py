@@ -10,13 +10,15 @@ from duoflow.api_client import ApiClient
 from duoflow.runtime import LocalRuntime, TimeControl
 from duoflow.stack import local_stack
 
-# Modelled time × 0.001: the fraud service's 5 s take 5 ms, the manager's 30 minutes 1.8 s.
-TIME_SCALE = 0.001
+# Modelled time × 0.001: the fraud service's 5 s take 5 ms, the manager's 30 minutes 1.8 s. A module that
+# runs many applications at once sets TIME_CONTROL with slower timeouts (see TimeControl).
+TIME_CONTROL = TimeControl.scaled(0.001)
 
 
-@pytest.fixture(scope="package")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
-    with local_stack(TimeControl.scaled(TIME_SCALE), state_dir=tmp_path_factory.mktemp("runtime")) as running:
+@pytest.fixture(scope="module")
+def runtime(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
+    time_control = getattr(request.module, "TIME_CONTROL", TIME_CONTROL)
+    with local_stack(time_control, state_dir=tmp_path_factory.mktemp("runtime")) as running:
         yield running
 
 

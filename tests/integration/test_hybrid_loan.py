@@ -194,17 +194,3 @@ def test_the_applicant_is_notified_of_the_decision(runtime):
     received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
     decisions = [json.loads(message["Body"]) for message in received]
     assert {"application_id": result.id, "outcome": "denied", "reason": bob.expected["reason"]} in decisions
-
-
-def test_concurrent_applications_each_end_as_their_scenario_says(runtime):
-    """Handlers run in threads here; a function still handles one event at a time, as a Lambda container does
-    (the API's Powertools resolver keeps the current event in module state)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    cases = loan_cases() * 3
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        results = list(pool.map(lambda case: run_loan_case(runtime, case, "hybrid"), cases))
-    assert [(r.case, r.outcome, r.reason) for r in results] == [
-        (case.case, case.expected["outcome"], case.expected["reason"]) for case in cases
-    ]
-    assert len({r.id for r in results}) == len(cases)

@@ -278,3 +278,22 @@ def test_the_pins_match_the_project_dependencies():
         name, _, pinned = requirement.partition("==")
         declared[re.sub(r"\[.*\]", "", name).strip()] = pinned.strip()
     assert {name: declared.get(name) for name in pins.PINNED} == pins.PINNED
+
+
+def test_timeouts_can_run_slower_than_waits():
+    control = TimeControl.scaled(0.001, timeouts=0.01)
+    assert control.real_seconds(3600) == pytest.approx(3.6)
+    assert control.real_timeout_seconds(1800) == pytest.approx(18)
+    assert TimeControl.scaled(0.001).real_timeout_seconds(1800) == pytest.approx(1.8)  # default: same scale
+    with pytest.raises(ValueError, match="timeout scale"):
+        TimeControl.scaled(0.001, timeouts=0)
+
+
+def test_a_durable_wait_runs_at_the_wait_scale_when_timeouts_are_slower():
+    """The scheduler scales every delay by the timeout scale; the clock hands it waits pre-divided."""
+    control = TimeControl.scaled(0.001, timeouts=0.01)
+    clock = ModelledClock(control)
+    wake = clock.now() + datetime.timedelta(seconds=60)
+    scheduled = clock.arm(wake)
+    assert control.real_timeout_seconds(scheduled) == pytest.approx(60 * 0.001, rel=0.05)
+    assert clock.now() >= wake - datetime.timedelta(seconds=1)  # the clock jumped to (almost) the wake time

@@ -1,0 +1,24 @@
+"""Many applications at once through the API."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from duoflow.demo import run_loan_case
+from duoflow.runtime import TimeControl
+from duoflow.scenarios import loan_cases
+
+# Under load the work is slow and not scaled: timeouts at 1/100 so they guard, not race, it.
+TIME_CONTROL = TimeControl.scaled(0.001, timeouts=0.01)
+
+
+def test_concurrent_applications_each_end_as_their_scenario_says(runtime):
+    """Handlers run in threads here; a function still handles one event at a time, as a Lambda container does
+    (the API's Powertools resolver keeps the current event in module state)."""
+    cases = loan_cases() * 3
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda case: run_loan_case(runtime, case, "hybrid"), cases))
+    assert [(r.case, r.outcome, r.reason) for r in results] == [
+        (case.case, case.expected["outcome"], case.expected["reason"]) for case in cases
+    ]
+    assert len({r.id for r in results}) == len(cases)
