@@ -7,13 +7,14 @@ runtime's names or to the CDK constructs.
 
 from __future__ import annotations
 
-from domain.loan.rules import ASSESSMENT_TIMEOUT_SECONDS
+from domain.loan.rules import ASSESSMENT_TIMEOUT_SECONDS, MANAGER_APPROVAL_TIMEOUT_SECONDS
 from duoflow.runtime.functions import FunctionSpec, ResourceRef
 
 PROGRESS_TABLE = ResourceRef("table", "loan-progress")
 APPLICANT_TOPIC = ResourceRef("topic", "applicant-notifications", "arn")
 MANAGER_TOPIC = ResourceRef("topic", "manager-notifications", "arn")
 LOAN_HYBRID_STATE_MACHINE = ResourceRef("state_machine", "loan-hybrid", "arn")
+LOAN_SFN_STATE_MACHINE = ResourceRef("state_machine", "loan-sfn", "arn")
 
 PROGRESS = {"PROGRESS_TABLE": PROGRESS_TABLE}
 
@@ -24,7 +25,12 @@ CATALOG: list[FunctionSpec] = [
         description="HTTP API: apply, status, manager approvals",
         memory_mb=512,
         timeout_seconds=29,  # API Gateway's integration limit
-        environment={**PROGRESS, "LOAN_HYBRID_STATE_MACHINE_ARN": LOAN_HYBRID_STATE_MACHINE},
+        environment={
+            **PROGRESS,
+            "LOAN_HYBRID_STATE_MACHINE_ARN": LOAN_HYBRID_STATE_MACHINE,
+            "LOAN_SFN_STATE_MACHINE_ARN": LOAN_SFN_STATE_MACHINE,
+            "LOAN_WORKFLOW_FUNCTION": "loan-workflow",
+        },
     ),
     FunctionSpec(
         name="loan-intake",
@@ -90,6 +96,23 @@ CATALOG: list[FunctionSpec] = [
         handler="services.fraud.check.decision_handler",
         description="Decide After Fraud Check (pure Step Functions): the assessment after the fraud answer",
         environment=PROGRESS,
+    ),
+    FunctionSpec(
+        name="loan-workflow",
+        handler="durable.loan_workflow.handler.handler",
+        description="Durable: the whole loan process in one function (pure durable variant)",
+        durable=True,
+        memory_mb=512,
+        timeout_seconds=60,
+        # Longer than the longest waits inside it: the assessment (its fraud check), then the manager's
+        # approval, plus half an hour for everything else.
+        durable_execution_timeout_seconds=ASSESSMENT_TIMEOUT_SECONDS + MANAGER_APPROVAL_TIMEOUT_SECONDS + 30 * 60,
+        environment={
+            **PROGRESS,
+            "FRAUD_SERVICE_FUNCTION": "loan-fraud-service",
+            "APPLICANT_TOPIC_ARN": APPLICANT_TOPIC,
+            "MANAGER_TOPIC_ARN": MANAGER_TOPIC,
+        },
     ),
 ]
 

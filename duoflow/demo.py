@@ -86,6 +86,7 @@ class RunWatch:
     """Finds one run's executions by its application id, and tells when the run has ended."""
 
     def __init__(self, runtime: LocalRuntime, variant: Variant, application_id: str) -> None:
+        self._runtime = runtime
         self._sfn, self._lambda = runtime.client("stepfunctions"), runtime.client("lambda")
         self._variant, self.application_id = variant, application_id
         self._execution_arn = (
@@ -100,7 +101,7 @@ class RunWatch:
     def ended(self) -> bool:
         """The orchestrator that runs the macro flow has finished."""
         if self._execution_arn:
-            return self._sfn.describe_execution(executionArn=self._execution_arn)["status"] != "RUNNING"
+            return self._runtime.execution_status(self._execution_arn) != "RUNNING"
         return self._durable_ended()
 
     def wait_for_durable_end(self, deadline: float) -> None:
@@ -132,28 +133,28 @@ class RunWatch:
 
 
 def _follow(api: ApiClient, watch: RunWatch, case: LoanCase, deadline: float) -> None:
-    """Watch the application as its applicant and manager would, until the workflow ends."""
-    answered = False
+    """Wait for the workflow to end; meanwhile the simulated manager (if the case has one) watches the
+    approvals list and answers when this application appears on it. Nobody else polls the API, so the
+    measured latency is the workflow's, not the watchers'."""
+    manager_to_answer = case.manager is not None
     while time.perf_counter() < deadline:
         if watch.ended():
             return
-        if not answered:
-            response = api.get(f"/status/{watch.application_id}")
-            if response.status == 200 and response.body["awaiting_manager"]:
-                _simulated_manager(api, case, watch.application_id)
-                answered = True
-        time.sleep(POLL_SECONDS)  # polling, as the web frontend does; the workflow runs on its own threads
+        if manager_to_answer and _simulated_manager(api, case, watch.application_id):
+            manager_to_answer = False
+        time.sleep(POLL_SECONDS)  # the workflow runs on its own threads
     raise RunDidNotFinish(f"{case.case} ({watch.application_id}) did not finish within the deadline")
 
 
-def _simulated_manager(api: ApiClient, case: LoanCase, application_id: str) -> None:
-    if case.manager is None:
-        return  # nobody answers: the approval times out
+def _simulated_manager(api: ApiClient, case: LoanCase, application_id: str) -> bool:
+    """Answers the approval if it is pending; True once answered."""
     pending = [item["application_id"] for item in api.get("/approvals").body["approvals"]]
-    if application_id in pending:
-        response = api.post(f"/approve/{application_id}", case.manager)
-        if response.status != 200:
-            raise RuntimeError(f"{case.case}: POST /approve answered {response.status}: {response.body}")
+    if application_id not in pending:
+        return False
+    response = api.post(f"/approve/{application_id}", case.manager)
+    if response.status != 200:
+        raise RuntimeError(f"{case.case}: POST /approve answered {response.status}: {response.body}")
+    return True
 
 
 def run_cases(

@@ -21,12 +21,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def plain_json(result: Any) -> Any:
+    """A JSONata result as plain JSON data (its sequences become lists)."""
+    return _plain(json.loads(json.dumps(result)))
+
+
 def evaluate(expression: str) -> Any:
     try:
         result = jsonata.Jsonata(expression).evaluate(None)
     except Exception as error:  # moto turns this into States.QueryEvaluationError
         raise moto_jsonata.JSONataException("States.QueryEvaluationError", str(error)) from error
-    return _plain(json.loads(json.dumps(result)))
+    return plain_json(result)
 
 
 def install() -> None:

@@ -27,7 +27,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from duoflow.runtime import jsonata_bridge, moto_fixes, pins
+from duoflow.runtime import jsonata_bridge, moto_fixes, pins, speedups
 from duoflow.runtime.durable_api import API_VERSION, DurableApi, moto_route
 from duoflow.runtime.durable_host import DurableHost
 from duoflow.runtime.functions import FunctionSpec, ResourceRef
@@ -106,6 +106,7 @@ class LocalRuntime:
         install_moto_time_hooks(self.time_control)
         jsonata_bridge.install()
         moto_fixes.install()
+        speedups.install()
         self._saved_log_levels = _quiet_library_loggers()
         self.durable = DurableHost(
             self.state_dir / "durable-executions.sqlite3", self.time_control, self.region, self.account_id
@@ -153,6 +154,13 @@ class LocalRuntime:
         return boto3.client(
             service, region_name=self.region, config=Config(retries={"max_attempts": 0, "mode": "standard"})
         )
+
+    def execution_status(self, execution_arn: str) -> str:
+        """A Step Functions execution's status, read in-process (describe_execution without the HTTP round trip
+        and its serialization: what a watcher polling many executions needs)."""
+        from moto.stepfunctions.responses import get_backend
+
+        return get_backend(self.account_id, self.region).describe_execution(execution_arn).status
 
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"

@@ -136,26 +136,27 @@ class DynamoProgressLog:
 
     def record_decision(self, application_id: str, outcome: dict[str, Any]) -> None:
         at = utc_now()
-        table, key = self._table.name, {"application_id": {"S": application_id}}
+        # The resource's client serializes plain Python values itself (a {"S": ...} would be stored as a map).
+        table, key = self._table.name, {"application_id": application_id}
         self._table.meta.client.transact_write_items(
             TransactItems=[
                 {
                     "Update": {
                         "TableName": table,
-                        "Key": {**key, "entry": {"S": STATUS_ENTRY}},
+                        "Key": {**key, "entry": STATUS_ENTRY},
                         "UpdateExpression": "SET #status = :outcome, outcome = :outcome, reason = :reason, "
                         "outcome_json = :outcome_json, updated_at = :at",
                         "ExpressionAttributeNames": {"#status": "status"},
                         "ExpressionAttributeValues": {
-                            ":outcome": {"S": outcome["outcome"]},
-                            ":reason": {"S": outcome["reason"]},
-                            ":outcome_json": {"S": json.dumps(outcome)},
-                            ":at": {"S": at},
+                            ":outcome": outcome["outcome"],
+                            ":reason": outcome["reason"],
+                            ":outcome_json": json.dumps(outcome),
+                            ":at": at,
                         },
                     }
                 },
                 {"Put": {"TableName": table, "Item": {**key, **_decision_entry(outcome, at)}}},
-                {"Delete": {"TableName": table, "Key": {**key, "entry": {"S": APPROVAL_ENTRY}}}},
+                {"Delete": {"TableName": table, "Key": {**key, "entry": APPROVAL_ENTRY}}},
             ]
         )
 
@@ -168,18 +169,15 @@ class DynamoProgressLog:
         return [_plain(item) for item in items]
 
 
-def _decision_entry(outcome: dict[str, Any], at: str) -> dict[str, dict[str, str]]:
-    entry = {
+def _decision_entry(outcome: dict[str, Any], at: str) -> dict[str, str]:
+    return {
         "entry": LOG_PREFIX + "decision",
         "entry_id": "decision",
         "step": "decision",
+        "message": f"{outcome['outcome']}: {outcome['reason']}",
         "actor": "workflow",
         "level": "info",
-    }
-    return {
-        **{name: {"S": value} for name, value in entry.items()},
-        "message": {"S": f"{outcome['outcome']}: {outcome['reason']}"},
-        "at": {"S": at},
+        "at": at,
     }
 
 

@@ -62,5 +62,14 @@ def decision_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if error.get("Error") == "States.Timeout":
         return decide_after_fraud_check(application, credit, timed_out=True).model_dump(mode="json")
     return decide_after_fraud_check(
-        application, credit, failure=(error.get("Error", ""), error.get("Cause") or "")
+        application, credit, failure=(error.get("Error", ""), _readable_cause(error.get("Cause")))
     ).model_dump(mode="json")
+
+
+def _readable_cause(cause: str | None) -> str:
+    """A Lambda error's Cause is its error JSON (with a stack trace); the applicant's reason is its message."""
+    try:
+        parsed = json.loads(cause or "")
+    except json.JSONDecodeError:
+        return cause or ""
+    return parsed.get("errorMessage", cause) if isinstance(parsed, dict) else cause

@@ -49,6 +49,8 @@ class FakeWorld:
         self.lambda_client = RecordingLambda()
         self.sfn_client = RecordingStepFunctions()
         self.bureaus: Any = SimulatedCreditBureaus()
+        self.applicant_notifier = InMemoryNotifier()
+        self.manager_notifier = InMemoryNotifier()
 
 
 @pytest.fixture
@@ -57,8 +59,8 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorld]:
     monkeypatch.setenv("FRAUD_SERVICE_FUNCTION", "loan-fraud-service")
     bootstrap._override = bootstrap.Adapters(
         progress=fake.progress,
-        applicant_notifier=InMemoryNotifier(),
-        manager_notifier=InMemoryNotifier(),
+        applicant_notifier=fake.applicant_notifier,
+        manager_notifier=fake.manager_notifier,
         bureaus=fake.bureaus,
         lambda_client=fake.lambda_client,
         sfn_client=fake.sfn_client,

@@ -1,8 +1,10 @@
-"""The loan state machine on the local runtime, its Lambdas replaced by tests/statemachines/doubles.py.
+"""The loan state machines on the local runtime, their Lambdas replaced by tests/statemachines/doubles.py.
 
-Deployed like duoflow/stack.py deploys the real stack (same table with its "pending" index, same topics, the
-state machine from duoflow.statemachines.LOAN_HYBRID), only the function catalog differs. One LocalRuntime
-per process: the fixture is module-scoped and always stopped. Modelled time runs at SCALE (30 min → 1.8 s).
+Deployed like duoflow/stack.py deploys the real stack (same table with its "pending" index, same topics, every
+state machine of duoflow.statemachines.STATE_MACHINES), only the function catalog differs. ``stack`` runs the
+hybrid (LOAN_HYBRID), ``sfn_stack`` the pure Step Functions variant (LOAN_SFN). One LocalRuntime per process:
+the fixtures are module-scoped, always stopped, and a test module uses one of them. Modelled time runs at SCALE
+(30 min → 1.8 s).
 """
 
 from __future__ import annotations
@@ -17,12 +19,17 @@ import pytest
 
 from duoflow.runtime import LocalRuntime, ResourceRef, TimeControl
 from duoflow.stack import local_stack
-from duoflow.statemachines import LOAN_HYBRID
+from duoflow.statemachines import LOAN_HYBRID, LOAN_SFN, StateMachineSpec
 from tests.statemachines import doubles
 from tests.waiting import wait_until
 
 SCALE = 0.001
 T = TypeVar("T")
+
+APPLICANT_TOPIC = "applicant-notifications"
+# The macro flow's tail, the same in both variants.
+AUDIT = ["Notify Applicant", "Record Decision in Audit Trail", "Loan Approved?"]
+TO_OFFER = ["Generate Loan Offer", "Disburse Funds"]
 
 
 def unique(prefix: str) -> str:
@@ -47,18 +54,30 @@ class LoanStack:
         return self.runtime.resources[("topic", name)]["arn"]
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoanStack]:
+def _deployed(spec: StateMachineSpec, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoanStack]:
     assert LocalRuntime._current is None, "a LocalRuntime leaked from an earlier test module"
     doubles.reset()
     try:
         with local_stack(
             TimeControl.scaled(SCALE), tmp_path_factory.mktemp("state"), catalog=doubles.CATALOG
         ) as runtime:
-            arn = runtime.resolve(ResourceRef("state_machine", LOAN_HYBRID.name, "arn"))
-            yield LoanStack(runtime, arn, LOAN_HYBRID.definition(runtime.resolve))
+            doubles.warm_up()
+            arn = runtime.resolve(ResourceRef("state_machine", spec.name, "arn"))
+            yield LoanStack(runtime, arn, spec.definition(runtime.resolve))
     finally:
         doubles.reset()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoanStack]:
+    """The hybrid: statemachines/loan.asl.json."""
+    yield from _deployed(LOAN_HYBRID, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def sfn_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoanStack]:
+    """The pure Step Functions variant: statemachines/loan-sfn.asl.json."""
+    yield from _deployed(LOAN_SFN, tmp_path_factory)
 
 
 # --- running one application -----------------------------------------------------------------------------
@@ -159,3 +178,48 @@ def published(stack: LoanStack, topic: str, application_id: str) -> list[tuple[s
     backend = sns_backends[stack.runtime.account_id][stack.runtime.region]
     sent = backend.topics[arn].sent_notifications
     return [(subject, json.loads(message)) for _id, message, subject, *_ in sent if application_id in message]
+
+
+# --- what both variants assert about a decision or a failure ----------------------------------------------
+
+
+def assert_decision_recorded(stack: LoanStack, app_id: str, outcome: str, reason: str) -> None:
+    """STATUS carries the outcome, the LOG#decision entry exists, no APPROVAL is left pending, and the
+    applicant was sent the decision."""
+    status = item(stack, app_id, "STATUS")
+    assert status is not None
+    assert (status["status"], status["outcome"], status["reason"]) == (outcome, outcome, reason)
+    assert json.loads(status["outcome_json"])["outcome"] == outcome
+
+    decision = item(stack, app_id, "LOG#decision")
+    assert decision is not None
+    assert decision["message"] == f"{outcome}: {reason}"
+    assert (decision["step"], decision["actor"], decision["level"]) == ("decision", "workflow", "info")
+
+    assert item(stack, app_id, "APPROVAL") is None
+
+    messages = published(stack, APPLICANT_TOPIC, app_id)
+    assert len(messages) == 1, messages
+    subject, message = messages[0]
+    assert subject == f"Your loan application {app_id} was {outcome}"
+    assert (message["application_id"], message["outcome"], message["reason"]) == (app_id, outcome, reason)
+
+
+def assert_processing_failed(stack: LoanStack, result: Run, app_id: str, error: str) -> str:
+    """The execution failed in "Loan Processing Failed" under its one alarm name, the original error opens the
+    cause, STATUS says "failed" naming the error, and no decision was recorded or sent. Returns the rest of
+    the cause (after "<error>: ")."""
+    assert result.status == "FAILED"
+    assert result.terminal_state == "Loan Processing Failed"
+    assert result.path[-2] == "Record Processing Failure"
+    assert result.description["error"] == "LoanProcessingFailed"
+    cause = result.description["cause"]
+    assert cause.startswith(f"{error}: "), cause
+    status = item(stack, app_id, "STATUS")
+    assert status is not None
+    assert status["status"] == "failed"
+    assert status["reason"] == f"processing failed: {error} (the execution history has the cause)"
+    assert "outcome" not in status
+    assert item(stack, app_id, "LOG#decision") is None
+    assert published(stack, APPLICANT_TOPIC, app_id) == []
+    return cause[len(error) + 2 :]

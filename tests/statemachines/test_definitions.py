@@ -16,8 +16,10 @@ import jsonata
 import pytest
 
 from domain.loan import rules
+from duoflow.catalog import CATALOG
 from duoflow.runtime.functions import ResourceRef
-from duoflow.statemachines import LOAN_HYBRID, STATE_MACHINES, StateMachineSpec
+from duoflow.statemachines import LOAN_HYBRID, LOAN_SFN, STATE_MACHINES, StateMachineSpec
+from tests.statemachines import doubles
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 STATELINT = Path(sys.executable).parent / "statelint"
@@ -35,6 +37,16 @@ def resolve(ref: ResourceRef) -> str:
 
 def filled(spec: StateMachineSpec) -> dict:
     return json.loads(spec.definition(resolve))
+
+
+def all_states(definition: dict) -> dict[str, dict]:
+    """Every state by name, the Parallel branches' states included."""
+    found = {}
+    for name, state in definition["States"].items():
+        found[name] = state
+        for branch in state.get("Branches", []):
+            found.update(all_states(branch))
+    return found
 
 
 def jsonata_body(value: str) -> str:
@@ -60,8 +72,9 @@ def test_every_placeholder_is_filled_and_every_value_is_used(spec):
     json.loads(text)  # still JSON once filled
 
 
-def test_loan_thresholds_and_timeouts_are_the_domain_constants():
-    states = filled(LOAN_HYBRID)["States"]
+@pytest.mark.parametrize("spec", [LOAN_HYBRID, LOAN_SFN], ids=lambda spec: spec.name)
+def test_loan_thresholds_and_timeouts_are_the_domain_constants(spec):
+    states = filled(spec)["States"]
 
     # The manager threshold: the Choice's number, and the Choice agrees with rules.requires_manager_approval
     # on both sides of it (inclusive).
@@ -80,13 +93,61 @@ def test_loan_thresholds_and_timeouts_are_the_domain_constants():
     manager_wait = states["Request Manager Approval"]["TimeoutSeconds"]
     assert evaluate(manager_wait) == rules.MANAGER_APPROVAL_TIMEOUT_SECONDS
     assert f"{rules.MANAGER_APPROVAL_TIMEOUT_SECONDS} seconds" in states["Request Manager Approval"]["Comment"]
-    assert evaluate(states["Assess Credit and Fraud"]["TimeoutSeconds"]) == rules.ASSESSMENT_TIMEOUT_SECONDS
-    # The assessment's own fraud-check wait must fit inside the time the workflow gives it.
-    assert rules.ASSESSMENT_TIMEOUT_SECONDS > rules.FRAUD_CHECK_TIMEOUT_SECONDS
 
     # The reason of a timed-out approval.
     outcome = evaluate(states["Deny: No Manager Decision"]["Assign"]["outcome"], application={"application_id": "a-1"})
     assert outcome == {"application_id": "a-1", "outcome": "denied", "reason": rules.NO_MANAGER_DECISION_REASON}
+
+
+def test_hybrid_assessment_timeout_is_the_domain_constant():
+    states = filled(LOAN_HYBRID)["States"]
+    assert evaluate(states["Assess Credit and Fraud"]["TimeoutSeconds"]) == rules.ASSESSMENT_TIMEOUT_SECONDS
+    # The assessment's own fraud-check wait must fit inside the time the workflow gives it.
+    assert rules.ASSESSMENT_TIMEOUT_SECONDS > rules.FRAUD_CHECK_TIMEOUT_SECONDS
+
+
+def test_sfn_fraud_check_timeout_is_the_domain_constant():
+    state = filled(LOAN_SFN)["States"]["Request Fraud Check"]
+    assert evaluate(state["TimeoutSeconds"]) == rules.FRAUD_CHECK_TIMEOUT_SECONDS
+    assert f"{rules.FRAUD_CHECK_TIMEOUT_SECONDS} seconds" in state["Comment"]
+
+
+def test_sfn_asks_the_domains_bureaus_in_order_each_retried_like_the_durable_assessment():
+    parallel = filled(LOAN_SFN)["States"]["Pull Credit Reports"]
+    tasks = [branch["States"][branch["StartAt"]] for branch in parallel["Branches"]]
+
+    assert [task["Arguments"]["Payload"]["bureau"] for task in tasks] == list(rules.BUREAUS)
+    for task in tasks:
+        # durable/loan_assessment BUREAU_RETRY: 3 attempts, 2 s then x2. ASL counts retries, not attempts.
+        [retry] = task["Retry"]
+        assert (retry["ErrorEquals"], retry["IntervalSeconds"], retry["MaxAttempts"], retry["BackoffRate"]) == (
+            ["States.ALL"],
+            2,
+            2,
+            2.0,
+        )
+        assert set(task["Arguments"]["Payload"]) == {"bureau", "sin_last4"}  # the bureaus learn nothing else
+
+
+def test_sfn_runs_the_hybrids_macro_flow_from_the_assessment_on():
+    """From "Credit and Fraud Check Passed?" to the end, and the intake, the two files are the same, state for
+    state: the variants differ only in how the assessment is made."""
+    hybrid, sfn = filled(LOAN_HYBRID)["States"], filled(LOAN_SFN)["States"]
+    names = list(hybrid)
+    shared = names[names.index("Credit and Fraud Check Passed?") :]
+
+    assert list(sfn)[-len(shared) :] == shared
+    for name in shared:
+        assert sfn[name] == hybrid[name], name
+    intake = {**sfn["Record Application"], "Next": hybrid["Record Application"]["Next"]}
+    assert intake == hybrid["Record Application"]
+
+
+@pytest.mark.parametrize("spec", STATE_MACHINES, ids=lambda spec: spec.name)
+def test_every_function_a_state_machine_calls_is_in_the_catalog_and_has_a_double(spec):
+    called = {value.logical_name for value in spec.placeholders.values() if getattr(value, "kind", None) == "function"}
+    assert called <= {function.name for function in CATALOG}
+    assert called <= {function.name for function in doubles.CATALOG}
 
 
 def test_loan_resources_point_at_the_catalogs_names():
@@ -106,6 +167,28 @@ def test_loan_resources_point_at_the_catalogs_names():
     assert states["Record Processing Failure"]["Arguments"]["TableName"] == "loan-progress"
     items = states["Record Decision in Audit Trail"]["Arguments"]["TransactItems"]
     assert {next(iter(i.values()))["TableName"] for i in items} == {"loan-progress"}
+
+
+def test_sfn_resources_point_at_the_catalogs_names():
+    states = all_states(filled(LOAN_SFN))
+    functions = {
+        "Record Application": "loan-intake",
+        "Pull Equifax Report": "loan-credit-bureau",
+        "Pull Transunion Report": "loan-credit-bureau",
+        "Pull Experian Report": "loan-credit-bureau",
+        "Score Credit": "loan-credit-scoring",
+        "Request Fraud Check": "loan-fraud-request",
+        "Decide After Fraud Check": "loan-fraud-decision",
+        "Request Manager Approval": "loan-manager-approval",
+        "Generate Loan Offer": "loan-offer",
+        "Disburse Funds": "loan-disbursement",
+    }
+    lambda_tasks = {
+        name for name, state in states.items() if state.get("Resource", "").startswith("arn:aws:states:::lambda")
+    }
+    assert lambda_tasks == set(functions)
+    for state, function in functions.items():
+        assert states[state]["Arguments"]["FunctionName"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"
 
 
 # --- 8. statelint ------------------------------------------------------------------------------------------
@@ -146,3 +229,22 @@ def test_statelint_strict_reports_only_that_kind(spec, tmp_path):
     assert result.returncode == (1 if problems else 0), result.stdout + result.stderr
     unexplained = [p for p in problems if not any(known.fullmatch(p) for known in KNOWN_STRICT_PROBLEMS)]
     assert unexplained == []
+
+
+# --- 9. written for a compliance reviewer (the project's STYLE.md) -----------------------------------------
+
+
+@pytest.mark.parametrize("spec", STATE_MACHINES, ids=lambda spec: spec.name)
+def test_every_state_is_commented_and_every_error_ends_in_a_named_state(spec):
+    definition = filled(spec)
+    states = all_states(definition)
+
+    assert definition.get("Comment")
+    for name, state in states.items():
+        assert state.get("Comment"), f"{name} has no Comment"
+        assert name.endswith("?") == (state["Type"] == "Choice"), f"{name}: only Choice states end in '?'"
+        if state["Type"] in ("Task", "Parallel"):
+            assert state.get("Catch"), f"{name} does not catch its errors"
+            assert any("States.ALL" in catch["ErrorEquals"] for catch in state["Catch"]), name
+        for catch in state.get("Catch", []):
+            assert catch["Next"] in states, f"{name} catches into a state that does not exist"

@@ -16,10 +16,13 @@ from botocore.exceptions import ClientError
 from domain.loan import rules
 from tests.statemachines import doubles
 from tests.statemachines.conftest import (
+    APPLICANT_TOPIC,
+    AUDIT,
     SCALE,
-    LoanStack,
-    Run,
+    TO_OFFER,
     application,
+    assert_decision_recorded,
+    assert_processing_failed,
     finish,
     item,
     published,
@@ -27,54 +30,9 @@ from tests.statemachines.conftest import (
     start,
 )
 
-APPLICANT_TOPIC = "applicant-notifications"
 THRESHOLD = rules.MANAGER_APPROVAL_THRESHOLD
 
 ENTRY = ["Record Application", "Assess Credit and Fraud", "Credit and Fraud Check Passed?"]
-AUDIT = ["Notify Applicant", "Record Decision in Audit Trail", "Loan Approved?"]
-TO_OFFER = ["Generate Loan Offer", "Disburse Funds"]
-
-
-def assert_decision_recorded(stack: LoanStack, app_id: str, outcome: str, reason: str) -> None:
-    """STATUS carries the outcome, the LOG#decision entry exists, no APPROVAL is left pending, and the
-    applicant was sent the decision."""
-    status = item(stack, app_id, "STATUS")
-    assert status is not None
-    assert (status["status"], status["outcome"], status["reason"]) == (outcome, outcome, reason)
-    assert json.loads(status["outcome_json"])["outcome"] == outcome
-
-    decision = item(stack, app_id, "LOG#decision")
-    assert decision is not None
-    assert decision["message"] == f"{outcome}: {reason}"
-    assert (decision["step"], decision["actor"], decision["level"]) == ("decision", "workflow", "info")
-
-    assert item(stack, app_id, "APPROVAL") is None
-
-    messages = published(stack, APPLICANT_TOPIC, app_id)
-    assert len(messages) == 1, messages
-    subject, message = messages[0]
-    assert subject == f"Your loan application {app_id} was {outcome}"
-    assert (message["application_id"], message["outcome"], message["reason"]) == (app_id, outcome, reason)
-
-
-def assert_processing_failed(stack: LoanStack, result: Run, app_id: str, error: str) -> str:
-    """The execution failed in "Loan Processing Failed" under its one alarm name, the original error opens the
-    cause, STATUS says "failed" naming the error, and no decision was recorded or sent. Returns the rest of
-    the cause (after "<error>: ")."""
-    assert result.status == "FAILED"
-    assert result.terminal_state == "Loan Processing Failed"
-    assert result.path[-2] == "Record Processing Failure"
-    assert result.description["error"] == "LoanProcessingFailed"
-    cause = result.description["cause"]
-    assert cause.startswith(f"{error}: "), cause
-    status = item(stack, app_id, "STATUS")
-    assert status is not None
-    assert status["status"] == "failed"
-    assert status["reason"] == f"processing failed: {error} (the execution history has the cause)"
-    assert "outcome" not in status
-    assert item(stack, app_id, "LOG#decision") is None
-    assert published(stack, APPLICANT_TOPIC, app_id) == []
-    return cause[len(error) + 2 :]
 
 
 # --- 1. credit or fraud check denies ---------------------------------------------------------------------

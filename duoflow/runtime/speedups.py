@@ -1,0 +1,121 @@
+"""Local-runtime speed-ups that change no behaviour, each guarded by a test in tests/runtime/test_speedups.py
+that fails if the pinned library moves what it relies on.
+
+* moto parses a state machine's definition with ANTLR on every ``start_execution`` (tens of ms of CPU); the
+  parsed program is a tree of immutable components (every per-execution value lives in the Environment), so
+  one parse per definition serves every execution.
+* the durable SDK ends each invocation by waiting up to ``_STOP_SIGNAL_POLL_SECONDS`` (0.1 s) for its
+  checkpoint thread to notice the stop signal; 10 ms keeps the same protocol with a tenth of the idle time.
+* moto evaluates a JSONata expression by writing every variable's value into the expression's text, parsing
+  that text, and for a text result parsing and evaluating it twice more to check its type. Here each
+  expression is parsed once (per thread) and evaluated with the variables bound (which also spares moto's
+  text encoding, which does not escape quotes in strings); an undefined result and any error go through
+  moto's own path, so its checks and error events stay moto's.
+* moto builds a new boto3 client for every Task; clients are thread-safe, so one per service and region.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+STOP_SIGNAL_POLL_SECONDS = 0.01
+
+_installed = False
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    import aws_durable_execution_sdk_python.state as durable_state
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    programs: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def parsed_once(self: ExecutionWorker) -> Any:
+        definition = self._evaluation_details.state_machine_details.definition
+        with lock:  # a cold definition is parsed by the first execution; the others wait for it
+            if definition not in programs:
+                programs[definition] = AmazonStateLanguageParser.parse(definition)[0]
+            return programs[definition]
+
+    ExecutionWorker._get_evaluation_entrypoint = parsed_once
+    durable_state._STOP_SIGNAL_POLL_SECONDS = STOP_SIGNAL_POLL_SECONDS
+    _install_jsonata_programs()
+    _install_client_cache()
+    _installed = True
+
+
+def _install_jsonata_programs() -> None:
+    import jsonata
+    from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringJSONata
+    from moto.stepfunctions.parser.asl.component.intrinsic.jsonata import get_intrinsic_functions_declarations
+    from moto.stepfunctions.parser.asl.jsonata.jsonata import (
+        compose_jsonata_expression,
+        extract_jsonata_variable_references,
+    )
+
+    from duoflow.runtime.jsonata_bridge import plain_json
+
+    moto_eval_body = StringJSONata._eval_body
+    per_thread = threading.local()
+
+    def program_for(expression: str) -> Any:
+        programs = per_thread.__dict__.setdefault("programs", {})
+        program = programs.get(expression)
+        if program is None:
+            functions = get_intrinsic_functions_declarations(extract_jsonata_variable_references(expression))
+            program = jsonata.Jsonata(compose_jsonata_expression(expression, [functions]))
+            programs[expression] = program
+        return program
+
+    def eval_body(self: StringJSONata, env: Any) -> None:
+        store = env.variable_store
+        bindings = {"states": env.states._states_data, **store._outer_scope, **store._inner_scope}
+        try:
+            result = program_for(self.expression).evaluate(None, bindings)
+        except Exception:  # noqa: BLE001 - moto's path raises the error the way moto reports it
+            return moto_eval_body(self, env)
+        if result is None and not program_for(f"$exists({self.expression})").evaluate(None, bindings):
+            return moto_eval_body(self, env)  # undefined: moto raises its States.QueryEvaluationError
+        env.stack.append(None if result is None else plain_json(result))
+        return None
+
+    StringJSONata._eval_body = eval_body
+
+
+def _install_client_cache() -> None:
+    import importlib
+
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    make_client = boto_client.boto_client_for
+    clients: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+
+    def cached_client(region: str, service: str, state_credentials: Any = None) -> Any:
+        if state_credentials is not None:
+            return make_client(region=region, service=service, state_credentials=state_credentials)
+        with lock:
+            if (region, service) not in clients:
+                clients[(region, service)] = make_client(region=region, service=service)
+            return clients[(region, service)]
+
+    for module_name in CLIENT_USERS:
+        module = importlib.import_module(module_name)
+        if getattr(module, "boto_client_for", None) is make_client:
+            module.boto_client_for = cached_client
+    boto_client.boto_client_for = cached_client
+
+
+_TASKS = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
+CLIENT_USERS = [
+    f"{_TASKS}.lambda_eval_utils",
+    *(
+        f"{_TASKS}.service.state_task_service_{name}"
+        for name in ("aws_sdk", "dynamodb", "sns", "sqs", "sfn", "events", "unsupported")
+    ),
+]

@@ -1,0 +1,112 @@
+"""The local runtime's speed-ups (duoflow/runtime/speedups.py) change nothing a workflow can observe; these
+tests pin that, and fail loudly when a library upgrade moves what they patch."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import aws_durable_execution_sdk_python.state as durable_state
+from moto.stepfunctions.parser.asl.parse import asl_parser
+
+from duoflow.runtime import speedups
+from tests.runtime.conftest import create_state_machine, run_state_machine, unique, wait_sfn_done
+
+JSONATA_MACHINE = {
+    "QueryLanguage": "JSONata",
+    "StartAt": "Remember",
+    "States": {
+        "Remember": {
+            "Type": "Pass",
+            "Assign": {"quote": "{% $states.input.text %}", "items": "{% $states.input.items %}"},
+            "Next": "Shape",
+        },
+        "Shape": {
+            "Type": "Pass",
+            "Output": {
+                "echo": "{% $quote %}",
+                "total": "{% $sum($items) %}",
+                "doubled": "{% $map($items, function($v) { $v * 2 }) %}",
+                "as_text": "{% $string({'q': $quote}) %}",
+                "nothing": "{% null %}",
+                "partition": "{% $partition($items, 2) %}",
+            },
+            "End": True,
+        },
+    },
+}
+
+
+def test_jsonata_with_variables_quotes_and_intrinsics_evaluates_as_in_moto(sfn):
+    text = 'she said "yes" \\ and left'
+    description, _, _ = run_state_machine(sfn, JSONATA_MACHINE, {"text": text, "items": [1, 2, 3]})
+
+    assert description["status"] == "SUCCEEDED", description.get("cause")
+    assert json.loads(description["output"]) == {
+        "echo": text,
+        "total": 6,
+        "doubled": [2, 4, 6],
+        "as_text": json.dumps({"q": text}, separators=(",", ":")),
+        "nothing": None,
+        "partition": [[1, 2], [3]],
+    }
+
+
+def test_an_undefined_jsonata_result_is_still_moto_s_query_evaluation_error(sfn):
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Missing",
+        "States": {"Missing": {"Type": "Pass", "Output": {"x": "{% $states.input.absent %}"}, "End": True}},
+    }
+    description, _, _ = run_state_machine(sfn, machine, {"present": 1})
+    assert description["status"] == "FAILED"
+    assert description["error"] == "States.QueryEvaluationError"
+
+
+def test_a_definition_is_parsed_once_and_its_executions_stay_independent(sfn, monkeypatch):
+    calls = []
+    parse = asl_parser.AmazonStateLanguageParser.parse
+
+    def counting(definition: str):
+        calls.append(definition)
+        return parse(definition)
+
+    monkeypatch.setattr(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(counting))
+    machine = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}},
+                "End": True,
+            }
+        },
+        "Comment": unique("parsed-once"),  # a definition no earlier test parsed
+    }
+    arn = create_state_machine(sfn, machine)
+    calls.clear()  # create_state_machine validates by parsing too
+
+    def run(n: int) -> list:
+        execution = sfn.start_execution(
+            stateMachineArn=arn, name=unique("each"), input=json.dumps({"items": [n, n + 1]})
+        )
+        return json.loads(wait_sfn_done(sfn, execution["executionArn"])["output"])
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outputs = list(pool.map(run, range(8)))
+
+    assert outputs == [[n, n + 1] for n in range(8)]
+    assert len(calls) == 1
+
+
+def test_the_patched_hooks_are_where_the_pinned_libraries_have_them():
+    assert speedups._installed, "LocalRuntime.start() installs the speed-ups"
+    assert durable_state._STOP_SIGNAL_POLL_SECONDS == speedups.STOP_SIGNAL_POLL_SECONDS
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    for module_name in speedups.CLIENT_USERS:
+        module = importlib.import_module(module_name)
+        assert module.boto_client_for is boto_client.boto_client_for, module_name
+    assert boto_client.boto_client_for.__name__ == "cached_client"

@@ -1,0 +1,60 @@
+"""The pure Step Functions variant's "Decide After Fraud Check": a caught error becomes a readable reason."""
+
+import json
+
+import pytest
+
+from domain.loan.rules import BUREAUS, assess_credit, pull_bureau_report
+from domain.loan.validation import validate_application
+from services.common import bootstrap
+from services.common.progress import InMemoryProgressLog
+from services.fraud.check import decision_handler
+
+CHARLIE = validate_application(
+    {
+        "application_id": "c-1",
+        "applicant_name": "Charlie Wilson",
+        "sin_last4": "3333",
+        "annual_income": 70000,
+        "loan_amount": 25000,
+        "loan_purpose": "car",
+    }
+)
+
+
+@pytest.fixture(autouse=True)
+def in_memory_progress():
+    bootstrap._override = bootstrap.Adapters(
+        progress=InMemoryProgressLog(),
+        applicant_notifier=None,
+        manager_notifier=None,
+        bureaus=None,
+        lambda_client=None,
+        sfn_client=None,
+    )
+    yield
+    bootstrap.reset()
+
+
+def decide(error: dict) -> dict:
+    credit = assess_credit(CHARLIE, [pull_bureau_report(bureau, CHARLIE.sin_last4) for bureau in BUREAUS])
+    event = {"application": CHARLIE.model_dump(mode="json"), "credit": credit.model_dump(mode="json"), "error": error}
+    return decision_handler(event, None)
+
+
+def test_a_service_failure_gives_its_message():
+    result = decide({"Error": "FraudServiceUnavailable", "Cause": "provider unreachable"})
+    assert (result["decision"], result["reason"]) == ("denied", "fraud check failed: provider unreachable")
+
+
+def test_a_failed_lambda_gives_its_error_message_not_its_stack_trace():
+    cause = json.dumps({"errorType": "KeyError", "errorMessage": "'application'", "stackTrace": ["  File ..."]})
+    result = decide({"Error": "KeyError", "Cause": cause})
+    assert result["reason"] == "fraud check failed: 'application'"
+
+
+def test_a_timeout_gives_the_timeout_reason():
+    assert (
+        decide({"Error": "States.Timeout", "Cause": ""})["reason"]
+        == "fraud check timed out: no answer within 5 minutes"
+    )
