@@ -9,11 +9,12 @@ UV          := .cache/uv/bin/uv
 VENV        := .venv
 STAMP       := $(VENV)/.synced
 
-.PHONY: setup demo test lint clean help
+.PHONY: setup demo test bench lint clean help
 
 help:
 	@echo "make demo   run the loan demo (sets up first)"
 	@echo "make test   run every test tier (sets up first)"
+	@echo "make bench  compare the three variants: table, docs/bench.json, docs/bench.png and .svg"
 	@echo "make setup  only install: Python packages from uv.lock into .venv"
 
 $(UV):
@@ -31,6 +32,9 @@ demo: setup
 
 test: setup lint
 	$(VENV)/bin/python -m pytest
+
+bench: setup
+	$(VENV)/bin/duoflow bench --variant all --runs 5 --concurrency 4 --out docs/bench.json
 
 lint: setup
 	$(VENV)/bin/ruff check .

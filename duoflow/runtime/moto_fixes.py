@@ -3,6 +3,7 @@ and guarded by a test in tests/runtime that fails when a moto upgrade changes th
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 _installed = False
@@ -23,4 +24,75 @@ def install() -> None:
         return EmptyResult()
 
     StepFunctionResponse.send_task_failure = send_task_failure
+    _answer_only_started_executions()
+    _serialize_requests()
     _installed = True
+
+
+def _serialize_requests() -> None:
+    """moto's DynamoDB and SNS backends are plain dicts without locks: a query iterating a table while another
+    thread writes to it fails with "dictionary changed size during iteration". AWS serves them concurrently;
+    here their requests take turns (neither calls back into Lambda, so one lock cannot deadlock)."""
+    from moto.core.responses import BaseResponse
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.sns.responses import SNSResponse
+
+    lock = threading.RLock()
+    base_call_action = BaseResponse.call_action
+
+    for response_class in (DynamoHandler, SNSResponse):
+        unlocked = response_class.__dict__.get("call_action", base_call_action)
+
+        def call_action(self: Any, _unlocked: Any = unlocked) -> Any:
+            with lock:
+                return _unlocked(self)
+
+        response_class.call_action = call_action
+
+
+def _answer_only_started_executions() -> None:
+    """moto looks for a task token in every execution, reading ``execution.exec_worker.env``; an execution
+    started a moment ago has no worker environment yet, and the AttributeError aborts the search, so an
+    answer for another execution is lost. Search only executions that have one (what moto means to do)."""
+    from moto.stepfunctions.parser.api import ExecutionStatus, InvalidToken, TaskDoesNotExist, TaskTimedOut
+    from moto.stepfunctions.parser.asl.eval.callback.callback import (
+        CallbackConsumerTimeout,
+        CallbackNotifyConsumerError,
+        CallbackOutcomeFailure,
+        CallbackOutcomeSuccess,
+    )
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    def callback_pools(backend: Any, status: Any = None):
+        for execution in backend._get_executions(status):
+            environment = getattr(getattr(execution, "exec_worker", None), "env", None)
+            if environment is not None:
+                yield environment.callback_pool_manager
+
+    def deliver(backend: Any, task_token: str, answer: Any, status: Any) -> None:
+        for pool in callback_pools(backend, status):
+            try:
+                if answer(pool):
+                    return
+            except CallbackNotifyConsumerError as consumer_error:
+                raise (
+                    TaskTimedOut() if isinstance(consumer_error, CallbackConsumerTimeout) else TaskDoesNotExist()
+                ) from None
+        raise InvalidToken()
+
+    def send_task_success(self: Any, task_token: str, outcome: str) -> Any:
+        success = CallbackOutcomeSuccess(callback_id=task_token, output=outcome)
+        deliver(
+            self, task_token, lambda pool: pool.notify(callback_id=task_token, outcome=success), ExecutionStatus.RUNNING
+        )
+
+    def send_task_failure(self: Any, task_token: str, error: Any = None, cause: Any = None) -> Any:
+        failure = CallbackOutcomeFailure(callback_id=task_token, error=error, cause=cause)
+        deliver(self, task_token, lambda pool: pool.notify(callback_id=task_token, outcome=failure), None)
+
+    def send_task_heartbeat(self: Any, task_token: str) -> Any:
+        deliver(self, task_token, lambda pool: pool.heartbeat(callback_id=task_token), ExecutionStatus.RUNNING)
+
+    StepFunctionsParserBackend.send_task_success = send_task_success
+    StepFunctionsParserBackend.send_task_failure = send_task_failure
+    StepFunctionsParserBackend.send_task_heartbeat = send_task_heartbeat

@@ -1,0 +1,76 @@
+"""Outcome parity: the three variants decide the same way on the same input (shared by the parity tests,
+which are split in files so the two test workers share the load)."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from duoflow.demo import run_loan_case
+from duoflow.runtime import TimeControl
+from duoflow.scenarios import LoanCase
+
+# Many runs at once: timeouts at 1/200 (a silent manager's 30 minutes: 9 s), so they guard the work, not race it.
+TIME_CONTROL = TimeControl.scaled(0.001, timeouts=0.005)
+VARIANTS = ("sfn", "durable", "hybrid")
+GENERATED = 200
+
+amounts = st.integers(min_value=1_000, max_value=250_000).map(float) | st.sampled_from([25_000.0, 99_999.99, 100_000.0])
+applications = st.builds(
+    dict,
+    applicant_name=st.sampled_from(["Ana Lima", "Wei Chen", "Sam O'Neil", 'Dana "DJ" Lee', "Ola Nordmann"]),
+    sin_last4=st.from_regex(r"[0-9]{4}", fullmatch=True) | st.sampled_from(["1111", "2222", "3333"]),
+    annual_income=st.integers(min_value=15_000, max_value=9_000_000).map(float),
+    loan_amount=amounts,
+    loan_purpose=st.sampled_from(["car", "home renovation", "debt consolidation", "tuition"]),
+)
+decisions = st.builds(
+    dict,
+    approved=st.booleans(),
+    manager=st.sampled_from(["Dana Lee", "Sam Ortiz"]),
+    comment=st.sampled_from(["", "ok"]),
+)
+# One manager in six never answers (the approval then times out).
+managers = st.tuples(st.integers(min_value=0, max_value=5), decisions).map(lambda pair: pair[1] if pair[0] else None)
+
+
+@cache
+def generated_cases() -> tuple[LoanCase, ...]:
+    """GENERATED distinct applications, the same ones on every run (hypothesis, derandomized)."""
+    drawn: dict[str, tuple] = {}
+
+    @settings(derandomize=True, database=None, max_examples=4 * GENERATED, suppress_health_check=list(HealthCheck))
+    @given(st.tuples(applications, managers))
+    def collect(pair):
+        drawn.setdefault(json.dumps(pair, sort_keys=True), pair)
+
+    collect()
+    pairs = list(drawn.values())[:GENERATED]
+    assert len(pairs) == GENERATED, "hypothesis drew too few distinct applications"
+    return tuple(
+        LoanCase(case=f"generated-{n}", title="", application=app, manager=manager, expected={})
+        for n, (app, manager) in enumerate(pairs)
+    )
+
+
+def decide_on_every_variant(runtime, case: LoanCase) -> dict[str, tuple]:
+    results = {variant: run_loan_case(runtime, case, variant, measure=False) for variant in VARIANTS}
+    return {
+        variant: (r.outcome, r.reason, r.offer, r.disbursement_reference is not None) for variant, r in results.items()
+    }
+
+
+def assert_parity(runtime, cases: list[LoanCase]) -> list[dict[str, tuple]]:
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        decided = list(pool.map(lambda case: decide_on_every_variant(runtime, case), cases))
+    differing = [
+        (case.application, case.manager, outcome)
+        for case, outcome in zip(cases, decided, strict=True)
+        if not outcome["sfn"] == outcome["durable"] == outcome["hybrid"]
+    ]
+    assert differing == [], "the variants disagree:\n" + "\n".join(map(repr, differing))
+    return decided
