@@ -25,6 +25,7 @@ CATALOG: list[FunctionSpec] = [
         description="HTTP API: apply, status, manager approvals",
         memory_mb=512,
         timeout_seconds=29,  # API Gateway's integration limit
+        thread_safe=False,  # Powertools' resolver keeps the current event in module state
         environment={
             **PROGRESS,
             "LOAN_HYBRID_STATE_MACHINE_ARN": LOAN_HYBRID_STATE_MACHINE,

@@ -38,6 +38,9 @@ class FunctionSpec:
     durable_execution_timeout_seconds: int | None = None
     durable_retention_days: int = 7
     environment: Mapping[str, EnvValue] = field(default_factory=dict)
+    # Local runtime only: handlers run in threads of one process. A handler that keeps per-event state at module
+    # level (a Powertools event resolver) is not thread-safe and gets one event at a time, like one container.
+    thread_safe: bool = True
 
     def __post_init__(self) -> None:
         if self.durable and not self.durable_execution_timeout_seconds:

@@ -13,6 +13,7 @@ at :meth:`LambdaHost.invoke_from_moto`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -106,7 +107,8 @@ class LambdaHost:
                 )
             else:
                 self._handlers[spec.name] = handler
-                self._environment_locks[spec.name] = threading.Lock()
+                if not spec.thread_safe:
+                    self._environment_locks[spec.name] = threading.Lock()
 
     def spec(self, reference: str) -> FunctionSpec | None:
         return self._specs.get(function_name_of(reference))
@@ -151,9 +153,9 @@ class LambdaHost:
         result, failure = None, None
         try:
             event = json.loads(payload) if payload else {}
-            # One execution environment per function: like a Lambda container, it handles one event at a time,
-            # so module-level state in a handler (a Powertools resolver's current event) is never shared.
-            with self._environment_locks[spec.name]:
+            # A handler that is not thread-safe (module-level per-event state, like a Powertools resolver's
+            # current event) handles one event at a time, as one Lambda container would.
+            with self._environment_locks.get(spec.name) or contextlib.nullcontext():
                 result = self._handlers[spec.name](event, context)
         except Exception as error:  # a Lambda's unhandled error is data for its caller
             failure = error

@@ -14,8 +14,9 @@ from duoflow.demo import run_loan_case
 from duoflow.runtime import TimeControl
 from duoflow.scenarios import LoanCase
 
-# Many runs at once: timeouts at 1/200 (a silent manager's 30 minutes: 9 s), so they guard the work, not race it.
-TIME_CONTROL = TimeControl.scaled(0.001, timeouts=0.005)
+# Many runs at once on 2 cores: timeouts at 3/100 (the fraud check's 5 minutes: 9 s; a silent manager's 30
+# minutes: 54 s), so they guard the work, not race it.
+TIME_CONTROL = TimeControl.scaled(0.001, timeouts=0.03)
 VARIANTS = ("sfn", "durable", "hybrid")
 GENERATED = 200
 

@@ -13,8 +13,8 @@ TIME_CONTROL = TimeControl.scaled(0.001, timeouts=0.01)
 
 
 def test_concurrent_applications_each_end_as_their_scenario_says(runtime):
-    """Handlers run in threads here; a function still handles one event at a time, as a Lambda container does
-    (the API's Powertools resolver keeps the current event in module state)."""
+    """Handlers run in threads here; the API (thread_safe=False in the catalog: Powertools' resolver keeps the
+    current event in module state) still handles one event at a time, as one Lambda container does."""
     cases = loan_cases() * 3
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(lambda case: run_loan_case(runtime, case, "hybrid"), cases))
