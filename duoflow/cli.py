@@ -78,14 +78,9 @@ def demo(
     Cases are the files in scenarios/<scenario>/. Ends with a table (or JSON) of outcome, reason, end-to-end time, state transitions and durable operations per run; exits 1 if a run's outcome is not the expected one.
     """
     from duoflow.demo import run_cases
-    from duoflow.scenarios import loan_cases
     from duoflow.stack import local_stack
 
-    try:
-        cases = loan_cases(case or None)
-    except KeyError as error:
-        err.print(f"[red]error:[/red] {error.args[0]}")
-        raise typer.Exit(2) from None
+    cases = _cases_or_exit(case)
     variants = variants_for(variant)
     total = len(cases) * len(variants)
     results = []
@@ -141,14 +136,9 @@ def bench(
     from duoflow.bench.chart import draw
     from duoflow.bench.pricing import PriceTable
     from duoflow.bench.runner import bench as run_bench
-    from duoflow.scenarios import loan_cases
     from duoflow.stack import local_stack
 
-    try:
-        cases = loan_cases(case or None)
-    except KeyError as error:
-        err.print(f"[red]error:[/red] {error.args[0]}")
-        raise typer.Exit(2) from None
+    cases = _cases_or_exit(case)
     variants = variants_for(variant)
     output.parent.mkdir(parents=True, exist_ok=True)
     total = len(variants) * len(cases) * (runs + 1) + (len(variants) if any(c.manager for c in cases) else 0)
@@ -169,6 +159,17 @@ def bench(
     else:
         out.print(_bench_table(report))
     err.print(f"wrote {output} and {', '.join(str(path) for path in charts)}")
+
+
+def _cases_or_exit(names: list[str] | None):
+    """The named demo cases (all when none are named); an unknown name ends the command with a clear error."""
+    from duoflow.scenarios import loan_cases
+
+    try:
+        return loan_cases(names or None)
+    except KeyError as error:
+        err.print(f"[red]error:[/red] {error.args[0]}")
+        raise typer.Exit(2) from None
 
 
 def _headline(figures: dict) -> dict:

@@ -45,6 +45,20 @@ def _function(name: str) -> ResourceRef:
     return ResourceRef("function", name, "arn")
 
 
+# The loan's macro flow (intake, manager approval, offer, disbursement, notification, audit trail) is the same
+# states in both state machines, so it takes the same values.
+LOAN_MACRO_FLOW = {
+    "IntakeFunctionArn": _function("loan-intake"),
+    "ManagerApprovalFunctionArn": _function("loan-manager-approval"),
+    "OfferFunctionArn": _function("loan-offer"),
+    "DisbursementFunctionArn": _function("loan-disbursement"),
+    "ProgressTableName": ResourceRef("table", "loan-progress"),
+    "ApplicantTopicArn": ResourceRef("topic", "applicant-notifications", "arn"),
+    "ManagerApprovalThreshold": rules.MANAGER_APPROVAL_THRESHOLD,
+    "ManagerApprovalTimeoutSeconds": rules.MANAGER_APPROVAL_TIMEOUT_SECONDS,
+    "NoManagerDecisionReason": rules.NO_MANAGER_DECISION_REASON,
+}
+
 LOAN_HYBRID = StateMachineSpec(
     name="loan-hybrid",
     scenario="loan",
@@ -52,17 +66,9 @@ LOAN_HYBRID = StateMachineSpec(
     asl_file="loan.asl.json",
     description="Loan approval: ASL macro flow, durable credit-and-fraud assessment",
     placeholders={
-        "IntakeFunctionArn": _function("loan-intake"),
+        **LOAN_MACRO_FLOW,
         "AssessmentFunctionArn": _function("loan-assessment"),
-        "ManagerApprovalFunctionArn": _function("loan-manager-approval"),
-        "OfferFunctionArn": _function("loan-offer"),
-        "DisbursementFunctionArn": _function("loan-disbursement"),
-        "ProgressTableName": ResourceRef("table", "loan-progress"),
-        "ApplicantTopicArn": ResourceRef("topic", "applicant-notifications", "arn"),
-        "ManagerApprovalThreshold": rules.MANAGER_APPROVAL_THRESHOLD,
-        "ManagerApprovalTimeoutSeconds": rules.MANAGER_APPROVAL_TIMEOUT_SECONDS,
         "AssessmentTimeoutSeconds": rules.ASSESSMENT_TIMEOUT_SECONDS,
-        "NoManagerDecisionReason": rules.NO_MANAGER_DECISION_REASON,
     },
 )
 
@@ -73,20 +79,12 @@ LOAN_SFN = StateMachineSpec(
     asl_file="loan-sfn.asl.json",
     description="Loan approval: the whole process in ASL, every business step a plain Lambda task",
     placeholders={
-        "IntakeFunctionArn": _function("loan-intake"),
+        **LOAN_MACRO_FLOW,
         "CreditBureauFunctionArn": _function("loan-credit-bureau"),
         "CreditScoringFunctionArn": _function("loan-credit-scoring"),
         "FraudRequestFunctionArn": _function("loan-fraud-request"),
         "FraudDecisionFunctionArn": _function("loan-fraud-decision"),
-        "ManagerApprovalFunctionArn": _function("loan-manager-approval"),
-        "OfferFunctionArn": _function("loan-offer"),
-        "DisbursementFunctionArn": _function("loan-disbursement"),
-        "ProgressTableName": ResourceRef("table", "loan-progress"),
-        "ApplicantTopicArn": ResourceRef("topic", "applicant-notifications", "arn"),
-        "ManagerApprovalThreshold": rules.MANAGER_APPROVAL_THRESHOLD,
-        "ManagerApprovalTimeoutSeconds": rules.MANAGER_APPROVAL_TIMEOUT_SECONDS,
         "FraudCheckTimeoutSeconds": rules.FRAUD_CHECK_TIMEOUT_SECONDS,
-        "NoManagerDecisionReason": rules.NO_MANAGER_DECISION_REASON,
     },
 )
 
