@@ -43,6 +43,13 @@ class RecordingStepFunctions:
         return {}
 
 
+class BureausDown:
+    """Every credit bureau fails, whatever the retries."""
+
+    def pull(self, bureau: str, sin_last4: str) -> Any:
+        raise ConnectionError(f"{bureau} is unavailable")
+
+
 class FakeWorld:
     def __init__(self) -> None:
         self.progress = InMemoryProgressLog()

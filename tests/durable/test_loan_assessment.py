@@ -12,6 +12,7 @@ from aws_durable_execution_sdk_python.lambda_service import ErrorObject
 from domain.loan.models import BureauReport
 from domain.loan.rules import FRAUD_TIMEOUT_REASON, pull_bureau_report
 from durable.loan_assessment.handler import handler
+from tests.durable.conftest import BureausDown
 
 CHARLIE = {
     "application_id": "app-charlie",
@@ -150,13 +151,9 @@ def test_a_bureau_failing_once_is_retried_alone(durable_runner, world):
 
 
 def test_a_bureau_that_stays_down_fails_the_workflow_task(durable_runner, world):
-    class AlwaysDown:
-        def pull(self, bureau: str, sin_last4: str) -> BureauReport:
-            raise ConnectionError(f"{bureau} is unavailable")
-
     from services.common import bootstrap
 
-    bootstrap.use(bureaus=AlwaysDown())
+    bootstrap.use(bureaus=BureausDown())
     runner = durable_runner(handler)
     result = runner.wait_for_result(start(runner, CHARLIE), timeout=10)
 

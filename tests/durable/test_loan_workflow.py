@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_durable_execution_sdk_python.execution import InvocationStatus
 
-from domain.loan.models import BureauReport, LoanApplication, ManagerDecision
+from domain.loan.models import LoanApplication, ManagerDecision
 from domain.loan.rules import (
     BUREAUS,
     NO_MANAGER_DECISION_REASON,
@@ -26,6 +26,7 @@ from durable.loan_workflow.handler import handler
 from services.approvals import decisions
 from services.common import bootstrap
 from services.common.notifier import applicant_subject
+from tests.durable.conftest import BureausDown
 from tests.waiting import wait_until
 
 # The function's own execution timeout (scaled like every timeout here): it must outlast the waits inside it.
@@ -35,19 +36,9 @@ FRAUD_CALLBACK = "fraud check create callback id"
 MANAGER_CALLBACK = "manager approval create callback id"
 DECLINED = ManagerDecision(approved=False, manager="Dana Lee", comment="income too recent to rely on")
 
-# The audit trail the hybrid writes for the same cases (tests/integration/test_hybrid_loan.py).
-CHARLIE_LOG = ["received", "credit-assessed", "fraud-requested", "fraud-checked", "offer", "disbursed", "decision"]
-ALICE_APPROVED_LOG = [
-    "received",
-    "credit-assessed",
-    "fraud-requested",
-    "fraud-checked",
-    "manager-approval-requested",
-    "manager-decision",
-    "offer",
-    "disbursed",
-    "decision",
-]
+# The audit trail every variant writes for these cases (the scenario files hold it).
+CHARLIE_LOG = loan_cases(["charlie"])[0].expected["audit_trail"]
+ALICE_APPROVED_LOG = loan_cases(["alice"])[0].expected["audit_trail"]
 
 
 def application(case: str) -> dict[str, Any]:
@@ -224,11 +215,7 @@ def test_an_invalid_application_fails_the_execution_and_nothing_else_happens(dur
 
 
 def test_a_bureau_that_stays_down_marks_the_application_failed_and_fails_the_execution(durable_runner, world):
-    class AlwaysDown:
-        def pull(self, bureau: str, sin_last4: str) -> BureauReport:
-            raise ConnectionError(f"{bureau} is unavailable")
-
-    bootstrap.use(bureaus=AlwaysDown())
+    bootstrap.use(bureaus=BureausDown())
     runner = durable_runner(handler)
     result = runner.wait_for_result(start(runner, application("charlie")), timeout=10)
 

@@ -17,23 +17,6 @@ from duoflow.runtime import ResourceRef
 from duoflow.scenarios import loan_cases
 from duoflow.variants import LOAN_VARIANTS
 
-EXPECTED_LOG = {
-    "alice": [
-        "received",
-        "credit-assessed",
-        "fraud-requested",
-        "fraud-checked",
-        "manager-approval-requested",
-        "manager-decision",
-        "offer",
-        "disbursed",
-        "decision",
-    ],
-    "bob": ["received", "credit-assessed", "decision"],
-    "charlie": ["received", "credit-assessed", "fraud-requested", "fraud-checked", "offer", "disbursed", "decision"],
-    "charlie-30k": ["received", "credit-assessed", "decision"],
-}
-
 
 @pytest.mark.parametrize("case", loan_cases(), ids=lambda case: case.case)
 def test_every_demo_case_ends_as_the_scenario_says(runtime, api, case):
@@ -45,7 +28,7 @@ def test_every_demo_case_ends_as_the_scenario_says(runtime, api, case):
     assert status["awaiting_manager"] is False
 
     # The progress log / audit trail: each entry once, in order, although the durable function replayed.
-    assert [entry["entry_id"] for entry in status["log"]] == EXPECTED_LOG[case.case]
+    assert [entry["entry_id"] for entry in status["log"]] == case.expected["audit_trail"]
     assert status["log"][-1]["message"] == f"{case.expected['outcome']}: {case.expected['reason']}"
 
     if case.expected["outcome"] == "approved":
@@ -155,7 +138,7 @@ def test_progress_log_has_no_duplicates_after_a_replay(runtime, api, monkeypatch
     history = durable_history(lambda_client, "loan-assessment", application_id)
     assert sum(event["EventType"] == "InvocationCompleted" for event in history) >= 2, "the assessment was replayed"
     log = api.get(f"/status/{application_id}").body["log"]
-    assert [entry["entry_id"] for entry in log] == EXPECTED_LOG["charlie"]
+    assert [entry["entry_id"] for entry in log] == charlie.expected["audit_trail"]
 
 
 def wait_for_suspended_callback(lambda_client, application_id: str, deadline_seconds: float = 20) -> str:
