@@ -9,7 +9,7 @@ UV          := .cache/uv/bin/uv
 VENV        := .venv
 STAMP       := $(VENV)/.synced
 
-.PHONY: setup demo test bench lint clean help
+.PHONY: setup browser demo test bench lint clean help
 
 help:
 	@echo "make demo   run the loan demo (sets up first)"
@@ -27,10 +27,19 @@ $(STAMP): $(UV) pyproject.toml uv.lock
 
 setup: $(STAMP)
 
+# The console's browser tests drive Debian's Chromium through Playwright (no browser download).
+CHROMIUM    := /usr/bin/chromium
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get install -y -q chromium || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium)
+
+browser: $(CHROMIUM)
+
 demo: setup
 	$(VENV)/bin/duoflow demo
 
-test: setup lint
+test: setup browser lint
 	$(VENV)/bin/python -m pytest
 
 bench: setup
