@@ -1,4 +1,4 @@
-"""Calls the HTTP API the way API Gateway does: an HTTP API (payload 2.0) event to the ``loan-api`` Lambda,
+"""Calls the HTTP API the way API Gateway does: an HTTP API (payload 2.0) event to the ``duoflow-api`` Lambda,
 invoked through boto3. The demo, the tests and (later) the console server all use this one path."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-API_FUNCTION = "loan-api"
+API_FUNCTION = "duoflow-api"
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ PROGRESS = {"PROGRESS_TABLE": PROGRESS_TABLE}
 
 CATALOG: list[FunctionSpec] = [
     FunctionSpec(
-        name="loan-api",
+        name="duoflow-api",
         handler="services.api.handler.handler",
-        description="HTTP API: apply, status, manager approvals",
+        description="HTTP API: loan applications and status, manager approvals, HR reviews",
         memory_mb=512,
         timeout_seconds=29,  # API Gateway's integration limit
         thread_safe=False,  # Powertools' resolver keeps the current event in module state
