@@ -8,28 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from duoflow.catalog import CATALOG
+from duoflow.resources import TABLES, TOPICS, TableSpec
 from duoflow.runtime import FunctionSpec, LocalRuntime, TimeControl
 from duoflow.statemachines import STATE_MACHINES
 from services.common import bootstrap
 from services.common.progress import PENDING_INDEX
 
 LOCAL_ROLE_ARN = "arn:aws:iam::123456789012:role/duoflow-local-workflows"
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    name: str
-    partition_key: str
-    sort_key: str
-    pending_index: tuple[str, str] | None = None  # sparse index: (partition key, sort key)
-
-
-TABLES = [TableSpec("loan-progress", "application_id", "entry", pending_index=("pending_kind", "requested_at"))]
-TOPICS = ["applicant-notifications", "manager-notifications"]
 
 
 def _create_table(runtime: LocalRuntime, spec: TableSpec) -> None:
