@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from duoflow.runtime import jsonata_bridge, moto_fixes, pins, speedups
+from duoflow.runtime import bedrock_local, jsonata_bridge, moto_fixes, pins, speedups
 from duoflow.runtime.durable_api import API_VERSION, DurableApi, moto_route
 from duoflow.runtime.durable_host import DurableHost
 from duoflow.runtime.functions import FunctionSpec, ResourceRef
@@ -73,6 +74,8 @@ class LocalRuntime:
         self.lambdas: LambdaHost | None = None
         self._durable_api: DurableApi | None = None
         self._saved_log_levels: dict[str, int] = {}
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
@@ -146,14 +149,20 @@ class LocalRuntime:
             else:
                 os.environ[key] = value
         self._saved_environ.clear()
+        self._clients.clear()
         LocalRuntime._current = None
 
     # --- clients and names ---------------------------------------------------------------------------------
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service, region_name=self.region, config=Config(retries={"max_attempts": 0, "mode": "standard"})
-        )
+        """A boto3 client for this runtime; one per service (clients are thread-safe, and building one costs
+        milliseconds of CPU)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.client(
+                    service, region_name=self.region, config=Config(retries={"max_attempts": 0, "mode": "standard"})
+                )
+            return self._clients[service]
 
     def execution_status(self, execution_arn: str) -> str:
         """A Step Functions execution's status, read in-process (describe_execution without the HTTP round trip
@@ -221,6 +230,7 @@ class LocalRuntime:
         self._original_invoke = LambdaSimpleBackend.invoke
         LambdaSimpleBackend.invoke = invoke
         urls.url_paths[_DURABLE_PATH] = moto_route(lambda: runtime._durable_api)
+        bedrock_local.install()  # bedrock-runtime Converse → the local screening model
 
     def _uninstall_lambda_routes(self) -> None:
         from moto.awslambda import urls
@@ -228,6 +238,7 @@ class LocalRuntime:
 
         LambdaSimpleBackend.invoke = self._original_invoke
         urls.url_paths.pop(_DURABLE_PATH, None)
+        bedrock_local.uninstall()
 
 
 def _quiet_library_loggers() -> dict[str, int]:

@@ -11,7 +11,8 @@ that fails if the pinned library moves what it relies on.
   expression is parsed once (per thread) and evaluated with the variables bound (which also spares moto's
   text encoding, which does not escape quotes in strings); an undefined result and any error go through
   moto's own path, so its checks and error events stay moto's.
-* moto builds a new boto3 client for every Task; clients are thread-safe, so one per service and region.
+* moto builds a new boto3 client for every Task (and ignores the Task's credentials when it does); clients are
+  thread-safe, so one per service and region.
 """
 
 from __future__ import annotations
@@ -97,8 +98,8 @@ def _install_client_cache() -> None:
     lock = threading.Lock()
 
     def cached_client(region: str, service: str, state_credentials: Any = None) -> Any:
-        if state_credentials is not None:
-            return make_client(region=region, service=service, state_credentials=state_credentials)
+        # moto's boto_client_for ignores state_credentials (every client signs with the same fake keys), so a
+        # Task with Credentials gets the same client it would have built (tests/runtime/test_speedups.py).
         with lock:
             if (region, service) not in clients:
                 clients[(region, service)] = make_client(region=region, service=service)

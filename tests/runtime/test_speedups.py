@@ -110,3 +110,16 @@ def test_the_patched_hooks_are_where_the_pinned_libraries_have_them():
         module = importlib.import_module(module_name)
         assert module.boto_client_for is boto_client.boto_client_for, module_name
     assert boto_client.boto_client_for.__name__ == "cached_client"
+
+
+def test_moto_builds_task_clients_without_the_task_credentials():
+    """The client cache serves Tasks with and without Credentials alike: moto's factory never reads them."""
+    import ast
+    import inspect
+
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    factory = inspect.getclosurevars(boto_client.boto_client_for).nonlocals["make_client"]
+    body = ast.parse(inspect.getsource(factory)).body[0]
+    names_used = {node.id for statement in body.body for node in ast.walk(statement) if isinstance(node, ast.Name)}
+    assert "state_credentials" not in names_used
