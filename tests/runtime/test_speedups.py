@@ -123,3 +123,29 @@ def test_moto_builds_task_clients_without_the_task_credentials():
     body = ast.parse(inspect.getsource(factory)).body[0]
     names_used = {node.id for statement in body.body for node in ast.walk(statement) if isinstance(node, ast.Name)}
     assert "state_credentials" not in names_used
+
+
+def test_the_durable_store_keeps_one_connection_per_thread_and_commits_every_call(tmp_path):
+    """ReusedConnectionsStore overrides the SDK store's ``_connection``; every write must still be committed
+    when the call returns (another connection sees it), and a failed call must leave nothing behind."""
+    import sqlite3
+
+    from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecutionStore
+
+    from duoflow.runtime.durable_host import ReusedConnectionsStore
+
+    assert "_connection" in vars(SQLiteExecutionStore), "the pinned SDK store no longer opens connections there"
+    store = ReusedConnectionsStore.create_and_initialize(tmp_path / "store.sqlite3")
+    with store._connection() as first, store._connection() as second:
+        assert first is second
+    with store._connection() as conn:
+        conn.execute("CREATE TABLE probe (n INTEGER)")
+        conn.execute("INSERT INTO probe VALUES (1)")
+    try:
+        with store._connection() as conn:
+            conn.execute("INSERT INTO probe VALUES (2)")
+            raise RuntimeError("the call fails")
+    except RuntimeError:
+        pass
+    other = sqlite3.connect(tmp_path / "store.sqlite3")
+    assert other.execute("SELECT n FROM probe").fetchall() == [(1,)]
