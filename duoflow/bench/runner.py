@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
 
+from duoflow.bench.bare_engines import WARM_UP_RUNS
 from duoflow.bench.figures import histories_for, run_figures
 from duoflow.bench.pricing import Cost, PriceTable, RunFigures, cost_per_million
 from duoflow.demo import RunResult, run_loan_case
@@ -197,3 +198,26 @@ def _people_take_time(
             "extra_usd_per_million_for_waiting": round(waited.total - at_once.cost.total, 6),
         }
     return out
+
+
+def hybrid_happy_path(runtime: LocalRuntime, case: LoanCase, runs: int, on_run: Callable[[], None]) -> list[float]:
+    """The hybrid loan's happy path, one run at a time, the fraud service answering at once: the integrated
+    runtime's side of the runtime-overhead ratio (duoflow/bench/bare_engines.py has the other side)."""
+    saved = os.environ.get("FRAUD_DELAY_SECONDS")
+    os.environ["FRAUD_DELAY_SECONDS"] = "0"
+    try:
+        for _ in range(WARM_UP_RUNS):
+            run_loan_case(runtime, case, "hybrid", measure=False)
+        latencies = []
+        for _ in range(runs):
+            result = run_loan_case(runtime, case, "hybrid", measure=False)
+            if not result.as_expected:
+                raise RuntimeError(f"hybrid/{case.case} ended {result.outcome}, expected {result.expected_outcome}")
+            latencies.append(result.latency_ms)
+            on_run()
+        return latencies
+    finally:
+        if saved is None:
+            os.environ.pop("FRAUD_DELAY_SECONDS", None)
+        else:
+            os.environ["FRAUD_DELAY_SECONDS"] = saved

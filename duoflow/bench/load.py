@@ -1,0 +1,118 @@
+"""Many loan applications at once: every one must end with its case's outcome, none lost.
+
+``count`` applications (the demo cases in turn, on every variant in turn) are submitted through the API from a
+pool of submitters, as fast as the API takes them; one watcher then follows all of them, answers the manager
+approvals as they appear, and notes when each run ends. Reported: the total time, throughput, p50 / p95 from
+submission to the end, and every run whose outcome was wrong or that did not end.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from duoflow.api_client import ApiClient, role_claims
+from duoflow.bench.runner import percentile
+from duoflow.demo import RunWatch
+from duoflow.runtime import LocalRuntime
+from duoflow.scenarios import LoanCase
+from duoflow.variants import LOAN_VARIANTS
+from services.api.routes import MANAGER_ROLE
+
+SUBMITTERS = 8
+WATCH_INTERVAL_SECONDS = 0.05
+
+
+@dataclass
+class _Run:
+    case: LoanCase
+    variant: str
+    application_id: str
+    watch: RunWatch
+    submitted: float
+    ended: float | None = None
+    manager_answered: bool = False
+
+
+def load_test(
+    runtime: LocalRuntime,
+    cases: list[LoanCase],
+    variants: list[str],
+    count: int,
+    deadline_seconds: float = 600,
+    on_end: Callable[[], None] = lambda: None,
+) -> dict[str, Any]:
+    api = ApiClient(runtime.client("lambda"))
+    plan = list(itertools.islice(itertools.cycle(itertools.product(cases, variants)), count))
+    began = time.perf_counter()
+
+    def submit(job: tuple[LoanCase, str]) -> _Run:
+        case, variant = job
+        application_id = f"load-{case.case}-{variant}-{uuid.uuid4().hex[:8]}"
+        submitted = time.perf_counter()
+        answer = api.post("/apply", {**case.application, "application_id": application_id}, query={"variant": variant})
+        if answer.status != 202:
+            raise RuntimeError(f"POST /apply answered {answer.status}: {answer.body}")
+        return _Run(case, variant, application_id, RunWatch(runtime, LOAN_VARIANTS[variant], application_id), submitted)
+
+    with ThreadPoolExecutor(max_workers=SUBMITTERS) as pool:
+        runs = list(pool.map(submit, plan))
+    submitted_all = time.perf_counter() - began
+
+    pending = list(runs)
+    deadline = began + deadline_seconds
+    while pending and time.perf_counter() < deadline:
+        _answer_managers(api, pending)
+        still = []
+        for run in pending:
+            if run.watch.ended():
+                run.ended = time.perf_counter()
+                on_end()
+            else:
+                still.append(run)
+        pending = still
+        if pending:
+            time.sleep(WATCH_INTERVAL_SECONDS)
+    total = time.perf_counter() - began
+
+    wrong = []
+    for run in runs:
+        if run.ended is None:
+            continue
+        status = api.get(f"/status/{run.application_id}").body
+        if status.get("status") != run.case.expected.get("outcome"):
+            wrong.append({"id": run.application_id, "outcome": status.get("status"), "reason": status.get("reason")})
+    latencies = [(run.ended - run.submitted) * 1000 for run in runs if run.ended is not None]
+    return {
+        "applications": count,
+        "variants": variants,
+        "cases": [case.case for case in cases],
+        "finished": len(latencies),
+        "lost": [run.application_id for run in runs if run.ended is None],
+        "wrong_outcome": wrong,
+        "submitted_in_seconds": round(submitted_all, 2),
+        "total_seconds": round(total, 2),
+        "throughput_per_second": round(len(latencies) / total, 2),
+        "p50_ms": round(percentile(latencies, 0.50), 1) if latencies else None,
+        "p95_ms": round(percentile(latencies, 0.95), 1) if latencies else None,
+    }
+
+
+def _answer_managers(api: ApiClient, pending: list[_Run]) -> None:
+    waiting = {run.application_id: run for run in pending if run.case.manager and not run.manager_answered}
+    if not waiting:
+        return
+    manager = api.acting_as(role_claims(MANAGER_ROLE, "load.test.manager"))
+    for item in manager.get("/approvals").body["approvals"]:
+        run = waiting.get(item["application_id"])
+        if run is None:
+            continue
+        answer = manager.post(f"/approve/{run.application_id}", run.case.manager)
+        if answer.status != 200:
+            raise RuntimeError(f"POST /approve/{run.application_id} answered {answer.status}: {answer.body}")
+        run.manager_answered = True
