@@ -18,7 +18,7 @@ from typing import Any
 
 from duoflow.api_client import ApiClient, role_claims
 from duoflow.bench.runner import percentile
-from duoflow.demo import RunWatch
+from duoflow.demo import RunWatch, api_client_for
 from duoflow.runtime import LocalRuntime
 from duoflow.scenarios import LoanCase
 from duoflow.variants import LOAN_VARIANTS
@@ -47,7 +47,7 @@ def load_test(
     deadline_seconds: float = 600,
     on_end: Callable[[], None] = lambda: None,
 ) -> dict[str, Any]:
-    api = ApiClient(runtime.client("lambda"))
+    api = api_client_for(runtime)
     plan = list(itertools.islice(itertools.cycle(itertools.product(cases, variants)), count))
     began = time.perf_counter()
 

@@ -24,7 +24,7 @@ from duoflow.bench.bare_engines import WARM_UP_RUNS
 from duoflow.bench.figures import histories_for, run_figures
 from duoflow.bench.pricing import Cost, PriceTable, RunFigures, cost_per_million
 from duoflow.demo import RunResult, run_loan_case
-from duoflow.runtime import LocalRuntime
+from duoflow.runtime import LocalRuntime, ResourceRef
 from duoflow.scenarios import LoanCase
 from duoflow.variants import LOAN_VARIANTS
 
@@ -61,7 +61,7 @@ def measure_case(
         function: [
             invocation.duration_ms
             for execution in lambda_client.list_durable_executions_by_function(
-                FunctionName=function, DurableExecutionName=result.id
+                FunctionName=runtime.resolve(ResourceRef("function", function)), DurableExecutionName=result.id
             )["DurableExecutions"]
             for invocation in runtime.durable.invocations_of(execution["DurableExecutionArn"])
         ]
