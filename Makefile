@@ -9,10 +9,12 @@ UV          := .cache/uv/bin/uv
 VENV        := .venv
 STAMP       := $(VENV)/.synced
 
-.PHONY: setup browser demo test bench lint clean help
+.PHONY: setup browser demo test bench lint clean help serve diagrams
 
 help:
 	@echo "make demo   run the loan demo (sets up first)"
+	@echo "make serve  the local runtime + API + web console on http://127.0.0.1:$(PORT) (PORT=8000; prints a token per role)"
+	@echo "make diagrams  regenerate diagrams/ from statemachines/*.asl.json and the catalog"
 	@echo "make test   run every test tier (sets up first)"
 	@echo "make bench  compare the three variants: table, docs/bench.json, docs/bench.png and .svg"
 	@echo "make setup  only install: Python packages from uv.lock into .venv"
@@ -38,6 +40,14 @@ browser: $(CHROMIUM)
 
 demo: setup
 	$(VENV)/bin/duoflow demo
+
+PORT        ?= 8000
+
+serve: setup
+	$(VENV)/bin/duoflow serve --port $(PORT)
+
+diagrams: setup
+	$(VENV)/bin/duoflow diagrams
 
 test: setup browser lint
 	$(VENV)/bin/python -m pytest

@@ -8,6 +8,7 @@ runtime's names or to the CDK constructs.
 from __future__ import annotations
 
 from domain.loan.rules import ASSESSMENT_TIMEOUT_SECONDS, MANAGER_APPROVAL_TIMEOUT_SECONDS
+from domain.training.rules import ENROLLMENT_TIMEOUT_SECONDS, HR_REVIEW_TIMEOUT_SECONDS, SCREENING_TIMEOUT_SECONDS
 from duoflow.runtime.functions import FunctionSpec, ResourceRef
 
 PROGRESS_TABLE = ResourceRef("table", "loan-progress")
@@ -17,6 +18,14 @@ LOAN_HYBRID_STATE_MACHINE = ResourceRef("state_machine", "loan-hybrid", "arn")
 LOAN_SFN_STATE_MACHINE = ResourceRef("state_machine", "loan-sfn", "arn")
 
 PROGRESS = {"PROGRESS_TABLE": PROGRESS_TABLE}
+TRAINING = {"TRAINING_TABLE": ResourceRef("table", "training-progress")}
+RESULTS = {"RESULTS_BUCKET": ResourceRef("bucket", "training-results")}
+EMPLOYEE_TOPIC = ResourceRef("topic", "employee-notifications", "arn")
+HR_TOPIC = ResourceRef("topic", "hr-notifications", "arn")
+# The scorer adapter (services/scorer): Bedrock Converse everywhere; the local runtime answers it with the local model.
+SCORER = {"SCORER": "bedrock"}
+# The simulated training provider that has no seat left (services/training/providers.py): the demo's saga case.
+PROVIDERS = {"TRAINING_FULL_PROVIDERS": "Sold Out Academy"}
 
 CATALOG: list[FunctionSpec] = [
     FunctionSpec(
@@ -31,6 +40,7 @@ CATALOG: list[FunctionSpec] = [
             "LOAN_HYBRID_STATE_MACHINE_ARN": LOAN_HYBRID_STATE_MACHINE,
             "LOAN_SFN_STATE_MACHINE_ARN": LOAN_SFN_STATE_MACHINE,
             "LOAN_WORKFLOW_FUNCTION": "loan-workflow",
+            **TRAINING,
         },
     ),
     FunctionSpec(
@@ -113,6 +123,98 @@ CATALOG: list[FunctionSpec] = [
             "FRAUD_SERVICE_FUNCTION": "loan-fraud-service",
             "APPLICANT_TOPIC_ARN": APPLICANT_TOPIC,
             "MANAGER_TOPIC_ARN": MANAGER_TOPIC,
+        },
+    ),
+    # --- training request ---------------------------------------------------------------------------------------
+    FunctionSpec(
+        name="training-upload",
+        handler="services.training.upload.handler",
+        description="S3 Object Created (EventBridge) → starts the training workflow named after the object key",
+        environment={
+            **TRAINING,
+            **RESULTS,
+            "TRAINING_VARIANT": "hybrid",
+            "TRAINING_HYBRID_STATE_MACHINE_ARN": ResourceRef("state_machine", "training-hybrid", "arn"),
+            "TRAINING_SFN_STATE_MACHINE_ARN": ResourceRef("state_machine", "training-sfn", "arn"),
+            "TRAINING_WORKFLOW_FUNCTION": "training-workflow",
+        },
+    ),
+    FunctionSpec(
+        name="training-intake",
+        handler="services.training.intake.handler",
+        description="Record Request: re-validates the uploaded request and opens its audit trail",
+        environment=TRAINING,
+    ),
+    FunctionSpec(
+        name="training-screening",
+        handler="durable.training_screening.handler.handler",
+        description="Durable: AI screening (Bedrock Converse, retries, answer validation); answers the task token",
+        durable=True,
+        memory_mb=512,
+        timeout_seconds=120,
+        durable_execution_timeout_seconds=SCREENING_TIMEOUT_SECONDS,
+        environment={**TRAINING, **SCORER},
+    ),
+    FunctionSpec(
+        name="training-screen-request",
+        handler="services.training.screening.handler",
+        description="Screen Request (pure Step Functions): the model's score, band and rationale",
+        memory_mb=512,
+        timeout_seconds=120,
+        environment={**TRAINING, **SCORER},
+    ),
+    FunctionSpec(
+        name="training-hr-review",
+        handler="services.training.review.handler",
+        description="Request HR Review: files the task token where HR sees it, notifies HR",
+        environment={**TRAINING, "HR_TOPIC_ARN": HR_TOPIC},
+    ),
+    FunctionSpec(
+        name="training-enrollment",
+        handler="durable.enrollment.handler.handler",
+        description="Durable: enrollment saga with compensations; answers the task token",
+        durable=True,
+        timeout_seconds=60,
+        durable_execution_timeout_seconds=ENROLLMENT_TIMEOUT_SECONDS,
+        environment={**TRAINING, **PROVIDERS},
+    ),
+    FunctionSpec(
+        name="training-saga-step",
+        handler="services.training.enrollment.step_handler",
+        description="Reserve Budget / Book Seat / Add to Calendar (pure Step Functions)",
+        environment={**TRAINING, **PROVIDERS},
+    ),
+    FunctionSpec(
+        name="training-saga-compensation",
+        handler="services.training.enrollment.compensation_handler",
+        description="Record Enrollment Failure / Cancel Seat / Release Budget (pure Step Functions)",
+        environment={**TRAINING, **PROVIDERS},
+    ),
+    FunctionSpec(
+        name="training-result",
+        handler="services.training.results.handler",
+        description="Write Result: decides the outcome and writes the result JSON to the results bucket",
+        environment={**TRAINING, **RESULTS},
+    ),
+    FunctionSpec(
+        name="training-workflow",
+        handler="durable.training_workflow.handler.handler",
+        description="Durable: the whole training process in one function (pure durable variant)",
+        durable=True,
+        memory_mb=512,
+        timeout_seconds=120,
+        # Longer than the waits inside it: the screening, HR's review and the enrollment, plus half an hour.
+        durable_execution_timeout_seconds=SCREENING_TIMEOUT_SECONDS
+        + HR_REVIEW_TIMEOUT_SECONDS
+        + ENROLLMENT_TIMEOUT_SECONDS
+        + 30 * 60,
+        environment={
+            **TRAINING,
+            **RESULTS,
+            **SCORER,
+            **PROVIDERS,
+            "EMPLOYEE_TOPIC_ARN": EMPLOYEE_TOPIC,
+            "HR_TOPIC_ARN": HR_TOPIC,
         },
     ),
 ]

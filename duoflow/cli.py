@@ -1,6 +1,7 @@
 """duoflow: loan and training approvals on Step Functions, durable functions, and both — run locally.
 
-duoflow demo                       every loan case on the hybrid variant, with a results table
+duoflow demo                       every loan and training case on the hybrid variant, with results tables
+duoflow demo --scenario training --variant all   the training requests on all three variants
 duoflow demo --json                the same runs as JSON
 """
 
@@ -28,6 +29,7 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 180)
 
 class Scenario(StrEnum):
     loan = "loan"
+    training = "training"
 
 
 class Variant(StrEnum):
@@ -64,7 +66,9 @@ def main() -> None:
 
 @app.command()
 def demo(
-    scenario: Scenario = typer.Option(Scenario.loan, help="Which business process to run."),
+    scenario: Scenario = typer.Option(
+        None, help="Which business process to run: loan or training; default: both, the loan first."
+    ),
     variant: Variant = typer.Option(
         Variant.hybrid, help="Which implementation: hybrid (ASL macro flow + durable micro flow), or all that exist."
     ),
@@ -79,29 +83,40 @@ def demo(
     """
     from duoflow.demo import run_cases
     from duoflow.stack import local_stack
+    from duoflow.training_demo import run_training_cases
 
-    cases = _cases_or_exit(case)
+    scenarios = [scenario] if scenario else [Scenario.loan, Scenario.training]
+    if case and len(scenarios) > 1:
+        err.print("[red]error:[/red] --case needs --scenario (loan or training)")
+        raise typer.Exit(2)
+    chosen = {name: _cases_or_exit(case, name) for name in scenarios}
+    runners = {Scenario.loan: run_cases, Scenario.training: run_training_cases}
     variants = variants_for(variant)
-    total = len(cases) * len(variants)
     results = []
     with err.status("starting the local runtime…") as status:
         with local_stack(time_control(time_scale, timeout_scale)) as runtime:
+            for name, cases in chosen.items():
+                total, done = len(cases) * len(variants), []
 
-            def show(result) -> None:
-                results.append(result)
-                mark = "[green]✓[/green]" if result.as_expected else "[red]✗[/red]"
-                err.print(
-                    f"{mark} {result.variant:7} {result.case:12} {result.outcome:8} {result.latency_ms:8.1f} ms  {result.reason}"
-                )
-                status.update(f"running {scenario.value} cases… {len(results)}/{total}")
+                def show(result, name=name, total=total, done=done) -> None:
+                    results.append(result)
+                    done.append(result)
+                    mark = "[green]✓[/green]" if result.as_expected else "[red]✗[/red]"
+                    err.print(
+                        f"{mark} {result.variant:7} {result.case:20} {result.outcome:17} {result.latency_ms:8.1f} ms  {result.reason}"
+                    )
+                    status.update(f"running {name.value} cases… {len(done)}/{total}")
 
-            status.update(f"running {scenario.value} cases… 0/{total}")
-            run_cases(runtime, cases, variants, on_done=show)
+                status.update(f"running {name.value} cases… 0/{total}")
+                runners[name](runtime, cases, variants, on_done=show)
 
     if as_json:
         sys.stdout.write(json.dumps([result.to_json() for result in results], indent=2) + "\n")
     else:
-        out.print(_table(results))
+        for name in chosen:
+            runs = [result for result in results if result.scenario == name.value]
+            out.print(_table(runs) if name is Scenario.loan else _training_table(runs))
+        _report_model_disagreements(results)
     unexpected = [result for result in results if not result.as_expected]
     if unexpected:
         err.print(
@@ -126,6 +141,25 @@ def bench(
     ),
     time_scale: float = typer.Option(0.001, min=0.000001, max=1.0, help=TIME_SCALE_HELP),
     timeout_scale: float = typer.Option(0.01, min=0.000001, max=1.0, help=TIMEOUT_SCALE_HELP),
+    overhead: bool = typer.Option(
+        True,
+        "--overhead/--no-overhead",
+        help="Also time the hybrid happy path (Charlie) against the two stock engines alone (the durable testing runner, moto's Step Functions) and report the ratio.",
+    ),
+    load: int = typer.Option(
+        0,
+        min=0,
+        max=100_000,
+        help="Also submit this many applications at once (every case on every variant in turn) and report total time, throughput and p95; 0 skips it.",
+    ),
+    target: str = typer.Option(
+        "local",
+        help="Where the workflows run: local (the embedded runtime) or aws (a stack deployed with cdk deploy --outputs-file; see docs/deploy.md).",
+    ),
+    outputs_file: Path = typer.Option(
+        Path("cdk-outputs.json"), "--outputs", help="--target aws: the file `cdk deploy --outputs-file` wrote."
+    ),
+    stack_name: str = typer.Option(None, "--stack", help="--target aws: the stack to use when the file holds several."),
 ) -> None:
     """Compare the variants side by side: latency, state transitions, durable operations, Lambda use, dollars per million runs.
 
@@ -133,13 +167,25 @@ def bench(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from duoflow.bench.bare_engines import measure as measure_engine
+    from duoflow.bench.bare_engines import overhead_figures
     from duoflow.bench.chart import draw
+    from duoflow.bench.load import load_test
     from duoflow.bench.pricing import PriceTable
     from duoflow.bench.runner import bench as run_bench
+    from duoflow.bench.runner import hybrid_happy_path
+    from duoflow.scenarios import loan_cases
     from duoflow.stack import local_stack
 
     cases = _cases_or_exit(case)
     variants = variants_for(variant)
+    if target not in ("local", "aws"):
+        err.print(f"[red]error:[/red] --target must be local or aws, not {target!r}")
+        raise typer.Exit(2)
+    if target == "aws":
+        _bench_deployed(outputs_file, stack_name, cases, variants, runs, concurrency, output, as_json)
+        return
+    overhead = overhead and "hybrid" in variants
     output.parent.mkdir(parents=True, exist_ok=True)
     total = len(variants) * len(cases) * (runs + 1) + (len(variants) if any(c.manager for c in cases) else 0)
     progress = Progress(
@@ -150,6 +196,19 @@ def bench(
         report = run_bench(
             runtime, cases, variants, runs, concurrency, PriceTable.load(), on_run=lambda: progress.advance(task)
         )
+        if overhead:
+            overhead_task = progress.add_task("hybrid happy path (Charlie), one at a time", total=runs)
+            hybrid_latencies = hybrid_happy_path(
+                runtime, loan_cases(["charlie"])[0], runs, on_run=lambda: progress.advance(overhead_task)
+            )
+        if load:
+            load_task = progress.add_task(f"{load} applications at once", total=load)
+            report["load"] = load_test(runtime, cases, variants, load, on_end=lambda: progress.advance(load_task))
+    if overhead:
+        with err.status("the same happy path on the stock durable testing runner, then on moto's stock engine…"):
+            report["runtime_overhead"] = overhead_figures(
+                hybrid_latencies, measure_engine("durable", runs), measure_engine("asl", runs)
+            )
     output.write_text(json.dumps(report, indent=2, default=str) + "\n")
     charts = draw(report, output.with_suffix(""))
     if as_json:
@@ -158,15 +217,17 @@ def bench(
         )
     else:
         out.print(_bench_table(report))
+        for line in _bench_extras(report):
+            out.print(line)
     err.print(f"wrote {output} and {', '.join(str(path) for path in charts)}")
 
 
-def _cases_or_exit(names: list[str] | None):
+def _cases_or_exit(names: list[str] | None, scenario: Scenario = Scenario.loan):
     """The named demo cases (all when none are named); an unknown name ends the command with a clear error."""
-    from duoflow.scenarios import loan_cases
+    from duoflow.scenarios import loan_cases, training_cases
 
     try:
-        return loan_cases(names or None)
+        return (training_cases if scenario is Scenario.training else loan_cases)(names or None)
     except KeyError as error:
         err.print(f"[red]error:[/red] {error.args[0]}")
         raise typer.Exit(2) from None
@@ -174,6 +235,62 @@ def _cases_or_exit(names: list[str] | None):
 
 def _headline(figures: dict) -> dict:
     return {key: value for key, value in figures.items() if key not in ("cases", "latencies_ms")}
+
+
+def _bench_deployed(outputs_file, stack_name, cases, variants, runs, concurrency, output, as_json) -> None:
+    """``duoflow bench --target aws``: the same cases against a deployed stack (duoflow/bench/target.py)."""
+    from duoflow.bench.pricing import PriceTable
+    from duoflow.bench.target import DeployedTarget, bench_deployed
+    from infra.outputs import OutputsError, read_outputs
+
+    try:
+        deployed = read_outputs(outputs_file, stack_name)
+    except OutputsError as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    err.print(
+        f"benchmarking the deployed stack {deployed.stack_name} in {deployed.region}: people and services answer in real time"
+    )
+    report = bench_deployed(DeployedTarget(deployed), cases, variants, runs, concurrency, PriceTable.load())
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    if as_json:
+        sys.stdout.write(
+            json.dumps({name: _headline(figures) for name, figures in report["variants"].items()}, indent=2) + "\n"
+        )
+    else:
+        table = Table(title=f"duoflow bench: loan on {deployed.stack_name} ({deployed.region})", title_justify="left")
+        for column in ("variant", "p50", "p95", "transitions", "durable ops", "$/M transitions + ops"):
+            table.add_column(column, justify="left" if column == "variant" else "right")
+        for name, f in report["variants"].items():
+            table.add_row(
+                name,
+                f"{f['p50_ms']:,.0f} ms",
+                f"{f['p95_ms']:,.0f} ms",
+                f"{f['state_transitions']:.1f}",
+                f"{f['durable_operations']:.1f}",
+                f"{f['usd_per_million_transitions_and_operations']:,.2f}",
+            )
+        out.print(table)
+        out.print("not measured on AWS: " + ", ".join(report["not_measured"]) + " (see duoflow/bench/target.py)")
+    err.print(f"wrote {output}")
+
+
+def _bench_extras(report: dict) -> list[str]:
+    lines = []
+    if overhead := report.get("runtime_overhead"):
+        lines.append(
+            f"runtime overhead (hybrid happy path, one at a time): hybrid p50 {overhead['hybrid_p50_ms']:,.0f} ms / "
+            f"(stock durable runner {overhead['bare_durable_p50_ms']:,.0f} ms + stock moto ASL "
+            f"{overhead['bare_asl_p50_ms']:,.0f} ms) = [bold]{overhead['ratio']:.2f}[/bold] (below 1.0: the integrated runtime wins)"
+        )
+    if load := report.get("load"):
+        lines.append(
+            f"{load['applications']} applications at once: {load['finished']} finished in {load['total_seconds']:,.1f} s "
+            f"({load['throughput_per_second']:.1f}/s), p50 {load['p50_ms']:,.0f} ms, p95 {load['p95_ms']:,.0f} ms; "
+            f"lost {len(load['lost'])}, wrong outcome {len(load['wrong_outcome'])}"
+        )
+    return lines
 
 
 def _bench_table(report: dict) -> Table:
@@ -220,6 +337,51 @@ def _bench_table(report: dict) -> Table:
     return table
 
 
+def _training_table(results) -> Table:
+    table = Table(title="duoflow demo: training request approval", title_justify="left")
+    for column, justify in [
+        ("request", "left"),
+        ("variant", "left"),
+        ("score", "right"),
+        ("band", "left"),
+        ("outcome", "left"),
+        ("reason", "left"),
+        ("end to end", "right"),
+        ("state transitions", "right"),
+        ("durable ops", "right"),
+    ]:
+        table.add_column(column, justify=justify)
+    for r in results:
+        colour = {"approved": "green", "rejected": "yellow"}.get(r.outcome, "red")
+        band = r.band or "?"
+        if not r.model_agrees:
+            band += f" [red](expected {r.expected_band})[/red]"
+        table.add_row(
+            f"{r.applicant}: {r.training}",
+            r.variant,
+            "" if r.score is None else str(r.score),
+            band,
+            f"[{colour}]{r.outcome}[/{colour}]",
+            r.reason,
+            f"{r.latency_ms:,.0f} ms",
+            str(r.state_transitions),
+            str(r.durable_operations),
+        )
+    return table
+
+
+def _report_model_disagreements(results) -> None:
+    """The scenario files say what a person expects; the model's band is shown as it is, never bent."""
+    disagreements = {
+        (r.case, r.band, r.expected_band, r.score) for r in results if getattr(r, "model_agrees", True) is False
+    }
+    for case, band, expected, score in sorted(disagreements, key=str):
+        err.print(
+            f"[yellow]note:[/yellow] the screening model scored {case} {score} ({band}); a person expects {expected} "
+            "(scenarios/training/README.md). The workflow followed the model's score."
+        )
+
+
 def _table(results) -> Table:
     table = Table(title="duoflow demo: loan approval", title_justify="left")
     for column, justify in [
@@ -246,6 +408,71 @@ def _table(results) -> Table:
             str(r.durable_operations),
         )
     return table
+
+
+SERVE_TIME_SCALE_HELP = (
+    "Modelled time × this = real time for waits and simulated delays. People answer in real time in the console; "
+    "0.1 lets you watch the fraud service's 5 s go by in 0.5 s."
+)
+SERVE_TIMEOUT_SCALE_HELP = "The same for timeouts: 0.5 gives a manager 15 minutes to answer and HR 36 hours."
+
+
+@app.command()
+def serve(
+    port: int = typer.Option(8000, min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."),
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on. The console has no TLS: keep it local."),
+    time_scale: float = typer.Option(0.1, min=0.000001, max=1.0, help=SERVE_TIME_SCALE_HELP),
+    timeout_scale: float = typer.Option(0.5, min=0.000001, max=1.0, help=SERVE_TIMEOUT_SCALE_HELP),
+) -> None:
+    """Start the local runtime, the HTTP API and the web console; print a token per role.
+
+    Apply for a loan, approve it as a manager, upload a training request, review it as HR, and watch every execution's graph and durable operations. Approve / deny / review need the role's token: pick "Acting as" in the console and paste it, or open the sign-in link printed for the role.
+    """
+    from duoflow.console.server import free_port, serve_forever
+    from duoflow.console.tokens import ROLE_USERS, TokenSigner
+    from duoflow.stack import local_stack
+
+    signer = TokenSigner.for_this_run()
+    port = port or free_port(host)
+    url = f"http://{host}:{port}"
+    with err.status("starting the local runtime…"):
+        stack = local_stack(time_control(time_scale, timeout_scale))
+        runtime = stack.__enter__()
+    try:
+        out.print(f"[bold]duoflow console[/bold]  {url}")
+        out.print(
+            f"time ×{time_scale} (waits), ×{max(timeout_scale, time_scale)} (timeouts); tokens are valid for this run only"
+        )
+        for role, token in signer.role_tokens().items():
+            username, name = ROLE_USERS[role]
+            out.print(f"\n[bold]{role}[/bold] token ({name}):", soft_wrap=True)
+            out.print(token, soft_wrap=True)
+            out.print(f"sign in as {role}: {url}/#/loan?token={token}", soft_wrap=True)
+        out.print("\nCtrl-C stops the server.")
+        serve_forever(runtime, signer, host, port)
+    finally:
+        stack.__exit__(None, None, None)
+
+
+@app.command()
+def diagrams(
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if a diagram is missing or stale."),
+) -> None:
+    """Draw every state machine in statemachines/ and the system's architecture into diagrams/ (.mmd and .svg).
+
+    The SVGs come from duoflow's own deterministic layout (the one the console draws executions with); the Mermaid sources render on GitHub.
+    """
+    from duoflow.diagrams import DIAGRAMS_DIR, stale, write
+
+    if check:
+        found = stale()
+        if found:
+            err.print("[red]stale diagrams:[/red] " + ", ".join(found) + " — run `duoflow diagrams`")
+            raise typer.Exit(1)
+        err.print(f"diagrams in {DIAGRAMS_DIR} are up to date")
+        return
+    for path in write():
+        out.print(str(path))
 
 
 if __name__ == "__main__":

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from duoflow.api_client import ApiClient
+from duoflow.api_client import API_FUNCTION, ApiClient, role_claims
 from duoflow.metrics import durable_operations, state_transitions
 from duoflow.runtime import LocalRuntime, ResourceRef
 from duoflow.scenarios import LoanCase
 from duoflow.variants import LOAN_VARIANTS, Variant
+from services.api.routes import MANAGER_ROLE
 
 TERMINAL = ("approved", "denied", "failed")
 # How often the watchers look: every 5 ms at first, then less often (×1.25 each time, at most every 50 ms),
@@ -30,6 +31,11 @@ def polling_intervals():
     while True:
         yield interval
         interval = min(interval * POLL_BACKOFF, LAST_POLL_SECONDS)
+
+
+def api_client_for(runtime: LocalRuntime) -> ApiClient:
+    """The API as the runtime (or a deployed stack, duoflow/bench/target.py) names its function."""
+    return ApiClient(runtime.client("lambda"), runtime.resolve(ResourceRef("function", API_FUNCTION)))
 
 
 class RunDidNotFinish(RuntimeError):
@@ -66,7 +72,7 @@ def run_loan_case(
 ) -> RunResult:
     """One application through the API, with the simulated manager; ``measure=False`` skips reading the
     histories for the figures (state transitions and durable operations are then 0)."""
-    api = ApiClient(runtime.client("lambda"))
+    api = api_client_for(runtime)
     orchestrator = LOAN_VARIANTS[variant]
     application_id = f"{case.case}-{variant}-{uuid.uuid4().hex[:8]}"
     deadline = time.perf_counter() + deadline_seconds
@@ -135,7 +141,8 @@ class RunWatch:
             execution["Status"] != "RUNNING"
             for function in self._variant.durable_functions
             for execution in self._lambda.list_durable_executions_by_function(
-                FunctionName=function, DurableExecutionName=self.application_id
+                FunctionName=self._runtime.resolve(ResourceRef("function", function)),
+                DurableExecutionName=self.application_id,
             )["DurableExecutions"]
         )
 
@@ -144,7 +151,9 @@ class RunWatch:
 
     def durable_operations(self) -> int:
         return sum(
-            durable_operations(self._lambda, function, self.application_id)
+            durable_operations(
+                self._lambda, self._runtime.resolve(ResourceRef("function", function)), self.application_id
+            )
             for function in self._variant.durable_functions
         )
 
@@ -166,11 +175,12 @@ def _follow(api: ApiClient, watch: RunWatch, case: LoanCase, deadline: float) ->
 
 
 def _simulated_manager(api: ApiClient, case: LoanCase, application_id: str) -> bool:
-    """Answers the approval if it is pending; True once answered."""
-    pending = [item["application_id"] for item in api.get("/approvals").body["approvals"]]
+    """Answers the approval if it is pending, signed in as a manager; True once answered."""
+    manager = api.acting_as(role_claims(MANAGER_ROLE, case.manager["manager"].lower().replace(" ", ".")))
+    pending = [item["application_id"] for item in manager.get("/approvals").body["approvals"]]
     if application_id not in pending:
         return False
-    response = api.post(f"/approve/{application_id}", case.manager)
+    response = manager.post(f"/approve/{application_id}", case.manager)
     if response.status != 200:
         raise RuntimeError(f"{case.case}: POST /approve answered {response.status}: {response.body}")
     return True

@@ -19,5 +19,29 @@ class TableSpec:
     )
 
 
-TABLES = [TableSpec("loan-progress", "application_id", "entry", pending_index=("pending_kind", "requested_at"))]
-TOPICS = ["applicant-notifications", "manager-notifications"]
+@dataclass(frozen=True)
+class BucketSpec:
+    name: str
+    versioned: bool = False
+    # S3 sends its events to EventBridge (AWS: EventBridgeConfiguration; locally the runtime delivers them)
+    event_bridge: bool = False
+
+
+@dataclass(frozen=True)
+class UploadRule:
+    """An EventBridge rule: an object created in ``bucket`` under ``prefix`` invokes ``function`` (Event)."""
+
+    bucket: str
+    prefix: str
+    function: str
+
+
+TABLES = [
+    TableSpec("loan-progress", "application_id", "entry", pending_index=("pending_kind", "requested_at")),
+    TableSpec("training-progress", "request_id", "entry", pending_index=("pending_kind", "requested_at")),
+]
+TOPICS = ["applicant-notifications", "manager-notifications", "employee-notifications", "hr-notifications"]
+# Requests are versioned: the upload's event names its version, so a workflow reads exactly the document that
+# started it, even if the key is uploaded again.
+BUCKETS = [BucketSpec("training-requests", versioned=True, event_bridge=True), BucketSpec("training-results")]
+UPLOAD_RULES = [UploadRule("training-requests", "requests/", "training-upload")]

@@ -39,3 +39,47 @@ def _load(path: Path) -> LoanCase:
         manager=data.get("manager"),
         expected=data["expected"],
     )
+
+
+# --- training requests --------------------------------------------------------------------------------------------
+
+CASE_ORDER["training"] = [
+    "hiring-specialist",
+    "junior-developer",
+    "driver",
+    "accountant",
+    "marketing-specialist",
+    "senior-developer",
+    "provider-full",
+]
+
+
+@dataclass(frozen=True)
+class TrainingCase:
+    case: str
+    title: str
+    request: dict[str, Any]  # the uploaded document (no request_id: the object key names it)
+    hr: dict[str, Any] | None  # what the simulated HR reviewer answers (POST /reviews/{id}) if asked
+    expected: dict[str, Any]  # band (a person's judgement), outcome, reason, audit_trail
+
+
+def training_cases(names: list[str] | None = None) -> list[TrainingCase]:
+    available = {
+        path.stem: path
+        for path in (SCENARIOS_DIR / "training").glob("*.json")
+        if "request" in json.loads(path.read_text())  # not the scorer's calibration set
+    }
+    order = [name for name in CASE_ORDER["training"] if name in available]
+    order += sorted(set(available) - set(order))
+    wanted = names or order
+    unknown = [name for name in wanted if name not in available]
+    if unknown:
+        raise KeyError(f"no training case named {', '.join(unknown)}; the cases are {', '.join(order)}")
+    return [_load_training(available[name]) for name in wanted]
+
+
+def _load_training(path: Path) -> TrainingCase:
+    data = json.loads(path.read_text())
+    return TrainingCase(
+        case=data["case"], title=data["title"], request=data["request"], hr=data.get("hr"), expected=data["expected"]
+    )

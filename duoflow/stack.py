@@ -11,9 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from duoflow.catalog import CATALOG
-from duoflow.resources import TABLES, TOPICS, TableSpec
+from duoflow.resources import BUCKETS, TABLES, TOPICS, UPLOAD_RULES, BucketSpec, TableSpec
 from duoflow.runtime import FunctionSpec, LocalRuntime, TimeControl
-from duoflow.statemachines import STATE_MACHINES
+from duoflow.statemachines import STATE_MACHINES, TRAINING_STATE_MACHINES
 from services.common import bootstrap
 from services.common.progress import PENDING_INDEX
 
@@ -46,17 +46,33 @@ def _create_table(runtime: LocalRuntime, spec: TableSpec) -> None:
     runtime.register_resource("table", spec.name, name=spec.name)
 
 
+def _create_bucket(runtime: LocalRuntime, spec: BucketSpec) -> None:
+    s3 = runtime.client("s3")
+    s3.create_bucket(Bucket=spec.name)
+    if spec.versioned:
+        s3.put_bucket_versioning(Bucket=spec.name, VersioningConfiguration={"Status": "Enabled"})
+    if spec.event_bridge:
+        s3.put_bucket_notification_configuration(
+            Bucket=spec.name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+    runtime.register_resource("bucket", spec.name, name=spec.name, arn=f"arn:aws:s3:::{spec.name}")
+
+
 def deploy(runtime: LocalRuntime) -> LocalRuntime:
     """Create every resource, load every function and create every state machine on a started runtime."""
     for table in TABLES:
         _create_table(runtime, table)
+    for bucket in BUCKETS:
+        _create_bucket(runtime, bucket)
+    for rule in UPLOAD_RULES:
+        runtime.s3_events.route(rule.bucket, rule.prefix, rule.function)
     sns = runtime.client("sns")
     for topic in TOPICS:
         runtime.register_resource("topic", topic, name=topic, arn=sns.create_topic(Name=topic)["TopicArn"])
     runtime.deploy_functions()
     bootstrap.reset()
     sfn = runtime.client("stepfunctions")
-    for machine in STATE_MACHINES:
+    for machine in [*STATE_MACHINES, *TRAINING_STATE_MACHINES]:
         arn = sfn.create_state_machine(
             name=machine.name, definition=machine.definition(runtime.resolve), roleArn=LOCAL_ROLE_ARN, type="STANDARD"
         )["stateMachineArn"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.loan import rules
+from domain.training import rules as training_rules
 from duoflow.runtime.functions import ResourceRef
 
 STATEMACHINES_DIR = Path(__file__).resolve().parent.parent / "statemachines"
@@ -89,3 +90,54 @@ LOAN_SFN = StateMachineSpec(
 )
 
 STATE_MACHINES: list[StateMachineSpec] = [LOAN_HYBRID, LOAN_SFN]
+
+
+# --- training request -----------------------------------------------------------------------------------------
+
+# The training's macro flow (intake, routing on the score, HR review, result, notification, audit trail) is the
+# same states in both state machines, so it takes the same values.
+TRAINING_MACRO_FLOW = {
+    "IntakeFunctionArn": _function("training-intake"),
+    "HrReviewFunctionArn": _function("training-hr-review"),
+    "ResultFunctionArn": _function("training-result"),
+    "TrainingTableName": ResourceRef("table", "training-progress"),
+    "EmployeeTopicArn": ResourceRef("topic", "employee-notifications", "arn"),
+    "ReviewMinScore": training_rules.REVIEW_MIN_SCORE,
+    "ApproveMinScore": training_rules.APPROVE_MIN_SCORE,
+    "ApproveAboveScore": training_rules.APPROVE_MIN_SCORE - 1,
+    "HrReviewTimeoutSeconds": training_rules.HR_REVIEW_TIMEOUT_SECONDS,
+    "NoHrDecisionReason": training_rules.NO_HR_DECISION_REASON,
+}
+
+TRAINING_HYBRID = StateMachineSpec(
+    name="training-hybrid",
+    scenario="training",
+    variant="hybrid",
+    asl_file="training.asl.json",
+    description="Training request: ASL macro flow, durable AI screening and enrollment saga",
+    placeholders={
+        **TRAINING_MACRO_FLOW,
+        "ScreeningFunctionArn": _function("training-screening"),
+        "ScreeningTimeoutSeconds": training_rules.SCREENING_TIMEOUT_SECONDS,
+        "EnrollmentFunctionArn": _function("training-enrollment"),
+        "EnrollmentTimeoutSeconds": training_rules.ENROLLMENT_TIMEOUT_SECONDS,
+    },
+)
+
+TRAINING_SFN = StateMachineSpec(
+    name="training-sfn",
+    scenario="training",
+    variant="sfn",
+    asl_file="training-sfn.asl.json",
+    description="Training request: the whole process in ASL, the saga's compensations as Catch paths",
+    placeholders={
+        **TRAINING_MACRO_FLOW,
+        "ScreeningFunctionArn": _function("training-screen-request"),
+        "SagaStepFunctionArn": _function("training-saga-step"),
+        "SagaCompensationFunctionArn": _function("training-saga-compensation"),
+    },
+)
+
+# Deployed with STATE_MACHINES (duoflow/stack.py). A list of its own because the loan's tests of
+# STATE_MACHINES check every function against the loan's test doubles.
+TRAINING_STATE_MACHINES: list[StateMachineSpec] = [TRAINING_HYBRID, TRAINING_SFN]

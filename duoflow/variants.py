@@ -21,3 +21,11 @@ LOAN_VARIANTS: dict[str, Variant] = {
     "durable": Variant("durable", "pure durable function", None, ("loan-workflow",)),
     "hybrid": Variant("hybrid", "Step Functions + durable", "loan-hybrid", ("loan-assessment",)),
 }
+
+TRAINING_VARIANTS: dict[str, Variant] = {
+    "sfn": Variant("sfn", "pure Step Functions", "training-sfn", ()),
+    "durable": Variant("durable", "pure durable function", None, ("training-workflow",)),
+    "hybrid": Variant(
+        "hybrid", "Step Functions + durable", "training-hybrid", ("training-screening", "training-enrollment")
+    ),
+}

@@ -33,6 +33,7 @@ from duoflow.runtime.durable_api import API_VERSION, DurableApi, moto_route
 from duoflow.runtime.durable_host import DurableHost
 from duoflow.runtime.functions import FunctionSpec, ResourceRef
 from duoflow.runtime.lambda_host import LambdaHost
+from duoflow.runtime.s3_events import S3Events
 from duoflow.runtime.time_control import TimeControl, install_moto_time_hooks, reset_moto_time_hooks
 
 MOTO_CONFIG = {
@@ -116,6 +117,7 @@ class LocalRuntime:
         )
         self._durable_api = DurableApi(self.durable.executor)
         self._install_lambda_routes()
+        self.s3_events = S3Events(self._invoke_event, self.account_id, self.region).install()
         LocalRuntime._current = self
         return self
 
@@ -137,6 +139,7 @@ class LocalRuntime:
         if self.durable:
             self.durable.close()
         self._uninstall_lambda_routes()
+        self.s3_events.uninstall()
         self._mock.stop()
         reset_moto_time_hooks()
         for name, level in self._saved_log_levels.items():
@@ -231,6 +234,10 @@ class LocalRuntime:
         LambdaSimpleBackend.invoke = invoke
         urls.url_paths[_DURABLE_PATH] = moto_route(lambda: runtime._durable_api)
         bedrock_local.install()  # bedrock-runtime Converse → the local screening model
+
+    def _invoke_event(self, function_name: str, payload: bytes) -> None:
+        """An asynchronous invoke from inside the runtime (an event source such as S3 → EventBridge)."""
+        self.lambdas.invoke_from_moto(function_name, None, payload, {"X-Amz-Invocation-Type": "Event"}, {})
 
     def _uninstall_lambda_routes(self) -> None:
         from moto.awslambda import urls

@@ -19,10 +19,13 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from domain.loan.models import ManagerDecision
 from domain.loan.validation import ApplicationInvalid, FieldError, validate_application
 from services.api import workflows
+from services.api.auth import require_route_role
+from services.api.reviews import router as reviews_router
 from services.approvals.decisions import ApprovalNoLongerPending, NoPendingApproval, decide
 from services.common.bootstrap import adapters
 
 app = APIGatewayHttpResolver()
+app.use(middlewares=[require_route_role])  # every route: the role services/api/routes.py gives it
 
 
 def _json_body() -> Any:
@@ -107,6 +110,9 @@ def approve(application_id: str) -> dict[str, Any] | tuple[dict[str, Any], int]:
     except ApprovalNoLongerPending as error:
         return {"message": str(error)}, 409
     return {"application_id": application_id, "approved": decision.approved}
+
+
+app.include_router(reviews_router)  # GET /reviews, POST /reviews/{id}: HR's training reviews
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

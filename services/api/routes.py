@@ -29,4 +29,6 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/status/{application_id}", None, "a loan application's status, outcome and progress log"),
     Route("GET", "/approvals", MANAGER_ROLE, "loan approvals waiting for a manager"),
     Route("POST", "/approve/{application_id}", MANAGER_ROLE, "a manager's decision on a loan"),
+    Route("GET", "/reviews", HR_ROLE, "training requests waiting for HR review, with score and rationale"),
+    Route("POST", "/reviews/{request_id}", HR_ROLE, "an HR reviewer's decision on a training request"),
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -27,6 +27,13 @@ class Adapters:
     bureaus: CreditBureaus
     lambda_client: Any
     sfn_client: Any
+    # The training request's side effects (built on first use, so the loan's functions need none of their settings)
+    training: Any = field(default_factory=lambda: _LazyTrainingLog())
+    employee_notifier: Notifier = field(default_factory=lambda: _LazyNotifier("EMPLOYEE_TOPIC_ARN"))
+    hr_notifier: Notifier = field(default_factory=lambda: _LazyNotifier("HR_TOPIC_ARN"))
+    scorer: Any = field(default_factory=lambda: _LazyScorer())
+    enrollment: Any = field(default_factory=lambda: _simulated_enrollment())
+    s3_client: Any = field(default_factory=lambda: _LazyClient("s3"))
 
 
 class MissingSetting(RuntimeError):
@@ -86,6 +93,60 @@ def _sns_notifier(topic_arn: str) -> SnsNotifier:
     return SnsNotifier(boto3.client("sns"), topic_arn)
 
 
+class _LazyTrainingLog:
+    """Reads TRAINING_TABLE on first use."""
+
+    def __getattr__(self, name: str) -> Any:
+        from services.training.audit import DynamoTrainingLog
+
+        logs = _per_thread.__dict__.setdefault("training_logs", {})
+        table_name = setting("TRAINING_TABLE")
+        if table_name not in logs:
+            logs[table_name] = DynamoTrainingLog(boto3.resource("dynamodb").Table(table_name))
+        return getattr(logs[table_name], name)
+
+
+_client_lock = threading.Lock()
+
+
+class _LazyClient:
+    """A boto3 client made on first use (under a lock: boto3's default session is not thread-safe)."""
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_shared_client(self._service), name)
+
+
+@cache
+def _shared_client(service: str) -> Any:
+    with _client_lock:
+        return boto3.client(service)
+
+
+class _LazyScorer:
+    """The training screening's model (services/scorer: SCORER, default bedrock: Amazon Bedrock Converse with
+    SCORER_MODEL_ID); on the local runtime the same Converse call is answered by the local model."""
+
+    def score(self, request: Any) -> Any:
+        return _bedrock_scorer().score(request)
+
+
+@cache
+def _bedrock_scorer() -> Any:
+    from services.scorer import scorer_from_environment
+
+    with _client_lock:
+        return scorer_from_environment()
+
+
+def _simulated_enrollment() -> Any:
+    from services.training.providers import simulated
+
+    return simulated()
+
+
 _override: Adapters | None = None
 
 
@@ -107,3 +168,5 @@ def reset() -> None:
     _from_environment.cache_clear()
     _per_thread = threading.local()
     _sns_notifier.cache_clear()
+    _shared_client.cache_clear()
+    _bedrock_scorer.cache_clear()

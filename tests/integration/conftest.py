@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from duoflow.api_client import ApiClient
+from duoflow.api_client import ApiClient, role_claims
 from duoflow.runtime import LocalRuntime, TimeControl
 from duoflow.stack import local_stack
+from services.api.routes import MANAGER_ROLE
 
 # Modelled time × 0.001: the fraud service's 5 s take 5 ms, the manager's 30 minutes 1.8 s. A module that
 # runs many applications at once sets TIME_CONTROL with slower timeouts (see TimeControl).
@@ -25,3 +26,9 @@ def runtime(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 @pytest.fixture
 def api(runtime: LocalRuntime) -> ApiClient:
     return ApiClient(runtime.client("lambda"))
+
+
+@pytest.fixture
+def manager(api: ApiClient) -> ApiClient:
+    """The API called by a signed-in manager (the claims API Gateway's JWT authorizer would pass)."""
+    return api.acting_as(role_claims(MANAGER_ROLE, "dana.lee"))

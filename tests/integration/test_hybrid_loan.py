@@ -40,14 +40,14 @@ def test_every_demo_case_ends_as_the_scenario_says(runtime, api, case):
         assert status["offer"] is None
 
 
-def test_manager_who_never_answers_means_denied_no_manager_decision(runtime, api):
+def test_manager_who_never_answers_means_denied_no_manager_decision(runtime, manager):
     [alice] = loan_cases(["alice"])
     silent = type(alice)(**{**alice.__dict__, "manager": None})
     result = run_loan_case(runtime, silent, "hybrid")
 
     assert (result.outcome, result.reason) == ("denied", NO_MANAGER_DECISION_REASON)
-    assert result.id not in [item["application_id"] for item in api.get("/approvals").body["approvals"]]
-    late = api.post(f"/approve/{result.id}", {"approved": True, "manager": "Dana Lee"})
+    assert result.id not in [item["application_id"] for item in manager.get("/approvals").body["approvals"]]
+    late = manager.post(f"/approve/{result.id}", {"approved": True, "manager": "Dana Lee"})
     assert late.status == 404
 
 
@@ -153,10 +153,10 @@ def wait_for_suspended_callback(lambda_client, application_id: str, deadline_sec
     raise AssertionError(f"the fraud callback of {application_id} never became pending")
 
 
-def test_unknown_ids_and_bad_approvals_get_clear_answers(api):
+def test_unknown_ids_and_bad_approvals_get_clear_answers(api, manager):
     assert api.get("/status/no-such-application").status == 404
-    assert api.post("/approve/no-such-application", {"approved": True, "manager": "Dana Lee"}).status == 404
-    bad = api.post("/approve/whatever", {"approved": "yes"})
+    assert manager.post("/approve/no-such-application", {"approved": True, "manager": "Dana Lee"}).status == 404
+    bad = manager.post("/approve/whatever", {"approved": "yes"})
     assert bad.status == 400
     assert bad.body["errors"] == [
         {"field": "approved", "rule": "must be true or false"},

@@ -1,0 +1,265 @@
+"""The console server (ASGI, Starlette): the HTTP API through the same Lambda as in AWS, the console's own
+read-only JSON endpoints, and the static UI.
+
+    /api/...                     → API Gateway stand-in → the duoflow-api Lambda (gateway.py)
+    /console/api/about           scenarios, variants, roles, whether training is deployed
+    /console/api/cases           the demo cases (scenarios/*/*.json)
+    /console/api/executions      every execution (?scenario=&variant=)
+    /console/api/execution?arn=  one execution: status, graph (SVG from the ASL that ran), states, durable ops
+    /console/api/asl/{name}      the ASL a state machine runs (placeholders filled)
+    /console/api/durable?arn=    one durable execution's operations
+    /console/api/training/requests        POST: upload a training request document (400 names each field)
+    /console/api/training/requests/{id}   a training request's status, progress log and result file
+    /console/api/bench           docs/bench.json; /console/bench.svg the chart
+    /                            the UI (static/)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from duoflow.console.executions import Executions, NotFound, top_level_durable_functions
+from duoflow.console.gateway import ApiGateway
+from duoflow.console.tokens import ROLE_USERS, TokenSigner
+from duoflow.diagrams.sources import all_state_machines
+from duoflow.runtime import LocalRuntime, ResourceRef
+from duoflow.scenarios import SCENARIOS_DIR
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
+TRAINING_BUCKET, TRAINING_RESULTS, TRAINING_PREFIX = "training-requests", "training-results", "requests/"
+REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def _problem(status: int, message: str, errors: list[dict[str, str]] | None = None) -> JSONResponse:
+    return JSONResponse({"message": message, **({"errors": errors} if errors else {})}, status_code=status)
+
+
+class Console:
+    def __init__(self, runtime: LocalRuntime, signer: TokenSigner, docs_dir: Path = DOCS_DIR) -> None:
+        self.runtime = runtime
+        self.signer = signer
+        self.docs_dir = docs_dir
+        self._local = threading.local()
+        self.gateway = ApiGateway(lambda: self.client("lambda"), signer)
+        self.executions = Executions(
+            self.client, lambda name: runtime.resolve(ResourceRef("state_machine", name, "arn"))
+        )
+
+    def client(self, service: str) -> Any:
+        clients = self._local.__dict__.setdefault("clients", {})
+        if service not in clients:
+            clients[service] = self.runtime.client(service)
+        return clients[service]
+
+    @property
+    def training_deployed(self) -> bool:
+        return ("bucket", TRAINING_BUCKET) in self.runtime.resources
+
+    # --- the API, through the Lambda ------------------------------------------------------------------------
+
+    async def api(self, request: Request) -> Response:
+        body = (await request.body()).decode("utf-8", errors="replace")
+        path = "/" + request.path_params["path"]
+        response = await run_in_threadpool(
+            self.gateway.handle,
+            request.method,
+            path,
+            dict(request.query_params),
+            body,
+            request.headers.get("authorization"),
+        )
+        return Response(response.body, status_code=response.status, headers=response.headers)
+
+    # --- console endpoints -----------------------------------------------------------------------------------
+
+    def about(self, request: Request) -> JSONResponse:
+        machines = all_state_machines()
+        scenarios: dict[str, list[str]] = {}
+        for machine in machines:
+            scenarios.setdefault(machine.scenario, []).append(machine.variant)
+        for function in top_level_durable_functions():
+            scenarios.setdefault(function.split("-")[0], []).append("durable")
+        return JSONResponse(
+            {
+                "scenarios": {name: sorted(set(variants)) for name, variants in scenarios.items()},
+                "roles": [{"role": role, "username": user, "name": name} for role, (user, name) in ROLE_USERS.items()],
+                "training": self.training_deployed,
+                "time_scale": self.runtime.time_control.scale,
+                "timeout_scale": self.runtime.time_control.timeouts,
+            }
+        )
+
+    def cases(self, request: Request) -> JSONResponse:
+        cases: dict[str, list[dict[str, Any]]] = {}
+        for scenario in ("loan", "training"):
+            for path in sorted((SCENARIOS_DIR / scenario).glob("*.json")):
+                data = json.loads(path.read_text())
+                if "case" in data and ("application" in data or "request" in data):
+                    cases.setdefault(scenario, []).append(data)
+        return JSONResponse(cases)
+
+    def list_executions(self, request: Request) -> JSONResponse:
+        scenario = request.query_params.get("scenario") or None
+        variant = request.query_params.get("variant") or None
+        return JSONResponse({"executions": self.executions.list(scenario, variant)})
+
+    def execution(self, request: Request) -> JSONResponse:
+        arn = request.query_params.get("arn", "").strip()
+        if not arn:
+            return _problem(400, "invalid request", [{"field": "arn", "rule": "is required"}])
+        try:
+            return JSONResponse(self.executions.detail(arn))
+        except NotFound as error:
+            return _problem(404, str(error))
+
+    def durable(self, request: Request) -> JSONResponse:
+        arn = request.query_params.get("arn", "").strip()
+        if not arn:
+            return _problem(400, "invalid request", [{"field": "arn", "rule": "is required"}])
+        try:
+            return JSONResponse(self.executions.durable_execution(arn))
+        except NotFound as error:
+            return _problem(404, str(error))
+
+    def asl(self, request: Request) -> JSONResponse:
+        name = request.path_params["name"]
+        machine = next((m for m in all_state_machines() if m.name == name), None)
+        if machine is None:
+            return _problem(404, f"no state machine named {name}")
+        sfn = self.client("stepfunctions")
+        described = sfn.describe_state_machine(
+            stateMachineArn=self.runtime.resolve(ResourceRef("state_machine", name, "arn"))
+        )
+        return JSONResponse(
+            {
+                "name": name,
+                "file": f"statemachines/{machine.asl_file}",
+                "definition": json.loads(described["definition"]),
+            }
+        )
+
+    def bench(self, request: Request) -> Response:
+        path = self.docs_dir / "bench.json"
+        if not path.exists():
+            return _problem(404, "no benchmark yet: run `make bench`")
+        return Response(path.read_text(), media_type="application/json")
+
+    def bench_chart(self, request: Request) -> Response:
+        path = self.docs_dir / "bench.svg"
+        if not path.exists():
+            return _problem(404, "no benchmark chart yet: run `make bench`")
+        return FileResponse(path, media_type="image/svg+xml")
+
+    async def upload_training(self, request: Request) -> JSONResponse:
+        """Uploads a request document to the requests bucket, as an employee would; the upload starts the
+        workflow (S3 → EventBridge → the training-upload function). Checked first, so a bad document gets a
+        400 naming each field instead of a rejected workflow."""
+        if not self.training_deployed:
+            return _problem(404, "the training scenario is not deployed on this runtime")
+        from domain.training.validation import RequestInvalid, validate_request
+
+        try:
+            body = json.loads(await request.body() or b"null")
+        except json.JSONDecodeError:
+            return _problem(400, "invalid request", [{"field": "body", "rule": "must be valid JSON"}])
+        if not isinstance(body, dict):
+            return _problem(400, "invalid request", [{"field": "body", "rule": "must be a JSON object"}])
+        document = body.get("request", body)
+        variant = body.get("variant", "hybrid")
+        request_id = body.get("request_id") or f"tr-{uuid.uuid4().hex[:10]}"
+        errors = []
+        if variant not in ("sfn", "durable", "hybrid"):
+            errors.append({"field": "variant", "rule": "must be one of hybrid, sfn, durable"})
+        if not isinstance(request_id, str) or not REQUEST_ID.fullmatch(request_id):
+            errors.append({"field": "request_id", "rule": "must be 1-64 letters, digits, - or _"})
+            request_id = "invalid"
+        try:
+            validate_request(document, request_id)
+        except RequestInvalid as invalid:
+            errors += [{"field": e.field, "rule": e.rule} for e in invalid.errors]
+        if errors:
+            return _problem(400, "invalid request", errors)
+        await run_in_threadpool(
+            self.client("s3").put_object,
+            Bucket=TRAINING_BUCKET,
+            Key=f"{TRAINING_PREFIX}{request_id}.json",
+            Body=json.dumps(document).encode(),
+            ContentType="application/json",
+            Metadata={"variant": variant},
+        )
+        return JSONResponse({"request_id": request_id, "variant": variant}, status_code=202)
+
+    def training_request(self, request: Request) -> JSONResponse:
+        if not self.training_deployed:
+            return _problem(404, "the training scenario is not deployed on this runtime")
+        request_id = request.path_params["request_id"]
+        from services.training.audit import DynamoTrainingLog
+
+        log = DynamoTrainingLog(self._table("training-progress"))
+        status = log.status(request_id)
+        result = None
+        try:
+            result = json.loads(
+                self.client("s3").get_object(Bucket=TRAINING_RESULTS, Key=f"{request_id}.json")["Body"].read()
+            )
+        except self.client("s3").exceptions.NoSuchKey:
+            pass
+        if status is None and result is None:
+            return _problem(404, f"no training request {request_id}")
+        executions = [e for e in self.executions.list(scenario="training") if e["name"] == request_id]
+        return JSONResponse(
+            {
+                "request_id": request_id,
+                "status": (status or {}).get("status") or (result or {}).get("outcome"),
+                "progress": status,
+                "log": log.entries(request_id),
+                "result": result,
+                "executions": executions,
+            }
+        )
+
+    def _table(self, name: str) -> Any:
+        tables = self._local.__dict__.setdefault("tables", {})
+        if name not in tables:
+            import boto3
+
+            tables[name] = boto3.resource("dynamodb", region_name=self.runtime.region).Table(name)
+        return tables[name]
+
+    def index(self, request: Request) -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers={"cache-control": "no-cache"})
+
+
+def create_app(runtime: LocalRuntime, signer: TokenSigner, docs_dir: Path = DOCS_DIR) -> Starlette:
+    console = Console(runtime, signer, docs_dir)
+    routes = [
+        Route("/", console.index),
+        Route("/api/{path:path}", console.api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/console/api/about", console.about),
+        Route("/console/api/cases", console.cases),
+        Route("/console/api/executions", console.list_executions),
+        Route("/console/api/execution", console.execution),
+        Route("/console/api/durable", console.durable),
+        Route("/console/api/asl/{name}", console.asl),
+        Route("/console/api/bench", console.bench),
+        Route("/console/bench.svg", console.bench_chart),
+        Route("/console/api/training/requests", console.upload_training, methods=["POST"]),
+        Route("/console/api/training/requests/{request_id}", console.training_request),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    app = Starlette(routes=routes)
+    app.state.console = console
+    return app

@@ -1,0 +1,549 @@
+// duoflow console: plain JavaScript, no build step. Every action goes through the HTTP API (/api/...), exactly
+// as a browser would call API Gateway; the console's own read-only endpoints live under /console/api/.
+"use strict";
+
+const POLL_MS = 1000; // live views refresh at least every 2 s
+const $ = (selector, root = document) => root.querySelector(selector);
+const state = { timers: [], about: null, cases: null, selected: null, execution: null };
+
+// --- identity: role tokens kept in this tab (sessionStorage) ------------------------------------------------
+
+function decodeToken(token) {
+  const part = token.split(".")[1];
+  if (!part) throw new Error("this is not a token (it has no payload part)");
+  const json = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
+  return JSON.parse(decodeURIComponent(escape(json)));
+}
+function tokens() { return JSON.parse(sessionStorage.getItem("duoflow.tokens") || "{}"); }
+function saveToken(token) {
+  const claims = decodeToken(token.trim());
+  const groups = claims["cognito:groups"] || [];
+  const role = Array.isArray(groups) ? groups[0] : String(groups).replace(/[\[\]]/g, "").split(/[\s,]+/)[0];
+  if (!role) throw new Error("this token has no role (cognito:groups is empty)");
+  const all = tokens();
+  all[role] = token.trim();
+  sessionStorage.setItem("duoflow.tokens", JSON.stringify(all));
+  return { role, claims };
+}
+function currentRole() { return sessionStorage.getItem("duoflow.role") || ""; }
+function currentToken() { return tokens()[currentRole()] || null; }
+function currentName() {
+  const token = currentToken();
+  if (!token) return "";
+  try { return decodeToken(token).name || decodeToken(token)["cognito:username"] || ""; } catch { return ""; }
+}
+function setRole(role) {
+  sessionStorage.setItem("duoflow.role", role);
+  $("#role").value = role;
+  if (role && !tokens()[role]) openTokenDialog(`Paste the ${role} token printed by make serve.`);
+  route();
+}
+function openTokenDialog(message = "") {
+  $("#token-error").textContent = message;
+  $("#token-input").value = "";
+  $("#token-dialog").showModal();
+  $("#token-input").focus();
+}
+
+// --- HTTP ---------------------------------------------------------------------------------------------------
+
+async function call(method, path, body, { auth = true } = {}) {
+  const headers = { "content-type": "application/json" };
+  const token = auth ? currentToken() : null;
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let data = null;
+  const text = await response.text();
+  try { data = text ? JSON.parse(text) : null; } catch { data = { message: text }; }
+  return { status: response.status, ok: response.ok, data };
+}
+
+function flash(message, kind = "") {
+  const item = document.createElement("div");
+  item.className = `msg ${kind}`;
+  item.textContent = message;
+  $("#flash").append(item);
+  setTimeout(() => item.remove(), 6000);
+}
+
+function refusal(response) {
+  const message = (response.data && response.data.message) || `the API answered ${response.status}`;
+  if (response.status === 401) return `Not signed in: ${message}. Pick a role with a token (Acting as…).`;
+  if (response.status === 403) return `Refused: ${message}.`;
+  return message;
+}
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+const money = (value) => `$${Number(value).toLocaleString("en-US", { maximumFractionDigits: 2 })}`;
+const when = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "");
+const ms = (value) => (value === null || value === undefined ? "—" : value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${Math.round(value)} ms`);
+const pretty = (value) => (typeof value === "string" ? value : JSON.stringify(value, null, 2));
+
+// --- routing ------------------------------------------------------------------------------------------------
+
+function every(fn) { fn(); state.timers.push(setInterval(fn, POLL_MS)); }
+function stopTimers() { state.timers.forEach(clearInterval); state.timers = []; }
+
+function route() {
+  stopTimers();
+  const hash = location.hash || "#/loan";
+  const [path, query] = hash.slice(1).split("?");
+  const view = path.split("/")[1] || "loan";
+  document.querySelectorAll(".view").forEach((section) => { section.hidden = true; });
+  document.querySelectorAll("nav a").forEach((a) => a.toggleAttribute("aria-current", false));
+  const link = $(`nav a[data-view="${view === "execution" ? "executions" : view}"]`);
+  if (link) link.setAttribute("aria-current", "page");
+  const section = $(`#view-${view}`) || $("#view-loan");
+  section.hidden = false;
+  const params = new URLSearchParams(query || "");
+  ({ loan: showLoan, manager: showManager, training: showTraining, hr: showHr, executions: showExecutions,
+     execution: () => showExecution(params.get("arn")), bench: showBench }[view] || showLoan)(params);
+}
+
+// --- loan ---------------------------------------------------------------------------------------------------
+
+const LOAN_FIELDS = ["applicant_name", "sin_last4", "annual_income", "loan_amount", "loan_purpose"];
+
+async function showLoan(params) {
+  const cases = await loadCases();
+  const profiles = $("#loan-profiles");
+  if (!profiles.childElementCount) {
+    for (const item of cases.loan || []) {
+      profiles.append(el("button", { type: "button", "data-case": item.case, onclick: () => fillLoan(item.application) },
+        item.application.applicant_name, el("small", {}, `${money(item.application.loan_amount)} · ${item.case}`)));
+    }
+  }
+  const id = params.get("id");
+  if (id) every(() => followLoan(id));
+}
+function fillLoan(application) {
+  for (const field of LOAN_FIELDS) $(`#${field}`).value = application[field] ?? "";
+  clearErrors();
+}
+function clearErrors() {
+  document.querySelectorAll("#loan-form .field-error").forEach((p) => { p.textContent = ""; });
+  document.querySelectorAll("#loan-form [aria-invalid]").forEach((i) => i.removeAttribute("aria-invalid"));
+}
+async function applyForLoan(event) {
+  event.preventDefault();
+  clearErrors();
+  const application = {};
+  for (const field of LOAN_FIELDS) application[field] = $(`#${field}`).value.trim();
+  for (const field of ["annual_income", "loan_amount"]) {
+    if (application[field] !== "" && !Number.isNaN(Number(application[field]))) application[field] = Number(application[field]);
+  }
+  application.application_id = `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  const variant = $("input[name=variant]:checked").value;
+  const response = await call("POST", `/api/apply?variant=${encodeURIComponent(variant)}`, application);
+  if (response.status === 400) {
+    for (const error of response.data.errors || []) {
+      const target = $(`#err-${error.field}`) || $("#err-body");
+      target.textContent = `${error.field} ${error.rule}`;
+      const input = $(`#${error.field}`);
+      if (input) input.setAttribute("aria-invalid", "true");
+    }
+    flash("The application was not sent: fix the fields marked in red.", "bad");
+    return;
+  }
+  if (!response.ok) { flash(refusal(response), "bad"); return; }
+  location.hash = `#/loan?id=${encodeURIComponent(response.data.application_id)}&variant=${variant}`;
+}
+async function followLoan(id) {
+  const panel = $("#loan-progress");
+  panel.hidden = false;
+  const response = await call("GET", `/api/status/${encodeURIComponent(id)}`);
+  $("#loan-id").textContent = id;
+  if (!response.ok) { $("#loan-status").textContent = response.status === 404 ? "starting…" : "error"; return; }
+  const status = response.data;
+  const badge = $("#loan-status");
+  badge.textContent = status.awaiting_manager ? "waiting for a manager" : status.status;
+  badge.className = `badge ${status.awaiting_manager ? "waiting" : status.status}`;
+  $("#loan-reason").textContent = status.reason ? `Reason: ${status.reason}` : "";
+  const log = $("#loan-log");
+  log.replaceChildren(...(status.log || []).map((entry) =>
+    el("li", { "data-entry": entry.entry_id }, el("span", { class: "when" }, when(entry.at)), entry.message)));
+  const arn = await executionArnFor("loan", id);
+  if (arn) $("#loan-execution-link").href = `#/execution?arn=${encodeURIComponent(arn)}`;
+}
+async function executionArnFor(scenario, name) {
+  const response = await call("GET", `/console/api/executions?scenario=${scenario}`, undefined, { auth: false });
+  const found = (response.data?.executions || []).find((e) => e.name === name);
+  return found ? found.arn : null;
+}
+
+// --- manager ------------------------------------------------------------------------------------------------
+
+function showManager() { every(loadApprovals); }
+async function loadApprovals() {
+  const box = $("#approvals");
+  const response = await call("GET", "/api/approvals");
+  if (!response.ok) { $("#manager-error").textContent = refusal(response); box.replaceChildren(); return; }
+  $("#manager-error").textContent = "";
+  const items = response.data.approvals || [];
+  if (!items.length) { box.replaceChildren(el("p", { class: "muted" }, "Nothing waiting.")); return; }
+  const focused = document.activeElement && document.activeElement.closest(".card");
+  if (focused) return; // do not redraw under someone typing a comment
+  box.replaceChildren(el("div", { class: "cards" }, items.map((item) => {
+    const comment = el("input", { id: `comment-${item.application_id}`, "aria-label": `Comment on ${item.applicant_name}'s application` });
+    const decide = (approved) => decideLoan(item.application_id, approved, comment.value);
+    return el("article", { class: "card", "data-application": item.application_id },
+      el("h2", {}, item.applicant_name || item.application_id),
+      el("dl", {},
+        el("dt", {}, "Amount"), el("dd", {}, money(item.loan_amount)),
+        el("dt", {}, "Risk tier"), el("dd", {}, item.risk_tier || "—"),
+        el("dt", {}, "Average score"), el("dd", {}, item.average_score ?? "—"),
+        el("dt", {}, "Requested"), el("dd", {}, when(item.requested_at)),
+        el("dt", {}, "Application"), el("dd", { class: "mono" }, item.application_id)),
+      el("label", { for: `comment-${item.application_id}` }, "Comment"), comment,
+      el("div", { class: "actions" },
+        el("button", { type: "button", onclick: () => decide(true) }, "Approve"),
+        el("button", { type: "button", class: "deny", onclick: () => decide(false) }, "Deny")));
+  })));
+}
+async function decideLoan(id, approved, comment) {
+  const manager = currentName() || "a manager";
+  const response = await call("POST", `/api/approve/${encodeURIComponent(id)}`, { approved, manager, comment });
+  if (!response.ok) { const text = refusal(response); $("#manager-error").textContent = text; flash(text, "bad"); return; }
+  document.activeElement?.blur();
+  flash(`${approved ? "Approved" : "Denied"} ${id}.`, "ok");
+  loadApprovals();
+}
+
+// --- training -----------------------------------------------------------------------------------------------
+
+async function showTraining(params) {
+  const about = await loadAbout();
+  $("#training-missing").hidden = about.training;
+  const cases = await loadCases();
+  const profiles = $("#training-profiles");
+  if (!profiles.childElementCount) {
+    for (const item of cases.training || []) {
+      profiles.append(el("button", { type: "button", "data-case": item.case,
+        onclick: () => { $("#training-doc").value = JSON.stringify(item.request, null, 2); } },
+        item.request.job_role, el("small", {}, item.request.training_title)));
+    }
+  }
+  const id = params.get("id");
+  if (id) every(() => followTraining(id));
+}
+async function uploadTraining(event) {
+  event.preventDefault();
+  const errors = $("#training-errors");
+  errors.replaceChildren();
+  let document_;
+  try { document_ = JSON.parse($("#training-doc").value); } catch (error) {
+    errors.append(el("li", {}, `document must be valid JSON (${error.message})`)); return;
+  }
+  const variant = $("input[name=training-variant]:checked").value;
+  const response = await call("POST", "/console/api/training/requests", { request: document_, variant }, { auth: false });
+  if (response.status === 400) {
+    errors.replaceChildren(...(response.data.errors || []).map((e) => el("li", {}, `${e.field} ${e.rule}`)));
+    return;
+  }
+  if (!response.ok) { flash(refusal(response), "bad"); return; }
+  location.hash = `#/training?id=${encodeURIComponent(response.data.request_id)}`;
+}
+async function followTraining(id) {
+  $("#training-progress").hidden = false;
+  $("#training-id").textContent = id;
+  const response = await call("GET", `/console/api/training/requests/${encodeURIComponent(id)}`, undefined, { auth: false });
+  if (!response.ok) { $("#training-status").textContent = "starting…"; return; }
+  const data = response.data;
+  const result = data.result || {};
+  const screened = (data.log || []).find((entry) => entry.entry_id === "screened");
+  const score = result.score ?? data.progress?.score;
+  const band = result.band ?? data.progress?.band;
+  const status = data.status || "received";
+  $("#training-status").textContent = status;
+  $("#training-status").className = `badge ${status.split(" ")[0]}`;
+  $("#training-score").replaceChildren(...(score !== undefined && score !== null
+    ? [el("span", { class: "score" }, String(score)), ` / 100 · band: ${band || "—"}`]
+    : screened ? [screened.message] : ["Not screened yet."]));
+  $("#training-rationale").textContent = result.rationale || data.progress?.rationale || "";
+  $("#training-reason").textContent = result.reason ? `Reason: ${result.reason}` : "";
+  $("#training-log").replaceChildren(...(data.log || []).map((entry) =>
+    el("li", { "data-entry": entry.entry_id }, el("span", { class: "when" }, when(entry.at)), entry.message)));
+  const execution = (data.executions || [])[0];
+  if (execution) $("#training-execution-link").href = `#/execution?arn=${encodeURIComponent(execution.arn)}`;
+}
+
+// --- HR -----------------------------------------------------------------------------------------------------
+
+function showHr() { every(loadReviews); }
+async function loadReviews() {
+  const box = $("#reviews");
+  const response = await call("GET", "/api/reviews");
+  if (!response.ok) { $("#hr-error").textContent = refusal(response); box.replaceChildren(); return; }
+  $("#hr-error").textContent = "";
+  const items = response.data.reviews || [];
+  if (!items.length) { box.replaceChildren(el("p", { class: "muted" }, "Nothing waiting.")); return; }
+  if (document.activeElement && document.activeElement.closest(".card")) return;
+  box.replaceChildren(el("div", { class: "cards" }, items.map((item) => {
+    const id = item.request_id;
+    const comment = el("input", { id: `hr-comment-${id}`, "aria-label": `Comment on ${item.employee_name}'s request` });
+    const decide = (decision) => decideReview(id, decision, comment.value);
+    return el("article", { class: "card", "data-request": id },
+      el("h2", {}, `${item.employee_name}: ${item.training_title}`),
+      el("p", {}, el("span", { class: "score" }, String(item.score)), " / 100 · review band"),
+      el("p", { class: "muted" }, item.rationale || ""),
+      el("dl", {},
+        el("dt", {}, "Role"), el("dd", {}, item.job_role || "—"),
+        el("dt", {}, "Provider"), el("dd", {}, item.provider || "—"),
+        el("dt", {}, "Cost"), el("dd", {}, item.cost !== undefined ? money(item.cost) : "—"),
+        el("dt", {}, "Request"), el("dd", { class: "mono" }, id)),
+      el("label", { for: `hr-comment-${id}` }, "Comment"), comment,
+      el("div", { class: "actions" },
+        el("button", { type: "button", onclick: () => decide("approve") }, "Approve"),
+        el("button", { type: "button", class: "deny", onclick: () => decide("reject") }, "Reject")));
+  })));
+}
+async function decideReview(id, decision, comment) {
+  const reviewer = currentName() || "HR";
+  const response = await call("POST", `/api/reviews/${encodeURIComponent(id)}`, { decision, reviewer, comment });
+  if (!response.ok) {
+    const errors = (response.data?.errors || []).map((e) => `${e.field} ${e.rule}`).join("; ");
+    const text = errors ? `Not sent: ${errors}` : refusal(response);
+    $("#hr-error").textContent = text; flash(text, "bad"); return;
+  }
+  document.activeElement?.blur();
+  flash(`${decision === "approve" ? "Approved" : "Rejected"} ${id}.`, "ok");
+  loadReviews();
+}
+
+// --- executions ---------------------------------------------------------------------------------------------
+
+async function showExecutions() {
+  const about = await loadAbout();
+  const scenarios = $("#filter-scenario");
+  if (scenarios.options.length === 1) for (const name of Object.keys(about.scenarios)) scenarios.append(el("option", {}, name));
+  every(loadExecutions);
+}
+async function loadExecutions() {
+  const query = new URLSearchParams({ scenario: $("#filter-scenario").value, variant: $("#filter-variant").value });
+  const response = await call("GET", `/console/api/executions?${query}`, undefined, { auth: false });
+  const rows = (response.data?.executions || []).map((e) => {
+    const href = `#/execution?arn=${encodeURIComponent(e.arn)}`;
+    return el("tr", { class: "link", onclick: () => { location.hash = href; } },
+      el("td", {}, el("a", { href }, e.name)), el("td", {}, e.scenario), el("td", {}, e.variant),
+      el("td", {}, el("span", { class: `badge ${e.status}` }, e.status)), el("td", {}, when(e.start)),
+      el("td", { class: "num" }, ms(e.duration_ms)));
+  });
+  $("#executions").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 6, class: "muted" }, "No executions yet: apply for a loan or upload a training request."))]));
+}
+
+async function showExecution(arn) {
+  state.selected = null;
+  state.execution = null;
+  $("#graph").replaceChildren();
+  $("#durable").replaceChildren();
+  $("#state-panel").replaceChildren(el("p", { class: "muted" }, "Select a state to see its input, output and error."));
+  if (!arn) { $("#execution-error").textContent = "No execution given."; return; }
+  let finished = false;
+  const refresh = async () => {
+    if (finished) return;
+    const response = await call("GET", `/console/api/execution?arn=${encodeURIComponent(arn)}`, undefined, { auth: false });
+    if (!response.ok) { $("#execution-error").textContent = response.data?.message || "not found"; return; }
+    $("#execution-error").textContent = "";
+    drawExecution(response.data);
+    finished = !["RUNNING", "STARTED", "PENDING"].includes(response.data.status);
+  };
+  every(refresh);
+}
+
+function drawExecution(data) {
+  const first = !state.execution || state.execution.arn !== data.arn;
+  state.execution = data;
+  $("#execution-title").textContent = data.name;
+  $("#execution-summary").replaceChildren(
+    el("span", { class: `badge ${data.status}`, id: "execution-status" }, data.status), " ",
+    `${data.scenario || ""} · ${data.variant || ""} · ${data.kind === "sfn" ? `state machine ${data.state_machine}` : `durable function ${data.function}`}`,
+    ` · started ${when(data.start)} · ${ms(data.duration_ms)}`,
+    data.kind === "sfn" ? ` · ${data.transitions} state transitions` : "",
+    data.error ? ` · ${data.error}: ${data.cause || ""}` : "");
+  document.querySelector(".legend").hidden = data.kind !== "sfn";
+  document.querySelector(".execution-layout").hidden = data.kind !== "sfn";
+  $("#state-list-box").hidden = data.kind !== "sfn";
+  if (data.kind === "sfn") {
+    if (first) {
+      $("#graph").innerHTML = data.svg; // our own SVG: every name in it is XML-escaped by the server
+      $("#graph").querySelectorAll("g.node[data-id]").forEach((node) => {
+        node.addEventListener("click", () => selectState(node.dataset.id));
+        node.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); selectState(node.dataset.id); } });
+      });
+    }
+    colourGraph(data);
+    if (state.selected) selectState(state.selected, false);
+    $("#durable").replaceChildren(...data.durable.map((d) => timeline(d, `Durable operations of “${d.state}” (${d.function})`)));
+  } else {
+    $("#durable").replaceChildren(timeline(data, `Durable operations of ${data.function}`));
+  }
+}
+
+function statusOf(data, id) {
+  if (id === "__start__") return "succeeded";
+  if (id === "__end__") return data.status === "SUCCEEDED" ? "succeeded" : "not-reached";
+  return (data.states[id] || { status: "not-reached" }).status;
+}
+function colourGraph(data) {
+  const list = [];
+  $("#graph").querySelectorAll("g.node[data-id]").forEach((node) => {
+    const status = statusOf(data, node.dataset.id);
+    node.classList.forEach((c) => { if (c.startsWith("st-")) node.classList.remove(c); });
+    node.classList.add(`st-${status}`);
+    node.setAttribute("data-status", status);
+    node.setAttribute("aria-label", `${node.dataset.id}: ${status}`);
+    if (!node.dataset.id.startsWith("__")) list.push(el("li", {}, `${node.dataset.id}: `, el("span", { class: `status-word st-${status}` }, status)));
+  });
+  $("#graph").querySelectorAll("path.edge").forEach((edge) => {
+    const from = statusOf(data, edge.dataset.from), to = statusOf(data, edge.dataset.to);
+    edge.classList.toggle("taken", from !== "not-reached" && to !== "not-reached" && !edge.classList.contains("e-catch"));
+  });
+  $("#state-list").replaceChildren(...list);
+}
+function selectState(id, focusPanel = true) {
+  state.selected = id;
+  const data = state.execution;
+  $("#graph").querySelectorAll("g.node.selected").forEach((n) => n.classList.remove("selected"));
+  const node = $(`#graph g.node[data-id="${CSS.escape(id)}"]`);
+  if (node) node.classList.add("selected");
+  const info = data.states[id] || { status: statusOf(data, id) };
+  const definition = findState(data.definition, id);
+  const panel = $("#state-panel");
+  const parts = [el("h2", {}, id === "__start__" ? "Start" : id === "__end__" ? "End" : id),
+    el("p", {}, el("span", { class: `status-word st-${info.status}`, id: "selected-status" }, info.status),
+      info.type ? ` · ${info.type}` : "", info.entries > 1 ? ` · entered ${info.entries} times` : "",
+      info.failures ? ` · ${info.failures} failure(s)` : "", info.retried ? " · succeeded after a retry" : "")];
+  if (definition?.Comment) parts.push(el("p", { class: "muted" }, definition.Comment));
+  if (info.error || info.cause) parts.push(el("h3", {}, "Error"), el("pre", { id: "selected-error" }, `${info.error || ""}${info.cause ? `\n${info.cause}` : ""}`));
+  if (info.input !== undefined) parts.push(el("h3", {}, "Input"), el("pre", {}, pretty(info.input)));
+  if (info.output !== undefined) parts.push(el("h3", {}, "Output"), el("pre", {}, pretty(info.output)));
+  if (id === "__end__" && data.output !== undefined) parts.push(el("h3", {}, "Execution output"), el("pre", {}, pretty(data.output)));
+  if (definition && !["Succeed", "Fail"].includes(definition.Type)) parts.push(el("details", {}, el("summary", {}, "Definition (ASL)"), el("pre", {}, pretty(definition))));
+  panel.replaceChildren(...parts);
+  if (focusPanel) panel.scrollTop = 0;
+}
+function findState(definition, id) {
+  if (!definition || !definition.States) return null;
+  for (const [name, s] of Object.entries(definition.States)) {
+    if (name === id) return s;
+    for (const branch of s.Branches || []) { const found = findState(branch, id); if (found) return found; }
+    const processor = s.ItemProcessor || s.Iterator;
+    if (processor) { const found = findState(processor, id); if (found) return found; }
+  }
+  return null;
+}
+
+function timeline(execution, title) {
+  const start = Date.parse(execution.start);
+  const ends = execution.operations.map((o) => Date.parse(o.end || o.start)).concat(execution.invocations.map(Date.parse));
+  const end = execution.stop ? Date.parse(execution.stop) : Math.max(Date.now(), ...ends);
+  const span = Math.max(end - start, 1);
+  const pos = (iso) => `${Math.min(100, Math.max(0, ((Date.parse(iso) - start) / span) * 100)).toFixed(2)}%`;
+  const detail = el("div", { class: "op-detail", "aria-live": "polite" });
+  const rows = execution.operations.map((op) => {
+    const left = pos(op.start);
+    const width = `${Math.max(0.4, ((Date.parse(op.end || new Date().toISOString()) - Date.parse(op.start)) / span) * 100).toFixed(2)}%`;
+    const duration = op.end ? ms(Date.parse(op.end) - Date.parse(op.start)) : "running";
+    return el("tr", { class: "op", tabindex: "0", "data-op": op.name, onclick: () => showOp(detail, op), onkeydown: (e) => { if (e.key === "Enter") showOp(detail, op); } },
+      el("td", { style: `padding-left:${8 + op.depth * 18}px` }, op.name),
+      el("td", {}, el("span", { class: "type" }, op.type)),
+      el("td", {}, el("span", { class: `status-word ${op.status === "succeeded" ? "st-succeeded" : op.status === "running" ? "st-running" : "st-failed"}` }, op.status),
+        op.attempts > 1 ? ` · ${op.attempts} attempts` : ""),
+      el("td", { class: "num" }, duration),
+      el("td", { class: "bar-cell" }, el("div", { class: "track" }, el("div", { class: `bar ${op.status}`, style: `left:${left};width:${width}` }))));
+  });
+  const ticks = el("div", { class: "track", title: "each mark: an invocation of the handler ended (it suspended or finished); the next one replays from the top" },
+    execution.invocations.map((at) => el("span", { class: "tick", style: `left:${pos(at)}` })));
+  return el("section", { class: "timeline", "data-durable": execution.name },
+    el("h2", {}, title, " ", el("small", {}, `${execution.status} · ${ms(execution.duration_ms)} · ${execution.operations.length} operations · ${execution.invocations.length} invocations`)),
+    el("table", { class: "ops" },
+      el("thead", {}, el("tr", {}, el("th", {}, "Operation"), el("th", {}, "Type"), el("th", {}, "Status"), el("th", { class: "num" }, "Took"), el("th", {}, "Timeline"))),
+      el("tbody", {}, rows,
+        el("tr", {}, el("td", { colspan: 4, class: "muted" }, "invocations (replays)"), el("td", { class: "bar-cell" }, ticks)))),
+    detail);
+}
+function showOp(box, op) {
+  const parts = [el("h3", {}, `${op.name} (${op.type})`)];
+  if (op.error !== undefined) parts.push(el("p", { class: "error" }, "Error"), el("pre", {}, pretty(op.error)));
+  if (op.result !== undefined) parts.push(el("p", {}, "Result"), el("pre", {}, pretty(op.result)));
+  if (op.retry) parts.push(el("p", {}, "Retry"), el("pre", {}, pretty(op.retry)));
+  for (const key of ["duration", "scheduledEndTimestamp", "callbackId"]) if (op[key]) parts.push(el("p", { class: "muted" }, `${key}: ${op[key]}`));
+  box.replaceChildren(...parts);
+}
+
+// --- benchmark ----------------------------------------------------------------------------------------------
+
+async function showBench() {
+  const response = await call("GET", "/console/api/bench", undefined, { auth: false });
+  if (!response.ok) { $("#bench-meta").textContent = response.data?.message || "no benchmark"; return; }
+  const report = response.data;
+  $("#bench-meta").textContent = `${report.scenario || "loan"} · ${report.settings?.runs_per_case ?? "?"} runs per case, ${report.settings?.concurrency ?? "?"} at a time · ${report.generated_at || report.machine?.date || ""}`;
+  const variants = Object.entries(report.variants || {});
+  const totals = variants.map(([, f]) => f.usd_per_million?.total ?? Infinity);
+  const best = Math.min(...totals);
+  $("#bench-table").replaceChildren(
+    el("thead", {}, el("tr", {}, ["variant", "p50", "p95", "state transitions", "durable ops", "Lambda requests", "GB-s", "$ per million runs"].map((h, i) => el("th", { scope: "col", class: i ? "num" : "" }, h)))),
+    el("tbody", {}, variants.map(([name, f]) => el("tr", {},
+      el("th", { scope: "row" }, name), el("td", { class: "num" }, ms(f.p50_ms)), el("td", { class: "num" }, ms(f.p95_ms)),
+      el("td", { class: "num" }, (f.state_transitions ?? 0).toFixed(1)), el("td", { class: "num" }, (f.durable_operations ?? 0).toFixed(1)),
+      el("td", { class: "num" }, (f.lambda_invocations ?? 0).toFixed(1)), el("td", { class: "num" }, (f.billed_gb_seconds ?? 0).toFixed(3)),
+      el("td", { class: `num ${f.usd_per_million?.total === best ? "bench-best" : ""}` }, money(f.usd_per_million?.total ?? 0))))));
+  $("#bench-chart").src = "/console/bench.svg";
+}
+
+// --- start --------------------------------------------------------------------------------------------------
+
+async function loadAbout() {
+  if (!state.about) state.about = (await call("GET", "/console/api/about", undefined, { auth: false })).data;
+  return state.about;
+}
+async function loadCases() {
+  if (!state.cases) state.cases = (await call("GET", "/console/api/cases", undefined, { auth: false })).data || {};
+  return state.cases;
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const fragment = new URLSearchParams(location.hash.includes("token=") ? location.hash.split("?")[1] || location.hash.slice(1) : "");
+  if (fragment.get("token")) {
+    try { const { role } = saveToken(fragment.get("token")); sessionStorage.setItem("duoflow.role", role); } catch (error) { flash(error.message, "bad"); }
+    history.replaceState(null, "", location.pathname + "#/loan");
+  }
+  $("#role").value = currentRole();
+  $("#role").addEventListener("change", (event) => setRole(event.target.value));
+  $("#token-button").addEventListener("click", () => openTokenDialog());
+  $("#token-cancel").addEventListener("click", () => $("#token-dialog").close());
+  $("#token-forget").addEventListener("click", () => {
+    sessionStorage.removeItem("duoflow.tokens"); sessionStorage.removeItem("duoflow.role");
+    $("#role").value = ""; $("#token-dialog").close(); flash("Tokens forgotten: acting as an applicant."); route();
+  });
+  $("#token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    try {
+      const { role, claims } = saveToken($("#token-input").value);
+      sessionStorage.setItem("duoflow.role", role);
+      $("#role").value = role;
+      $("#token-dialog").close();
+      flash(`Acting as ${claims.name || claims["cognito:username"] || "user"} (${role}).`, "ok");
+      route();
+    } catch (error) { $("#token-error").textContent = `That token cannot be read: ${error.message}`; }
+  });
+  $("#loan-form").addEventListener("submit", applyForLoan);
+  $("#training-form").addEventListener("submit", uploadTraining);
+  $("#training-file").addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    if (file) $("#training-doc").value = await file.text();
+  });
+  $("#filter-scenario").addEventListener("change", loadExecutions);
+  $("#filter-variant").addEventListener("change", loadExecutions);
+  window.addEventListener("hashchange", route);
+  route();
+});

@@ -1,0 +1,80 @@
+"""Tokens the console's local authorizer signs and verifies: JWTs (HS256, a secret made for each run), with
+the claims a Cognito ID token carries (``sub``, ``cognito:username``, ``name``, ``cognito:groups``), so the API
+checks them exactly as it checks Cognito's behind API Gateway. Standard library only (hmac, hashlib)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from services.api.routes import HR_ROLE, MANAGER_ROLE, ROLE_CLAIM
+
+ISSUER = "duoflow-local"
+# Who acts in each role locally (the names the demo's simulated people use).
+ROLE_USERS = {MANAGER_ROLE: ("dana.lee", "Dana Lee"), HR_ROLE: ("priya.shah", "Priya Shah")}
+
+
+class InvalidToken(ValueError):
+    pass
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass
+class TokenSigner:
+    secret: bytes
+    ttl_seconds: int = 12 * 3600
+
+    @classmethod
+    def for_this_run(cls) -> TokenSigner:
+        return cls(secrets.token_bytes(32))
+
+    def issue(self, claims: dict[str, Any], now: float | None = None) -> str:
+        issued = int(now if now is not None else time.time())
+        payload = {"iss": ISSUER, "iat": issued, "exp": issued + self.ttl_seconds, "token_use": "id", **claims}
+        header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+        body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+        signature = hmac.new(self.secret, f"{header}.{body}".encode(), hashlib.sha256).digest()
+        return f"{header}.{body}.{_b64(signature)}"
+
+    def verify(self, token: str, now: float | None = None) -> dict[str, Any]:
+        """The token's claims; InvalidToken says what is wrong with it."""
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise InvalidToken("the token is not a JWT (three dot-separated parts)")
+        header_text, body_text, signature_text = parts
+        try:
+            header = json.loads(_unb64(header_text))
+            claims = json.loads(_unb64(body_text))
+            signature = _unb64(signature_text)
+        except (ValueError, json.JSONDecodeError):
+            raise InvalidToken("the token is not valid base64url JSON") from None
+        if not isinstance(header, dict) or header.get("alg") != "HS256":
+            raise InvalidToken("the token must be signed with HS256")
+        expected = hmac.new(self.secret, f"{header_text}.{body_text}".encode(), hashlib.sha256).digest()
+        if not hmac.compare_digest(signature, expected):
+            raise InvalidToken("the token's signature is not valid for this server (tokens change on every run)")
+        if not isinstance(claims, dict) or claims.get("iss") != ISSUER:
+            raise InvalidToken(f"the token was not issued by {ISSUER}")
+        if claims.get("exp", 0) < (now if now is not None else time.time()):
+            raise InvalidToken("the token has expired")
+        return claims
+
+    def role_token(self, role: str) -> str:
+        username, name = ROLE_USERS[role]
+        return self.issue({"sub": f"local-{username}", "cognito:username": username, "name": name, ROLE_CLAIM: [role]})
+
+    def role_tokens(self) -> dict[str, str]:
+        return {role: self.role_token(role) for role in ROLE_USERS}

@@ -1,0 +1,12 @@
+"""Every state machine duoflow deploys (duoflow/stack.py deploys the loan's and the training's lists)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def all_state_machines() -> list[Any]:
+    from duoflow import statemachines
+
+    machines = [*statemachines.STATE_MACHINES, *getattr(statemachines, "TRAINING_STATE_MACHINES", [])]
+    return list({machine.name: machine for machine in machines}.values())

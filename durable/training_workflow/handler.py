@@ -1,0 +1,165 @@
+"""Pure durable training: the whole training-request process in one durable function.
+
+The same business process as the hybrid (statemachines/training.asl.json), with the same outcome, result file,
+employee notification and audit trail for the same upload; here Python orchestrates instead of Step Functions:
+  1. record the request (an invalid one fails the execution with RequestInvalid, nothing else runs),
+  2. screen it with the model (durable/training_screening's flow, reused as is),
+  3. score 50-75: wait for HR's answer, 72 hours at most (no answer: rejected, "no HR decision"),
+  4. approved: the enrollment saga (durable/enrollment's flow, reused as is: compensations exactly once),
+  5. write the result file, notify the employee, record the decision in the audit trail.
+A failure after intake marks the request failed, as the state machine's "Record Processing Failure" does, and
+fails the execution. Every side effect happens inside a step. Replay rules: durable/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_durable_execution_sdk_python import DurableContext, StepContext, durable_execution, durable_step
+from aws_durable_execution_sdk_python.config import Duration, StepConfig, WaitForCallbackConfig
+from aws_durable_execution_sdk_python.exceptions import CallbackTimeoutError, StepError, UnrecoverableError
+from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
+
+from domain.training.models import Enrollment, HrReview, ScreeningResult, TrainingRequest
+from domain.training.rules import HR_REVIEW_TIMEOUT_SECONDS, decide
+from domain.training.validation import FieldError, RequestInvalid
+from durable.enrollment.handler import enroll
+from durable.loan_workflow.handler import error_name, processing_failure_reason
+from durable.training_screening.handler import screen
+from services.common.bootstrap import adapters
+from services.training.intake import record_request
+from services.training.results import employee_subject, write_result
+from services.training.review import request_hr_review
+
+# The state machines' retries (an ASL MaxAttempts of 3 is three retries after the first attempt; the SDK's
+# max_attempts counts the first one too).
+SERVICE_RETRY = StepConfig(
+    retry_strategy=create_retry_strategy(
+        RetryStrategyConfig(max_attempts=4, initial_delay=Duration.from_seconds(1), backoff_rate=2)
+    )
+)
+NOTIFY_RETRY = StepConfig(
+    retry_strategy=create_retry_strategy(
+        RetryStrategyConfig(max_attempts=4, initial_delay=Duration.from_seconds(2), backoff_rate=2)
+    )
+)
+HR_REVIEW = WaitForCallbackConfig(timeout=Duration.from_seconds(HR_REVIEW_TIMEOUT_SECONDS))
+
+
+# --- steps: each is one side effect, with a JSON result ----------------------------------------------------
+
+
+@durable_step
+def intake(step_context: StepContext, event: Any) -> dict[str, Any]:
+    """The request, or the rules it breaks: an invalid request is an answer, not a failure to retry."""
+    try:
+        return {"request": record_request(event).model_dump(mode="json")}
+    except RequestInvalid as invalid:
+        return {"invalid": invalid.as_json()}
+
+
+@durable_step
+def write(
+    step_context: StepContext,
+    request: dict[str, Any],
+    screening: dict[str, Any],
+    review: dict[str, Any] | None,
+    enrollment: dict[str, Any] | None,
+) -> dict[str, Any]:
+    outcome = decide(
+        TrainingRequest.model_validate(request),
+        ScreeningResult.model_validate(screening),
+        HrReview.model_validate(review) if review else None,
+        Enrollment.model_validate(enrollment) if enrollment else None,
+    )
+    return write_result(outcome)
+
+
+@durable_step
+def notify(step_context: StepContext, outcome: dict[str, Any]) -> None:
+    adapters().employee_notifier.notify(employee_subject(outcome), outcome)
+
+
+@durable_step
+def record_decision(step_context: StepContext, outcome: dict[str, Any]) -> None:
+    adapters().training.record_decision(outcome["request_id"], outcome)
+
+
+@durable_step
+def mark_failed(step_context: StepContext, request_id: str, failure: str) -> None:
+    adapters().training.set_status(request_id, status="failed", reason=processing_failure_reason(failure))
+
+
+# --- the process ----------------------------------------------------------------------------------------------
+
+
+def recorded_request(context: DurableContext, event: Any) -> TrainingRequest:
+    recorded = context.step(intake(event), name="record request", config=SERVICE_RETRY)
+    if "invalid" in recorded:
+        raise RequestInvalid([FieldError(**error) for error in recorded["invalid"]])
+    return TrainingRequest.model_validate(recorded["request"])
+
+
+def hr_review_submitter(request: TrainingRequest, screening: ScreeningResult):
+    def submit(callback_id: str, _context: Any) -> None:
+        request_hr_review(request, screening, reply_to={"callback_id": callback_id})
+
+    return submit
+
+
+def hr_answer(context: DurableContext, request: TrainingRequest, screening: ScreeningResult) -> HrReview | None:
+    """HR's answer through POST /reviews/{id} (services/training/review.py), or None when nobody answers in time."""
+    try:
+        answer = context.wait_for_callback(hr_review_submitter(request, screening), name="HR review", config=HR_REVIEW)
+    except CallbackTimeoutError:
+        return None
+    return HrReview.model_validate(json.loads(answer))
+
+
+def decide_request(context: DurableContext, request: TrainingRequest) -> dict[str, Any]:
+    screening = screen(context, request)
+    review = hr_answer(context, request, screening) if screening.band == "review" else None
+    approved = screening.band == "approve" or (review is not None and review.approved)
+    enrollment = enroll(context, request) if approved else None
+    return context.step(
+        write(
+            request.model_dump(mode="json"),
+            screening.model_dump(mode="json"),
+            review.model_dump(mode="json") if review else None,
+            enrollment.model_dump(mode="json") if enrollment else None,
+        ),
+        name="write result",
+        config=SERVICE_RETRY,
+    )
+
+
+def notify_employee(context: DurableContext, outcome: dict[str, Any]) -> None:
+    try:
+        context.step(notify(outcome), name="notify employee", config=NOTIFY_RETRY)
+    except StepError as error:
+        # As in the state machine: the decision stands even if the message could not be sent.
+        context.logger.warning("the employee could not be notified: %s", error.message)
+
+
+def record_processing_failure(context: DurableContext, request_id: str, error: Exception) -> None:
+    try:
+        context.step(mark_failed(request_id, error_name(error)), name="record processing failure", config=SERVICE_RETRY)
+    except StepError as failure:
+        context.logger.warning("the failure could not be recorded: %s", failure.message)
+
+
+@durable_execution
+def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    """``event``: {"request_id", "document", "source"} (the upload names the execution after the request id)."""
+    try:
+        request = recorded_request(context, event)
+        outcome = decide_request(context, request)
+    except (RequestInvalid, UnrecoverableError):
+        raise  # an invalid request is rejected before anything happens; the SDK's own failures end the run
+    except Exception as error:
+        record_processing_failure(context, event["request_id"], error)
+        raise
+    notify_employee(context, outcome)
+    context.step(record_decision(outcome), name="record decision in audit trail", config=SERVICE_RETRY)
+    return outcome

@@ -1,0 +1,107 @@
+"""HR review: step "Request HR Review" files the request (with the workflow's task token or durable callback
+id) where HR sees it (GET /reviews) and tells HR; ``decide`` is HR's answer (POST /reviews/{id}), which resumes
+the waiting workflow. Nobody answering within the timeout rejects the request ("no HR decision")."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from domain.training.models import HrDecision, HrReview, ScreeningResult, TrainingRequest
+from domain.training.rules import hr_reason
+from services.common.bootstrap import adapters
+from services.common.progress import ProgressEntry, utc_now
+
+# What Step Functions and Lambda answer when the workflow stopped waiting (timed out, or already answered).
+NO_LONGER_WAITING = (
+    "TaskTimedOut",
+    "InvalidToken",
+    "TaskDoesNotExist",
+    "ResourceNotFoundException",
+    "InvalidParameterValueException",
+)
+
+
+class NoPendingReview(LookupError):
+    pass
+
+
+class ReviewNoLongerPending(RuntimeError):
+    pass
+
+
+def handler(event: dict[str, Any], context: Any) -> None:
+    """Task "Request HR Review" (.waitForTaskToken): {"task_token", "request", "screening"}."""
+    request_hr_review(
+        TrainingRequest.model_validate(event["request"]),
+        ScreeningResult.model_validate(event["screening"]),
+        reply_to={"task_token": event["task_token"]},
+    )
+
+
+def request_hr_review(request: TrainingRequest, screening: ScreeningResult, reply_to: dict[str, str]) -> None:
+    """``reply_to``: {"task_token": ...} (Step Functions) or {"callback_id": ...} (a durable callback)."""
+    clients = adapters()
+    clients.training.put_pending_review(
+        request.request_id,
+        {
+            **reply_to,
+            "employee_name": request.employee_name,
+            "job_role": request.job_role,
+            "training_title": request.training_title,
+            "provider": request.provider,
+            "cost": request.cost,
+            "score": screening.score,
+            "rationale": screening.rationale,
+            "requested_at": utc_now(),
+        },
+    )
+    clients.training.set_status(request.request_id, status="awaiting HR review")
+    clients.training.record(
+        request.request_id,
+        ProgressEntry("hr-review-requested", step="HR review", message="waiting for an HR reviewer's decision"),
+    )
+    clients.hr_notifier.notify(
+        f"Review needed: {request.employee_name}, {request.training_title}"[:100],
+        {"request_id": request.request_id, "score": screening.score, "rationale": screening.rationale},
+    )
+
+
+def decide(request_id: str, decision: HrDecision) -> HrReview:
+    """HR's answer: resumes the workflow waiting on this request's review."""
+    clients = adapters()
+    pending = clients.training.pending_review(request_id)
+    if pending is None:
+        raise NoPendingReview(f"no HR review is pending for training request {request_id}")
+    review = HrReview(**decision.model_dump(), reason=hr_reason(decision.approved, decision.reviewer, decision.comment))
+    answer = json.dumps(review.model_dump(mode="json"))
+    # Recorded before the workflow resumes, so the audit trail shows the decision before what follows from it.
+    clients.training.record(
+        request_id, ProgressEntry("hr-decision", step="HR review", message=review.reason, actor=decision.reviewer)
+    )
+    try:
+        if "callback_id" in pending:
+            clients.lambda_client.send_durable_execution_callback_success(
+                CallbackId=pending["callback_id"], Result=answer.encode()
+            )
+        else:
+            clients.sfn_client.send_task_success(taskToken=pending["task_token"], output=answer)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in NO_LONGER_WAITING:
+            clients.training.remove_pending_review(request_id)
+            clients.training.record(
+                request_id,
+                ProgressEntry(
+                    "hr-decision-too-late",
+                    step="HR review",
+                    message="the workflow was no longer waiting (timed out or already answered); this decision did not count",
+                    actor=decision.reviewer,
+                    level="warning",
+                ),
+            )
+            raise ReviewNoLongerPending(f"the HR review of {request_id} is no longer pending (it timed out)") from error
+        raise
+    clients.training.remove_pending_review(request_id)
+    return review

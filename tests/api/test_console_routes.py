@@ -1,0 +1,224 @@
+"""Every route of the console server through its ASGI app: the HTTP API (through the duoflow-api Lambda, with
+the local JWT authorizer) and the console's own endpoints. Bad input → 400 naming the field, unknown ids → 404,
+wrong role → 403, no token → 401."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from duoflow.scenarios import loan_cases
+from tests.api.conftest import bearer
+from tests.waiting import wait_until
+
+ALICE, BOB, CHARLIE = (case.application for case in loan_cases(["alice", "bob", "charlie"]))
+
+
+def apply(client, application, variant="hybrid", prefix="api"):
+    application_id = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    response = client.post(f"/api/apply?variant={variant}", json={**application, "application_id": application_id})
+    assert response.status_code == 202, response.text
+    return application_id, response.json()
+
+
+def execution_of(client, name, scenario="loan"):
+    listed = client.get(f"/console/api/executions?scenario={scenario}").json()["executions"]
+    return next((item for item in listed if item["name"] == name), None)
+
+
+def finished(client, arn):
+    detail = client.get("/console/api/execution", params={"arn": arn}).json()
+    return detail if detail["status"] not in ("RUNNING", "STARTED") else None
+
+
+# --- the HTTP API through the gateway ----------------------------------------------------------------------------
+
+
+def test_apply_then_approve_as_manager_ends_approved_with_every_state_green(client, as_manager):
+    application_id, started = apply(client, ALICE)
+    assert started["variant"] == "hybrid" and started["execution_arn"].endswith(application_id)
+
+    pending = wait_until(
+        lambda: [
+            a
+            for a in client.get("/api/approvals", headers=as_manager).json()["approvals"]
+            if a["application_id"] == application_id
+        ],
+        timeout=20,
+        what="Alice's approval to be pending",
+    )
+    assert pending[0]["applicant_name"] == "Alice Johnson" and "task_token" not in pending[0]
+    decided = client.post(
+        f"/api/approve/{application_id}", headers=as_manager, json={"approved": True, "manager": "Dana Lee"}
+    )
+    assert decided.status_code == 200 and decided.json() == {"application_id": application_id, "approved": True}
+
+    detail = wait_until(lambda: finished(client, started["execution_arn"]), timeout=20, what="the execution's end")
+    assert detail["status"] == "SUCCEEDED"
+    states = detail["states"]
+    assert states["Loan Approved"]["status"] == "succeeded"
+    assert states["Request Manager Approval"]["status"] == "succeeded"
+    assert states["Loan Denied"]["status"] == "not-reached"
+    assert 'data-id="Loan Approved"' in detail["svg"]
+    [durable] = detail["durable"]
+    assert durable["state"] == "Assess Credit and Fraud" and durable["function"] == "loan-assessment"
+    names = [op["name"] for op in durable["operations"]]
+    assert {"pull equifax report", "pull transunion report", "pull experian report", "fraud check"} <= set(names)
+    parallel = next(op for op in durable["operations"] if op["type"] == "Parallel")
+    assert {op["name"] for op in durable["operations"] if op["parent"] == parallel["id"]} >= {"parallel-branch-0"}
+    assert client.get(f"/api/status/{application_id}").json()["status"] == "approved"
+
+
+def test_approvals_need_a_token_with_the_manager_role(client, as_hr, signer):
+    no_token = client.get("/api/approvals")
+    assert no_token.status_code == 401
+    assert no_token.json()["message"] == "sign in: GET /approvals needs a token with the managers role"
+    wrong_role = client.post("/api/approve/anything", headers=as_hr, json={"approved": True, "manager": "Priya"})
+    assert wrong_role.status_code == 403
+    assert wrong_role.json()["message"] == "POST /approve/{application_id} needs the managers role; your token has hr"
+    nobody = bearer(signer.issue({"sub": "applicant", "cognito:groups": []}))
+    assert client.get("/api/approvals", headers=nobody).json()["message"].endswith("your token has no role")
+
+
+def test_invalid_tokens_are_refused_before_the_api_runs(client, as_manager):
+    other_server = bearer(
+        __import__("duoflow.console.tokens", fromlist=["TokenSigner"]).TokenSigner.for_this_run().role_token("managers")
+    )
+    refused = client.get("/api/approvals", headers=other_server)
+    assert refused.status_code == 401 and "signature" in refused.json()["message"]
+    assert client.get("/api/approvals", headers={"authorization": "Basic abc"}).status_code == 401
+    tampered = as_manager["authorization"][:-3] + "abc"
+    assert client.get("/api/approvals", headers={"authorization": tampered}).status_code == 401
+
+
+def test_bad_input_gets_400_naming_the_field(client, as_manager):
+    bad = client.post("/api/apply?variant=hybrid", json={**ALICE, "sin_last4": "12", "loan_amount": 0})
+    assert bad.status_code == 400
+    assert {e["field"] for e in bad.json()["errors"]} == {"sin_last4", "loan_amount"}
+    assert client.post("/api/apply?variant=quantum", json=ALICE).json()["errors"] == [
+        {"field": "variant", "rule": "must be one of hybrid, sfn, durable"}
+    ]
+    assert client.post("/api/apply", content="{nope").json()["errors"] == [
+        {"field": "body", "rule": "must be valid JSON"}
+    ]
+    approve = client.post("/api/approve/x", headers=as_manager, json={"approved": "yes"})
+    assert approve.status_code == 400 and [e["field"] for e in approve.json()["errors"]] == ["approved", "manager"]
+
+
+def test_unknown_ids_get_404(client, as_manager):
+    assert client.get("/api/status/no-such-application").status_code == 404
+    missing = client.post(
+        "/api/approve/no-such-application", headers=as_manager, json={"approved": True, "manager": "D"}
+    )
+    assert missing.status_code == 404
+    assert client.get("/api/nowhere").status_code == 404
+
+
+def test_the_same_application_twice_is_409(client):
+    application_id, _ = apply(client, BOB)
+    wait_until(lambda: client.get(f"/api/status/{application_id}").json().get("status") == "denied", timeout=20)
+    again = client.post("/api/apply", json={**BOB, "application_id": application_id})
+    assert again.status_code == 409
+
+
+def test_training_reviews_need_the_hr_role(client, as_manager, as_hr):
+    assert client.get("/api/reviews").status_code == 401
+    assert client.get("/api/reviews", headers=as_manager).status_code == 403
+    assert client.get("/api/reviews", headers=as_hr).status_code == 200
+    bad = client.post("/api/reviews/none", headers=as_hr, json={"decision": "maybe", "reviewer": "Priya"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "decision"
+    unknown = client.post("/api/reviews/no-such-request", headers=as_hr, json={"decision": "approve", "reviewer": "P"})
+    assert unknown.status_code == 404
+
+
+# --- the console's own endpoints --------------------------------------------------------------------------------
+
+
+def test_a_denied_run_marks_its_end_state_denied_with_the_reason(client):
+    application_id, started = apply(client, BOB, variant="sfn")
+    detail = wait_until(lambda: finished(client, started["execution_arn"]), timeout=20, what="Bob's run to end")
+    loan_denied = detail["states"]["Loan Denied"]
+    assert loan_denied["status"] == "denied"
+    assert loan_denied["cause"].startswith("credit denied: credit score too low")
+    assert detail["states"]["Request Fraud Check"]["status"] == "not-reached"
+    assert detail["durable"] == []
+
+
+def test_a_failure_caught_by_the_asl_is_shown_caught_with_its_cause(client, monkeypatch):
+    monkeypatch.setenv("FRAUD_SIMULATION", "fail")
+    application_id, started = apply(client, CHARLIE, variant="sfn")
+    detail = wait_until(lambda: finished(client, started["execution_arn"]), timeout=20, what="Charlie's run to end")
+    fraud = detail["states"]["Request Fraud Check"]
+    assert fraud["status"] == "caught", fraud
+    assert fraud["error"] and "could not reach its data provider" in (fraud["cause"] or "")
+    assert detail["states"]["Decide After Fraud Check"]["status"] == "succeeded"
+
+
+def test_a_pure_durable_execution_is_listed_and_shows_its_operations(client, as_manager):
+    application_id, started = apply(client, CHARLIE, variant="durable")
+    listed = wait_until(lambda: execution_of(client, application_id), timeout=20, what="the durable execution listed")
+    assert (listed["kind"], listed["variant"], listed["scenario"]) == ("durable", "durable", "loan")
+    detail = wait_until(lambda: finished(client, listed["arn"]), timeout=20, what="the durable run to end")
+    assert detail["kind"] == "durable" and detail["status"] == "SUCCEEDED"
+    assert detail["output"]["outcome"] == "approved"
+    assert [op["name"] for op in detail["operations"]][0] == "record application"
+    assert detail["invocations"], "each invocation (replay) is listed"
+    same = client.get("/console/api/durable", params={"arn": listed["arn"]}).json()
+    assert same["operations"] == detail["operations"]
+
+
+def test_execution_endpoints_check_their_input(client):
+    assert client.get("/console/api/execution").json()["errors"] == [{"field": "arn", "rule": "is required"}]
+    assert (
+        client.get(
+            "/console/api/execution", params={"arn": "arn:aws:states:us-east-1:123456789012:execution:loan-hybrid:nope"}
+        ).status_code
+        == 404
+    )
+    assert client.get("/console/api/durable").status_code == 400
+    assert client.get("/console/api/durable", params={"arn": "nope/nope"}).status_code == 404
+    assert client.get("/console/api/executions?scenario=loan&variant=sfn").status_code == 200
+
+
+def test_asl_about_cases_bench_and_the_page(client):
+    asl = client.get("/console/api/asl/loan-hybrid").json()
+    assert asl["file"] == "statemachines/loan.asl.json" and "Assess Credit and Fraud" in asl["definition"]["States"]
+    assert "${" not in str(asl["definition"])  # the ASL that runs: placeholders filled
+    assert client.get("/console/api/asl/nope").status_code == 404
+    about = client.get("/console/api/about").json()
+    assert set(about["scenarios"]["loan"]) == {"hybrid", "sfn", "durable"}
+    assert [role["role"] for role in about["roles"]] == ["managers", "hr"]
+    cases = client.get("/console/api/cases").json()
+    assert [case["case"] for case in cases["loan"]][:1] and any(c["case"] == "alice" for c in cases["loan"])
+    assert client.get("/console/api/bench").json()["variants"].keys() >= {"sfn", "durable", "hybrid"}
+    assert client.get("/console/bench.svg").headers["content-type"].startswith("image/svg")
+    page = client.get("/")
+    assert page.status_code == 200 and "duoflow" in page.text
+    assert client.get("/static/app.js").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ("{not json", ["body"]),
+        ([1, 2], ["body"]),
+        ({"request": {"employee_id": "E-1"}, "variant": "quantum"}, ["variant", "employee_name"]),
+        ({"request": {}, "request_id": "../etc"}, ["request_id"]),
+    ],
+)
+def test_training_upload_refuses_bad_documents_naming_fields(client, runtime, body, fields):
+    if ("bucket", "training-requests") not in runtime.resources:
+        pytest.skip("the training scenario is not deployed")
+    response = client.post(
+        "/console/api/training/requests", **({"content": body} if isinstance(body, str) else {"json": body})
+    )
+    assert response.status_code == 400
+    named = [error["field"] for error in response.json()["errors"]]
+    assert all(field in named for field in fields), named
+
+
+def test_unknown_training_request_is_404(client, runtime):
+    if ("bucket", "training-requests") not in runtime.resources:
+        pytest.skip("the training scenario is not deployed")
+    assert client.get("/console/api/training/requests/no-such-request").status_code == 404

@@ -1,0 +1,74 @@
+"""Browser tests: the console served on a free port in this process (local stack, time scaled), driven in
+headless Debian Chromium through Playwright's Python API. Screenshots go to tests/ui/artifacts/ (gitignored)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from duoflow.console.server import running_console
+from duoflow.console.tokens import TokenSigner
+from duoflow.runtime import LocalRuntime, TimeControl
+from duoflow.stack import local_stack
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+TIME_CONTROL = TimeControl.scaled(0.001, timeouts=0.01)  # the manager has 18 s, HR 43 min
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
+    with local_stack(TIME_CONTROL, state_dir=tmp_path_factory.mktemp("runtime")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def signer() -> TokenSigner:
+    return TokenSigner.for_this_run()
+
+
+@pytest.fixture(scope="module")
+def base_url(runtime: LocalRuntime, signer: TokenSigner) -> Iterator[str]:
+    with running_console(runtime, signer) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, base_url: str, request: pytest.FixtureRequest):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, base_url=base_url)
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    ARTIFACTS.mkdir(exist_ok=True)
+    opened.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"), full_page=True)
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, signer: TokenSigner, role: str) -> None:
+    """Pick the role in "Acting as" and paste its token, as a person does with the tokens make serve prints."""
+    page.select_option("#role", role)
+    page.fill("#token-input", signer.role_token(role))
+    page.click("#token-save")
+    page.wait_for_selector("#token-dialog", state="hidden")
