@@ -9,13 +9,14 @@ UV          := .cache/uv/bin/uv
 VENV        := .venv
 STAMP       := $(VENV)/.synced
 
-.PHONY: setup browser demo test bench lint clean help serve diagrams
+.PHONY: setup browser demo serve diagrams test bench synth lint clean help
 
 help:
-	@echo "make demo   run the loan demo (sets up first)"
+	@echo "make demo   run the loan and training demos (sets up first)"
 	@echo "make serve  the local runtime + API + web console on http://127.0.0.1:$(PORT) (PORT=8000; prints a token per role)"
 	@echo "make diagrams  regenerate diagrams/ from statemachines/*.asl.json and the catalog"
 	@echo "make test   run every test tier (sets up first)"
+	@echo "make synth  synthesize the CDK app into cdk.out (offline; no npm needed)"
 	@echo "make bench  compare the three variants: table, docs/bench.json, docs/bench.png and .svg"
 	@echo "make setup  only install: Python packages from uv.lock into .venv"
 
@@ -54,6 +55,9 @@ test: setup browser lint
 
 bench: setup
 	$(VENV)/bin/duoflow bench --variant all --runs 5 --concurrency 4 --out docs/bench.json
+
+synth: setup
+	CDK_OUTDIR=cdk.out $(VENV)/bin/python infra/app.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -128,7 +128,10 @@ def demo(
 
 @app.command()
 def bench(
-    scenario: Scenario = typer.Option(Scenario.loan, help="Which business process to measure."),
+    scenario: Scenario = typer.Option(
+        None,
+        help="Which business process to measure: loan or training; default: both (training's report goes to bench-training.json).",
+    ),
     variant: Variant = typer.Option(Variant.all, help="Which implementations to compare (default: all three)."),
     case: list[str] = typer.Option(None, "--case", help="Measure only this case (repeatable); default: every case."),
     runs: int = typer.Option(5, min=1, max=1000, help="Runs of each case in the latency pass."),
@@ -137,7 +140,9 @@ def bench(
         Path("bench.json"), "--out", help="Where to write every raw figure (JSON); the chart goes beside it."
     ),
     as_json: bool = typer.Option(
-        False, "--json", help="Print the per-variant figures as JSON on stdout instead of a table."
+        False,
+        "--json",
+        help="Print the figures as JSON on stdout instead of a table: keyed by variant (sfn, durable, hybrid) for one --scenario, by scenario then variant for both.",
     ),
     time_scale: float = typer.Option(0.001, min=0.000001, max=1.0, help=TIME_SCALE_HELP),
     timeout_scale: float = typer.Option(0.01, min=0.000001, max=1.0, help=TIMEOUT_SCALE_HELP),
@@ -165,6 +170,8 @@ def bench(
 
     Writes bench.json (every raw figure, the machine, library versions, the price table's sources and date) and a chart (bench.png, bench.svg) beside it. Prices: duoflow/bench/prices.json.
     """
+    from functools import partial
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from duoflow.bench.bare_engines import measure as measure_engine
@@ -177,49 +184,70 @@ def bench(
     from duoflow.scenarios import loan_cases
     from duoflow.stack import local_stack
 
-    cases = _cases_or_exit(case)
+    scenarios = [scenario] if scenario else [Scenario.loan, Scenario.training]
+    if case and len(scenarios) > 1:
+        err.print("[red]error:[/red] --case needs --scenario (loan or training)")
+        raise typer.Exit(2)
     variants = variants_for(variant)
     if target not in ("local", "aws"):
         err.print(f"[red]error:[/red] --target must be local or aws, not {target!r}")
         raise typer.Exit(2)
     if target == "aws":
-        _bench_deployed(outputs_file, stack_name, cases, variants, runs, concurrency, output, as_json)
+        if scenario is Scenario.training:
+            err.print("[red]error:[/red] --target aws measures the loan scenario; the training scenario runs locally")
+            raise typer.Exit(2)
+        _bench_deployed(outputs_file, stack_name, _cases_or_exit(case), variants, runs, concurrency, output, as_json)
         return
-    overhead = overhead and "hybrid" in variants
+    chosen = {name: _cases_or_exit(case, name) for name in scenarios}
+    overhead = overhead and "hybrid" in variants and Scenario.loan in chosen
     output.parent.mkdir(parents=True, exist_ok=True)
-    total = len(variants) * len(cases) * (runs + 1) + (len(variants) if any(c.manager for c in cases) else 0)
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
     )
+    reports: dict[Scenario, dict] = {}
     with progress, local_stack(time_control(time_scale, timeout_scale)) as runtime:
-        task = progress.add_task(f"benchmarking {scenario.value}: {', '.join(variants)}", total=total)
-        report = run_bench(
-            runtime, cases, variants, runs, concurrency, PriceTable.load(), on_run=lambda: progress.advance(task)
-        )
+        for name, cases in chosen.items():
+            total = len(variants) * len(cases) * (runs + 1) + (
+                len(variants) if any(getattr(c, "manager", None) for c in cases) else 0
+            )
+            task = progress.add_task(f"benchmarking {name.value}: {', '.join(variants)}", total=total)
+            reports[name] = run_bench(
+                runtime, cases, variants, runs, concurrency, PriceTable.load(), on_run=partial(progress.advance, task)
+            )
         if overhead:
             overhead_task = progress.add_task("hybrid happy path (Charlie), one at a time", total=runs)
             hybrid_latencies = hybrid_happy_path(
                 runtime, loan_cases(["charlie"])[0], runs, on_run=lambda: progress.advance(overhead_task)
             )
-        if load:
+        if load and Scenario.loan in chosen:
             load_task = progress.add_task(f"{load} applications at once", total=load)
-            report["load"] = load_test(runtime, cases, variants, load, on_end=lambda: progress.advance(load_task))
+            reports[Scenario.loan]["load"] = load_test(
+                runtime, chosen[Scenario.loan], variants, load, on_end=lambda: progress.advance(load_task)
+            )
     if overhead:
         with err.status("the same happy path on the stock durable testing runner, then on moto's stock engine…"):
-            report["runtime_overhead"] = overhead_figures(
+            reports[Scenario.loan]["runtime_overhead"] = overhead_figures(
                 hybrid_latencies, measure_engine("durable", runs), measure_engine("asl", runs)
             )
-    output.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    charts = draw(report, output.with_suffix(""))
+    written = []
+    for name, report in reports.items():
+        path = output if name is Scenario.loan else output.with_name(f"{output.stem}-{name.value}{output.suffix}")
+        path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+        written += [path, *draw(report, path.with_suffix(""))]
     if as_json:
+        headlines = {
+            name.value: {variant: _headline(figures) for variant, figures in report["variants"].items()}
+            for name, report in reports.items()
+        }
         sys.stdout.write(
-            json.dumps({name: _headline(figures) for name, figures in report["variants"].items()}, indent=2) + "\n"
+            json.dumps(headlines if len(headlines) > 1 else next(iter(headlines.values())), indent=2) + "\n"
         )
     else:
-        out.print(_bench_table(report))
-        for line in _bench_extras(report):
-            out.print(line)
-    err.print(f"wrote {output} and {', '.join(str(path) for path in charts)}")
+        for report in reports.values():
+            out.print(_bench_table(report))
+            for line in _bench_extras(report):
+                out.print(line)
+    err.print(f"wrote {', '.join(str(path) for path in written)}")
 
 
 def _cases_or_exit(names: list[str] | None, scenario: Scenario = Scenario.loan):

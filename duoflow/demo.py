@@ -122,7 +122,7 @@ class RunWatch:
     def ended(self) -> bool:
         """The orchestrator that runs the macro flow has finished."""
         if self._execution_arn:
-            return self._runtime.execution_status(self._execution_arn) != "RUNNING"
+            return self._runtime.execution_status(self._execution_arn) not in (None, "RUNNING")
         return self._durable_ended()
 
     def wait_for_durable_end(self, deadline: float) -> None:

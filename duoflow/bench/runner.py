@@ -25,8 +25,30 @@ from duoflow.bench.figures import histories_for, run_figures
 from duoflow.bench.pricing import Cost, PriceTable, RunFigures, cost_per_million
 from duoflow.demo import RunResult, run_loan_case
 from duoflow.runtime import LocalRuntime, ResourceRef
-from duoflow.scenarios import LoanCase
-from duoflow.variants import LOAN_VARIANTS
+from duoflow.scenarios import LoanCase, TrainingCase
+from duoflow.training_demo import run_training_case
+from duoflow.variants import LOAN_VARIANTS, TRAINING_VARIANTS, Variant
+
+Case = LoanCase | TrainingCase
+
+
+@dataclass(frozen=True)
+class ScenarioRuns:
+    """How the benchmark runs one case of a scenario, and the scenario's variants."""
+
+    run_case: Callable[..., RunResult]
+    variants: dict[str, Variant]
+
+
+SCENARIOS = {
+    "loan": ScenarioRuns(run_loan_case, LOAN_VARIANTS),
+    "training": ScenarioRuns(run_training_case, TRAINING_VARIANTS),
+}
+
+
+def scenario_of(case: Case) -> str:
+    return "training" if isinstance(case, TrainingCase) else "loan"
+
 
 PEOPLE_TAKE_TIME_HOURS = 4  # "the manager answers after 4 hours"
 
@@ -48,12 +70,13 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def measure_case(
-    runtime: LocalRuntime, case: LoanCase, variant: str, prices: PriceTable, waited_hours: float = 0.0
+    runtime: LocalRuntime, case: Case, variant: str, prices: PriceTable, waited_hours: float = 0.0
 ) -> tuple[RunResult, CaseFigures]:
     """Run one case alone and read what it used."""
-    orchestrator = LOAN_VARIANTS[variant]
+    scenario = SCENARIOS[scenario_of(case)]
+    orchestrator = scenario.variants[variant]
     logged = len(runtime.lambdas.invocations)
-    result = run_loan_case(runtime, case, variant)
+    result = scenario.run_case(runtime, case, variant)
     plain = [(i.function_name, i.duration_ms) for i in runtime.lambdas.invocations[logged:]]
     lambda_client = runtime.client("lambda")
     histories = histories_for(lambda_client, orchestrator.durable_functions, result.id)
@@ -81,12 +104,12 @@ def measure_case(
 
 
 def measure_latency(
-    runtime: LocalRuntime, cases: list[LoanCase], variant: str, runs: int, concurrency: int, on_run: Callable[[], None]
+    runtime: LocalRuntime, cases: list[Case], variant: str, runs: int, concurrency: int, on_run: Callable[[], None]
 ) -> list[RunResult]:
     jobs = [case for case in cases for _ in range(runs)]
 
-    def one(case: LoanCase) -> RunResult:
-        result = run_loan_case(runtime, case, variant)
+    def one(case: Case) -> RunResult:
+        result = SCENARIOS[scenario_of(case)].run_case(runtime, case, variant)
         on_run()
         return result
 
@@ -96,7 +119,7 @@ def measure_latency(
 
 def bench(
     runtime: LocalRuntime,
-    cases: list[LoanCase],
+    cases: list[Case],
     variants: list[str],
     runs: int,
     concurrency: int,
@@ -104,7 +127,7 @@ def bench(
     on_run: Callable[[], None] = lambda: None,
 ) -> dict[str, Any]:
     report: dict[str, Any] = {
-        "scenario": "loan",
+        "scenario": scenario_of(cases[0]),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "versions": {
@@ -132,18 +155,18 @@ def bench(
         latencies = [
             result.latency_ms for result in measure_latency(runtime, cases, variant, runs, concurrency, on_run)
         ]
-        report["variants"][variant] = _summary(variant, per_case, latencies)
+        report["variants"][variant] = _summary(SCENARIOS[report["scenario"]].variants[variant], per_case, latencies)
     report["people_take_time"] = _people_take_time(runtime, cases, variants, prices, on_run)
     return report
 
 
-def _summary(variant: str, per_case: list[CaseFigures], latencies: list[float]) -> dict[str, Any]:
+def _summary(variant: Variant, per_case: list[CaseFigures], latencies: list[float]) -> dict[str, Any]:
     def mean(attribute: str) -> float:
         return statistics.fmean(getattr(case.figures, attribute) for case in per_case)
 
     costs = {key: statistics.fmean(case.cost.as_dict()[key] for case in per_case) for key in per_case[0].cost.as_dict()}
     return {
-        "title": LOAN_VARIANTS[variant].title,
+        "title": variant.title,
         "p50_ms": round(percentile(latencies, 0.50), 1),
         "p95_ms": round(percentile(latencies, 0.95), 1),
         "runs": len(latencies),
@@ -166,14 +189,14 @@ def _summary(variant: str, per_case: list[CaseFigures], latencies: list[float]) 
 
 def _people_take_time(
     runtime: LocalRuntime,
-    cases: list[LoanCase],
+    cases: list[Case],
     variants: list[str],
     prices: PriceTable,
     on_run: Callable[[], None],
 ) -> dict[str, Any]:
     """The manager answers after 4 hours: nobody pays compute while waiting; a durable execution that is
     waiting keeps its checkpoint data (and pays GB-months for it) for those hours too."""
-    needing_manager = [case for case in cases if case.manager]
+    needing_manager = [case for case in cases if isinstance(case, LoanCase) and case.manager]
     if not needing_manager:
         return {}
     case = needing_manager[0]

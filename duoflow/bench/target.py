@@ -72,11 +72,12 @@ class DeployedTarget:
             raise KeyError(f"the deployed stack {stack.stack_name} has no {ref.kind} {ref.logical_name!r}") from None
         raise KeyError(f"unknown resource kind {ref.kind!r}")
 
-    def execution_status(self, execution_arn: str) -> str:
+    def execution_status(self, execution_arn: str) -> str | None:
+        """None: no such execution (yet: a Standard workflow is visible a moment after StartExecution returns)."""
         try:
             return self.client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
         except self.client("stepfunctions").exceptions.ExecutionDoesNotExist:
-            return "RUNNING"  # Standard workflows are visible a moment after StartExecution returns
+            return None
 
 
 def bench_deployed(

@@ -167,12 +167,17 @@ class LocalRuntime:
                 )
             return self._clients[service]
 
-    def execution_status(self, execution_arn: str) -> str:
-        """A Step Functions execution's status, read in-process (describe_execution without the HTTP round trip
-        and its serialization: what a watcher polling many executions needs)."""
+    def execution_status(self, execution_arn: str) -> str | None:
+        """A Step Functions execution's status (None: no such execution, or not started yet), read in-process
+        (describe_execution without the HTTP round trip and its serialization: what a watcher polling many
+        executions needs)."""
+        from moto.stepfunctions.exceptions import ExecutionDoesNotExist
         from moto.stepfunctions.responses import get_backend
 
-        return get_backend(self.account_id, self.region).describe_execution(execution_arn).status
+        try:
+            return get_backend(self.account_id, self.region).describe_execution(execution_arn).status
+        except ExecutionDoesNotExist:
+            return None
 
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"

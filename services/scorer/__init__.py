@@ -11,7 +11,6 @@ import os
 
 from services.scorer.bedrock import DEFAULT_MODEL_ID, MODEL_ID_SETTING, BedrockScorer
 from services.scorer.interface import Scorer, ScreeningFailed
-from services.scorer.local import LocalScorer
 
 SCORER_SETTING = "SCORER"
 
@@ -27,10 +26,22 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str):
+    # The local model needs numpy and its weights, which the Lambda bundle does not carry: import it only when
+    # asked for (tests, tools, SCORER=local), never when a Lambda imports this package.
+    if name == "LocalScorer":
+        from services.scorer.local import LocalScorer
+
+        return LocalScorer
+    raise AttributeError(name)
+
+
 def scorer_from_environment() -> Scorer:
     kind = (os.environ.get(SCORER_SETTING) or "bedrock").strip().lower()
     if kind == "bedrock":
         return BedrockScorer.from_environment()
     if kind == "local":
+        from services.scorer.local import LocalScorer
+
         return LocalScorer()
     raise ValueError(f"environment variable {SCORER_SETTING} must be 'bedrock' or 'local', got {kind!r}")
