@@ -159,7 +159,7 @@ def bench(
     ),
     target: str = typer.Option(
         "local",
-        help="Where the workflows run: local (the embedded runtime) or aws (a stack deployed with cdk deploy --outputs-file; see docs/deploy.md).",
+        help="Where the workflows run: local (the embedded runtime) or aws (a stack deployed with cdk deploy --outputs-file; see README.md, 'Deploy to AWS').",
     ),
     outputs_file: Path = typer.Option(
         Path("cdk-outputs.json"), "--outputs", help="--target aws: the file `cdk deploy --outputs-file` wrote."

@@ -50,7 +50,7 @@ class Auth(Construct):
             self,
             "users",
             user_pool_name=f"{settings.stack_name}-users",
-            self_sign_up_enabled=False,  # people are added by an administrator (docs/deploy.md)
+            self_sign_up_enabled=False,  # people are added by an administrator (README.md, 'Deploy to AWS')
             sign_in_aliases=cognito.SignInAliases(username=True, email=True),
             password_policy=cognito.PasswordPolicy(
                 min_length=12,
@@ -86,7 +86,7 @@ class Auth(Construct):
             self.user_pool,
             "COG2",
             "MFA is optional, not required: the demo's managers and HR reviewers are created by an administrator "
-            "and sign in from the command line (docs/deploy.md); require it for real people.",
+            "and sign in from the command line (README.md, 'Deploy to AWS'); require it for real people.",
         )
         acknowledge(
             self.user_pool,

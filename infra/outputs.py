@@ -81,7 +81,7 @@ def read_outputs(path: str | Path, stack_name: str | None = None) -> DeployedSta
         document = json.loads(file.read_text())
     except FileNotFoundError:
         raise OutputsError(
-            f"{file}: no such file; write it with `cdk deploy --outputs-file {file}` (docs/deploy.md)"
+            f"{file}: no such file; write it with `cdk deploy --outputs-file {file}` (README.md, 'Deploy to AWS')"
         ) from None
     except json.JSONDecodeError as error:
         raise OutputsError(f"{file}: not JSON ({error.msg} at line {error.lineno})") from None
