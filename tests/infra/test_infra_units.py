@@ -141,8 +141,18 @@ def _module_file(module: str) -> Path | None:
     return None
 
 
+def _import_time_nodes(tree: ast.AST):
+    """The nodes that run when the module is imported: everything but function bodies (an import inside a
+    function runs only when it is called: the local-model scorer imports numpy only for SCORER=local)."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        yield node
+        yield from _import_time_nodes(node)
+
+
 def _lambda_modules() -> dict[str, Path]:
-    """Every project module a catalog handler can import (module- or function-level), with its packages."""
+    """Every project module a catalog handler imports when it is loaded (a cold start), with its packages."""
     found: dict[str, Path] = {}
     pending = [spec.handler.rpartition(".")[0] for spec in declarations.functions()]
     while pending:
@@ -154,7 +164,7 @@ def _lambda_modules() -> dict[str, Path]:
             if name in found or path is None:
                 continue
             found[name] = path
-            for node in ast.walk(ast.parse(path.read_text())):
+            for node in _import_time_nodes(ast.parse(path.read_text())):
                 if isinstance(node, ast.Import):
                     pending.extend(alias.name for alias in node.names if alias.name.split(".")[0] in SOURCE_PACKAGES)
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
