@@ -157,6 +157,11 @@ def bench(
         max=100_000,
         help="Also submit this many applications at once (every case on every variant in turn) and report total time, throughput and p95; 0 skips it.",
     ),
+    synth: bool = typer.Option(
+        True,
+        "--synth/--no-synth",
+        help="Also time `cdk synth` of the CDK app (a fresh python infra/app.py, bundling skipped).",
+    ),
     target: str = typer.Option(
         "local",
         help="Where the workflows run: local (the embedded runtime) or aws (a stack deployed with cdk deploy --outputs-file; see README.md, 'Deploy to AWS').",
@@ -181,6 +186,7 @@ def bench(
     from duoflow.bench.pricing import PriceTable
     from duoflow.bench.runner import bench as run_bench
     from duoflow.bench.runner import hybrid_happy_path
+    from duoflow.bench.synth import measure_synth
     from duoflow.scenarios import loan_cases
     from duoflow.stack import local_stack
 
@@ -229,6 +235,9 @@ def bench(
             reports[Scenario.loan]["runtime_overhead"] = overhead_figures(
                 hybrid_latencies, measure_engine("durable", runs), measure_engine("asl", runs)
             )
+    if synth:
+        with err.status("synthesizing the CDK app (infra/app.py)…"):
+            next(iter(reports.values()))["cdk_synth"] = measure_synth()
     written = []
     for name, report in reports.items():
         path = output if name is Scenario.loan else output.with_name(f"{output.stem}-{name.value}{output.suffix}")
@@ -311,6 +320,10 @@ def _bench_extras(report: dict) -> list[str]:
             f"runtime overhead (hybrid happy path, one at a time): hybrid p50 {overhead['hybrid_p50_ms']:,.0f} ms / "
             f"(stock durable runner {overhead['bare_durable_p50_ms']:,.0f} ms + stock moto ASL "
             f"{overhead['bare_asl_p50_ms']:,.0f} ms) = [bold]{overhead['ratio']:.2f}[/bold] (below 1.0: the integrated runtime wins)"
+        )
+    if synth := report.get("cdk_synth"):
+        lines.append(
+            f"cdk synth (python infra/app.py, bundling skipped): {synth['seconds']:.1f} s (target under {synth['target_seconds']} s)"
         )
     if load := report.get("load"):
         lines.append(
