@@ -25,6 +25,9 @@ from duoflow.variants import LOAN_VARIANTS
 from services.api.routes import MANAGER_ROLE
 
 SUBMITTERS = 8
+# The load test's stack runs timeouts in real time (the manager's 30 minutes are 30 minutes): under a burst,
+# work waits for the CPU, and a scaled-down timeout would deny applications that are only queued.
+LOAD_TIMEOUT_SCALE = 1.0
 WATCH_INTERVAL_SECONDS = 0.05
 
 
@@ -113,6 +116,6 @@ def _answer_managers(api: ApiClient, pending: list[_Run]) -> None:
         if run is None:
             continue
         answer = manager.post(f"/approve/{run.application_id}", run.case.manager)
-        if answer.status != 200:
+        if answer.status not in (200, 409):  # 409: it timed out; the run then ends denied and is reported wrong
             raise RuntimeError(f"POST /approve/{run.application_id} answered {answer.status}: {answer.body}")
         run.manager_answered = True
