@@ -21,7 +21,7 @@ LOG_PREFIX = "LOG#"
 PENDING_INDEX = "pending"
 
 
-def _dynamo(values: dict[str, Any]) -> dict[str, Any]:
+def dynamo_values(values: dict[str, Any]) -> dict[str, Any]:
     """DynamoDB takes numbers as Decimal, not float."""
     return json.loads(json.dumps(values), parse_float=Decimal)
 
@@ -92,7 +92,7 @@ class DynamoProgressLog:
     def set_status(self, application_id: str, **fields: Any) -> None:
         fields = {"updated_at": utc_now(), **fields}
         names = {f"#{key}": key for key in fields}
-        values = _dynamo({f":{key}": value for key, value in fields.items()})
+        values = dynamo_values({f":{key}": value for key, value in fields.items()})
         self._table.update_item(
             Key={"application_id": application_id, "entry": STATUS_ENTRY},
             UpdateExpression="SET " + ", ".join(f"#{key} = :{key}" for key in fields),
@@ -102,7 +102,7 @@ class DynamoProgressLog:
 
     def status(self, application_id: str) -> dict[str, Any] | None:
         item = self._table.get_item(Key={"application_id": application_id, "entry": STATUS_ENTRY}, ConsistentRead=True)
-        return _plain(item.get("Item"))
+        return plain_item(item.get("Item"))
 
     def entries(self, application_id: str) -> list[dict[str, Any]]:
         from boto3.dynamodb.conditions import Key
@@ -111,11 +111,11 @@ class DynamoProgressLog:
             KeyConditionExpression=Key("application_id").eq(application_id) & Key("entry").begins_with(LOG_PREFIX),
             ConsistentRead=True,
         )["Items"]
-        return _by_time([_plain(item) for item in items])
+        return _by_time([plain_item(item) for item in items])
 
     def put_pending_approval(self, application_id: str, approval: dict[str, Any]) -> None:
         self._table.put_item(
-            Item=_dynamo(
+            Item=dynamo_values(
                 {
                     "application_id": application_id,
                     "entry": APPROVAL_ENTRY,
@@ -129,7 +129,7 @@ class DynamoProgressLog:
         item = self._table.get_item(
             Key={"application_id": application_id, "entry": APPROVAL_ENTRY}, ConsistentRead=True
         )
-        return _plain(item.get("Item"))
+        return plain_item(item.get("Item"))
 
     def remove_pending_approval(self, application_id: str) -> None:
         self._table.delete_item(Key={"application_id": application_id, "entry": APPROVAL_ENTRY})
@@ -166,7 +166,7 @@ class DynamoProgressLog:
         items = self._table.query(
             IndexName=PENDING_INDEX, KeyConditionExpression=Key("pending_kind").eq("manager-approval")
         )["Items"]
-        return [_plain(item) for item in items]
+        return [plain_item(item) for item in items]
 
 
 def _decision_entry(outcome: dict[str, Any], at: str) -> dict[str, str]:
@@ -181,7 +181,7 @@ def _decision_entry(outcome: dict[str, Any], at: str) -> dict[str, str]:
     }
 
 
-def _plain(item: dict[str, Any] | None) -> dict[str, Any] | None:
+def plain_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
     """DynamoDB numbers come back as Decimal; callers want plain JSON numbers."""
     if item is None:
         return None

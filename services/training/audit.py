@@ -13,7 +13,15 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
-from services.common.progress import LOG_PREFIX, PENDING_INDEX, STATUS_ENTRY, ProgressEntry, utc_now
+from services.common.progress import (
+    LOG_PREFIX,
+    PENDING_INDEX,
+    STATUS_ENTRY,
+    ProgressEntry,
+    dynamo_values,
+    plain_item,
+    utc_now,
+)
 
 REVIEW_ENTRY = "REVIEW"
 PENDING_KIND = "hr-review"
@@ -46,18 +54,6 @@ def _order(entry: dict[str, Any]) -> tuple[str, int, str]:
 def _by_time(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     entries = [{k: v for k, v in entry.items() if k not in (KEY, "entry")} for entry in entries]
     return sorted(entries, key=_order)
-
-
-def _plain(item: dict[str, Any] | None) -> dict[str, Any] | None:
-    if item is None:
-        return None
-    return json.loads(json.dumps(item, default=lambda value: float(value) if value % 1 else int(value)))
-
-
-def _dynamo(values: dict[str, Any]) -> dict[str, Any]:
-    from decimal import Decimal
-
-    return json.loads(json.dumps(values), parse_float=Decimal)
 
 
 class TrainingLog(Protocol):
@@ -111,12 +107,12 @@ class DynamoTrainingLog:
             Key={KEY: request_id, "entry": STATUS_ENTRY},
             UpdateExpression="SET " + ", ".join(f"#{key} = :{key}" for key in fields),
             ExpressionAttributeNames={f"#{key}": key for key in fields},
-            ExpressionAttributeValues=_dynamo({f":{key}": value for key, value in fields.items()}),
+            ExpressionAttributeValues=dynamo_values({f":{key}": value for key, value in fields.items()}),
         )
 
     def status(self, request_id: str) -> dict[str, Any] | None:
         item = self._table.get_item(Key={KEY: request_id, "entry": STATUS_ENTRY}, ConsistentRead=True)
-        return _plain(item.get("Item"))
+        return plain_item(item.get("Item"))
 
     def entries(self, request_id: str) -> list[dict[str, Any]]:
         from boto3.dynamodb.conditions import Key
@@ -125,16 +121,16 @@ class DynamoTrainingLog:
             KeyConditionExpression=Key(KEY).eq(request_id) & Key("entry").begins_with(LOG_PREFIX),
             ConsistentRead=True,
         )["Items"]
-        return _by_time([_plain(item) for item in items])
+        return _by_time([plain_item(item) for item in items])
 
     def put_pending_review(self, request_id: str, review: dict[str, Any]) -> None:
         self._table.put_item(
-            Item=_dynamo({KEY: request_id, "entry": REVIEW_ENTRY, "pending_kind": PENDING_KIND, **review})
+            Item=dynamo_values({KEY: request_id, "entry": REVIEW_ENTRY, "pending_kind": PENDING_KIND, **review})
         )
 
     def pending_review(self, request_id: str) -> dict[str, Any] | None:
         item = self._table.get_item(Key={KEY: request_id, "entry": REVIEW_ENTRY}, ConsistentRead=True)
-        return _plain(item.get("Item"))
+        return plain_item(item.get("Item"))
 
     def remove_pending_review(self, request_id: str) -> None:
         self._table.delete_item(Key={KEY: request_id, "entry": REVIEW_ENTRY})
@@ -145,7 +141,7 @@ class DynamoTrainingLog:
         items = self._table.query(IndexName=PENDING_INDEX, KeyConditionExpression=Key("pending_kind").eq(PENDING_KIND))[
             "Items"
         ]
-        return [_plain(item) for item in items]
+        return [plain_item(item) for item in items]
 
     def record_decision(self, request_id: str, outcome: dict[str, Any]) -> None:
         at = utc_now()
