@@ -332,7 +332,7 @@ def _bench_extras(report: dict) -> list[str]:
         lines.append(
             f"{load['applications']} applications at once: {load['finished']} finished in {load['total_seconds']:,.1f} s "
             f"({load['throughput_per_second']:.1f}/s), p50 {load['p50_ms']:,.0f} ms, p95 {load['p95_ms']:,.0f} ms; "
-            f"lost {len(load['lost'])}, wrong outcome {len(load['wrong_outcome'])}"
+            f"still running at the deadline {len(load['unfinished_at_deadline'])}, wrong outcome {len(load['wrong_outcome'])}"
         )
     return lines
 
