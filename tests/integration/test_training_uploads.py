@@ -21,6 +21,9 @@ from tests.waiting import wait_until
 
 # Many runs at once on 2 cores: timeouts at 3/100, so they guard the work, not race it.
 TIME_CONTROL = TimeControl.scaled(0.001, timeouts=0.03)
+# 21 runs, 6 at a time, on a CI machine whose other core runs the parity tests: a run takes ~1 s alone here,
+# and once took over a minute in CI, so the deadline only catches a run that never ends.
+RUN_DEADLINE = 180
 VARIANTS = ("sfn", "durable", "hybrid")
 CASES = training_cases()
 
@@ -51,7 +54,9 @@ def audit_trail(runtime, request_id: str) -> list[str]:
 def test_every_case_ends_the_same_on_every_variant(runtime):
     jobs = [(case, variant) for case in CASES for variant in VARIANTS]
     with ThreadPoolExecutor(max_workers=6) as pool:
-        results = list(pool.map(lambda job: run_training_case(runtime, *job, measure=False), jobs))
+        results = list(
+            pool.map(lambda job: run_training_case(runtime, *job, measure=False, deadline_seconds=RUN_DEADLINE), jobs)
+        )
     by_case: dict[str, dict[str, object]] = {}
     for (case, variant), result in zip(jobs, results, strict=True):
         assert result.result_file, f"{variant}/{case.case}: no result file"

@@ -24,6 +24,9 @@ from tests.statemachines import doubles
 from tests.waiting import wait_until
 
 SCALE = 0.001
+# Timeouts run ten times slower than waits: 5 modelled minutes for the fraud check are 3 s, so a loaded CI
+# machine (the other worker running the parity tests) cannot time out a fraud double that did answer.
+TIMEOUT_SCALE = 0.01
 T = TypeVar("T")
 
 APPLICANT_TOPIC = "applicant-notifications"
@@ -59,7 +62,7 @@ def _deployed(spec: StateMachineSpec, tmp_path_factory: pytest.TempPathFactory) 
     doubles.reset()
     try:
         with local_stack(
-            TimeControl.scaled(SCALE), tmp_path_factory.mktemp("state"), catalog=doubles.CATALOG
+            TimeControl.scaled(SCALE, timeouts=TIMEOUT_SCALE), tmp_path_factory.mktemp("state"), catalog=doubles.CATALOG
         ) as runtime:
             doubles.warm_up()
             arn = runtime.resolve(ResourceRef("state_machine", spec.name, "arn"))
@@ -102,7 +105,7 @@ def start(stack: LoanStack, app: dict[str, Any]) -> str:
     )["executionArn"]
 
 
-def wait_done(stack: LoanStack, execution_arn: str, timeout: float = 15.0) -> dict[str, Any]:
+def wait_done(stack: LoanStack, execution_arn: str, timeout: float = 45.0) -> dict[str, Any]:
     def done() -> dict[str, Any] | None:
         description = stack.sfn.describe_execution(executionArn=execution_arn)
         return description if description["status"] != "RUNNING" else None
@@ -146,13 +149,13 @@ class Run:
         return json.loads(self.description["output"]) if self.description.get("output") else None
 
 
-def finish(stack: LoanStack, execution_arn: str, timeout: float = 15.0) -> Run:
+def finish(stack: LoanStack, execution_arn: str, timeout: float = 45.0) -> Run:
     description = wait_done(stack, execution_arn, timeout)
     events = history(stack, execution_arn)
     return Run(description, events, states_entered(events))
 
 
-def run(stack: LoanStack, app: dict[str, Any], timeout: float = 15.0) -> Run:
+def run(stack: LoanStack, app: dict[str, Any], timeout: float = 45.0) -> Run:
     return finish(stack, start(stack, app), timeout)
 
 

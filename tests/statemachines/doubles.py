@@ -215,7 +215,7 @@ def _client(service: str) -> Any:
 
 def warm_up() -> None:
     """Make the doubles' clients before the first run (on a started runtime): a first client costs 0.1-0.2 s,
-    a good part of the fraud check's 5 modelled minutes at SCALE (0.3 s), which the Task's timeout counts."""
+    a part of the fraud check's 5 modelled minutes at TIMEOUT_SCALE (3 s), which the Task's timeout counts."""
     for service in ("stepfunctions", "dynamodb"):
         _client(service)
 

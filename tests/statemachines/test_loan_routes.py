@@ -18,7 +18,7 @@ from tests.statemachines import doubles
 from tests.statemachines.conftest import (
     APPLICANT_TOPIC,
     AUDIT,
-    SCALE,
+    TIMEOUT_SCALE,
     TO_OFFER,
     application,
     assert_decision_recorded,
@@ -173,8 +173,8 @@ def test_no_manager_decision_denies_after_the_modelled_timeout(stack):
     timed_out = [e for e in result.events if e["type"] == "TaskTimedOut"]
     assert len(timed_out) == 1 and timed_out[0]["taskTimedOutEventDetails"]["error"] == "States.Timeout"
     assert result.output == {"application_id": app_id, "outcome": "denied", "reason": rules.NO_MANAGER_DECISION_REASON}
-    # 30 modelled minutes at SCALE, not less (and not real time either)
-    modelled_wait = rules.MANAGER_APPROVAL_TIMEOUT_SECONDS * SCALE
+    # 30 modelled minutes at TIMEOUT_SCALE, not less (and not real time either)
+    modelled_wait = rules.MANAGER_APPROVAL_TIMEOUT_SECONDS * TIMEOUT_SCALE
     assert modelled_wait <= elapsed < modelled_wait + 8
     assert "loan-offer" not in doubles.called(app_id)
     assert_decision_recorded(stack, app_id, "denied", rules.NO_MANAGER_DECISION_REASON)  # APPROVAL removed
@@ -227,7 +227,7 @@ def test_assessment_that_never_answers_times_out_and_marks_the_application_faile
     timed_out = [e for e in result.events if e["type"] == "TaskTimedOut"]
     assert len(timed_out) == 1 and timed_out[0]["taskTimedOutEventDetails"]["error"] == "States.Timeout"
     assert_processing_failed(stack, result, app["application_id"], "States.Timeout")
-    modelled_wait = rules.ASSESSMENT_TIMEOUT_SECONDS * SCALE
+    modelled_wait = rules.ASSESSMENT_TIMEOUT_SECONDS * TIMEOUT_SCALE
     assert modelled_wait <= elapsed < modelled_wait + 8
 
 

@@ -22,7 +22,7 @@ from domain.loan import rules
 from tests.statemachines import doubles
 from tests.statemachines.conftest import (
     AUDIT,
-    SCALE,
+    TIMEOUT_SCALE,
     TO_OFFER,
     Run,
     application,
@@ -236,7 +236,7 @@ def test_fraud_service_silence_times_out_after_the_modelled_five_minutes(sfn_sta
     [decision] = doubles.calls(app_id, "loan-fraud-decision")
     assert decision.event["error"]["Error"] == "States.Timeout"
     assert "fraud" not in decision.event
-    modelled_wait = rules.FRAUD_CHECK_TIMEOUT_SECONDS * SCALE
+    modelled_wait = rules.FRAUD_CHECK_TIMEOUT_SECONDS * TIMEOUT_SCALE
     assert modelled_wait <= elapsed < modelled_wait + 8
     assert_decision_recorded(sfn_stack, app_id, "denied", "fraud check failed: States.Timeout")
 
@@ -316,7 +316,7 @@ def test_no_manager_decision_denies_after_the_modelled_timeout(sfn_stack):
         "Loan Denied",
     ]
     assert result.output == {"application_id": app_id, "outcome": "denied", "reason": rules.NO_MANAGER_DECISION_REASON}
-    modelled_wait = rules.MANAGER_APPROVAL_TIMEOUT_SECONDS * SCALE
+    modelled_wait = rules.MANAGER_APPROVAL_TIMEOUT_SECONDS * TIMEOUT_SCALE
     assert modelled_wait <= elapsed < modelled_wait + 8
     assert "loan-offer" not in doubles.called(app_id)
     assert_decision_recorded(sfn_stack, app_id, "denied", rules.NO_MANAGER_DECISION_REASON)
