@@ -119,7 +119,19 @@ class LocalRuntime:
         self._install_lambda_routes()
         self.s3_events = S3Events(self._invoke_event, self.account_id, self.region).install()
         LocalRuntime._current = self
+        self._build_request_routers()
         return self
+
+    # moto routes a REST service's requests by URL with a router it builds (werkzeug rules compiled with
+    # ``ast``) on the service's first request. CPython 3.11's AST constructor is not thread-safe ("AST
+    # constructor recursion depth mismatch"), so routers built by concurrent first requests can fail: build the
+    # routers of the REST services that go through it here, one at a time (moto routes JSON and query services
+    # by header and S3 by its own dispatcher, with no such router).
+    WARM_UP_CALLS = (("lambda", "list_functions"),)
+
+    def _build_request_routers(self) -> None:
+        for service, operation in self.WARM_UP_CALLS:
+            getattr(self.client(service), operation)()
 
     def deploy_functions(self) -> None:
         """Load every handler of the catalog. Its environment is resolved against the resources registered so

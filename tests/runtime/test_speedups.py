@@ -149,3 +149,14 @@ def test_the_durable_store_keeps_one_connection_per_thread_and_commits_every_cal
         pass
     other = sqlite3.connect(tmp_path / "store.sqlite3")
     assert other.execute("SELECT n FROM probe").fetchall() == [(1,)]
+
+
+def test_moto_request_routers_are_built_before_any_concurrent_request(runtime):
+    """LocalRuntime.start() builds moto's per-service routers one at a time (CPython 3.11's AST constructor,
+    which werkzeug uses to compile them, fails under concurrent first use); they must be where moto keeps them."""
+    from moto.core.routing import get_service_router
+
+    from duoflow.runtime import LocalRuntime
+
+    for service, _ in LocalRuntime.WARM_UP_CALLS:
+        assert get_service_router(service)._routers, f"moto built no request router for {service} at start"
