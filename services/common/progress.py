@@ -1,10 +1,13 @@
-"""The application's progress log and audit trail (the seed's GET /status), and its current status.
+"""A workflow's progress log and audit trail (the seed's GET /status), its current status, and the person's
+decision it may be waiting for. The loan's log is here; the training request's (services/training/audit.py) is
+the same log with another layout.
 
-One DynamoDB table, keyed by application id:
+One DynamoDB table, keyed by application id (the loan) or request id (the training request):
   entry = "STATUS"          the current status, outcome and reason (what GET /status shows on top)
   entry = "LOG#<entry_id>"  one progress / audit entry; written at most once per entry_id, so a durable
                             replay or a Step Functions retry that records the same entry again adds nothing
-  entry = "APPROVAL"        a pending manager approval and its task token (sparse index "pending")
+  entry = "APPROVAL"        a pending manager approval and its task token (sparse index "pending"); the
+                            training request's pending HR review is "REVIEW"
 """
 
 from __future__ import annotations
@@ -65,22 +68,48 @@ class ProgressLog(Protocol):
         withdrawal of any pending approval. The state machines write the same items in one transaction."""
 
 
-def _by_time(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Oldest first, without the table's own keys."""
-    entries = [{k: v for k, v in entry.items() if k not in ("application_id", "entry")} for entry in entries]
-    return sorted(entries, key=lambda entry: (entry["at"], entry["entry_id"]))
+@dataclass(frozen=True)
+class LogLayout:
+    """Where a scenario's log keeps things in its table."""
+
+    key: str  # the partition key: the id of one application or request
+    pending_entry: str  # the item of the decision a person owes ("APPROVAL", "REVIEW")
+    pending_kind: str  # its partition key in the sparse PENDING_INDEX
+    # Entries written in the same millisecond (the timestamps' resolution) sort in this order, then by id.
+    entry_order: tuple[str, ...] = ()
+
+    def by_time(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Oldest first, without the table's own keys."""
+        entries = [{k: v for k, v in entry.items() if k not in (self.key, "entry")} for entry in entries]
+        return sorted(entries, key=self._order)
+
+    def _order(self, entry: dict[str, Any]) -> tuple[str, int, str]:
+        order = self.entry_order
+        rank = order.index(entry["entry_id"]) if entry["entry_id"] in order else len(order)
+        return entry["at"], rank, entry["entry_id"]
 
 
-class DynamoProgressLog:
-    def __init__(self, table: Any) -> None:
+LOAN_LOG = LogLayout(key="application_id", pending_entry=APPROVAL_ENTRY, pending_kind="manager-approval")
+
+
+def decision_message(outcome: dict[str, Any]) -> str:
+    return f"{outcome['outcome']}: {outcome['reason']}"
+
+
+class DynamoWorkflowLog:
+    def __init__(self, table: Any, layout: LogLayout) -> None:
         self._table = table
+        self._layout = layout
 
-    def record(self, application_id: str, entry: ProgressEntry) -> bool:
+    def _key(self, item_id: str, entry: str) -> dict[str, str]:
+        return {self._layout.key: item_id, "entry": entry}
+
+    def record(self, item_id: str, entry: ProgressEntry) -> bool:
         from botocore.exceptions import ClientError
 
         try:
             self._table.put_item(
-                Item={"application_id": application_id, "entry": LOG_PREFIX + entry.entry_id, **entry.__dict__},
+                Item={**self._key(item_id, LOG_PREFIX + entry.entry_id), **entry.__dict__},
                 ConditionExpression="attribute_not_exists(entry)",
             )
         except ClientError as error:
@@ -89,61 +118,60 @@ class DynamoProgressLog:
             raise
         return True
 
-    def set_status(self, application_id: str, **fields: Any) -> None:
+    def set_status(self, item_id: str, **fields: Any) -> None:
         fields = {"updated_at": utc_now(), **fields}
-        names = {f"#{key}": key for key in fields}
-        values = dynamo_values({f":{key}": value for key, value in fields.items()})
         self._table.update_item(
-            Key={"application_id": application_id, "entry": STATUS_ENTRY},
+            Key=self._key(item_id, STATUS_ENTRY),
             UpdateExpression="SET " + ", ".join(f"#{key} = :{key}" for key in fields),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
+            ExpressionAttributeNames={f"#{key}": key for key in fields},
+            ExpressionAttributeValues=dynamo_values({f":{key}": value for key, value in fields.items()}),
         )
 
-    def status(self, application_id: str) -> dict[str, Any] | None:
-        item = self._table.get_item(Key={"application_id": application_id, "entry": STATUS_ENTRY}, ConsistentRead=True)
+    def status(self, item_id: str) -> dict[str, Any] | None:
+        item = self._table.get_item(Key=self._key(item_id, STATUS_ENTRY), ConsistentRead=True)
         return plain_item(item.get("Item"))
 
-    def entries(self, application_id: str) -> list[dict[str, Any]]:
+    def entries(self, item_id: str) -> list[dict[str, Any]]:
         from boto3.dynamodb.conditions import Key
 
         items = self._table.query(
-            KeyConditionExpression=Key("application_id").eq(application_id) & Key("entry").begins_with(LOG_PREFIX),
+            KeyConditionExpression=Key(self._layout.key).eq(item_id) & Key("entry").begins_with(LOG_PREFIX),
             ConsistentRead=True,
         )["Items"]
-        return _by_time([plain_item(item) for item in items])
+        return self._layout.by_time([plain_item(item) for item in items])
 
-    def put_pending_approval(self, application_id: str, approval: dict[str, Any]) -> None:
+    def put_pending(self, item_id: str, pending: dict[str, Any]) -> None:
         self._table.put_item(
             Item=dynamo_values(
-                {
-                    "application_id": application_id,
-                    "entry": APPROVAL_ENTRY,
-                    "pending_kind": "manager-approval",
-                    **approval,
-                }
+                {**self._key(item_id, self._layout.pending_entry), "pending_kind": self._layout.pending_kind, **pending}
             )
         )
 
-    def pending_approval(self, application_id: str) -> dict[str, Any] | None:
-        item = self._table.get_item(
-            Key={"application_id": application_id, "entry": APPROVAL_ENTRY}, ConsistentRead=True
-        )
+    def pending(self, item_id: str) -> dict[str, Any] | None:
+        item = self._table.get_item(Key=self._key(item_id, self._layout.pending_entry), ConsistentRead=True)
         return plain_item(item.get("Item"))
 
-    def remove_pending_approval(self, application_id: str) -> None:
-        self._table.delete_item(Key={"application_id": application_id, "entry": APPROVAL_ENTRY})
+    def remove_pending(self, item_id: str) -> None:
+        self._table.delete_item(Key=self._key(item_id, self._layout.pending_entry))
 
-    def record_decision(self, application_id: str, outcome: dict[str, Any]) -> None:
+    def all_pending(self) -> list[dict[str, Any]]:
+        from boto3.dynamodb.conditions import Key
+
+        items = self._table.query(
+            IndexName=PENDING_INDEX, KeyConditionExpression=Key("pending_kind").eq(self._layout.pending_kind)
+        )["Items"]
+        return [plain_item(item) for item in items]
+
+    def record_decision(self, item_id: str, outcome: dict[str, Any]) -> None:
         at = utc_now()
         # The resource's client serializes plain Python values itself (a {"S": ...} would be stored as a map).
-        table, key = self._table.name, {"application_id": application_id}
+        table = self._table.name
         self._table.meta.client.transact_write_items(
             TransactItems=[
                 {
                     "Update": {
                         "TableName": table,
-                        "Key": {**key, "entry": STATUS_ENTRY},
+                        "Key": self._key(item_id, STATUS_ENTRY),
                         "UpdateExpression": "SET #status = :outcome, outcome = :outcome, reason = :reason, "
                         "outcome_json = :outcome_json, updated_at = :at",
                         "ExpressionAttributeNames": {"#status": "status"},
@@ -155,18 +183,10 @@ class DynamoProgressLog:
                         },
                     }
                 },
-                {"Put": {"TableName": table, "Item": {**key, **_decision_entry(outcome, at)}}},
-                {"Delete": {"TableName": table, "Key": {**key, "entry": APPROVAL_ENTRY}}},
+                {"Put": {"TableName": table, "Item": {self._layout.key: item_id, **_decision_entry(outcome, at)}}},
+                {"Delete": {"TableName": table, "Key": self._key(item_id, self._layout.pending_entry)}},
             ]
         )
-
-    def pending_approvals(self) -> list[dict[str, Any]]:
-        from boto3.dynamodb.conditions import Key
-
-        items = self._table.query(
-            IndexName=PENDING_INDEX, KeyConditionExpression=Key("pending_kind").eq("manager-approval")
-        )["Items"]
-        return [plain_item(item) for item in items]
 
 
 def _decision_entry(outcome: dict[str, Any], at: str) -> dict[str, str]:
@@ -174,7 +194,7 @@ def _decision_entry(outcome: dict[str, Any], at: str) -> dict[str, str]:
         "entry": LOG_PREFIX + "decision",
         "entry_id": "decision",
         "step": "decision",
-        "message": f"{outcome['outcome']}: {outcome['reason']}",
+        "message": decision_message(outcome),
         "actor": "workflow",
         "level": "info",
         "at": at,
@@ -188,52 +208,75 @@ def plain_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
     return json.loads(json.dumps(item, default=lambda value: float(value) if value % 1 else int(value)))
 
 
-class InMemoryProgressLog:
-    def __init__(self) -> None:
+class InMemoryWorkflowLog:
+    def __init__(self, layout: LogLayout) -> None:
+        self._layout = layout
         self._logs: dict[str, dict[str, dict[str, Any]]] = {}
         self._status: dict[str, dict[str, Any]] = {}
-        self._approvals: dict[str, dict[str, Any]] = {}
+        self._pending: dict[str, dict[str, Any]] = {}
 
-    def record(self, application_id: str, entry: ProgressEntry) -> bool:
-        log = self._logs.setdefault(application_id, {})
+    def record(self, item_id: str, entry: ProgressEntry) -> bool:
+        log = self._logs.setdefault(item_id, {})
         if entry.entry_id in log:
             return False
         log[entry.entry_id] = dict(entry.__dict__)
         return True
 
-    def set_status(self, application_id: str, **fields: Any) -> None:
-        self._status.setdefault(application_id, {"application_id": application_id}).update(
-            updated_at=utc_now(), **fields
-        )
+    def set_status(self, item_id: str, **fields: Any) -> None:
+        self._status.setdefault(item_id, {self._layout.key: item_id}).update(updated_at=utc_now(), **fields)
 
-    def status(self, application_id: str) -> dict[str, Any] | None:
-        return self._status.get(application_id)
+    def status(self, item_id: str) -> dict[str, Any] | None:
+        return self._status.get(item_id)
 
-    def entries(self, application_id: str) -> list[dict[str, Any]]:
-        return _by_time(list(self._logs.get(application_id, {}).values()))
+    def entries(self, item_id: str) -> list[dict[str, Any]]:
+        return self._layout.by_time(list(self._logs.get(item_id, {}).values()))
 
-    def put_pending_approval(self, application_id: str, approval: dict[str, Any]) -> None:
-        self._approvals[application_id] = {"application_id": application_id, **approval}
+    def put_pending(self, item_id: str, pending: dict[str, Any]) -> None:
+        self._pending[item_id] = {self._layout.key: item_id, **pending}
 
-    def pending_approval(self, application_id: str) -> dict[str, Any] | None:
-        return self._approvals.get(application_id)
+    def pending(self, item_id: str) -> dict[str, Any] | None:
+        return self._pending.get(item_id)
 
-    def remove_pending_approval(self, application_id: str) -> None:
-        self._approvals.pop(application_id, None)
+    def remove_pending(self, item_id: str) -> None:
+        self._pending.pop(item_id, None)
 
-    def pending_approvals(self) -> list[dict[str, Any]]:
-        return list(self._approvals.values())
+    def all_pending(self) -> list[dict[str, Any]]:
+        return list(self._pending.values())
 
-    def record_decision(self, application_id: str, outcome: dict[str, Any]) -> None:
+    def record_decision(self, item_id: str, outcome: dict[str, Any]) -> None:
         self.set_status(
-            application_id,
+            item_id,
             status=outcome["outcome"],
             outcome=outcome["outcome"],
             reason=outcome["reason"],
             outcome_json=json.dumps(outcome),
         )
-        entry = ProgressEntry(
-            "decision", step="decision", message=f"{outcome['outcome']}: {outcome['reason']}", actor="workflow"
-        )
-        self.record(application_id, entry)
-        self.remove_pending_approval(application_id)
+        entry = ProgressEntry("decision", step="decision", message=decision_message(outcome), actor="workflow")
+        self.record(item_id, entry)
+        self.remove_pending(item_id)
+
+
+class _ManagerApprovals:
+    """The loan's names for the decision a person owes: a manager's approval."""
+
+    def put_pending_approval(self, application_id: str, approval: dict[str, Any]) -> None:
+        self.put_pending(application_id, approval)
+
+    def pending_approval(self, application_id: str) -> dict[str, Any] | None:
+        return self.pending(application_id)
+
+    def remove_pending_approval(self, application_id: str) -> None:
+        self.remove_pending(application_id)
+
+    def pending_approvals(self) -> list[dict[str, Any]]:
+        return self.all_pending()
+
+
+class DynamoProgressLog(_ManagerApprovals, DynamoWorkflowLog):
+    def __init__(self, table: Any) -> None:
+        super().__init__(table, LOAN_LOG)
+
+
+class InMemoryProgressLog(_ManagerApprovals, InMemoryWorkflowLog):
+    def __init__(self) -> None:
+        super().__init__(LOAN_LOG)
