@@ -5,14 +5,13 @@ Every problem is reported at once, each naming the field and the rule, so a pers
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from domain.loan.models import LoanApplication
+from domain.validation import FieldError, InputInvalid, positive_amount, text_field
 
 APPLICATION_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 MAX_TEXT_LENGTH = 200
@@ -23,61 +22,12 @@ MAX_ANNUAL_INCOME = 1_000_000_000
 REQUIRED_FIELDS = ("applicant_name", "sin_last4", "annual_income", "loan_amount", "loan_purpose")
 
 
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    rule: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.rule}"
-
-
-class ApplicationInvalid(ValueError):
+class ApplicationInvalid(InputInvalid):
     """The application breaks one or more rules; ``errors`` lists each field and rule."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(str(error) for error in errors))
 
 
 def new_application_id() -> str:
     return f"loan-{uuid.uuid4().hex[:12]}"
-
-
-def _text(raw: Mapping[str, Any], field: str, errors: list[FieldError]) -> str | None:
-    value = raw.get(field)
-    if not isinstance(value, str):
-        errors.append(FieldError(field, "must be text"))
-        return None
-    value = value.strip()
-    if not value:
-        errors.append(FieldError(field, "must not be empty"))
-    elif len(value) > MAX_TEXT_LENGTH:
-        errors.append(FieldError(field, f"must be at most {MAX_TEXT_LENGTH} characters"))
-    return value
-
-
-def _positive_amount(raw: Mapping[str, Any], field: str, limit: int, errors: list[FieldError]) -> float | None:
-    value = raw.get(field)
-    # bool is an int in Python; "true" is not an amount of money. Compare before converting: a JSON integer
-    # can be too large for a float.
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or (isinstance(value, float) and not math.isfinite(value))
-    ):
-        errors.append(FieldError(field, "must be a number"))
-        return None
-    if value <= 0:
-        errors.append(FieldError(field, "must be greater than 0"))
-        return None
-    if value > limit:
-        errors.append(FieldError(field, f"must be at most {limit:,}"))
-        return None
-    if round(value, 2) != value:
-        errors.append(FieldError(field, "must have at most 2 decimal places"))
-        return None
-    return float(value)
 
 
 def validate_application(raw: Any, application_id: str | None = None) -> LoanApplication:
@@ -95,15 +45,15 @@ def validate_application(raw: Any, application_id: str | None = None) -> LoanApp
         errors.append(FieldError("application_id", "must be 1-64 letters, digits, '-' or '_'"))
 
     present = {field: raw[field] for field in REQUIRED_FIELDS if field in raw}
-    name = _text(present, "applicant_name", errors) if "applicant_name" in present else None
-    purpose = _text(present, "loan_purpose", errors) if "loan_purpose" in present else None
+    name = text_field(present, "applicant_name", MAX_TEXT_LENGTH, errors) if "applicant_name" in present else None
+    purpose = text_field(present, "loan_purpose", MAX_TEXT_LENGTH, errors) if "loan_purpose" in present else None
     sin = present.get("sin_last4")
     if "sin_last4" in present and not (isinstance(sin, str) and re.fullmatch(r"[0-9]{4}", sin)):
         errors.append(FieldError("sin_last4", "must be exactly 4 digits, as text"))
     income = (
-        _positive_amount(present, "annual_income", MAX_ANNUAL_INCOME, errors) if "annual_income" in present else None
+        positive_amount(present, "annual_income", MAX_ANNUAL_INCOME, errors) if "annual_income" in present else None
     )
-    amount = _positive_amount(present, "loan_amount", MAX_LOAN_AMOUNT, errors) if "loan_amount" in present else None
+    amount = positive_amount(present, "loan_amount", MAX_LOAN_AMOUNT, errors) if "loan_amount" in present else None
 
     if errors:
         raise ApplicationInvalid(errors)

@@ -7,13 +7,12 @@ so uploading the same key again names the same workflow.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from domain.training.models import TrainingRequest
+from domain.validation import FieldError, InputInvalid, positive_amount, text_field
 
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -36,24 +35,8 @@ REQUIRED_FIELDS = (
 DOCUMENT_SUFFIX = ".json"
 
 
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    rule: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.rule}"
-
-
-class RequestInvalid(ValueError):
+class RequestInvalid(InputInvalid):
     """The request breaks one or more rules; ``errors`` lists each field and rule."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(str(error) for error in errors))
-
-    def as_json(self) -> list[dict[str, str]]:
-        return [{"field": error.field, "rule": error.rule} for error in self.errors]
 
 
 def request_id_from_key(key: str, prefix: str) -> str:
@@ -69,38 +52,6 @@ def request_id_from_key(key: str, prefix: str) -> str:
     if rule:
         raise RequestInvalid([FieldError("object key", rule)])
     return name[: -len(DOCUMENT_SUFFIX)]
-
-
-def _text(raw: Mapping[str, Any], field: str, limit: int, errors: list[FieldError]) -> str | None:
-    value = raw[field]
-    if not isinstance(value, str):
-        errors.append(FieldError(field, "must be text"))
-        return None
-    value = value.strip()
-    if not value:
-        errors.append(FieldError(field, "must not be empty"))
-    elif len(value) > limit:
-        errors.append(FieldError(field, f"must be at most {limit:,} characters"))
-    return value
-
-
-def _cost(value: Any, errors: list[FieldError]) -> float | None:
-    # bool is an int in Python; "true" is not an amount of money.
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or (isinstance(value, float) and not math.isfinite(value))
-    ):
-        errors.append(FieldError("cost", "must be a number"))
-    elif value <= 0:
-        errors.append(FieldError("cost", "must be greater than 0"))
-    elif value > MAX_COST:
-        errors.append(FieldError("cost", f"must be at most {MAX_COST:,}"))
-    elif round(value, 2) != value:
-        errors.append(FieldError("cost", "must have at most 2 decimal places"))
-    else:
-        return float(value)
-    return None
 
 
 def validate_request(raw: Any, request_id: str) -> TrainingRequest:
@@ -120,9 +71,9 @@ def validate_request(raw: Any, request_id: str) -> TrainingRequest:
         if field not in raw:
             continue
         if field == "cost":
-            values[field] = _cost(raw[field], errors)
+            values[field] = positive_amount(raw, field, MAX_COST, errors)
         else:
-            values[field] = _text(raw, field, MAX_LONG_TEXT if field in LONG_FIELDS else MAX_SHORT_TEXT, errors)
+            values[field] = text_field(raw, field, MAX_LONG_TEXT if field in LONG_FIELDS else MAX_SHORT_TEXT, errors)
     email = values.get("employee_email")
     if email and not EMAIL_PATTERN.fullmatch(email):
         errors.append(FieldError("employee_email", "must be an email address (name@domain)"))

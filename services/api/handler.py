@@ -40,9 +40,7 @@ def _invalid(error: ApplicationInvalid) -> Response:
     return Response(
         status_code=400,
         content_type="application/json",
-        body=json.dumps(
-            {"message": "invalid request", "errors": [{"field": e.field, "rule": e.rule} for e in error.errors]}
-        ),
+        body=json.dumps({"message": "invalid request", "errors": error.as_json()}),
     )
 
 
