@@ -7,6 +7,11 @@ configuration has ``EventBridgeConfiguration`` (as in AWS: without it no event l
 object created under a routed prefix invokes the routed function with ``InvocationType=Event`` and the event in
 EventBridge's shape. It knows nothing about what the function does.
 
+moto sends its notification from inside the storage call, before the request handler sets the object's
+metadata, tags and ACL; a function invoked at that moment can read the object without them. AWS emits the event
+once the PUT has completed, so events raised while moto handles an S3 request are held and delivered when the
+request is done.
+
     runtime.s3_events.route("uploads", "incoming/", "on-upload")
 """
 
@@ -22,6 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 logger = logging.getLogger("duoflow.runtime.s3_events")
+# moto's S3 request handlers; events raised while one runs are delivered when it returns
+REQUEST_HANDLERS = ("bucket_response", "key_response")
+_held = threading.local()  # .events: the events of the S3 request this thread is handling
 
 DETAIL_TYPE = "Object Created"
 # moto's event name (the S3 notification's) → EventBridge's "reason"
@@ -78,6 +86,7 @@ class S3Events:
         self._routes: list[Route] = []
         self._lock = threading.Lock()
         self._original: Callable[..., None] | None = None
+        self._original_handlers: dict[str, Callable[..., Any]] = {}
         self.delivered: list[tuple[str, dict[str, Any]]] = []  # (function, event), for tests and the console
 
     def route(self, bucket: str, prefix: str, function: str) -> None:
@@ -87,6 +96,7 @@ class S3Events:
 
     def install(self) -> S3Events:
         from moto.s3 import notifications
+        from moto.s3.responses import S3Response
 
         if self._original is None:
             self._original = notifications.send_event
@@ -94,17 +104,43 @@ class S3Events:
 
             def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
                 original(account_id, event_name, bucket, key)
-                self._on_event(str(getattr(event_name, "value", event_name)), bucket, key)
+                event = (str(getattr(event_name, "value", event_name)), bucket, key)
+                held = getattr(_held, "events", None)
+                if held is not None:
+                    held.append(event)  # the request that created it is not done yet
+                else:
+                    self._on_event(*event)
 
             notifications.send_event = send_event
+            for name in REQUEST_HANDLERS:
+                self._original_handlers[name] = getattr(S3Response, name)
+                setattr(S3Response, name, self._holding(self._original_handlers[name]))
         return self
+
+    def _holding(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        def handle(response: Any, *args: Any, **kwargs: Any) -> Any:
+            if getattr(_held, "events", None) is not None:  # an inner handler of the same request
+                return handler(response, *args, **kwargs)
+            _held.events = []
+            try:
+                return handler(response, *args, **kwargs)
+            finally:
+                events, _held.events = _held.events, None
+                for event in events:
+                    self._on_event(*event)
+
+        return handle
 
     def uninstall(self) -> None:
         from moto.s3 import notifications
+        from moto.s3.responses import S3Response
 
         if self._original is not None:
             notifications.send_event = self._original
             self._original = None
+            for name, handler in self._original_handlers.items():
+                setattr(S3Response, name, handler)
+            self._original_handlers.clear()
 
     def _on_event(self, event_name: str, bucket: Any, key: Any) -> None:
         if not event_name.startswith("s3:ObjectCreated:"):

@@ -89,3 +89,28 @@ def test_other_prefixes_and_buckets_without_eventbridge_send_nothing(runtime):
     wait_until(lambda: received("incoming/marker.json"), timeout=10, what="the marker's event")
     assert received("elsewhere/b.json") == [] and received("incoming/c.json") == []
     assert all(function == "on-upload" for function, _ in runtime.s3_events.delivered)
+
+
+def test_the_event_comes_when_the_upload_is_complete_metadata_and_all(runtime):
+    """moto notifies before its request handler sets the object's metadata; the event must wait for it (in
+    AWS the event follows the completed PUT), or the function reads the object without its metadata."""
+    from moto.s3.responses import S3Response
+
+    from duoflow.runtime.s3_events import REQUEST_HANDLERS
+
+    assert all(hasattr(S3Response, name) for name in REQUEST_HANDLERS), "moto moved its S3 request handlers"
+    seen: list[dict[str, str]] = []
+    deliver = runtime.s3_events._invoke_async
+    s3 = runtime.client("s3")
+
+    def read_metadata_on_delivery(function: str, payload: bytes) -> None:
+        seen.append(s3.head_object(Bucket="uploads", Key="incoming/meta.json")["Metadata"])
+        deliver(function, payload)
+
+    runtime.s3_events._invoke_async = read_metadata_on_delivery
+    try:
+        s3.put_object(Bucket="uploads", Key="incoming/meta.json", Body=b"{}", Metadata={"variant": "sfn"})
+    finally:
+        runtime.s3_events._invoke_async = deliver
+
+    assert seen == [{"variant": "sfn"}]
