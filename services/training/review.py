@@ -7,21 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from domain.training.models import HrDecision, HrReview, ScreeningResult, TrainingRequest
 from domain.training.rules import hr_reason
 from services.common.bootstrap import adapters
+from services.common.people import NoLongerWaiting, resume_with_decision
 from services.common.progress import ProgressEntry, utc_now
-
-# What Step Functions and Lambda answer when the workflow stopped waiting (timed out, or already answered).
-NO_LONGER_WAITING = (
-    "TaskTimedOut",
-    "InvalidToken",
-    "TaskDoesNotExist",
-    "ResourceNotFoundException",
-    "InvalidParameterValueException",
-)
 
 
 class NoPendingReview(LookupError):
@@ -77,31 +67,9 @@ def decide(request_id: str, decision: HrDecision) -> HrReview:
         raise NoPendingReview(f"no HR review is pending for training request {request_id}")
     review = HrReview(**decision.model_dump(), reason=hr_reason(decision.approved, decision.reviewer, decision.comment))
     answer = json.dumps(review.model_dump(mode="json"))
-    # Recorded before the workflow resumes, so the audit trail shows the decision before what follows from it.
-    clients.training.record(
-        request_id, ProgressEntry("hr-decision", step="HR review", message=review.reason, actor=decision.reviewer)
-    )
+    decided = ProgressEntry("hr-decision", step="HR review", message=review.reason, actor=decision.reviewer)
     try:
-        if "callback_id" in pending:
-            clients.lambda_client.send_durable_execution_callback_success(
-                CallbackId=pending["callback_id"], Result=answer.encode()
-            )
-        else:
-            clients.sfn_client.send_task_success(taskToken=pending["task_token"], output=answer)
-    except ClientError as error:
-        if error.response["Error"]["Code"] in NO_LONGER_WAITING:
-            clients.training.remove_pending_review(request_id)
-            clients.training.record(
-                request_id,
-                ProgressEntry(
-                    "hr-decision-too-late",
-                    step="HR review",
-                    message="the workflow was no longer waiting (timed out or already answered); this decision did not count",
-                    actor=decision.reviewer,
-                    level="warning",
-                ),
-            )
-            raise ReviewNoLongerPending(f"the HR review of {request_id} is no longer pending (it timed out)") from error
-        raise
-    clients.training.remove_pending_review(request_id)
+        resume_with_decision(clients.training, request_id, pending, answer, decided)
+    except NoLongerWaiting as error:
+        raise ReviewNoLongerPending(f"the HR review of {request_id} is no longer pending (it timed out)") from error
     return review

@@ -1,0 +1,56 @@
+"""A person's decision that a workflow waits for (a manager's loan approval, an HR review): the workflow is
+resumed with it through the channel it left in the pending item, a Step Functions task token or a durable
+callback id. One mechanism for every scenario and variant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from services.common.bootstrap import adapters
+from services.common.progress import ProgressEntry
+
+# What Step Functions and Lambda answer when the workflow stopped waiting (timed out, or already answered).
+NO_LONGER_WAITING = (
+    "TaskTimedOut",
+    "InvalidToken",
+    "TaskDoesNotExist",
+    "ResourceNotFoundException",
+    "InvalidParameterValueException",
+)
+
+
+class NoLongerWaiting(RuntimeError):
+    """The workflow stopped waiting before the person answered; the answer did not count."""
+
+
+def resume_with_decision(log: Any, item_id: str, pending: dict[str, Any], answer: str, decided: ProgressEntry) -> None:
+    """Record the decision in ``log`` (a workflow log: services/common/progress.py), then resume the workflow
+    with ``answer`` (JSON) and withdraw the pending item. Raises :class:`NoLongerWaiting` when it timed out."""
+    clients = adapters()
+    # Recorded before the workflow resumes, so the audit trail shows the decision before what follows from it.
+    log.record(item_id, decided)
+    try:
+        if "callback_id" in pending:
+            clients.lambda_client.send_durable_execution_callback_success(
+                CallbackId=pending["callback_id"], Result=answer.encode()
+            )
+        else:
+            clients.sfn_client.send_task_success(taskToken=pending["task_token"], output=answer)
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in NO_LONGER_WAITING:
+            raise
+        log.remove_pending(item_id)
+        log.record(
+            item_id,
+            ProgressEntry(
+                f"{decided.entry_id}-too-late",
+                step=decided.step,
+                message="the workflow was no longer waiting (timed out or already answered); this decision did not count",
+                actor=decided.actor,
+                level="warning",
+            ),
+        )
+        raise NoLongerWaiting(error.response["Error"]["Code"]) from error
+    log.remove_pending(item_id)
