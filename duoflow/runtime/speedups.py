@@ -13,6 +13,12 @@ that fails if the pinned library moves what it relies on.
   moto's own path, so its checks and error events stay moto's.
 * moto builds a new boto3 client for every Task (and ignores the Task's credentials when it does); clients are
   thread-safe, so one per service and region.
+* moto's DynamoDB ``TransactWriteItems`` deep-copies every table it touches, whole, so that it can roll back a
+  cancelled transaction: its cost grows with the table (100 ms a transaction after a few hundred loans). Here it
+  keeps a copy of the items the transaction names (the only ones it can change) and puts those back instead.
+* moto's DynamoDB ``Query`` sorts every item of the table, then keeps those with the asked partition key. Here a
+  query on the table's key reads that partition alone; a query on an index looks at every item as before, but
+  unsorted (moto sorts the matches by their full key afterwards, so the order it returns is the same).
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ def install() -> None:
     durable_state._STOP_SIGNAL_POLL_SECONDS = STOP_SIGNAL_POLL_SECONDS
     _install_jsonata_programs()
     _install_client_cache()
+    _install_dynamodb_item_rollback()
+    _install_dynamodb_partition_query()
     _installed = True
 
 
@@ -120,3 +128,123 @@ CLIENT_USERS = [
         for name in ("aws_sdk", "dynamodb", "sns", "sqs", "sfn", "events", "unsupported")
     ),
 ]
+
+
+class _TablesKeptInPlace:
+    """Stands in for the ``copy`` module inside moto's DynamoDB backend: a table is "copied" as itself (its
+    transaction keeps copies of the items it names instead); anything else is deep-copied as before."""
+
+    def __init__(self, table_class: type) -> None:
+        self._table_class = table_class
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        import copy
+
+        return value if isinstance(value, self._table_class) else copy.deepcopy(value, memo)
+
+
+def _install_dynamodb_item_rollback() -> None:
+    import copy
+
+    import moto.dynamodb.models as dynamodb_models
+    from moto.dynamodb.models.table import Table
+
+    transact = dynamodb_models.DynamoDBBackend.transact_write_items
+
+    def named_items(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
+        """(table, partition key, sort key, a copy of the item or None) for each item the transaction names,
+        found the way moto finds them; an operation moto will refuse names nothing and changes nothing."""
+        named = []
+        for operation in transact_items:
+            for kind, details in operation.items():
+                table = backend.tables.get(details.get("TableName", ""))
+                if table is None:
+                    continue
+                key = (
+                    {
+                        attribute: details["Item"][attribute]
+                        for attribute in (table.hash_key_attr, table.range_key_attr)
+                        if attribute
+                    }
+                    if kind == "Put"
+                    else details["Key"]
+                )
+                partition, sort = backend.get_keys_value(table, key)
+                named.append((table, partition, sort, copy.deepcopy(table.get_item(partition, sort))))
+        return named
+
+    def put_back(table: Any, partition: Any, sort: Any, item: Any) -> None:
+        if not table.range_key_attr:
+            if item is None:
+                table.items.pop(partition, None)
+            else:
+                table.items[partition] = item
+            return
+        if item is not None:
+            table.items[partition][sort] = item
+            return
+        bucket = table.items.get(partition)
+        if bucket is not None:
+            bucket.pop(sort, None)
+            if not bucket:
+                del table.items[partition]
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        try:
+            named = named_items(self, transact_items)
+        except Exception:  # noqa: BLE001 - a malformed request: moto's own path reports it, with its whole-table copy
+            dynamodb_models.copy = copy
+            try:
+                return transact(self, transact_items)
+            finally:
+                dynamodb_models.copy = tables_in_place
+        try:
+            return transact(self, transact_items)
+        except BaseException:
+            for table, partition, sort, item in reversed(named):
+                put_back(table, partition, sort, item)
+            raise
+
+    tables_in_place = _TablesKeptInPlace(Table)
+    dynamodb_models.copy = tables_in_place
+    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def _install_dynamodb_partition_query() -> None:
+    import inspect
+
+    from moto.dynamodb.models.table import Table
+
+    query, all_items = Table.query, Table.all_items
+    parameters = inspect.signature(query)
+    narrowed = threading.local()
+
+    def candidates(self: Table) -> list[Any]:
+        override = getattr(narrowed, "items", None)
+        if override is not None and override[0] is self:
+            return override[1]
+        return all_items(self)
+
+    def partition_query(self: Table, *args: Any, **kwargs: Any) -> Any:
+        arguments = parameters.bind(self, *args, **kwargs).arguments
+        partition, index = arguments.get("hash_key"), arguments.get("index_name")
+        if index:
+            items = [item for bucket in self.items.values() for item in _bucket_items(self, bucket)]
+        elif partition is not None:
+            items = _bucket_items(self, self.items.get(partition))
+        else:
+            return query(self, *args, **kwargs)
+        narrowed.items = (self, items)
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            narrowed.items = None
+
+    Table.all_items = candidates
+    Table.query = partition_query
+
+
+def _bucket_items(table: Any, bucket: Any) -> list[Any]:
+    if bucket is None:
+        return []
+    return list(bucket.values()) if table.range_key_attr else [bucket]

@@ -8,6 +8,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import aws_durable_execution_sdk_python.state as durable_state
+import pytest
 from moto.stepfunctions.parser.asl.parse import asl_parser
 
 from duoflow.runtime import speedups
@@ -160,3 +161,163 @@ def test_moto_request_routers_are_built_before_any_concurrent_request(runtime):
 
     for service, _ in LocalRuntime.WARM_UP_CALLS:
         assert get_service_router(service)._routers, f"moto built no request router for {service} at start"
+
+
+# --- DynamoDB: transactions roll back the items they name; queries read one partition ---------------------------
+
+
+@pytest.fixture(scope="module")
+def ddb(runtime):
+    client = runtime.client("dynamodb")
+    name = unique("speedups")
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "kind", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-kind",
+                "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for partition in range(40):
+        for sort in range(5):
+            item = {"pk": {"S": f"p{partition:02}"}, "sk": {"S": f"s{sort}"}, "n": {"N": str(sort)}}
+            if sort == 0 and partition % 4 == 0:
+                item["kind"] = {"S": "pending"}
+            client.put_item(TableName=name, Item=item)
+    return client, name
+
+
+def _items(client, name):
+    return client.scan(TableName=name, ConsistentRead=True)["Items"]
+
+
+def test_a_cancelled_transaction_changes_no_item(ddb):
+    client, name = ddb
+    before = _items(client, name)
+    with pytest.raises(client.exceptions.TransactionCanceledException) as cancelled:
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": name, "Item": {"pk": {"S": "new"}, "sk": {"S": "s0"}}}},
+                {
+                    "Update": {
+                        "TableName": name,
+                        "Key": {"pk": {"S": "p01"}, "sk": {"S": "s1"}},
+                        "UpdateExpression": "SET n = :n",
+                        "ExpressionAttributeValues": {":n": {"N": "99"}},
+                    }
+                },
+                {"Delete": {"TableName": name, "Key": {"pk": {"S": "p02"}, "sk": {"S": "s2"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": name,
+                        "Key": {"pk": {"S": "p03"}, "sk": {"S": "s3"}},
+                        "ConditionExpression": "n = :other",
+                        "ExpressionAttributeValues": {":other": {"N": "7"}},
+                    }
+                },
+            ]
+        )
+    reasons = [reason["Code"] for reason in cancelled.value.response["CancellationReasons"]]
+    assert reasons == ["None", "None", "None", "ConditionalCheckFailed"]
+    assert _items(client, name) == before
+
+
+def test_a_committed_transaction_writes_every_item_and_copies_only_those(ddb, monkeypatch):
+    from moto.dynamodb.models.dynamo_type import Item
+
+    client, name = ddb
+    copies = []
+    item_copy = Item.__deepcopy__
+
+    def counting(self, memo):
+        copies.append(self)
+        return item_copy(self, memo)
+
+    monkeypatch.setattr(Item, "__deepcopy__", counting)
+    client.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": name, "Item": {"pk": {"S": "committed"}, "sk": {"S": "s0"}}}},
+            {
+                "Update": {
+                    "TableName": name,
+                    "Key": {"pk": {"S": "p05"}, "sk": {"S": "s1"}},
+                    "UpdateExpression": "SET n = :n",
+                    "ExpressionAttributeValues": {":n": {"N": "42"}},
+                }
+            },
+        ]
+    )
+    monkeypatch.undo()
+    got = client.get_item(TableName=name, Key={"pk": {"S": "p05"}, "sk": {"S": "s1"}}, ConsistentRead=True)
+    assert got["Item"]["n"] == {"N": "42"}
+    assert "Item" in client.get_item(TableName=name, Key={"pk": {"S": "committed"}, "sk": {"S": "s0"}})
+    # moto alone would deep-copy all 200 items of the table; here the one existing item named (twice: our
+    # rollback copy and moto's update_item's own copy)
+    assert len(copies) <= 2
+
+
+def test_moto_still_copies_whole_tables_in_its_transaction(ddb):
+    """The item rollback relies on moto's TransactWriteItems copying each table with ``copy.deepcopy`` looked
+    up in its module at call time; if that moves, the patch no longer holds and this fails."""
+    import inspect
+
+    import moto.dynamodb.models as dynamodb_models
+
+    stock = inspect.getclosurevars(dynamodb_models.DynamoDBBackend.transact_write_items).nonlocals["transact"]
+    source = inspect.getsource(stock)
+    assert "original_table_state[table_name] = copy.deepcopy(" in source
+    assert "self.tables[table_name] = original_table_state[table_name]" in source
+    assert type(dynamodb_models.copy).__name__ == "_TablesKeptInPlace"
+
+
+def test_a_query_on_the_key_reads_its_partition_in_order_with_pages(ddb):
+    client, name = ddb
+    query = {
+        "TableName": name,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :s)",
+        "ExpressionAttributeValues": {":pk": {"S": "p07"}, ":s": {"S": "s"}},
+    }
+    forward = client.query(**query)["Items"]
+    assert [item["sk"]["S"] for item in forward] == ["s0", "s1", "s2", "s3", "s4"]
+    backward = client.query(**query, ScanIndexForward=False)["Items"]
+    assert [item["sk"]["S"] for item in backward] == ["s4", "s3", "s2", "s1", "s0"]
+    first = client.query(**query, Limit=2)
+    second = client.query(**query, Limit=2, ExclusiveStartKey=first["LastEvaluatedKey"])
+    assert [item["sk"]["S"] for item in first["Items"] + second["Items"]] == ["s0", "s1", "s2", "s3"]
+    assert client.query(**{**query, "ExpressionAttributeValues": {":pk": {"S": "absent"}, ":s": {"S": "s"}}})[
+        "Items"
+    ] == []
+
+
+def test_a_query_on_an_index_finds_every_match_in_key_order(ddb):
+    client, name = ddb
+    found = client.query(
+        TableName=name,
+        IndexName="by-kind",
+        KeyConditionExpression="kind = :k",
+        ExpressionAttributeValues={":k": {"S": "pending"}},
+    )["Items"]
+    assert [item["pk"]["S"] for item in found] == [f"p{partition:02}" for partition in range(0, 40, 4)]
+
+
+def test_moto_queries_pick_candidates_through_all_items():
+    """The partition query narrows what ``Table.all_items`` returns while moto's query runs; if moto's query
+    stops reading its candidates there, the narrowing would silently do nothing (or wrong) and this fails."""
+    import inspect
+
+    from moto.dynamodb.models.table import Table
+
+    stock = inspect.getclosurevars(Table.query).nonlocals["query"]
+    source = inspect.getsource(stock)
+    assert source.count("self.all_items()") == 2
+    assert "possible_results.sort(key=lambda item: item.range_key)" in source
+    assert "self.sorted_items(" in source
