@@ -208,7 +208,7 @@ class Console:
         request_id = request.path_params["request_id"]
         from services.training.audit import DynamoTrainingLog
 
-        log = DynamoTrainingLog(self._table("training-progress"))
+        log = DynamoTrainingLog(self.client("dynamodb"), "training-progress")
         status = log.status(request_id)
         result = None
         try:
@@ -230,14 +230,6 @@ class Console:
                 "executions": executions,
             }
         )
-
-    def _table(self, name: str) -> Any:
-        tables = self._local.__dict__.setdefault("tables", {})
-        if name not in tables:
-            import boto3
-
-            tables[name] = boto3.resource("dynamodb", region_name=self.runtime.region).Table(name)
-        return tables[name]
 
     def index(self, request: Request) -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", headers={"cache-control": "no-cache"})

@@ -69,15 +69,10 @@ class _LazyProgress:
         return getattr(log, name)
 
 
-_per_thread = threading.local()
-
-
+@cache
 def _progress_log(table_name: str) -> DynamoProgressLog:
-    """One per thread: boto3 resources (unlike clients) must not be shared between threads."""
-    logs = _per_thread.__dict__.setdefault("progress_logs", {})
-    if table_name not in logs:
-        logs[table_name] = DynamoProgressLog(boto3.resource("dynamodb").Table(table_name))
-    return logs[table_name]
+    """One for every thread: the log talks to DynamoDB through a (thread-safe) client."""
+    return DynamoProgressLog(_shared_client("dynamodb"), table_name)
 
 
 class _LazyNotifier:
@@ -97,13 +92,14 @@ class _LazyTrainingLog:
     """Reads TRAINING_TABLE on first use."""
 
     def __getattr__(self, name: str) -> Any:
-        from services.training.audit import DynamoTrainingLog
+        return getattr(_training_log(setting("TRAINING_TABLE")), name)
 
-        logs = _per_thread.__dict__.setdefault("training_logs", {})
-        table_name = setting("TRAINING_TABLE")
-        if table_name not in logs:
-            logs[table_name] = DynamoTrainingLog(boto3.resource("dynamodb").Table(table_name))
-        return getattr(logs[table_name], name)
+
+@cache
+def _training_log(table_name: str) -> Any:
+    from services.training.audit import DynamoTrainingLog
+
+    return DynamoTrainingLog(_shared_client("dynamodb"), table_name)
 
 
 _client_lock = threading.Lock()
@@ -164,9 +160,9 @@ def reset() -> None:
     """Forget every adapter and client (a new local runtime starts with fresh endpoints and names)."""
     global _override
     _override = None
-    global _per_thread
     _from_environment.cache_clear()
-    _per_thread = threading.local()
+    _progress_log.cache_clear()
+    _training_log.cache_clear()
     _sns_notifier.cache_clear()
     _shared_client.cache_clear()
     _bedrock_scorer.cache_clear()

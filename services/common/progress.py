@@ -29,6 +29,22 @@ def dynamo_values(values: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(values), parse_float=Decimal)
 
 
+def to_dynamo(values: dict[str, Any]) -> dict[str, Any]:
+    """Plain JSON values as DynamoDB attribute values ({"S": ...}, {"N": ...}, {"M": ...})."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    serialize = TypeSerializer().serialize
+    return {name: serialize(value) for name, value in dynamo_values(values).items()}
+
+
+def from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute values as Python values (numbers as Decimal)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserialize = TypeDeserializer().deserialize
+    return {name: deserialize(value) for name, value in item.items()}
+
+
 def utc_now() -> str:
     """ISO 8601 UTC with milliseconds and "Z", the format of JSONata's $now() in the state machines, so
     entries written by Lambdas and by the workflow sort together."""
@@ -97,8 +113,12 @@ def decision_message(outcome: dict[str, Any]) -> str:
 
 
 class DynamoWorkflowLog:
-    def __init__(self, table: Any, layout: LogLayout) -> None:
-        self._table = table
+    """The log in a DynamoDB table, through a low-level client: clients are thread-safe and cost milliseconds
+    to build, so one serves every thread of a warm Lambda (boto3 resources may not be shared between threads)."""
+
+    def __init__(self, client: Any, table_name: str, layout: LogLayout) -> None:
+        self._client = client
+        self._table = table_name
         self._layout = layout
 
     def _key(self, item_id: str, entry: str) -> dict[str, str]:
@@ -108,8 +128,9 @@ class DynamoWorkflowLog:
         from botocore.exceptions import ClientError
 
         try:
-            self._table.put_item(
-                Item={**self._key(item_id, LOG_PREFIX + entry.entry_id), **entry.__dict__},
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_dynamo({**self._key(item_id, LOG_PREFIX + entry.entry_id), **entry.__dict__}),
                 ConditionExpression="attribute_not_exists(entry)",
             )
         except ClientError as error:
@@ -120,73 +141,98 @@ class DynamoWorkflowLog:
 
     def set_status(self, item_id: str, **fields: Any) -> None:
         fields = {"updated_at": utc_now(), **fields}
-        self._table.update_item(
-            Key=self._key(item_id, STATUS_ENTRY),
+        self._client.update_item(
+            TableName=self._table,
+            Key=to_dynamo(self._key(item_id, STATUS_ENTRY)),
             UpdateExpression="SET " + ", ".join(f"#{key} = :{key}" for key in fields),
             ExpressionAttributeNames={f"#{key}": key for key in fields},
-            ExpressionAttributeValues=dynamo_values({f":{key}": value for key, value in fields.items()}),
+            ExpressionAttributeValues=to_dynamo({f":{key}": value for key, value in fields.items()}),
         )
 
     def status(self, item_id: str) -> dict[str, Any] | None:
-        item = self._table.get_item(Key=self._key(item_id, STATUS_ENTRY), ConsistentRead=True)
-        return plain_item(item.get("Item"))
+        return self._get(self._key(item_id, STATUS_ENTRY))
 
     def entries(self, item_id: str) -> list[dict[str, Any]]:
-        from boto3.dynamodb.conditions import Key
-
-        items = self._table.query(
-            KeyConditionExpression=Key(self._layout.key).eq(item_id) & Key("entry").begins_with(LOG_PREFIX),
+        items = self._query(
+            "#key = :id AND begins_with(#entry, :prefix)",
+            {"#key": self._layout.key, "#entry": "entry"},
+            {":id": item_id, ":prefix": LOG_PREFIX},
             ConsistentRead=True,
-        )["Items"]
-        return self._layout.by_time([plain_item(item) for item in items])
+        )
+        return self._layout.by_time(items)
 
     def put_pending(self, item_id: str, pending: dict[str, Any]) -> None:
-        self._table.put_item(
-            Item=dynamo_values(
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_dynamo(
                 {**self._key(item_id, self._layout.pending_entry), "pending_kind": self._layout.pending_kind, **pending}
-            )
+            ),
         )
 
     def pending(self, item_id: str) -> dict[str, Any] | None:
-        item = self._table.get_item(Key=self._key(item_id, self._layout.pending_entry), ConsistentRead=True)
-        return plain_item(item.get("Item"))
+        return self._get(self._key(item_id, self._layout.pending_entry))
 
     def remove_pending(self, item_id: str) -> None:
-        self._table.delete_item(Key=self._key(item_id, self._layout.pending_entry))
+        self._client.delete_item(TableName=self._table, Key=to_dynamo(self._key(item_id, self._layout.pending_entry)))
 
     def all_pending(self) -> list[dict[str, Any]]:
-        from boto3.dynamodb.conditions import Key
-
-        items = self._table.query(
-            IndexName=PENDING_INDEX, KeyConditionExpression=Key("pending_kind").eq(self._layout.pending_kind)
-        )["Items"]
-        return [plain_item(item) for item in items]
+        return self._query(
+            "#kind = :kind", {"#kind": "pending_kind"}, {":kind": self._layout.pending_kind}, IndexName=PENDING_INDEX
+        )
 
     def record_decision(self, item_id: str, outcome: dict[str, Any]) -> None:
         at = utc_now()
-        # The resource's client serializes plain Python values itself (a {"S": ...} would be stored as a map).
-        table = self._table.name
-        self._table.meta.client.transact_write_items(
+        table = self._table
+        self._client.transact_write_items(
             TransactItems=[
                 {
                     "Update": {
                         "TableName": table,
-                        "Key": self._key(item_id, STATUS_ENTRY),
+                        "Key": to_dynamo(self._key(item_id, STATUS_ENTRY)),
                         "UpdateExpression": "SET #status = :outcome, outcome = :outcome, reason = :reason, "
                         "outcome_json = :outcome_json, updated_at = :at",
                         "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": {
-                            ":outcome": outcome["outcome"],
-                            ":reason": outcome["reason"],
-                            ":outcome_json": json.dumps(outcome),
-                            ":at": at,
-                        },
+                        "ExpressionAttributeValues": to_dynamo(
+                            {
+                                ":outcome": outcome["outcome"],
+                                ":reason": outcome["reason"],
+                                ":outcome_json": json.dumps(outcome),
+                                ":at": at,
+                            }
+                        ),
                     }
                 },
-                {"Put": {"TableName": table, "Item": {self._layout.key: item_id, **_decision_entry(outcome, at)}}},
-                {"Delete": {"TableName": table, "Key": self._key(item_id, self._layout.pending_entry)}},
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": to_dynamo({self._layout.key: item_id, **_decision_entry(outcome, at)}),
+                    }
+                },
+                {"Delete": {"TableName": table, "Key": to_dynamo(self._key(item_id, self._layout.pending_entry))}},
             ]
         )
+
+    def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
+        item = self._client.get_item(TableName=self._table, Key=to_dynamo(key), ConsistentRead=True).get("Item")
+        return plain_item(from_dynamo(item)) if item is not None else None
+
+    def _query(self, condition: str, names: dict[str, str], values: dict[str, Any], **options: Any) -> list[dict]:
+        """Every matching item, page after page (a page holds at most 1 MB)."""
+        found: list[dict[str, Any]] = []
+        page: dict[str, Any] = {}
+        while True:
+            answer = self._client.query(
+                TableName=self._table,
+                KeyConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_dynamo(values),
+                **options,
+                **page,
+            )
+            found.extend(plain_item(from_dynamo(item)) for item in answer["Items"])
+            if "LastEvaluatedKey" not in answer:
+                return found
+            page = {"ExclusiveStartKey": answer["LastEvaluatedKey"]}
 
 
 def _decision_entry(outcome: dict[str, Any], at: str) -> dict[str, str]:
@@ -273,8 +319,8 @@ class _ManagerApprovals:
 
 
 class DynamoProgressLog(_ManagerApprovals, DynamoWorkflowLog):
-    def __init__(self, table: Any) -> None:
-        super().__init__(table, LOAN_LOG)
+    def __init__(self, client: Any, table_name: str) -> None:
+        super().__init__(client, table_name, LOAN_LOG)
 
 
 class InMemoryProgressLog(_ManagerApprovals, InMemoryWorkflowLog):

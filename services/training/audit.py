@@ -83,8 +83,8 @@ class _HrReviews:
 
 
 class DynamoTrainingLog(_HrReviews, DynamoWorkflowLog):
-    def __init__(self, table: Any) -> None:
-        super().__init__(table, TRAINING_LOG)
+    def __init__(self, client: Any, table_name: str) -> None:
+        super().__init__(client, table_name, TRAINING_LOG)
 
 
 class InMemoryTrainingLog(_HrReviews, InMemoryWorkflowLog):
