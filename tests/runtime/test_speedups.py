@@ -293,9 +293,10 @@ def test_a_query_on_the_key_reads_its_partition_in_order_with_pages(ddb):
     first = client.query(**query, Limit=2)
     second = client.query(**query, Limit=2, ExclusiveStartKey=first["LastEvaluatedKey"])
     assert [item["sk"]["S"] for item in first["Items"] + second["Items"]] == ["s0", "s1", "s2", "s3"]
-    assert client.query(**{**query, "ExpressionAttributeValues": {":pk": {"S": "absent"}, ":s": {"S": "s"}}})[
-        "Items"
-    ] == []
+    assert (
+        client.query(**{**query, "ExpressionAttributeValues": {":pk": {"S": "absent"}, ":s": {"S": "s"}}})["Items"]
+        == []
+    )
 
 
 def test_a_query_on_an_index_finds_every_match_in_key_order(ddb):
