@@ -78,6 +78,7 @@ def deploy(runtime: LocalRuntime) -> LocalRuntime:
         )["stateMachineArn"]
         runtime.register_resource("state_machine", machine.name, name=machine.name, arn=arn)
     runtime.refresh_environment()
+    runtime.settle()
     return runtime
 
 

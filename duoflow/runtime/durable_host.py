@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aws_durable_execution_sdk_python_testing.checkpoint.processor import CheckpointProcessor
 from aws_durable_execution_sdk_python_testing.child_dispatcher import FunctionRegistry, InProcessChildDispatcher
@@ -33,6 +34,7 @@ from aws_durable_execution_sdk_python_testing.model import StartDurableExecution
 from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecutionStore
 from aws_durable_execution_sdk_python_testing.worker.registry import ExecutionRegistry
 
+from duoflow.runtime.speedups import freshly_parsed
 from duoflow.runtime.time_control import ModelledClock, ScaledScheduler, TimeControl
 
 
@@ -60,19 +62,42 @@ class DurableFunction:
 
 
 class ReusedConnectionsStore(SQLiteExecutionStore):
-    """The SDK's SQLite store, with one connection per thread instead of one per call.
+    """The SDK's SQLite store, with one connection per thread instead of one per call, calls taking turns, and
+    an index for looking an execution up by name.
 
-    The store opens a connection, sets WAL mode and commits or rolls back per call; here each thread keeps its
-    connection (the same pragmas, the same transaction per call), which spares the opening and the WAL
-    bookkeeping of closing the last connection — the store is read and written some sixty times per loan
-    application. A thread's connection closes when the thread ends.
+    * The store opens a connection, sets WAL mode and commits or rolls back per call; here each thread keeps its
+      connection (the same pragmas, the same transaction per call), which spares the opening and the WAL
+      bookkeeping of closing the last connection — the store is read and written some sixty times per loan
+      application. A thread's connection closes when the thread ends.
+    * Every caller is in this process, so the calls take turns on a lock: left to SQLite, a writer that finds
+      the database locked sleeps in its busy handler (1 ms, 2 ms, … up to 100 ms a try) while nobody works.
+    * Lambda finds an execution by function and name (``DurableExecutionName``); the SDK's schema indexes the
+      function only, so each lookup read every execution of the function.
+    * Executions read from the database are built from JSON parsed just now, without the SDK's defensive copy
+      of every operation (duoflow/runtime/speedups.py ``freshly_parsed``).
     """
 
     _per_thread = threading.local()
 
     def __init__(self, db_path: Path) -> None:
         self._identity = uuid.uuid4().hex  # a new store (a restarted runtime) never reuses an old connection
+        self._turns = threading.RLock()
         super().__init__(db_path)
+
+    def _init_db(self) -> None:
+        super()._init_db()
+        with self._connection() as conn:
+            conn.execute(
+                "CREATE INDEX IF NOT EXISTS idx_function_execution_name ON executions(function_name, execution_name)"
+            )
+
+    def load(self, execution_arn: str) -> Execution:
+        with freshly_parsed():
+            return super().load(execution_arn)
+
+    def query(self, *args: Any, **kwargs: Any) -> tuple[list[Execution], str | None]:
+        with freshly_parsed():
+            return super().query(*args, **kwargs)
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -80,7 +105,7 @@ class ReusedConnectionsStore(SQLiteExecutionStore):
         conn = connections.get(self._identity)
         if conn is None:
             conn = connections[self._identity] = self._get_connection()
-        with conn:  # commit on success, roll back on error: as the SDK's _connection does
+        with self._turns, conn:  # commit on success, roll back on error: as the SDK's _connection does
             yield conn
 
 

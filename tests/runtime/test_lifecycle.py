@@ -153,3 +153,20 @@ def test_a_stopped_runtime_leaves_moto_at_real_time(tmp_path):
     assert time_control._active.scale == SCALE
     runtime.stop()
     assert time_control._active == TimeControl.real()
+
+
+def test_a_stopped_runtime_gives_the_garbage_collector_back_its_settings(tmp_path):
+    import gc
+
+    from duoflow.runtime.runtime import GC_THRESHOLDS
+
+    before = gc.get_threshold()
+    runtime = start_runtime(tmp_path)
+    try:
+        assert gc.get_threshold() == GC_THRESHOLDS
+        runtime.settle()
+        assert gc.get_freeze_count() > 0
+    finally:
+        runtime.stop()
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0

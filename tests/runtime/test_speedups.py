@@ -322,3 +322,87 @@ def test_moto_queries_pick_candidates_through_all_items():
     assert source.count("self.all_items()") == 2
     assert "possible_results.sort(key=lambda item: item.range_key)" in source
     assert "self.sorted_items(" in source
+
+
+def test_every_kind_of_attribute_value_comes_back_as_it_was_written(ddb, monkeypatch):
+    """Plain values take the short way out of moto's serializer, binary ones moto's walk; both arrive whole."""
+    client, name = ddb
+    taken = []
+    plain = speedups.is_plain_attribute_value
+
+    def spying(value):
+        answer = plain(value)
+        taken.append(answer)
+        return answer
+
+    monkeypatch.setattr(speedups, "is_plain_attribute_value", spying)
+    item = {
+        "pk": {"S": "kinds"},
+        "sk": {"S": "all"},
+        "text": {"S": 'quote " and unicode é'},
+        "empty": {"S": ""},
+        "number": {"N": "-12.50"},
+        "yes": {"BOOL": True},
+        "nothing": {"NULL": True},
+        "names": {"SS": ["a", "b"]},
+        "numbers": {"NS": ["1", "2.5"]},
+        "nested": {"M": {"inner": {"L": [{"S": "x"}, {"N": "1"}, {"M": {"deep": {"BOOL": False}}}]}}},
+        "blob": {"B": b"\x00\x01binary"},
+        "blobs": {"BS": [b"\x02", b"\x03"]},
+    }
+    client.put_item(TableName=name, Item=item)
+    got = client.get_item(TableName=name, Key={"pk": {"S": "kinds"}, "sk": {"S": "all"}}, ConsistentRead=True)["Item"]
+
+    assert {key: value for key, value in got.items() if key not in ("names", "numbers", "blobs")} == {
+        key: value for key, value in item.items() if key not in ("names", "numbers", "blobs")
+    }
+    assert sorted(got["names"]["SS"]) == ["a", "b"]
+    assert sorted(got["numbers"]["NS"]) == ["1", "2.5"]
+    assert sorted(got["blobs"]["BS"]) == [b"\x02", b"\x03"]
+    assert True in taken, "plain values no longer take the short way: moto's AttributeValue shape moved"
+    assert False in taken, "binary values must go through moto's walk"
+
+
+def test_only_wire_shaped_values_count_as_plain():
+    plain = speedups.is_plain_attribute_value
+    assert plain({"S": "x"}) and plain({"N": "1"}) and plain({"NULL": True})
+    assert plain({"M": {"a": {"L": [{"SS": ["x"]}]}}})
+    assert not plain({"N": 1})  # moto's walk turns it into "1"
+    assert not plain({"B": "AAE="}) and not plain({"BS": []})
+    assert not plain({"S": "x", "N": "1"}) and not plain({}) and not plain("x")
+    assert not plain({"M": {"a": {"B": b"\x00"}}})
+
+
+def test_operations_read_by_the_store_skip_the_sdk_copy_and_others_keep_it():
+    import inspect
+
+    import aws_durable_execution_sdk_python.lambda_service as lambda_service
+    from aws_durable_execution_sdk_python.lambda_service import Operation
+
+    assert "data_copy = copy.deepcopy(data)" in inspect.getsource(Operation.from_json_dict.__func__)
+    assert type(lambda_service.copy).__name__ == "_CopyUnlessFresh"
+    data = {
+        "Id": "op-1",
+        "Type": "STEP",
+        "Status": "SUCCEEDED",
+        "StartTimestamp": 1_700_000_000_000,
+        "StepDetails": {"Result": '{"ok": true}', "Attempt": 1},
+    }
+    outside = Operation.from_json_dict(data)
+    assert data["StartTimestamp"] == 1_700_000_000_000, "outside the store's reads the caller's data is copied"
+    with speedups.freshly_parsed():
+        inside = Operation.from_json_dict(data)
+    assert inside == outside
+    assert data["StartTimestamp"] == outside.start_timestamp, "inside, the operation took the data as its own"
+
+
+def test_the_durable_store_finds_an_execution_by_function_and_name_through_an_index(tmp_path):
+    from duoflow.runtime.durable_host import ReusedConnectionsStore
+
+    store = ReusedConnectionsStore.create_and_initialize(tmp_path / "store.sqlite3")
+    with store._connection() as conn:
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT data FROM executions WHERE function_name = ? AND execution_name = ?",
+            ("f", "n"),
+        ).fetchall()
+    assert any("idx_function_execution_name" in row[-1] for row in plan), plan
