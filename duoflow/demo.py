@@ -138,12 +138,11 @@ class RunWatch:
 
     def _durable_ended(self) -> bool:
         return all(
-            execution["Status"] != "RUNNING"
+            status != "RUNNING"
             for function in self._variant.durable_functions
-            for execution in self._lambda.list_durable_executions_by_function(
-                FunctionName=self._runtime.resolve(ResourceRef("function", function)),
-                DurableExecutionName=self.application_id,
-            )["DurableExecutions"]
+            for status in self._runtime.durable_statuses(
+                self._runtime.resolve(ResourceRef("function", function)), self.application_id
+            )
         )
 
     def state_transitions(self) -> int:

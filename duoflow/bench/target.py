@@ -79,6 +79,12 @@ class DeployedTarget:
         except self.client("stepfunctions").exceptions.ExecutionDoesNotExist:
             return None
 
+    def durable_statuses(self, function_name: str, execution_name: str) -> list[str]:
+        executions = self.client("lambda").list_durable_executions_by_function(
+            FunctionName=function_name, DurableExecutionName=execution_name
+        )["DurableExecutions"]
+        return [execution["Status"] for execution in executions]
+
 
 def bench_deployed(
     target: DeployedTarget,

@@ -236,6 +236,16 @@ class DurableHost:
             self._remember_name(function_name, name, output.execution_arn, payload)
             return output.execution_arn, True
 
+    def statuses(self, function_name: str, execution_name: str) -> list[str]:
+        """The statuses of a function's executions under a name (RUNNING, SUCCEEDED, …), read from the store
+        without loading the executions: what a watcher polling many runs needs."""
+        with self.store._connection() as conn:
+            rows = conn.execute(
+                "SELECT status FROM executions WHERE function_name = ? AND execution_name = ?",
+                (function_name, execution_name),
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def wait(self, execution_arn: str, timeout: float | None = None) -> Execution:
         """Block until the execution completes (or ``timeout`` real seconds pass) and return it."""
         self.executor.wait_until_complete(execution_arn, timeout)
@@ -246,13 +256,10 @@ class DurableHost:
         self._registry.shutdown()
         self._scheduler.stop()
 
-    # --- the name index, in the same SQLite file as the executions ------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self._store_path, timeout=30.0)
+    # --- the name index, in the same SQLite file as the executions, through the store's connections ----------
 
     def _init_names_table(self) -> None:
-        with self._connect() as conn:
+        with self.store._connection() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS duoflow_execution_names ("
                 " function_name TEXT NOT NULL, execution_name TEXT NOT NULL,"
@@ -261,7 +268,7 @@ class DurableHost:
             )
 
     def _lookup_name(self, function_name: str, name: str) -> tuple[str, str] | None:
-        with self._connect() as conn:
+        with self.store._connection() as conn:
             row = conn.execute(
                 "SELECT execution_arn, payload FROM duoflow_execution_names"
                 " WHERE function_name = ? AND execution_name = ?",
@@ -270,5 +277,5 @@ class DurableHost:
         return None if row is None else (row[0], row[1])
 
     def _remember_name(self, function_name: str, name: str, arn: str, payload: str) -> None:
-        with self._connect() as conn:
+        with self.store._connection() as conn:
             conn.execute("INSERT INTO duoflow_execution_names VALUES (?, ?, ?, ?)", (function_name, name, arn, payload))

@@ -208,6 +208,13 @@ class LocalRuntime:
         except ExecutionDoesNotExist:
             return None
 
+    def durable_statuses(self, function_name: str, execution_name: str) -> list[str]:
+        """The statuses of a durable function's (name or ARN) executions named ``execution_name``, read
+        in-process (what list_durable_executions_by_function answers, without loading every execution)."""
+        if ":function:" in function_name:
+            function_name = function_name.split(":function:")[1].split(":")[0]
+        return self.durable.statuses(function_name, execution_name)
+
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
 

@@ -24,6 +24,9 @@ that fails if the pinned library moves what it relies on.
   are already in the wire's shape (``{"S": "..."}``, ``{"M": {...}}``), so an attribute value made only of
   strings, numbers-as-strings, booleans, maps and lists is written as it is; anything else (binary, a value
   of another type) goes through moto's walk.
+* moto finds a Step Functions execution by reading its state machine's list of executions from the start;
+  a watcher following hundreds of runs read those lists hundreds of times a second. Here each state machine
+  gets an index by ARN, extended with the executions appended since the last lookup (moto only appends).
 * the durable SDK's ``Operation.from_json_dict`` deep-copies the data it is given before converting its
   timestamps; the store reads every execution from JSON it has just parsed and keeps no reference to, so inside
   ``freshly_parsed()`` (the store's reads) the copy is skipped. A loan's executions are read some forty times.
@@ -67,6 +70,7 @@ def install() -> None:
     _install_dynamodb_partition_query()
     _install_fresh_operation_data()
     _install_plain_attribute_values()
+    _install_execution_index()
     _installed = True
 
 
@@ -333,3 +337,29 @@ def _install_plain_attribute_values() -> None:
         walk(self, serialized, value, shape, key)
 
     BaseJSONSerializer._serialize_type_structure = serialize_structure
+
+
+def _install_execution_index() -> None:
+    from moto.stepfunctions.exceptions import ExecutionDoesNotExist
+    from moto.stepfunctions.models import StepFunctionBackend
+
+    indexes: dict[int, tuple[Any, int, dict[str, Any]]] = {}  # id(state machine) -> (it, executions read, by ARN)
+    lock = threading.Lock()
+
+    def describe_execution(self: Any, execution_arn: str) -> Any:
+        self._validate_execution_arn(execution_arn)
+        state_machine = self._get_state_machine_for_execution(execution_arn)
+        with lock:
+            machine, read, by_arn = indexes.get(id(state_machine), (None, 0, {}))
+            if machine is not state_machine:  # a state machine created since under a recycled id
+                read, by_arn = 0, {}
+            executions = state_machine.executions
+            for execution in executions[read:]:
+                by_arn.setdefault(execution.execution_arn, execution)  # the first one, as moto's scan finds
+            indexes[id(state_machine)] = (state_machine, len(executions), by_arn)
+        found = by_arn.get(execution_arn)
+        if found is None:
+            raise ExecutionDoesNotExist("Execution Does Not Exist: '" + execution_arn + "'")
+        return found
+
+    StepFunctionBackend.describe_execution = describe_execution

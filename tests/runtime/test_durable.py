@@ -148,6 +148,20 @@ def test_executions_can_be_listed_by_function_arn(lam, runtime):
     assert [e["DurableExecutionArn"] for e in listed] == [arn]
 
 
+def test_the_runtime_reads_execution_statuses_as_the_list_api_gives_them(lam, runtime):
+    name = unique("statuses")
+    arn = start_durable(lam, "sum-then-ask", {"values": [4]}, name)
+
+    def listed() -> list[str]:
+        return [e["Status"] for e in executions_named(lam, "sum-then-ask", name)]
+
+    assert runtime.durable_statuses("sum-then-ask", name) in (listed(), ["SUCCEEDED"])
+    wait_durable_done(lam, arn)
+    assert runtime.durable_statuses("sum-then-ask", name) == listed() == ["SUCCEEDED"]
+    assert runtime.durable_statuses(runtime.function_arn("sum-then-ask"), name) == ["SUCCEEDED"]
+    assert runtime.durable_statuses("sum-then-ask", unique("never-started")) == []
+
+
 # --- callbacks nobody answers ---------------------------------------------------------------------------------
 
 

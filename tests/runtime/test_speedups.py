@@ -406,3 +406,28 @@ def test_the_durable_store_finds_an_execution_by_function_and_name_through_an_in
             ("f", "n"),
         ).fetchall()
     assert any("idx_function_execution_name" in row[-1] for row in plan), plan
+
+
+def test_executions_are_described_by_arn_among_many_and_unknown_ones_are_refused(sfn):
+    machine = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}, "Comment": unique("index")}
+    arn = create_state_machine(sfn, machine)
+    started = [sfn.start_execution(stateMachineArn=arn, name=unique("many"))["executionArn"] for _ in range(12)]
+    for execution_arn in started:  # looked up in an order unlike the order they started in
+        wait_sfn_done(sfn, execution_arn)
+    assert [sfn.describe_execution(executionArn=a)["executionArn"] for a in reversed(started)] == started[::-1]
+    later = sfn.start_execution(stateMachineArn=arn, name=unique("later"))["executionArn"]
+    assert sfn.describe_execution(executionArn=later)["executionArn"] == later  # appended after the first lookups
+    with pytest.raises(sfn.exceptions.ExecutionDoesNotExist):
+        sfn.describe_execution(executionArn=later.rsplit(":", 1)[0] + ":never-started")
+
+
+def test_moto_keeps_executions_in_a_list_it_only_appends_to():
+    import inspect
+
+    import moto.stepfunctions.models as sfn_models
+    import moto.stepfunctions.parser.models as parser_models
+
+    for module in (sfn_models, parser_models):
+        source = inspect.getsource(module)
+        assert ".executions.remove(" not in source and ".executions = " not in source, module.__name__
+        assert ".executions.append(execution)" in source, module.__name__
