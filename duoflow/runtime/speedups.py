@@ -27,6 +27,10 @@ that fails if the pinned library moves what it relies on.
 * moto finds a Step Functions execution by reading its state machine's list of executions from the start;
   a watcher following hundreds of runs read those lists hundreds of times a second. Here each state machine
   gets an index by ARN, extended with the executions appended since the last lookup (moto only appends).
+* every request to moto lists the response class's methods (``inspect.getmembers``) to check that the action
+  is one of them; here the check looks up that one name.
+* botocore builds its User-Agent header twice per request from the same parts (SDK, platform, config, the
+  features the call used); here each client's header is built once per set of features and reused.
 * the durable SDK's ``Operation.from_json_dict`` deep-copies the data it is given before converting its
   timestamps; the store reads every execution from JSON it has just parsed and keeps no reference to, so inside
   ``freshly_parsed()`` (the store's reads) the copy is skipped. A loan's executions are read some forty times.
@@ -71,6 +75,8 @@ def install() -> None:
     _install_fresh_operation_data()
     _install_plain_attribute_values()
     _install_execution_index()
+    _install_action_lookup()
+    _install_user_agent_memo()
     _installed = True
 
 
@@ -363,3 +369,47 @@ def _install_execution_index() -> None:
         return found
 
     StepFunctionBackend.describe_execution = describe_execution
+
+
+class _FunctionNames:
+    """What moto's ``method_names_from_class`` answers, for the one question moto asks of it: is ``name`` a
+    function of the class (its own or inherited)?"""
+
+    def __init__(self, cls: type) -> None:
+        self._cls = cls
+
+    def __contains__(self, name: object) -> bool:
+        import inspect
+
+        return isinstance(name, str) and inspect.isfunction(getattr(self._cls, name, None))
+
+
+def _install_action_lookup() -> None:
+    import moto.core.responses as moto_responses
+
+    moto_responses.method_names_from_class = _FunctionNames
+
+
+def _install_user_agent_memo() -> None:
+    import weakref
+
+    from botocore.context import get_context
+    from botocore.useragent import UserAgentString
+
+    build = UserAgentString.to_string
+    built: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], str]] = weakref.WeakKeyDictionary()
+    lock = threading.Lock()
+
+    def to_string(self: UserAgentString) -> str:
+        context = get_context()
+        features = (
+            frozenset(context.features) if context is not None else None,
+            frozenset(self._client_features or ()),
+        )
+        with lock:
+            known = built.setdefault(self, {})
+            if features not in known:
+                known[features] = build(self)
+            return known[features]
+
+    UserAgentString.to_string = to_string

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import aws_durable_execution_sdk_python.state as durable_state
@@ -431,3 +432,37 @@ def test_moto_keeps_executions_in_a_list_it_only_appends_to():
         source = inspect.getsource(module)
         assert ".executions.remove(" not in source and ".executions = " not in source, module.__name__
         assert ".executions.append(execution)" in source, module.__name__
+
+
+def test_moto_asks_only_whether_the_action_is_a_method_of_its_response_class():
+    import inspect
+
+    import moto.core.responses as moto_responses
+    from moto.dynamodb.responses import DynamoHandler
+
+    source = inspect.getsource(moto_responses.BaseResponse.call_action)
+    assert "method_names = method_names_from_class(self.__class__)" in source
+    uses = re.findall(r"\bmethod_names\b", source)
+    assert len(uses) == 2 and "if action in method_names:" in source, "moto uses the names for more than a test"
+    names = moto_responses.method_names_from_class(DynamoHandler)
+    assert "put_item" in names and "call_action" in names  # its own and inherited functions
+    assert "not_an_action" not in names and "__class__" not in names and "region" not in names
+
+
+def test_the_user_agent_is_the_one_botocore_builds_for_each_set_of_features(runtime):
+    import inspect
+
+    from botocore.context import start_as_current_context
+    from botocore.useragent import UserAgentString, register_feature_id
+
+    build = inspect.getclosurevars(UserAgentString.to_string).nonlocals["build"]
+    agent = runtime.client("dynamodb")._user_agent_creator
+    assert agent.to_string() == build(agent)
+    with start_as_current_context():
+        register_feature_id("WAITER")
+        assert agent.to_string() == build(agent)
+        assert "m/" in agent.to_string()
+    assert agent.to_string() == build(agent)
+    other = agent.with_client_config(agent._client_config)
+    other.set_client_features({"RETRY_MODE_ADAPTIVE"})
+    assert other.to_string() == build(other) != agent.to_string()
