@@ -8,7 +8,7 @@ that fails if the pinned library moves what it relies on.
   checkpoint thread to notice the stop signal; 10 ms keeps the same protocol with a tenth of the idle time.
 * moto evaluates a JSONata expression by writing every variable's value into the expression's text, parsing
   that text, and for a text result parsing and evaluating it twice more to check its type. Here each
-  expression is parsed once (per thread) and evaluated with the variables bound (which also spares moto's
+  expression is parsed once per concurrent use (programs are pooled) and evaluated with the variables bound (which also spares moto's
   text encoding, which does not escape quotes in strings); an undefined result and any error go through
   moto's own path, so its checks and error events stay moto's.
 * moto builds a new boto3 client for every Task (and ignores the Task's credentials when it does); clients are
@@ -24,6 +24,8 @@ that fails if the pinned library moves what it relies on.
   are already in the wire's shape (``{"S": "..."}``, ``{"M": {...}}``), so an attribute value made only of
   strings, numbers-as-strings, booleans, maps and lists is written as it is; anything else (binary, a value
   of another type) goes through moto's walk.
+* moto parses a JSONPath (ResultPath, InputPath, Parameters' paths …) with its PLY grammar each time a state
+  uses it; the parsed paths are immutable trees, so each path is parsed once.
 * moto finds a Step Functions execution by reading its state machine's list of executions from the start;
   a watcher following hundreds of runs read those lists hundreds of times a second. Here each state machine
   gets an index by ARN, extended with the executions appended since the last lookup (moto only appends).
@@ -77,6 +79,7 @@ def install() -> None:
     _install_execution_index()
     _install_action_lookup()
     _install_user_agent_memo()
+    _install_jsonpath_cache()
     _installed = True
 
 
@@ -92,25 +95,40 @@ def _install_jsonata_programs() -> None:
     from duoflow.runtime.jsonata_bridge import plain_json
 
     moto_eval_body = StringJSONata._eval_body
-    per_thread = threading.local()
+    idle: dict[str, list[Any]] = {}  # expression -> programs no evaluation is using
+    lock = threading.Lock()
 
-    def program_for(expression: str) -> Any:
-        programs = per_thread.__dict__.setdefault("programs", {})
-        program = programs.get(expression)
+    @contextmanager
+    def program_for(expression: str) -> Iterator[Any]:
+        """A parsed program of ``expression`` for this evaluation alone (a program keeps per-evaluation state),
+        reused by later evaluations on any thread (moto evaluates each state on a new thread)."""
+        with lock:
+            programs = idle.setdefault(expression, [])
+            program = programs.pop() if programs else None
         if program is None:
             functions = get_intrinsic_functions_declarations(extract_jsonata_variable_references(expression))
             program = jsonata.Jsonata(compose_jsonata_expression(expression, [functions]))
-            programs[expression] = program
-        return program
+        # $now() and $millis() read the time of "the current program" of the thread: building one makes it
+        # current; a reused program is made current here, as if just built.
+        jsonata.Jsonata.CURRENT.jsonata = program
+        try:
+            yield program
+        finally:
+            with lock:
+                idle[expression].append(program)
+
+    def evaluate(expression: str, bindings: dict[str, Any]) -> Any:
+        with program_for(expression) as program:
+            return program.evaluate(None, bindings)
 
     def eval_body(self: StringJSONata, env: Any) -> None:
         store = env.variable_store
         bindings = {"states": env.states._states_data, **store._outer_scope, **store._inner_scope}
         try:
-            result = program_for(self.expression).evaluate(None, bindings)
+            result = evaluate(self.expression, bindings)
         except Exception:  # noqa: BLE001 - moto's path raises the error the way moto reports it
             return moto_eval_body(self, env)
-        if result is None and not program_for(f"$exists({self.expression})").evaluate(None, bindings):
+        if result is None and not evaluate(f"$exists({self.expression})", bindings):
             return moto_eval_body(self, env)  # undefined: moto raises its States.QueryEvaluationError
         env.stack.append(None if result is None else plain_json(result))
         return None
@@ -413,3 +431,28 @@ def _install_user_agent_memo() -> None:
             return known[features]
 
     UserAgentString.to_string = to_string
+
+
+JSONPATH_USERS = (
+    "moto.stepfunctions.parser.asl.component.common.path.result_path",
+    "moto.stepfunctions.parser.asl.utils.json_path",
+)
+
+
+def _install_jsonpath_cache() -> None:
+    import importlib
+
+    lock = threading.Lock()
+    for module_name in JSONPATH_USERS:
+        module = importlib.import_module(module_name)
+        parse = module.parse
+        parsed: dict[str, Any] = {}
+
+        def parsed_once(path: str, _parse: Any = parse, _parsed: dict[str, Any] = parsed) -> Any:
+            with lock:
+                if path not in _parsed:
+                    _parsed[path] = _parse(path)
+                return _parsed[path]
+
+        parsed_once.stock = parse  # type: ignore[attr-defined]
+        module.parse = parsed_once

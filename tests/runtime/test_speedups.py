@@ -466,3 +466,54 @@ def test_the_user_agent_is_the_one_botocore_builds_for_each_set_of_features(runt
     other = agent.with_client_config(agent._client_config)
     other.set_client_features({"RETRY_MODE_ADAPTIVE"})
     assert other.to_string() == build(other) != agent.to_string()
+
+
+def test_pooled_jsonata_programs_keep_concurrent_evaluations_apart_and_now_current(sfn):
+    """Programs are reused across threads but never shared by two evaluations at once; $now() is the time of
+    the evaluation that asks (a reused program would otherwise answer with the time it was last used)."""
+    import datetime
+
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Stamp",
+        "States": {
+            "Stamp": {
+                "Type": "Pass",
+                "Output": {"n": "{% $states.input.n %}", "squared": "{% $states.input.n * $states.input.n %}"},
+                "Next": "When",
+            },
+            "When": {"Type": "Pass", "Output": "{% $merge([$states.input, {'at': $now()}]) %}", "End": True},
+        },
+        "Comment": unique("pooled"),
+    }
+    arn = create_state_machine(sfn, machine)
+
+    def run(n: int) -> tuple[dict, datetime.datetime]:
+        started = datetime.datetime.now(datetime.UTC)
+        execution = sfn.start_execution(stateMachineArn=arn, name=unique("pool"), input=json.dumps({"n": n}))
+        return json.loads(wait_sfn_done(sfn, execution["executionArn"])["output"]), started
+
+    run(0)  # leaves programs in the pool, stamped with this moment
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(run, range(1, 13)))
+
+    for n, (output, started) in enumerate(results, start=1):
+        assert (output["n"], output["squared"]) == (n, n * n)
+        at = datetime.datetime.fromisoformat(output["at"].replace("Z", "+00:00"))
+        assert at >= started - datetime.timedelta(milliseconds=5), (at, started)
+
+
+def test_moto_parses_jsonpaths_where_the_cache_is_installed():
+    import inspect
+
+    from jsonpath_ng import parse as plain_parse
+    from jsonpath_ng.ext import parse as ext_parse
+
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    assert "result_expr = parse(self.result_path_src)" in inspect.getsource(result_path.ResultPath._eval_body)
+    assert "input_expr = parse(path)" in inspect.getsource(json_path.extract_json)
+    assert result_path.parse.stock is plain_parse and json_path.parse.stock is ext_parse
+    assert json_path.parse("$.a.b") is json_path.parse("$.a.b")
+    assert json_path.extract_json("$.a.b", {"a": {"b": [1, 2]}}) == [1, 2]
