@@ -508,7 +508,6 @@ def test_moto_parses_jsonpaths_where_the_cache_is_installed():
 
     from jsonpath_ng import parse as plain_parse
     from jsonpath_ng.ext import parse as ext_parse
-
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.utils import json_path
 
