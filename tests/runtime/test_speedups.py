@@ -309,6 +309,13 @@ def test_a_query_on_an_index_finds_every_match_in_key_order(ddb):
         ExpressionAttributeValues={":k": {"S": "pending"}},
     )["Items"]
     assert [item["pk"]["S"] for item in found] == [f"p{partition:02}" for partition in range(0, 40, 4)]
+    with pytest.raises(client.exceptions.ClientError, match="Invalid index"):
+        client.query(
+            TableName=name,
+            IndexName="no-such-index",
+            KeyConditionExpression="kind = :k",
+            ExpressionAttributeValues={":k": {"S": "pending"}},
+        )
 
 
 def test_moto_queries_pick_candidates_through_all_items():
