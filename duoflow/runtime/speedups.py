@@ -1,41 +1,50 @@
 """Local-runtime speed-ups that change no behaviour, each guarded by a test in tests/runtime/test_speedups.py
-that fails if the pinned library moves what it relies on.
+that fails if the pinned library moves what it relies on. Each was found by profiling a burst of loan
+applications (README, "The benchmark"); the figures are from this 2-core machine.
 
-* moto parses a state machine's definition with ANTLR on every ``start_execution`` (tens of ms of CPU); the
+moto's Step Functions
+* it parses a state machine's definition with ANTLR on every ``start_execution`` (tens of ms of CPU); the
   parsed program is a tree of immutable components (every per-execution value lives in the Environment), so
   one parse per definition serves every execution.
-* the durable SDK ends each invocation by waiting up to ``_STOP_SIGNAL_POLL_SECONDS`` (0.1 s) for its
-  checkpoint thread to notice the stop signal; 10 ms keeps the same protocol with a tenth of the idle time.
-* moto evaluates a JSONata expression by writing every variable's value into the expression's text, parsing
+* it evaluates a JSONata expression by writing every variable's value into the expression's text, parsing
   that text, and for a text result parsing and evaluating it twice more to check its type. Here each
-  expression is parsed once per concurrent use (programs are pooled) and evaluated with the variables bound (which also spares moto's
-  text encoding, which does not escape quotes in strings); an undefined result and any error go through
-  moto's own path, so its checks and error events stay moto's.
-* moto builds a new boto3 client for every Task (and ignores the Task's credentials when it does); clients are
+  expression is parsed once per concurrent use (programs are pooled; moto evaluates each state on a new
+  thread) and evaluated with the variables bound (which also spares moto's text encoding, which does not
+  escape quotes in strings); an undefined result and any error go through moto's own path, so its checks and
+  error events stay moto's.
+* it parses a JSONPath (ResultPath, InputPath, a Parameters path …) with its PLY grammar each time a state
+  uses it; the parsed paths are immutable trees, so each path is parsed once.
+* it builds a new boto3 client for every Task (and ignores the Task's credentials when it does); clients are
   thread-safe, so one per service and region.
-* moto's DynamoDB ``TransactWriteItems`` deep-copies every table it touches, whole, so that it can roll back a
-  cancelled transaction: its cost grows with the table (100 ms a transaction after a few hundred loans). Here it
-  keeps a copy of the items the transaction names (the only ones it can change) and puts those back instead.
-* moto's DynamoDB ``Query`` sorts every item of the table, then keeps those with the asked partition key. Here a
-  query on the table's key reads that partition alone; a query on an index is given, unsorted, the items that
-  have the index's partition key attributes (moto skips the others, and sorts the matches by their full key
+* it finds an execution by reading its state machine's list of executions from the start; a watcher
+  following hundreds of runs read those lists hundreds of times a second. Here each state machine gets an
+  index by ARN, extended with the executions appended since the last lookup (moto only appends).
+
+moto's DynamoDB
+* ``TransactWriteItems`` deep-copies every table it touches, whole, so that it can roll back a cancelled
+  transaction: its cost grows with the table (100 ms a transaction after a few hundred loans). Here it keeps a
+  copy of the items the transaction names (the only ones it can change) and puts those back instead.
+* ``Query`` sorts every item of the table, then keeps those with the asked partition key. Here a query on the
+  table's key reads that partition alone; a query on an index is given, unsorted, the items that have the
+  index's partition key attributes (moto skips the others, and sorts the matches by their full key
   afterwards, so what it returns, in which order, is the same).
-* moto writes a DynamoDB answer by walking the botocore model member by member: for every attribute of every
-  item it asks each of AttributeValue's ten members for a value (two thirds of a query's time). moto's items
-  are already in the wire's shape (``{"S": "..."}``, ``{"M": {...}}``), so an attribute value made only of
+* it writes an answer by walking the botocore model member by member: for every attribute of every item it
+  asks each of AttributeValue's ten members for a value (two thirds of a query's time). moto's items are
+  already in the wire's shape (``{"S": "..."}``, ``{"M": {...}}``), so an attribute value made only of
   strings, numbers-as-strings, booleans, maps and lists is written as it is; anything else (binary, a value
   of another type) goes through moto's walk.
-* moto parses a JSONPath (ResultPath, InputPath, Parameters' paths …) with its PLY grammar each time a state
-  uses it; the parsed paths are immutable trees, so each path is parsed once.
-* moto finds a Step Functions execution by reading its state machine's list of executions from the start;
-  a watcher following hundreds of runs read those lists hundreds of times a second. Here each state machine
-  gets an index by ARN, extended with the executions appended since the last lookup (moto only appends).
+
+moto's request handling and botocore
 * every request to moto lists the response class's methods (``inspect.getmembers``) to check that the action
   is one of them; here the check looks up that one name.
 * botocore builds its User-Agent header twice per request from the same parts (SDK, platform, config, the
   features the call used); here each client's header is built once per set of features and reused.
-* the durable SDK's ``Operation.from_json_dict`` deep-copies the data it is given before converting its
-  timestamps; the store reads every execution from JSON it has just parsed and keeps no reference to, so inside
+
+The durable SDKs
+* the SDK ends each invocation by waiting up to ``_STOP_SIGNAL_POLL_SECONDS`` (0.1 s) for its checkpoint
+  thread to notice the stop signal; 10 ms keeps the same protocol with a tenth of the idle time.
+* ``Operation.from_json_dict`` deep-copies the data it is given before converting its timestamps; the store
+  reads every execution from JSON it has just parsed and keeps no reference to, so inside
   ``freshly_parsed()`` (the store's reads) the copy is skipped. A loan's executions are read some forty times.
 """
 
