@@ -201,21 +201,29 @@ def _items(client, name):
     return client.scan(TableName=name, ConsistentRead=True)["Items"]
 
 
+def _put(name, partition, sort):
+    return {"Put": {"TableName": name, "Item": {"pk": {"S": partition}, "sk": {"S": sort}}}}
+
+
+def _set_n(name, partition, sort, value):
+    return {
+        "Update": {
+            "TableName": name,
+            "Key": {"pk": {"S": partition}, "sk": {"S": sort}},
+            "UpdateExpression": "SET n = :n",
+            "ExpressionAttributeValues": {":n": {"N": value}},
+        }
+    }
+
+
 def test_a_cancelled_transaction_changes_no_item(ddb):
     client, name = ddb
     before = _items(client, name)
     with pytest.raises(client.exceptions.TransactionCanceledException) as cancelled:
         client.transact_write_items(
             TransactItems=[
-                {"Put": {"TableName": name, "Item": {"pk": {"S": "new"}, "sk": {"S": "s0"}}}},
-                {
-                    "Update": {
-                        "TableName": name,
-                        "Key": {"pk": {"S": "p01"}, "sk": {"S": "s1"}},
-                        "UpdateExpression": "SET n = :n",
-                        "ExpressionAttributeValues": {":n": {"N": "99"}},
-                    }
-                },
+                _put(name, "new", "s0"),
+                _set_n(name, "p01", "s1", "99"),
                 {"Delete": {"TableName": name, "Key": {"pk": {"S": "p02"}, "sk": {"S": "s2"}}}},
                 {
                     "ConditionCheck": {
@@ -246,15 +254,8 @@ def test_a_committed_transaction_writes_every_item_and_copies_only_those(ddb, mo
     monkeypatch.setattr(Item, "__deepcopy__", counting)
     client.transact_write_items(
         TransactItems=[
-            {"Put": {"TableName": name, "Item": {"pk": {"S": "committed"}, "sk": {"S": "s0"}}}},
-            {
-                "Update": {
-                    "TableName": name,
-                    "Key": {"pk": {"S": "p05"}, "sk": {"S": "s1"}},
-                    "UpdateExpression": "SET n = :n",
-                    "ExpressionAttributeValues": {":n": {"N": "42"}},
-                }
-            },
+            _put(name, "committed", "s0"),
+            _set_n(name, "p05", "s1", "42"),
         ]
     )
     monkeypatch.undo()
