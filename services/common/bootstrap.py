@@ -71,7 +71,7 @@ class _LazyProgress:
 
 @cache
 def _progress_log(table_name: str) -> DynamoProgressLog:
-    """One for every thread: the log talks to DynamoDB through a (thread-safe) client."""
+    """One log, shared by every thread: it talks to DynamoDB through a (thread-safe) client."""
     return DynamoProgressLog(_shared_client("dynamodb"), table_name)
 
 
