@@ -192,6 +192,11 @@ class _TablesKeptInPlace:
 
         return value if isinstance(value, self._table_class) else copy.deepcopy(value, memo)
 
+    def __getattr__(self, name: str) -> Any:  # copy.copy and the rest: the module's own
+        import copy
+
+        return getattr(copy, name)
+
 
 def _install_dynamodb_item_rollback() -> None:
     import copy
@@ -332,6 +337,11 @@ class _CopyUnlessFresh:
         import copy
 
         return value if getattr(_fresh, "active", False) else copy.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:  # copy.copy and the rest: the module's own
+        import copy
+
+        return getattr(copy, name)
 
 
 def _install_fresh_operation_data() -> None:

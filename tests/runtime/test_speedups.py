@@ -279,6 +279,7 @@ def test_moto_still_copies_whole_tables_in_its_transaction(ddb):
     assert "original_table_state[table_name] = copy.deepcopy(" in source
     assert "self.tables[table_name] = original_table_state[table_name]" in source
     assert type(dynamodb_models.copy).__name__ == "_TablesKeptInPlace"
+    assert dynamodb_models.copy.copy is __import__("copy").copy  # the rest of the module is the module's own
 
 
 def test_a_query_on_the_key_reads_its_partition_in_order_with_pages(ddb):
