@@ -393,24 +393,24 @@ def _install_plain_attribute_values() -> None:
     BaseJSONSerializer._serialize_type_structure = serialize_structure
 
 
+EXECUTION_INDEX = "_duoflow_executions_by_arn"  # kept on the state machine: (executions indexed, by ARN)
+
+
 def _install_execution_index() -> None:
     from moto.stepfunctions.exceptions import ExecutionDoesNotExist
     from moto.stepfunctions.models import StepFunctionBackend
 
-    indexes: dict[int, tuple[Any, int, dict[str, Any]]] = {}  # id(state machine) -> (it, executions read, by ARN)
     lock = threading.Lock()
 
     def describe_execution(self: Any, execution_arn: str) -> Any:
         self._validate_execution_arn(execution_arn)
         state_machine = self._get_state_machine_for_execution(execution_arn)
         with lock:
-            machine, read, by_arn = indexes.get(id(state_machine), (None, 0, {}))
-            if machine is not state_machine:  # a state machine created since under a recycled id
-                read, by_arn = 0, {}
+            read, by_arn = getattr(state_machine, EXECUTION_INDEX, (0, {}))
             executions = state_machine.executions
             for execution in executions[read:]:
                 by_arn.setdefault(execution.execution_arn, execution)  # the first one, as moto's scan finds
-            indexes[id(state_machine)] = (state_machine, len(executions), by_arn)
+            setattr(state_machine, EXECUTION_INDEX, (len(executions), by_arn))
         found = by_arn.get(execution_arn)
         if found is None:
             raise ExecutionDoesNotExist("Execution Does Not Exist: '" + execution_arn + "'")
