@@ -393,28 +393,36 @@ def _install_plain_attribute_values() -> None:
     BaseJSONSerializer._serialize_type_structure = serialize_structure
 
 
-EXECUTION_INDEX = "_duoflow_executions_by_arn"  # kept on the state machine: (executions indexed, by ARN)
-
-
 def _install_execution_index() -> None:
+    import weakref
+
     from moto.stepfunctions.exceptions import ExecutionDoesNotExist
     from moto.stepfunctions.models import StepFunctionBackend
 
+    # id(state machine) -> (the machine, weakly; how many of its executions are indexed; ARN -> position in its
+    # list). Positions, not executions, and a weak reference: the index keeps nothing alive, and the entry
+    # goes when its machine does (moto deep-copies machines, so nothing is stored on them).
+    indexes: dict[int, tuple[Any, int, dict[str, int]]] = {}
     lock = threading.Lock()
+
+    def forget(key: int) -> Any:
+        return lambda _gone: indexes.pop(key, None)
 
     def describe_execution(self: Any, execution_arn: str) -> Any:
         self._validate_execution_arn(execution_arn)
         state_machine = self._get_state_machine_for_execution(execution_arn)
+        executions = state_machine.executions
         with lock:
-            read, by_arn = getattr(state_machine, EXECUTION_INDEX, (0, {}))
-            executions = state_machine.executions
-            for execution in executions[read:]:
-                by_arn.setdefault(execution.execution_arn, execution)  # the first one, as moto's scan finds
-            setattr(state_machine, EXECUTION_INDEX, (len(executions), by_arn))
-        found = by_arn.get(execution_arn)
-        if found is None:
+            machine, read, positions = indexes.get(id(state_machine), (None, 0, {}))
+            if machine is None or machine() is not state_machine:
+                machine, read, positions = weakref.ref(state_machine, forget(id(state_machine))), 0, {}
+            for position in range(read, len(executions)):
+                positions.setdefault(executions[position].execution_arn, position)  # the first, as moto's scan
+            indexes[id(state_machine)] = (machine, len(executions), positions)
+        position = positions.get(execution_arn)
+        if position is None:
             raise ExecutionDoesNotExist("Execution Does Not Exist: '" + execution_arn + "'")
-        return found
+        return executions[position]
 
     StepFunctionBackend.describe_execution = describe_execution
 
