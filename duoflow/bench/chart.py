@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt  # noqa: E402
 
+HEADROOM = 1.18  # the tallest bar's share of the axis, so its label stays inside
 COST_PARTS = [
     ("step_functions", "Step Functions", "#7b61ff"),
     ("lambda_requests", "Lambda requests", "#ff9900"),
@@ -24,7 +26,8 @@ def draw(report: dict[str, Any], stem: Path) -> list[Path]:
     """Writes ``<stem>.png`` and ``<stem>.svg``; returns their paths."""
     variants = list(report["variants"])
     data = report["variants"]
-    titles = [f"{name}\n({data[name]['title']})" for name in variants]
+    # "hybrid" over "(Step Functions + durable)" on two short lines, so neighbouring labels never touch
+    titles = [f"{name}\n" + textwrap.fill(f"({data[name]['title']})", 18) for name in variants]
     figure, (latency, cost) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
 
     positions = range(len(variants))
@@ -34,6 +37,7 @@ def draw(report: dict[str, Any], stem: Path) -> list[Path]:
     latency.set_ylabel("end-to-end latency (ms)")
     latency.set_title(f"Latency on the local runtime ({report['settings']['concurrency']} at a time)")
     latency.legend()
+    latency.set_ylim(0, max(data[v]["p95_ms"] for v in variants) * HEADROOM)
 
     bottom = [0.0] * len(variants)
     for key, label, colour in COST_PARTS:
@@ -42,6 +46,7 @@ def draw(report: dict[str, Any], stem: Path) -> list[Path]:
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for position, total in zip(positions, bottom, strict=True):
         cost.annotate(f"${total:,.0f}", (position, total), ha="center", va="bottom")
+    cost.set_ylim(0, max(bottom) * HEADROOM)  # room for the totals above the bars, below the title
     cost.set_xticks(list(positions), titles)
     cost.set_ylabel("US$ per million runs")
     cost.set_title(f"Cost per million runs (prices checked {report['prices']['checked']})")
