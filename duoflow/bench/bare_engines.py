@@ -62,6 +62,11 @@ def overhead_figures(hybrid_latencies: list[float], durable: list[float], asl: l
         "bare_asl_p50_ms": round(asl_p50, 1),
         "ratio": round(hybrid_p50 / (durable_p50 + asl_p50), 2),
         "runs": len(hybrid_latencies),
+        "latencies_ms": {
+            "hybrid": [round(value, 1) for value in hybrid_latencies],
+            "bare_durable": [round(value, 1) for value in durable],
+            "bare_asl": [round(value, 1) for value in asl],
+        },
     }
 
 
