@@ -121,7 +121,6 @@ class DurableHost:
         invocation_timeout_seconds: int = 900,
     ) -> None:
         self._account_id = account_id
-        self._store_path = store_path
         store_path.parent.mkdir(parents=True, exist_ok=True)
         self.store = ReusedConnectionsStore.create_and_initialize(store_path)
         self._names_lock = threading.Lock()

@@ -33,7 +33,7 @@ from duoflow.runtime import bedrock_local, jsonata_bridge, moto_fixes, pins, spe
 from duoflow.runtime.durable_api import API_VERSION, DurableApi, moto_route
 from duoflow.runtime.durable_host import DurableHost
 from duoflow.runtime.functions import FunctionSpec, ResourceRef
-from duoflow.runtime.lambda_host import LambdaHost
+from duoflow.runtime.lambda_host import LambdaHost, function_name_of
 from duoflow.runtime.s3_events import S3Events
 from duoflow.runtime.time_control import TimeControl, install_moto_time_hooks, reset_moto_time_hooks
 
@@ -209,11 +209,9 @@ class LocalRuntime:
             return None
 
     def durable_statuses(self, function_name: str, execution_name: str) -> list[str]:
-        """The statuses of a durable function's (name or ARN) executions named ``execution_name``, read
-        in-process (what list_durable_executions_by_function answers, without loading every execution)."""
-        if ":function:" in function_name:
-            function_name = function_name.split(":function:")[1].split(":")[0]
-        return self.durable.statuses(function_name, execution_name)
+        """The statuses of a durable function's (name, name:alias or ARN) executions named ``execution_name``,
+        read in-process (what list_durable_executions_by_function answers, without loading every execution)."""
+        return self.durable.statuses(function_name_of(function_name), execution_name)
 
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"

@@ -159,6 +159,7 @@ def test_the_runtime_reads_execution_statuses_as_the_list_api_gives_them(lam, ru
     wait_durable_done(lam, arn)
     assert runtime.durable_statuses("sum-then-ask", name) == listed() == ["SUCCEEDED"]
     assert runtime.durable_statuses(runtime.function_arn("sum-then-ask"), name) == ["SUCCEEDED"]
+    assert runtime.durable_statuses(runtime.function_arn("sum-then-ask") + ":$LATEST", name) == ["SUCCEEDED"]
     assert runtime.durable_statuses("sum-then-ask", unique("never-started")) == []
 
 
