@@ -180,7 +180,17 @@ CLIENT_USERS = [
 ]
 
 
-class _TablesKeptInPlace:
+class _CopyModule:
+    """Stands in for the ``copy`` module inside a library module whose ``deepcopy`` a subclass narrows; every
+    other name (``copy.copy`` …) is the module's own."""
+
+    def __getattr__(self, name: str) -> Any:
+        import copy
+
+        return getattr(copy, name)
+
+
+class _TablesKeptInPlace(_CopyModule):
     """Stands in for the ``copy`` module inside moto's DynamoDB backend: a table is "copied" as itself (its
     transaction keeps copies of the items it names instead); anything else is deep-copied as before."""
 
@@ -191,11 +201,6 @@ class _TablesKeptInPlace:
         import copy
 
         return value if isinstance(value, self._table_class) else copy.deepcopy(value, memo)
-
-    def __getattr__(self, name: str) -> Any:  # copy.copy and the rest: the module's own
-        import copy
-
-        return getattr(copy, name)
 
 
 def _install_dynamodb_item_rollback() -> None:
@@ -329,7 +334,7 @@ def freshly_parsed() -> Iterator[None]:
         _fresh.active = False
 
 
-class _CopyUnlessFresh:
+class _CopyUnlessFresh(_CopyModule):
     """Stands in for the ``copy`` module inside the durable SDK's ``lambda_service``."""
 
     @staticmethod
@@ -337,11 +342,6 @@ class _CopyUnlessFresh:
         import copy
 
         return value if getattr(_fresh, "active", False) else copy.deepcopy(value, memo)
-
-    def __getattr__(self, name: str) -> Any:  # copy.copy and the rest: the module's own
-        import copy
-
-        return getattr(copy, name)
 
 
 def _install_fresh_operation_data() -> None:

@@ -391,6 +391,7 @@ def test_operations_read_by_the_store_skip_the_sdk_copy_and_others_keep_it():
 
     assert "data_copy = copy.deepcopy(data)" in inspect.getsource(Operation.from_json_dict.__func__)
     assert type(lambda_service.copy).__name__ == "_CopyUnlessFresh"
+    assert lambda_service.copy.copy is __import__("copy").copy
     data = {
         "Id": "op-1",
         "Type": "STEP",
