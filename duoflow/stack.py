@@ -78,6 +78,7 @@ def deploy(runtime: LocalRuntime) -> LocalRuntime:
         )["stateMachineArn"]
         runtime.register_resource("state_machine", machine.name, name=machine.name, arn=arn)
     runtime.refresh_environment()
+    runtime.resume()  # what the state directory holds from an earlier run: executions carry on
     runtime.settle()
     return runtime
 
@@ -88,8 +89,8 @@ def local_stack(
 ) -> Iterator[LocalRuntime]:
     """The stack on a started runtime, stopped on exit. ``catalog`` swaps the functions (test doubles)."""
     runtime = LocalRuntime(catalog, state_dir=state_dir, time_control=time_control)
-    runtime.start()
     try:
+        runtime.start()  # inside: a signal that arrives while it starts still stops it (and removes a temporary dir)
         yield deploy(runtime)
     finally:
         runtime.stop()

@@ -6,7 +6,12 @@ of a catalog, with three additions the runner lacks:
 * a SQLite store (executions survive the process),
 * de-duplication by execution name, as Lambda does for ``Invoke(DurableExecutionName=...)``: the same name
   and payload return the existing execution, the same name with another payload is refused,
-* the runtime's :class:`TimeControl` for every timer (waits, retries, callback and execution timeouts).
+* the runtime's :class:`TimeControl` for every timer (waits, retries, callback and execution timeouts),
+* resumption after a restart (:meth:`DurableHost.resume`): the store keeps every execution, but the SDK arms
+  callback and execution timeouts as in-memory timers and re-invokes nothing on load. Their due dates are
+  journaled (:mod:`journal`) when armed, and every running execution is invoked again on start (it replays
+  to where it was; waits and retries re-arm from their checkpointed timestamps); what was due while the runtime
+  was down fires at once.
 
 Handlers run in-process under the real SDK (``@durable_execution``) and checkpoint through the SDK's
 in-memory service client into the store.
@@ -14,6 +19,7 @@ in-memory service client into the store.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -34,6 +40,8 @@ from aws_durable_execution_sdk_python_testing.model import StartDurableExecution
 from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecutionStore
 from aws_durable_execution_sdk_python_testing.worker.registry import ExecutionRegistry
 
+from duoflow.runtime import crash_points
+from duoflow.runtime.journal import Journal
 from duoflow.runtime.speedups import freshly_parsed
 from duoflow.runtime.time_control import ModelledClock, ScaledScheduler, TimeControl
 
@@ -95,6 +103,10 @@ class ReusedConnectionsStore(SQLiteExecutionStore):
         with freshly_parsed():
             return super().load(execution_arn)
 
+    def update(self, execution: Execution) -> None:
+        super().update(execution)
+        crash_points.passed("checkpoint")  # a checkpoint is saved before the step that made it goes on
+
     def query(self, *args: Any, **kwargs: Any) -> tuple[list[Execution], str | None]:
         with freshly_parsed():
             return super().query(*args, **kwargs)
@@ -109,6 +121,45 @@ class ReusedConnectionsStore(SQLiteExecutionStore):
             yield conn
 
 
+DURABLE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS durable_timers (key TEXT PRIMARY KEY, execution_arn TEXT NOT NULL, due REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS durable_clock (id INTEGER PRIMARY KEY CHECK (id = 1), skipped REAL NOT NULL);
+"""
+
+
+class JournaledExecutor(Executor):
+    """The SDK's executor, recording when each callback and execution timeout falls due (real time), so a
+    restarted runtime re-arms them with what is left instead of forgetting them."""
+
+    journal: Journal | None = None
+    time_control: TimeControl
+
+    def _launch_execution(self, execution: Execution, timeout_seconds: int) -> None:
+        if timeout_seconds > 0:
+            self._record_due(
+                f"execution:{execution.durable_execution_arn}", execution.durable_execution_arn, timeout_seconds
+            )
+        super()._launch_execution(execution, timeout_seconds)
+
+    def _schedule_callback_timeouts(self, execution_arn: str, callback_options: Any, callback_id: str) -> None:
+        if callback_options and callback_options.timeout_seconds > 0:
+            self._record_due(f"callback:{callback_id}", execution_arn, callback_options.timeout_seconds)
+        super()._schedule_callback_timeouts(execution_arn, callback_options, callback_id)
+
+    def _record_due(self, key: str, execution_arn: str, modelled_seconds: float) -> None:
+        if self.journal is not None:
+            due = time.time() + self.time_control.real_timeout_seconds(modelled_seconds)
+            self.journal.write("INSERT OR IGNORE INTO durable_timers VALUES (?, ?, ?)", (key, execution_arn, due))
+
+    def remaining(self, key: str, modelled_seconds: float) -> float:
+        """Modelled seconds left of a journaled timer (the whole duration when it was never journaled)."""
+        rows = self.journal.read("SELECT due FROM durable_timers WHERE key = ?", (key,)) if self.journal else []
+        if not rows:
+            return modelled_seconds
+        real_left = max(0.0, rows[0][0] - time.time())
+        return real_left / self.time_control.timeouts
+
+
 class DurableHost:
     """Starts, de-duplicates and looks up durable executions of the registered functions."""
 
@@ -119,8 +170,14 @@ class DurableHost:
         region: str,
         account_id: str,
         invocation_timeout_seconds: int = 900,
+        journal: Journal | None = None,
     ) -> None:
         self._account_id = account_id
+        self._time_control = time_control
+        self._journal = journal
+        if journal is not None:
+            journal.ensure_schema(DURABLE_SCHEMA)
+            journal.also_force(store_path)
         store_path.parent.mkdir(parents=True, exist_ok=True)
         self.store = ReusedConnectionsStore.create_and_initialize(store_path)
         self._names_lock = threading.Lock()
@@ -130,13 +187,18 @@ class DurableHost:
 
         self._scheduler = ScaledScheduler(time_control)
         self._scheduler.start()
-        clock = ModelledClock(time_control)
+        clock = ModelledClock(time_control, on_skip=self._record_skipped if journal is not None else None)
+        if journal is not None:
+            rows = journal.read("SELECT skipped FROM durable_clock")
+            if rows:  # the modelled clock carries on from where it was, never back
+                clock.skip_to(rows[0][0])
+        self._clock = clock
         self._registry = ExecutionRegistry(self.store, self._scheduler)
         processor = CheckpointProcessor(store=self.store, scheduler=self._scheduler, clock=clock)
         service_client = InMemoryServiceClient(processor, self._registry)
         self._invoker = InProcessInvoker(self._unknown_function, service_client, region=region)
         self._function_registry = FunctionRegistry()
-        self.executor = Executor(
+        self.executor = JournaledExecutor(
             store=self.store,
             scheduler=self._scheduler,
             invoker=self._invoker,
@@ -157,8 +219,13 @@ class DurableHost:
             ),
             region=region,
         )
+        self.executor.journal = journal
+        self.executor.time_control = time_control
         processor.add_execution_observer(self.executor)
         processor.set_chained_invoke_preflight(self.executor.preflight_chained_invoke)
+
+    def _record_skipped(self, skipped_seconds: float) -> None:
+        self._journal.write("INSERT OR REPLACE INTO durable_clock VALUES (1, ?)", (skipped_seconds,))
 
     @staticmethod
     def _unknown_function(event, context):  # noqa: ANN001, ARG004
@@ -250,6 +317,46 @@ class DurableHost:
         self.executor.wait_until_complete(execution_arn, timeout)
         return self.store.load(execution_arn)
 
+    def resume(self) -> int:
+        """Carry on every execution the store holds as running: re-arm its execution timeout and the timeouts of
+        the callbacks it waits for (with what is left of them), then invoke it once — it replays to where it was.
+        Returns how many were resumed."""
+        from aws_durable_execution_sdk_python_testing.model import ErrorObject
+
+        executor = self.executor
+        running, _ = self.store.query(status_filter="RUNNING")
+        for execution in running:
+            arn = execution.durable_execution_arn
+            completion = self._scheduler.create_event()
+            executor._completion_events[arn] = completion
+            timeout = execution.start_input.execution_timeout_seconds or 0
+            if timeout > 0:
+                left = executor.remaining(f"execution:{arn}", timeout)
+
+                def timed_out(arn: str = arn, timeout: int = timeout) -> None:
+                    executor.on_timed_out(
+                        arn, ErrorObject.from_message(f"Execution timed out after {timeout} seconds.")
+                    )
+
+                executor._execution_timeouts[arn] = self._scheduler.call_later(
+                    timed_out, delay=left, completion_event=completion
+                )
+            for operation in execution.operations:
+                if operation.operation_type.value != "CALLBACK" or operation.status.value != "STARTED":
+                    continue
+                callback_id = operation.callback_details.callback_id
+                options = _callback_options(execution, operation.operation_id)
+                if options is None or options.timeout_seconds <= 0:
+                    continue
+                left = executor.remaining(f"callback:{callback_id}", options.timeout_seconds)
+                executor._callback_timeouts[callback_id] = self._scheduler.call_later(
+                    lambda arn=arn, callback_id=callback_id: executor._on_callback_timeout(arn, callback_id),
+                    delay=left,
+                    completion_event=completion,
+                )
+            executor._invoke_execution(arn)
+        return len(running)
+
     def close(self) -> None:
         self.executor.shutdown()
         self._registry.shutdown()
@@ -273,8 +380,26 @@ class DurableHost:
                 " WHERE function_name = ? AND execution_name = ?",
                 (function_name, name),
             ).fetchone()
+            if row is None:
+                # The execution is saved before its name row: a crash in between leaves an execution without one.
+                # It is still the execution of that name (its input is in its start input).
+                row = conn.execute(
+                    "SELECT durable_execution_arn, data FROM executions WHERE function_name = ? AND execution_name = ?",
+                    (function_name, name),
+                ).fetchone()
+                if row is not None:
+                    return row[0], json.loads(row[1])["StartInput"]["Input"]
         return None if row is None else (row[0], row[1])
 
     def _remember_name(self, function_name: str, name: str, arn: str, payload: str) -> None:
         with self.store._connection() as conn:
             conn.execute("INSERT INTO duoflow_execution_names VALUES (?, ?, ?, ?)", (function_name, name, arn, payload))
+
+
+def _callback_options(execution: Execution, operation_id: str) -> Any:
+    """The options a callback was created with (its timeouts), from the execution's recorded updates."""
+    options = None
+    for update in execution.updates:
+        if update.operation_id == operation_id and update.callback_options and update.action.value == "START":
+            options = update.callback_options
+    return options

@@ -9,6 +9,10 @@ at :meth:`LambdaHost.invoke_from_moto`.
   Step Functions ``Catch`` matches by name, as in AWS;
 * a durable function starts a durable execution (or, with the same ``DurableExecutionName``, returns the
   existing one); ``Event`` returns at once, ``RequestResponse`` waits for the execution's result.
+
+An ``Event`` invoke of a plain function is journaled (:mod:`journal`) before the caller gets its 202 and struck
+off when the handler returns; a restarted runtime runs the ones left (at least once, as Lambda's asynchronous
+invocations are).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import logging
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +34,7 @@ from moto.core.exceptions import JsonRESTError
 
 from duoflow.runtime.durable_host import DurableExecutionNameConflict, DurableFunction, DurableHost
 from duoflow.runtime.functions import FunctionSpec
+from duoflow.runtime.journal import Journal
 from duoflow.runtime.time_control import TimeControl
 
 logger = logging.getLogger("duoflow.runtime.lambda")
@@ -83,8 +89,15 @@ class LambdaHost:
         region: str,
         account_id: str,
         event_workers: int = 32,
+        journal: Journal | None = None,
     ) -> None:
         self._specs = {spec.name: spec for spec in catalog}
+        self._journal = journal
+        if journal is not None:
+            journal.ensure_schema(
+                "CREATE TABLE IF NOT EXISTS lambda_event_invokes"
+                " (id TEXT PRIMARY KEY, function_name TEXT NOT NULL, payload BLOB NOT NULL, queued REAL NOT NULL)"
+            )
         self._durable = durable_host
         self._time_control = time_control
         self._region = region
@@ -136,7 +149,7 @@ class LambdaHost:
         if spec.durable:
             return self._invoke_durable(spec, payload, invocation_type, headers, response_headers)
         if invocation_type == "Event":
-            self._event_pool.submit(self._run_plain, spec, payload, "Event")
+            self._queue_event(spec, payload)
             return b""
         result, error = self._run_plain(spec, payload, invocation_type)
         if error is not None:
@@ -145,6 +158,30 @@ class LambdaHost:
         return json.dumps(result).encode()
 
     # --- plain functions -----------------------------------------------------------------------------------
+
+    def _queue_event(self, spec: FunctionSpec, payload: bytes, invoke_id: str | None = None) -> None:
+        if self._journal is not None and invoke_id is None:
+            invoke_id = uuid.uuid4().hex
+            self._journal.write(
+                "INSERT INTO lambda_event_invokes VALUES (?, ?, ?, ?)", (invoke_id, spec.name, payload, time.time())
+            )
+        self._event_pool.submit(self._run_event, spec, payload, invoke_id)
+
+    def _run_event(self, spec: FunctionSpec, payload: bytes, invoke_id: str | None) -> None:
+        self._run_plain(spec, payload, "Event")
+        if invoke_id is not None and self._journal is not None and self._journal.is_open:
+            self._journal.write("DELETE FROM lambda_event_invokes WHERE id = ?", (invoke_id,))
+
+    def resume_events(self) -> int:
+        """Run the asynchronous invokes a previous run of the runtime accepted but did not finish."""
+        if self._journal is None:
+            return 0
+        rows = self._journal.read("SELECT id, function_name, payload FROM lambda_event_invokes ORDER BY queued")
+        for invoke_id, function_name, payload in rows:
+            spec = self.spec(function_name)
+            if spec is not None:
+                self._queue_event(spec, bytes(payload), invoke_id)
+        return len(rows)
 
     def _run_plain(self, spec: FunctionSpec, payload: bytes, invocation_type: str) -> tuple[Any, BaseException | None]:
         context = create_test_lambda_context(region=self._region, account_id=self._account_id, function_name=spec.name)

@@ -63,6 +63,8 @@ def _answer_only_started_executions() -> None:
     )
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+    from duoflow.runtime import keep_step_functions
+
     def callback_pools(backend: Any, status: Any = None):
         for execution in backend._get_executions(status):
             environment = getattr(getattr(execution, "exec_worker", None), "env", None)
@@ -80,15 +82,25 @@ def _answer_only_started_executions() -> None:
                 ) from None
         raise InvalidToken()
 
+    def deliver_journaled(backend: Any, task_token: str, answer: dict, outcome: Any, status: Any) -> None:
+        # The answer is journaled first (duoflow/runtime/keep_step_functions.py): once acknowledged it survives a
+        # crash, and a task being re-entered after a restart takes it when it registers its token.
+        keep_step_functions.journal_answer(task_token, answer)
+        try:
+            deliver(backend, task_token, lambda pool: pool.notify(callback_id=task_token, outcome=outcome), status)
+        except InvalidToken:
+            if not keep_step_functions.answer_is_held(task_token):
+                raise
+
     def send_task_success(self: Any, task_token: str, outcome: str) -> Any:
         success = CallbackOutcomeSuccess(callback_id=task_token, output=outcome)
-        deliver(
-            self, task_token, lambda pool: pool.notify(callback_id=task_token, outcome=success), ExecutionStatus.RUNNING
-        )
+        answer = {"kind": "success", "output": outcome}
+        deliver_journaled(self, task_token, answer, success, ExecutionStatus.RUNNING)
 
     def send_task_failure(self: Any, task_token: str, error: Any = None, cause: Any = None) -> Any:
         failure = CallbackOutcomeFailure(callback_id=task_token, error=error, cause=cause)
-        deliver(self, task_token, lambda pool: pool.notify(callback_id=task_token, outcome=failure), None)
+        answer = {"kind": "failure", "error": error, "cause": cause}
+        deliver_journaled(self, task_token, answer, failure, None)
 
     def send_task_heartbeat(self: Any, task_token: str) -> Any:
         deliver(self, task_token, lambda pool: pool.heartbeat(callback_id=task_token), ExecutionStatus.RUNNING)

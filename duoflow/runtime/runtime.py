@@ -11,6 +11,11 @@ Parts: moto 5.2.5 (its vendored ASL interpreter, DynamoDB, SNS, S3) with every L
 the catalog's handlers (:mod:`lambda_host`), the durable testing SDK's executor with a SQLite store
 (:mod:`durable_host`), the durable APIs served on the lambda endpoint (:mod:`durable_api`), and one time
 switch (:mod:`time_control`).
+
+State: everything that must outlive the process is journaled in ``state_dir`` (:mod:`journal`): Step Functions
+executions (:mod:`keep_step_functions`), DynamoDB items and S3 objects (:mod:`keep_moto_data`), durable
+executions (the SDK's store, plus their timers), asynchronous invokes. ``resume()``, called once everything is
+deployed, brings it all back; duoflow/runtime/README.md says what a restart guarantees.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ from duoflow.runtime import bedrock_local, jsonata_bridge, moto_fixes, pins, spe
 from duoflow.runtime.durable_api import API_VERSION, DurableApi, moto_route
 from duoflow.runtime.durable_host import DurableHost
 from duoflow.runtime.functions import FunctionSpec, ResourceRef
+from duoflow.runtime.journal import Journal
+from duoflow.runtime.keep_moto_data import MotoDataKeeper
+from duoflow.runtime.keep_step_functions import StepFunctionsKeeper
 from duoflow.runtime.lambda_host import LambdaHost, function_name_of
 from duoflow.runtime.s3_events import S3Events
 from duoflow.runtime.time_control import TimeControl, install_moto_time_hooks, reset_moto_time_hooks
@@ -75,6 +83,13 @@ class LocalRuntime:
         self.account_id = account_id
         self._own_state_dir = state_dir is None
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="duoflow-"))
+        self.journal: Journal | None = None
+        self.resumed: dict[str, int] | None = None
+        self._step_functions_keeper: StepFunctionsKeeper | None = None
+        self._data_keeper: MotoDataKeeper | None = None
+        self._original_invoke: Any = None
+        self.s3_events: S3Events | None = None
+        self._saved_gc_thresholds = gc.get_threshold()
         self.resources: dict[tuple[str, str], dict[str, str]] = {}
         self._saved_environ: dict[str, str | None] = {}
         self._mock: Any = None
@@ -98,6 +113,15 @@ class LocalRuntime:
         if LocalRuntime._current is not None:
             raise RuntimeAlreadyRunning("a LocalRuntime is already running in this process; stop it first")
         pins.check_versions()
+        LocalRuntime._current = self  # from here on, stop() undoes whatever start() got done (a signal may cut it)
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
         from moto import mock_aws
 
         self._set_environ(
@@ -121,15 +145,24 @@ class LocalRuntime:
         moto_fixes.install()
         speedups.install()
         self._saved_log_levels = _quiet_library_loggers()
+        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.state_dir.chmod(0o700)  # names, SIN digits and incomes are in it
+        self.journal = Journal(self.state_dir)
+        self._step_functions_keeper = StepFunctionsKeeper(self.journal, self.account_id, self.region)
+        self._step_functions_keeper.install()
+        self._data_keeper = MotoDataKeeper(self.journal, self.account_id, self.region)
+        self._data_keeper.install()
         self.durable = DurableHost(
-            self.state_dir / "durable-executions.sqlite3", self.time_control, self.region, self.account_id
+            self.state_dir / "durable-executions.sqlite3",
+            self.time_control,
+            self.region,
+            self.account_id,
+            journal=self.journal,
         )
         self._durable_api = DurableApi(self.durable.executor)
         self._install_lambda_routes()
         self.s3_events = S3Events(self._invoke_event, self.account_id, self.region).install()
-        LocalRuntime._current = self
         self._build_request_routers()
-        return self
 
     # moto routes a REST service's requests by URL with a router it builds (werkzeug rules compiled with
     # ``ast``) on the service's first request. CPython 3.11's AST constructor is not thread-safe ("AST
@@ -146,22 +179,50 @@ class LocalRuntime:
         """Load every handler of the catalog. Its environment is resolved against the resources registered so
         far; a value naming a resource created later (a state machine) resolves at ``refresh_environment()``."""
         self._set_environ(self._catalog_environment(allow_missing=True))
-        self.lambdas = LambdaHost(self.catalog, self.durable, self.time_control, self.region, self.account_id)
+        self.lambdas = LambdaHost(
+            self.catalog, self.durable, self.time_control, self.region, self.account_id, journal=self.journal
+        )
 
     def refresh_environment(self) -> None:
         """Resolve the catalog's environment again, now that every resource exists."""
         self._set_environ(self._catalog_environment())
 
+    def resume(self) -> dict[str, int]:
+        """Bring back what the state directory holds, once every resource, function and state machine is deployed:
+        DynamoDB items and S3 objects, then Step Functions executions (finished ones as they ended, running ones
+        re-entered where they were), durable executions (replayed, timers re-armed), asynchronous invokes not run.
+        An empty state directory resumes nothing."""
+        items = self._data_keeper.restore()
+        step_functions = self._step_functions_keeper.restore()
+        self.resumed = {
+            "stored items and objects": items,
+            "finished Step Functions executions": step_functions["finished"],
+            "running Step Functions executions": step_functions["resumed"],
+            "running durable executions": self.durable.resume(),
+            "pending asynchronous invokes": self.lambdas.resume_events() if self.lambdas else 0,
+        }
+        return self.resumed
+
     def stop(self) -> None:
+        """Stop the runtime. What was running stays running in the state directory and resumes on the next start."""
         if LocalRuntime._current is not self:
             return
+        if self._step_functions_keeper:
+            self._step_functions_keeper.close()
+        if self._data_keeper:
+            self._data_keeper.uninstall()
         if self.lambdas:
             self.lambdas.close()
         if self.durable:
             self.durable.close()
-        self._uninstall_lambda_routes()
-        self.s3_events.uninstall()
-        self._mock.stop()
+        if self.journal:
+            self.journal.close()
+        if self._original_invoke is not None:
+            self._uninstall_lambda_routes()
+        if self.s3_events:
+            self.s3_events.uninstall()
+        if self._mock is not None:
+            self._mock.stop()
         reset_moto_time_hooks()
         for name, level in self._saved_log_levels.items():
             logging.getLogger(name).setLevel(level)

@@ -76,11 +76,16 @@ class ModelledClock:
     fires ``now()`` equals the modelled wake time.
     """
 
-    def __init__(self, time_control: TimeControl) -> None:
+    def __init__(self, time_control: TimeControl, on_skip: Any = None) -> None:
         self._scale = time_control.scale
         self._to_scheduler = time_control.scale / time_control.timeouts
         self._skipped = datetime.timedelta(0)
         self._lock = threading.Lock()
+        self._on_skip = on_skip  # told the seconds skipped so far, each time they grow (a restart carries on)
+
+    def skip_to(self, skipped_seconds: float) -> None:
+        with self._lock:
+            self._skipped = max(self._skipped, datetime.timedelta(seconds=skipped_seconds))
 
     def now(self) -> datetime.datetime:
         with self._lock:
@@ -92,6 +97,8 @@ class ModelledClock:
             if gap <= 0:
                 return 0.0
             self._skipped += datetime.timedelta(seconds=gap * (1 - self._scale))
+            if self._on_skip is not None:
+                self._on_skip(self._skipped.total_seconds())
             return gap * self._to_scheduler
 
 
@@ -127,10 +134,12 @@ def install_moto_time_hooks(time_control: TimeControl) -> None:
     from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Timeout, TimeoutSeconds
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
+    from duoflow.runtime.keep_step_functions import timer_seconds
+
     def scaled_timeout_eval_body(self: Timeout, env: Any) -> None:
         seconds = self._eval_seconds(env=env)
         if seconds != TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS:
-            seconds = _active.real_timeout_seconds(seconds)
+            seconds = timer_seconds(env, "timeout", _active.real_timeout_seconds(seconds))
         env.stack.append(seconds)
 
     def scaled_heartbeat_eval_body(self: Heartbeat, env: Any) -> None:
@@ -139,7 +148,7 @@ def install_moto_time_hooks(time_control: TimeControl) -> None:
     def scaled_wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
         # moto re-enters its wait on whole seconds; a scaled wait is a fraction of one, so wait once on the
         # program's event (set when the execution is stopped) for the scaled duration.
-        deadline = time.monotonic() + _active.real_seconds(wait_seconds)
+        deadline = time.monotonic() + timer_seconds(env, "wait", _active.real_seconds(wait_seconds))
         while env.is_running() and (remaining := deadline - time.monotonic()) > 0:
             env.program_state_event.wait(remaining)
 

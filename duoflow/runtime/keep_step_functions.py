@@ -1,0 +1,548 @@
+"""Step Functions executions that survive the runtime's process: journaled as they run, resumed on start.
+
+moto's interpreter keeps an execution in memory only (its objects hold threads and locks and do not pickle), so the
+runtime records each one as data, in the journal (:mod:`journal`), at the moments that matter:
+
+* ``sfn_executions``: the execution as started (name, input, the definition it started on), written before
+  ``StartExecution`` returns; its end (status, output, error, cause) when it ends.
+* ``sfn_events``: every history event, as moto publishes it.
+* ``sfn_checkpoints``: at each top-level state the execution enters, the state's name, its input, the ``Assign``
+  variables and how many history events came before (``seq``). This is where a resumed execution re-enters.
+* ``sfn_tokens``: each task token, the state entry it belongs to, whether the task was submitted (its Lambda called)
+  and the answer (``SendTaskSuccess`` / ``SendTaskFailure``), journaled before the answer is delivered.
+* ``sfn_timers``: the real-time due date of each task timeout and Wait state, per state entry and attempt.
+
+On start (:meth:`StepFunctionsKeeper.restore`), after the state machines are deployed: a finished execution comes
+back as it ended (status, history, output), never run again; a running one is re-entered at its last checkpoint with
+that state's input and variables, its history up to there, under the same ARN. A task state it was waiting in gets
+the same task token back (whoever holds it — the pending-approval row, a durable function — can still answer it);
+its Lambda is not called again when it had been (the TaskSubmitted event was journaled); an answer journaled before
+the crash is delivered at once; its timeout keeps its due date (time the runtime was down counts). A state that was
+running when the process died runs again from its start: at least once per task, as in AWS Step Functions.
+A Parallel state is re-entered as a whole (its branches are checkpointed with it). See duoflow/runtime/README.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from typing import Any
+
+from duoflow.runtime import crash_points
+from duoflow.runtime.journal import Journal
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sfn_executions (
+    arn TEXT PRIMARY KEY, machine_arn TEXT NOT NULL, name TEXT NOT NULL, input TEXT NOT NULL,
+    definition TEXT NOT NULL, role_arn TEXT NOT NULL, start_date REAL NOT NULL,
+    status TEXT NOT NULL, stop_date REAL, output TEXT, error TEXT, cause TEXT);
+CREATE TABLE IF NOT EXISTS sfn_events (arn TEXT NOT NULL, id INTEGER NOT NULL, event TEXT NOT NULL,
+    PRIMARY KEY (arn, id));
+CREATE TABLE IF NOT EXISTS sfn_checkpoints (arn TEXT PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL,
+    input TEXT NOT NULL, variables TEXT NOT NULL, source_event_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sfn_tokens (token TEXT PRIMARY KEY, arn TEXT NOT NULL, seq INTEGER NOT NULL,
+    submitted TEXT, answer TEXT);
+CREATE INDEX IF NOT EXISTS sfn_tokens_by_entry ON sfn_tokens (arn, seq);
+CREATE TABLE IF NOT EXISTS sfn_timers (arn TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL,
+    due REAL NOT NULL, PRIMARY KEY (arn, seq, kind));
+"""
+
+_current: StepFunctionsKeeper | None = None
+_installed = False
+_originals: dict[str, Any] = {}
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _execution_arn(env: Any) -> str:
+    return env.states.context_object.context_object_data["Execution"]["Id"]
+
+
+def _keeper_of(env: Any) -> tuple[StepFunctionsKeeper | None, str | None]:
+    """The keeper that journals this execution: the one that started (or resumed) it. An execution left running by
+    a stopped runtime in the same process (tests restart runtimes) has a closed keeper and writes nothing."""
+    tag = getattr(env.event_manager, "duoflow_keeper", None)
+    if tag is None:
+        return None, None
+    keeper, arn = tag
+    return (keeper, arn) if keeper.is_open else (None, None)
+
+
+class StepFunctionsKeeper:
+    def __init__(self, journal: Journal, account_id: str, region: str) -> None:
+        self._journal = journal
+        self._account_id = account_id
+        self._region = region
+        self.is_open = True
+        journal.ensure_schema(SCHEMA)
+        self._entries: dict[str, int] = {}  # execution ARN -> seq of the state entry it is in
+        self._resuming: dict[str, dict[str, Any]] = {}  # execution ARN -> what its re-entered state needs
+        self._lock = threading.Lock()
+
+    # --- lifecycle -----------------------------------------------------------------------------------------
+
+    def install(self) -> None:
+        global _current
+        _install_hooks()
+        _current = self
+
+    def close(self) -> None:
+        """Stop journaling; stop this runtime's running executions' threads without recording them as ended (they
+        are still running, as far as the journal knows, and resume on the next start)."""
+        global _current
+        self.is_open = False
+        if _current is self:
+            _current = None
+        for execution in self._backend_executions():
+            env = getattr(getattr(execution, "exec_worker", None), "env", None)
+            if env is not None and env.is_running():
+                env.set_stop(stop_date=None, cause="the local runtime stopped", error=None)
+
+    def _backend(self) -> Any:
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        return stepfunctions_parser_backends[self._account_id][self._region]
+
+    def _backend_executions(self) -> list[Any]:
+        try:
+            return list(self._backend()._get_executions())
+        except Exception:  # noqa: BLE001 - moto already reset: nothing of ours runs
+            return []
+
+    # --- journaling (called from the hooks) ----------------------------------------------------------------
+
+    def started(self, execution: Any) -> None:
+        self._journal.write(
+            "INSERT OR IGNORE INTO sfn_executions (arn, machine_arn, name, input, definition, role_arn, start_date,"
+            " status) VALUES (?, ?, ?, ?, ?, ?, ?, 'RUNNING')",
+            (
+                execution.exec_arn,
+                execution.state_machine.arn,
+                execution.name,
+                _json(execution.input_data),
+                execution.state_machine.definition,
+                execution.role_arn,
+                execution.start_date.timestamp(),
+            ),
+        )
+
+    def event(self, arn: str, event: dict) -> None:
+        self._journal.write("INSERT OR REPLACE INTO sfn_events VALUES (?, ?, ?)", (arn, event["id"], _json(event)))
+        if event.get("type") == "TaskSubmitted":
+            seq = self._entries.get(arn)
+            output = event.get("taskSubmittedEventDetails", {}).get("output", "null")
+            self._journal.write(
+                "UPDATE sfn_tokens SET submitted = ? WHERE arn = ? AND seq = ? AND submitted IS NULL",
+                (output, arn, seq),
+            )
+
+    def entering(self, arn: str, env: Any) -> None:
+        seq = len(env.event_manager._history_event_list)
+        self._entries[arn] = seq
+        self._journal.write(
+            "INSERT OR REPLACE INTO sfn_checkpoints VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                arn,
+                seq,
+                env.next_state_name,
+                _json(env.states.get_input()),
+                _json(env.variable_store._inner_scope),
+                env.event_history_context.source_event_id,
+            ),
+        )
+        crash_points.passed("state")
+
+    def token_for(self, arn: str) -> str | None:
+        """The token to reuse for the state being re-entered (None: make a new one)."""
+        resuming = self._resuming.get(arn)
+        if resuming and resuming["seq"] == self._entries.get(arn):
+            return resuming.get("token")
+        return None
+
+    def token_made(self, arn: str, token: str) -> None:
+        self._journal.write(
+            "INSERT OR IGNORE INTO sfn_tokens (token, arn, seq) VALUES (?, ?, ?)", (token, arn, self._entries.get(arn))
+        )
+
+    def submitted_output(self, arn: str) -> Any:
+        """The journaled output of the task's call when the re-entered state had already called it, else a
+        marker that it must be called."""
+        resuming = self._resuming.get(arn)
+        if resuming and resuming["seq"] == self._entries.get(arn) and resuming.get("submitted") is not None:
+            return json.loads(resuming["submitted"])
+        return _NOT_SUBMITTED
+
+    def answered(self, token: str, answer: dict) -> bool:
+        """Journal an answer to a token before delivering it. False: the token is unknown to the journal."""
+        with self._journal.transaction() as db:
+            known = db.execute("SELECT answer FROM sfn_tokens WHERE token = ?", (token,)).fetchone()
+            if known is None:
+                return False
+            if known[0] is None:
+                db.execute("UPDATE sfn_tokens SET answer = ? WHERE token = ?", (_json(answer), token))
+        return True
+
+    def journaled_answer(self, token: str) -> dict | None:
+        rows = self._journal.read("SELECT answer FROM sfn_tokens WHERE token = ?", (token,))
+        return json.loads(rows[0][0]) if rows and rows[0][0] else None
+
+    def token_is_waiting(self, token: str) -> bool:
+        """The token belongs to a running execution that is being resumed (its state not entered yet)."""
+        rows = self._journal.read(
+            "SELECT e.status FROM sfn_tokens t JOIN sfn_executions e ON e.arn = t.arn WHERE t.token = ?", (token,)
+        )
+        return bool(rows) and rows[0][0] == "RUNNING"
+
+    def timer(self, arn: str, kind: str, seconds: float) -> float:
+        """Real seconds left for a timer of the current state entry: the whole ``seconds`` the first time (its due
+        date is journaled), what is left of it when the state is re-entered after a restart."""
+        seq = self._entries.get(arn)
+        if seq is None:
+            return seconds
+        now = time.time()
+        rows = self._journal.read("SELECT due FROM sfn_timers WHERE arn = ? AND seq = ? AND kind = ?", (arn, seq, kind))
+        if rows:
+            return max(0.0, rows[0][0] - now)
+        self._journal.write("INSERT OR IGNORE INTO sfn_timers VALUES (?, ?, ?, ?)", (arn, seq, kind, now + seconds))
+        return seconds
+
+    def ended(self, execution: Any) -> None:
+        output = _json(execution.output) if execution.output is not None else None
+        self._journal.write(
+            "UPDATE sfn_executions SET status = ?, stop_date = ?, output = ?, error = ?, cause = ? WHERE arn = ?",
+            (
+                execution.exec_status.value,
+                (execution.stop_date or _now()).timestamp(),
+                output,
+                execution.error,
+                execution.cause,
+                execution.exec_arn,
+            ),
+        )
+
+    # --- restore -------------------------------------------------------------------------------------------
+
+    def restore(self) -> dict[str, int]:
+        """Bring back every journaled execution: finished ones as they ended, running ones re-entered."""
+        from moto.stepfunctions.parser.api import ExecutionStatus
+
+        backend = self._backend()
+        counts = {"finished": 0, "resumed": 0}
+        rows = self._journal.read(
+            "SELECT arn, machine_arn, name, input, definition, role_arn, start_date, status, stop_date, output, error,"
+            " cause FROM sfn_executions ORDER BY start_date"
+        )
+        for arn, machine_arn, name, input_, definition, role_arn, start, status, stop, output, error, cause in rows:
+            try:
+                machine = backend.describe_state_machine(machine_arn)
+            except Exception:  # noqa: BLE001 - the state machine is no longer deployed: nothing to attach it to
+                continue
+            clone = copy.deepcopy(machine, {id(machine.executions): [], id(machine.backend): machine.backend})
+            clone.definition = definition  # an execution runs on the definition it started with, as in AWS
+            execution = _ResumedExecution(
+                name=name,
+                sm_type=clone.sm_type,
+                role_arn=role_arn,
+                exec_arn=arn,
+                account_id=self._account_id,
+                region_name=self._region,
+                state_machine=clone,
+                start_date=_datetime(start),
+                cloud_watch_logging_session=None,
+                input_data=input_,
+                trace_header=None,
+                activity_store={},
+            )
+            events = [
+                json.loads(row[0])
+                for row in self._journal.read("SELECT event FROM sfn_events WHERE arn = ? ORDER BY id", (arn,))
+            ]
+            if status != "RUNNING":
+                execution.exec_worker = execution._get_start_execution_worker()
+                env = execution.exec_worker._get_evaluation_environment()
+                env.event_manager._history_event_list.extend(events)
+                execution.exec_worker.env = env
+                execution.exec_status = ExecutionStatus(status)
+                execution.stop_date = _datetime(stop) if stop else None
+                execution.output = json.loads(output) if output is not None else None
+                execution.error, execution.cause = error, cause
+                machine.executions.append(execution)
+                counts["finished"] += 1
+                continue
+            execution.resume_with = self._resume_point(arn, events)
+            machine.executions.append(execution)
+            execution.start()
+            counts["resumed"] += 1
+        return counts
+
+    def _resume_point(self, arn: str, events: list[dict]) -> dict[str, Any]:
+        rows = self._journal.read(
+            "SELECT seq, state, input, variables, source_event_id FROM sfn_checkpoints WHERE arn = ?", (arn,)
+        )
+        if not rows:  # killed before its first state: start from the beginning, keeping ExecutionStarted
+            self._journal.write("DELETE FROM sfn_events WHERE arn = ? AND id > 1", (arn,))
+            return {"keeper": self, "events": events[:1], "checkpoint": None}
+        seq, state, input_, variables, source_event_id = rows[0]
+        # The interrupted state's events are replaced by those of its re-run (the same ids, from seq + 1 on).
+        self._journal.write("DELETE FROM sfn_events WHERE arn = ? AND id > ?", (arn, seq))
+        point = {
+            "keeper": self,
+            "events": events[:seq],
+            "checkpoint": {
+                "seq": seq,
+                "state": state,
+                "input": json.loads(input_),
+                "variables": json.loads(variables),
+                "source_event_id": source_event_id,
+            },
+        }
+        tokens = self._journal.read("SELECT token, submitted FROM sfn_tokens WHERE arn = ? AND seq = ?", (arn, seq))
+        self._resuming[arn] = {
+            "seq": seq,
+            "token": tokens[0][0] if tokens else None,
+            "submitted": tokens[0][1] if tokens else None,
+        }
+        return point
+
+
+_NOT_SUBMITTED = object()
+
+
+def _now() -> Any:
+    import datetime
+
+    return datetime.datetime.now(tz=datetime.UTC)
+
+
+def _datetime(timestamp: float) -> Any:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
+
+
+# --- the hooks into moto's interpreter (installed once per process; each call finds its keeper) ---------------
+
+_ResumedExecution: Any = None
+
+
+def _install_hooks() -> None:
+    global _installed, _ResumedExecution
+    if _installed:
+        return
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback_module,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_factory,  # noqa: F401 - imports every service task class, so all are wrapped below
+    )
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackPoolManager
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+    from moto.stepfunctions.parser.asl.eval.states import ContextObject
+    from moto.stepfunctions.parser.backend import execution as execution_module
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    Execution = execution_module.Execution
+    Communication = execution_module.BaseExecutionWorkerCommunication
+    CallbackTask = callback_module.StateTaskServiceCallback
+
+    _originals.update(
+        start=Execution.start,
+        publish=EventManager._publish_history_event,
+        program_body=Program._eval_body,
+        update_token=ContextObject.update_task_token,
+        reflect=Communication._reflect_execution_status,
+        pool_add=CallbackPoolManager.add,
+        environment=ExecutionWorker._get_evaluation_environment,
+    )
+
+    def start(self: Any) -> None:
+        from moto.stepfunctions.parser.api import ExecutionStatus
+
+        keeper = _current
+        if keeper is not None and getattr(self, "resume_with", None) is None:
+            # The execution is already in its state machine's list, where other threads read its status: give it
+            # one before the journal write (moto sets it in start(), a moment later).
+            self.exec_status = ExecutionStatus.RUNNING
+            keeper.started(self)  # journaled before StartExecution answers
+        _originals["start"](self)
+
+    def evaluation_environment(self: Any) -> Any:
+        env = _originals["environment"](self)
+        keeper = _current
+        if keeper is not None:
+            env.event_manager.duoflow_keeper = (keeper, self._evaluation_details.execution_details.arn)
+        return env
+
+    def publish(self: Any, **kwargs: Any) -> None:
+        _originals["publish"](self, **kwargs)
+        tag = getattr(self, "duoflow_keeper", None)
+        if tag is not None and tag[0].is_open:
+            tag[0].event(tag[1], self._history_event_list[-1])
+
+    def program_body(self: Any, env: Any) -> None:
+        """moto's state loop (program.py ``_eval_body``) with a checkpoint before each top-level state."""
+        keeper, arn = (None, None) if env.is_frame() else _keeper_of(env)
+        if keeper is None:
+            _originals["program_body"](self, env)
+            return
+        try:
+            while env.is_running():
+                keeper.entering(arn, env)
+                self._get_state(env.next_state_name).eval(env)
+                env.stack.clear()
+                env.heap.clear()
+        except FailureEventException as failure:
+            env.set_error(error=failure.get_execution_failed_event_details())
+        except Exception as error:  # noqa: BLE001 - as moto: an interpreter error fails the execution
+            from moto.stepfunctions.parser.api import ExecutionFailedEventDetails
+
+            env.set_error(ExecutionFailedEventDetails(error="States.Runtime", cause=f"{type(error).__name__}({error})"))
+        _originals["program_body"](self, env)  # not running any more: moto's tail adds the terminal event
+
+    def update_task_token(self: Any) -> str:
+        arn = self.context_object_data["Execution"]["Id"]
+        keeper = _current
+        reused = keeper.token_for(arn) if keeper is not None else None
+        if reused is None:
+            token = _originals["update_token"](self)
+        else:
+            token = reused
+            self.context_object_data["Task"] = {"Token": token}
+        if keeper is not None:
+            keeper.token_made(arn, token)
+        return token
+
+    def pool_add(self: Any, callback_id: str) -> Any:
+        endpoint = _originals["pool_add"](self, callback_id)
+        keeper = _current
+        answer = keeper.journaled_answer(callback_id) if keeper is not None else None
+        if answer is not None:  # answered before the restart, or while the state was being re-entered
+            endpoint.notify(outcome=_outcome(callback_id, answer))
+        return endpoint
+
+    def once_submitted(original: Any) -> Any:
+        def service_task(self: Any, env: Any, *args: Any, **kwargs: Any) -> Any:
+            keeper, arn = _keeper_of(env)
+            if keeper is not None and self._is_integration_pattern():
+                output = keeper.submitted_output(arn)
+                if output is not _NOT_SUBMITTED:  # called before the restart: do not call it twice
+                    env.stack.append(output)
+                    return None
+            return original(self, env, *args, **kwargs)
+
+        return service_task
+
+    def reflect(self: Any) -> None:
+        _originals["reflect"](self)
+        env = self.execution.exec_worker.env
+        keeper, _arn = _keeper_of(env)
+        if keeper is not None:
+            keeper.ended(self.execution)
+
+    class ResumingWorker(ExecutionWorker):
+        """Starts an execution at its journaled checkpoint instead of its StartAt state."""
+
+        resume_with: dict[str, Any]
+
+        def _execution_logic(self) -> None:
+            point = self.resume_with
+            checkpoint = point["checkpoint"]
+            if checkpoint is None and not point["events"]:  # killed before it had begun: begin
+                super()._execution_logic()
+                return
+            program = self._get_evaluation_entrypoint()
+            env = self.env = self._get_evaluation_environment()
+            events = copy.deepcopy(point["events"])
+            env.event_manager._history_event_list.extend(events)
+            env.event_manager._event_id_gen._next_id = len(events) + 1
+            env.event_history_context.last_published_event_id = len(events)
+            if checkpoint is None:
+                program.eval(env)  # from StartAt, its ExecutionStarted event kept
+            else:
+                env.event_history_context.source_event_id = checkpoint["source_event_id"]
+                env.variable_store._inner_scope.update(checkpoint["variables"])
+                env.states.reset(checkpoint["input"])
+                env.next_state_name = checkpoint["state"]  # Program.eval would go back to StartAt
+                timeout = program.timeout_seconds.timeout_seconds if program.timeout_seconds else None
+                worker = threading.Thread(target=EvalComponent.eval, args=(program, env), daemon=True)
+                TMP_THREADS.append(worker)
+                worker.start()
+                worker.join(timeout=timeout)
+                if worker.is_alive():
+                    env.set_timed_out()
+            self._execution_communication.terminated()
+
+    class ResumedExecution(Execution):
+        resume_with: dict[str, Any] | None = None
+
+        def _get_start_execution_worker(self) -> Any:
+            plain = super()._get_start_execution_worker()
+            if self.resume_with is None:
+                return plain
+            worker = ResumingWorker(
+                evaluation_details=plain._evaluation_details,
+                exec_comm=plain._execution_communication,
+                cloud_watch_logging_session=None,
+                activity_store=self._activity_store,
+            )
+            worker.resume_with = self.resume_with
+            return worker
+
+    _ResumedExecution = ResumedExecution
+    Execution.start = start
+    ExecutionWorker._get_evaluation_environment = evaluation_environment
+    EventManager._publish_history_event = publish
+    Program._eval_body = program_body
+    ContextObject.update_task_token = update_task_token
+    CallbackPoolManager.add = pool_add
+    pending, task_classes = [CallbackTask], []
+    while pending:
+        task_class = pending.pop()
+        task_classes.append(task_class)
+        pending.extend(task_class.__subclasses__())
+    for task_class in task_classes:
+        if "_eval_service_task" in task_class.__dict__:
+            _originals[f"service_task:{task_class.__qualname__}"] = task_class.__dict__["_eval_service_task"]
+            task_class._eval_service_task = once_submitted(task_class.__dict__["_eval_service_task"])
+    Communication._reflect_execution_status = reflect
+    _installed = True
+
+
+def _outcome(token: str, answer: dict) -> Any:
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeFailure, CallbackOutcomeSuccess
+
+    if answer["kind"] == "success":
+        return CallbackOutcomeSuccess(callback_id=token, output=answer["output"])
+    return CallbackOutcomeFailure(callback_id=token, error=answer.get("error"), cause=answer.get("cause"))
+
+
+def journal_answer(token: str, answer: dict) -> bool:
+    """Called by ``SendTaskSuccess`` / ``SendTaskFailure`` before delivering: True when the journal holds the token
+    (the answer is now on disk and reaches the task even if its execution is still being re-entered)."""
+    keeper = _current
+    return keeper is not None and keeper.answered(token, answer)
+
+
+def answer_is_held(token: str) -> bool:
+    """An answer for a token whose execution is running but not waiting yet (being re-entered after a restart): the
+    journal holds it and the task takes it when it registers its token."""
+    keeper = _current
+    return keeper is not None and keeper.token_is_waiting(token)
+
+
+def timer_seconds(env: Any, kind: str, seconds: float) -> float:
+    """Real seconds to wait for a task timeout or a Wait state of this execution's current state: its due date is
+    journaled, so a restart does not give it a fresh duration."""
+    keeper, arn = _keeper_of(env)
+    if keeper is None:
+        return seconds
+    state = env.states.context_object.context_object_data.get("State") or {}
+    return keeper.timer(arn, f"{kind}:{state.get('Name')}:{state.get('RetryCount', 0)}", seconds)
