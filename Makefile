@@ -13,7 +13,8 @@ STAMP       := $(VENV)/.synced
 
 help:
 	@echo "make demo   run the loan and training demos (sets up first)"
-	@echo "make serve  the local runtime + API + web console on http://127.0.0.1:$(PORT) (PORT=8000; prints a token per role)"
+	@echo "make serve  the local runtime + API + web console on http://127.0.0.1:$(PORT) (PORT=8000; prints a token per role;"
+	@echo "            state in .duoflow/state/: a restart resumes every execution; duoflow serve --help for --fresh, --reload)"
 	@echo "make diagrams  regenerate diagrams/ from statemachines/*.asl.json and the catalog"
 	@echo "make test   run every test tier (sets up first)"
 	@echo "make synth  synthesize the CDK app into cdk.out (offline; no npm needed)"

@@ -3,17 +3,32 @@
 duoflow demo                       every loan and training case on the hybrid variant, with results tables
 duoflow demo --scenario training --variant all   the training requests on all three variants
 duoflow demo --json                the same runs as JSON
+duoflow serve                      the runtime + API + console; state kept in .duoflow/state/ (resumed on start)
+duoflow serve --reload             the same, restarted when the code changes (executions carry on)
+duoflow state clear                forget the kept state (asks first; --yes for scripts)
+
+SIGTERM stops every command as Ctrl-C does: the runtime stops, and a throwaway state directory is removed.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
 import sys
+import threading
+import time
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(
@@ -60,8 +75,12 @@ def time_control(time_scale: float, timeout_scale: float):
 
 
 @app.callback()
-def main() -> None:
+def main(ctx: typer.Context) -> None:
     """Everything runs on this machine on the embedded local runtime: no AWS account, no Docker."""
+    if _main_thread():
+        # SIGTERM unwinds like Ctrl-C, so the runtime stops and removes its throwaway state directory.
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+        ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
 
 
 @app.command()
@@ -460,6 +479,165 @@ SERVE_TIME_SCALE_HELP = (
 )
 SERVE_TIMEOUT_SCALE_HELP = "The same for timeouts: 0.5 gives a manager 15 minutes to answer and HR 36 hours."
 
+# --- the state directory -----------------------------------------------------------------------------------------
+
+DEFAULT_STATE_DIR = Path(".duoflow/state")
+STATE_DIR_HELP = (
+    "Where the server keeps its state: executions with their history, pending approvals and reviews, timers, "
+    "DynamoDB items, S3 objects, the console's token secret. Relative to the current directory; created 0700."
+)
+# `duoflow serve` holds an exclusive flock on this file while it runs: a second server on the same state, or
+# `duoflow state clear`, sees it and refuses. The kernel releases it when the process ends, even by SIGKILL.
+LOCK_FILE = "serve.lock"
+
+
+class StateDirInUse(Exception):
+    """Another process holds the state directory's lock; ``holder`` is the pid it wrote there ('' if none)."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(holder)
+        self.holder = holder
+
+
+def _absolute(state_dir: Path) -> Path:
+    return Path(os.path.abspath(state_dir.expanduser()))
+
+
+def _refuse_foreign_dir(path: Path) -> None:
+    """--fresh and `state clear` delete everything in the directory and serve tightens it to 0700: refuse a
+    directory that holds something and was never a server's state directory (a mistyped --state-dir ~)."""
+    if path.exists() and not path.is_dir():
+        err.print(f"[red]error:[/red] {escape(str(path))} is not a directory")
+        raise typer.Exit(1)
+    if path.is_dir() and not (path / LOCK_FILE).exists() and any(path.iterdir()):
+        err.print(
+            f"[red]error:[/red] {escape(str(path))} is not empty and is not a duoflow state directory (it has no "
+            f"{LOCK_FILE}): give --state-dir a new or empty directory"
+        )
+        raise typer.Exit(1)
+
+
+def _make_private_dir(path: Path) -> None:
+    """Create the directory (and its missing parents) 0700; tighten it to 0700 if it is readable by others."""
+    missing = []
+    parent = path
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)  # whatever the umask
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        path.chmod(0o700)
+        err.print(f"note: {escape(str(path))} was readable by others ({mode:04o}); it is 0700 now")
+
+
+def _lock_state_dir(path: Path) -> int:
+    """The state directory's lock, held until the returned descriptor is closed (or the process ends)."""
+    descriptor = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(descriptor, 32, 0).decode(errors="replace").strip()
+        os.close(descriptor)
+        raise StateDirInUse(holder) from None
+    os.ftruncate(descriptor, 0)
+    os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+    return descriptor
+
+
+def _server_on(holder: str) -> str:
+    return f"`duoflow serve` (pid {holder})" if holder else "`duoflow serve`"
+
+
+def _empty_state_dir(path: Path) -> int:
+    """Delete everything in the state directory but its lock (which the caller holds); returns how many entries."""
+    removed = 0
+    for entry in os.scandir(path):
+        if entry.name == LOCK_FILE:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+        removed += 1
+    return removed
+
+
+def _claim_state_dir(path: Path, fresh: bool) -> int:
+    """Make the state directory ready for a server: created 0700, locked (exit 1 if another server holds it),
+    emptied first with ``fresh``. Returns the lock's descriptor."""
+    _refuse_foreign_dir(path)
+    _make_private_dir(path)
+    try:
+        lock = _lock_state_dir(path)
+    except StateDirInUse as in_use:
+        err.print(
+            f"[red]error:[/red] another {_server_on(in_use.holder)} is running on the state directory "
+            f"{escape(str(path))}: stop it first, or give this one another --state-dir"
+        )
+        raise typer.Exit(1) from None
+    if fresh and _empty_state_dir(path):
+        err.print(f"--fresh: emptied {escape(str(path))}")
+    return lock
+
+
+state_app = typer.Typer(
+    help="The state `duoflow serve` keeps between runs (executions, approvals, timers, items, objects, the console's token secret).",
+    no_args_is_help=True,
+)
+app.add_typer(state_app, name="state")
+
+
+@state_app.command("clear")
+def state_clear(
+    state_dir: Path = typer.Option(DEFAULT_STATE_DIR, "--state-dir", help=STATE_DIR_HELP),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Don't ask first (for scripts)."),
+) -> None:
+    """Forget everything `duoflow serve` kept: every execution, pending approval and review, timer, item and object; tokens printed before stop working.
+
+    Asks first unless --yes. Refused (exit 1) while a server runs on that state directory: stop it first (or start it again with --fresh).
+    """
+    path = _absolute(state_dir)
+    if not path.exists():
+        err.print(f"nothing to clear: {escape(str(path))} does not exist")
+        return
+    _refuse_foreign_dir(path)
+    try:
+        lock = _lock_state_dir(path)  # held while clearing: no server starts on a half-emptied directory
+    except StateDirInUse as in_use:
+        err.print(
+            f"[red]error:[/red] {_server_on(in_use.holder)} is running on {escape(str(path))}: stop it before "
+            "clearing its state"
+        )
+        raise typer.Exit(1) from None
+    try:
+        if not yes:
+            typer.confirm(
+                f"Forget every execution, approval, item and object kept in {path}? Tokens printed before stop working",
+                abort=True,
+            )
+        removed = _empty_state_dir(path)
+    finally:
+        os.close(lock)
+    out.print(f"cleared {escape(str(path))} ({removed} entries removed)")
+
+
+@state_app.command("path")
+def state_path(state_dir: Path = typer.Option(DEFAULT_STATE_DIR, "--state-dir", help=STATE_DIR_HELP)) -> None:
+    """Print the state directory's absolute path."""
+    sys.stdout.write(f"{_absolute(state_dir)}\n")
+
+
+# --- serve ---------------------------------------------------------------------------------------------------------
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CODE_FOLDERS = ("domain", "durable", "services", "duoflow", "statemachines")
+RELOAD_SUFFIXES = (".py", ".json")
+RELOAD_POLL_SECONDS = 0.5
+CHILD_STOP_SECONDS = 60.0  # a graceful stop is a few seconds; past this the old server is killed (SIGKILL)
+
 
 @app.command()
 def serve(
@@ -467,35 +645,274 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on. The console has no TLS: keep it local."),
     time_scale: float = typer.Option(0.1, min=0.000001, max=1.0, help=SERVE_TIME_SCALE_HELP),
     timeout_scale: float = typer.Option(0.5, min=0.000001, max=1.0, help=SERVE_TIMEOUT_SCALE_HELP),
+    state_dir: Path = typer.Option(
+        DEFAULT_STATE_DIR,
+        "--state-dir",
+        help=STATE_DIR_HELP + " One server per state directory: a second one is refused.",
+    ),
+    fresh: bool = typer.Option(
+        False, "--fresh", help="Empty the state directory first: start with no executions (and new tokens)."
+    ),
+    reload: bool = typer.Option(
+        False,
+        "--reload",
+        help=f"Restart the server when a .py or .json file under {', '.join(CODE_FOLDERS)} changes, on the same state directory and port: executions carry on, on the new code.",
+    ),
+    watch: list[Path] = typer.Option(None, "--watch", hidden=True, help="--reload: watch these folders instead."),
+    socket_fd: int = typer.Option(None, "--socket-fd", hidden=True, help="(--reload) the listening socket."),
+    lock_fd: int = typer.Option(None, "--lock-fd", hidden=True, help="(--reload) the state directory's lock."),
 ) -> None:
     """Start the local runtime, the HTTP API and the web console; print a token per role.
 
     Apply for a loan, approve it as a manager, upload a training request, review it as HR, and watch every execution's graph and durable operations. Approve / deny / review need the role's token: pick "Acting as" in the console and paste it, or open the sign-in link printed for the role.
+
+    State: everything lives in the state directory (.duoflow/state/ here unless --state-dir), so a restart loses nothing: executions that were running carry on, finished ones stay listed, pending approvals and reviews can still be answered, and the printed tokens (12 hours) keep working. --fresh starts from an empty state; `duoflow state clear` empties it without starting.
+
+    Stopping: Ctrl-C or SIGTERM stops accepting requests, lets those being answered finish (5 s at most), stops the runtime and exits 0. Even a kill -9 loses nothing acknowledged: every 2xx answer to a change is on disk before it is sent.
     """
-    from duoflow.console.server import free_port, serve_forever
+    path = _absolute(state_dir)
+    if (socket_fd is None) != (lock_fd is None):
+        err.print("[red]error:[/red] --socket-fd and --lock-fd go together")
+        raise typer.Exit(2)
+    if socket_fd is not None:
+        # A server started by --reload's supervisor, which holds the state directory's lock and the socket.
+        os.set_inheritable(socket_fd, False)
+        os.set_inheritable(lock_fd, False)
+        sock = socket.socket(fileno=socket_fd)
+        lock = lock_fd
+    else:
+        lock = _claim_state_dir(path, fresh)
+        try:
+            sock = _listen(host, port)
+        except OSError as error:
+            os.close(lock)
+            err.print(
+                f"[red]error:[/red] cannot listen on {host}:{port}: {error.strerror or error}; "
+                "--port another one (0: any free port)"
+            )
+            raise typer.Exit(1) from None
+    if reload:
+        if socket_fd is not None:
+            err.print("[red]error:[/red] --reload supervises servers; it cannot be one")
+            raise typer.Exit(2)
+        folders = [_absolute(folder) for folder in watch] if watch else _code_folders()
+        options = ["--host", host, "--time-scale", repr(time_scale), "--timeout-scale", repr(timeout_scale)]
+        raise typer.Exit(_supervise(sock, lock, [*options, "--state-dir", str(path)], folders))
+    try:
+        _serve(sock, host, path, time_scale, timeout_scale)
+    finally:
+        os.close(lock)  # the lock is released (a supervisor's copy, if any, keeps it held)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound and listening (port 0: any free one) before the runtime starts: a taken port
+    is reported at once, and a request made while the runtime starts waits in the backlog instead of failing."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=2048)
+
+
+def _serve(sock: socket.socket, host: str, state_dir: Path, time_scale: float, timeout_scale: float) -> None:
+    from duoflow.console.server import serve_forever
     from duoflow.console.tokens import ROLE_USERS, TokenSigner
     from duoflow.stack import local_stack
 
-    signer = TokenSigner.for_this_run()
-    port = port or free_port(host)
-    url = f"http://{host}:{port}"
-    with err.status("starting the local runtime…"):
-        stack = local_stack(time_control(time_scale, timeout_scale))
-        runtime = stack.__enter__()
+    signer = TokenSigner.kept_in(state_dir)
+    port = sock.getsockname()[1]
+    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    # Until the server takes the signals over (and after), SIGTERM unwinds like Ctrl-C: the runtime stops.
+    previous = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
     try:
-        out.print(f"[bold]duoflow console[/bold]  {url}")
-        out.print(
-            f"time ×{time_scale} (waits), ×{max(timeout_scale, time_scale)} (timeouts); tokens are valid for this run only"
-        )
-        for role, token in signer.role_tokens().items():
-            username, name = ROLE_USERS[role]
-            out.print(f"\n[bold]{role}[/bold] token ({name}):", soft_wrap=True)
-            out.print(token, soft_wrap=True)
-            out.print(f"sign in as {role}: {url}/#/loan?token={token}", soft_wrap=True)
-        out.print("\nCtrl-C stops the server.")
-        serve_forever(runtime, signer, host, port)
+        try:
+            with err.status("starting the local runtime…"):
+                stack = local_stack(time_control(time_scale, timeout_scale), state_dir=state_dir)
+                runtime = stack.__enter__()
+        except KeyboardInterrupt:
+            err.print("stopped while starting")
+            return
+        try:
+            out.print(f"[bold]duoflow console[/bold]  {url}")
+            out.print(
+                f"state: {escape(str(state_dir))} (kept across restarts; --fresh or `duoflow state clear` forgets it)",
+                soft_wrap=True,
+            )
+            if (resumed := _resumed_text(getattr(runtime, "resumed", None))) is not None:
+                out.print(f"resumed: {escape(resumed)}", soft_wrap=True)
+            out.print(
+                f"time ×{time_scale} (waits), ×{max(timeout_scale, time_scale)} (timeouts); tokens stay valid "
+                f"across restarts for {signer.ttl_seconds // 3600} hours (clearing the state revokes them)",
+                soft_wrap=True,
+            )
+            for role, token in signer.role_tokens().items():
+                username, name = ROLE_USERS[role]
+                out.print(f"\n[bold]{role}[/bold] token ({name}):", soft_wrap=True)
+                out.print(token, soft_wrap=True)
+                out.print(f"sign in as {role}: {url}/#/loan?token={token}", soft_wrap=True)
+            out.print("\nCtrl-C stops the server.")
+            serve_forever(runtime, signer, sock)
+        except KeyboardInterrupt:
+            pass  # SIGTERM or Ctrl-C before the server took the signals over
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping already; a kill -9 still ends it at once
+            with err.status("stopping the local runtime…"):
+                stack.__exit__(None, None, None)
+        out.print(f"stopped; the state is in {escape(str(state_dir))}", soft_wrap=True)
     finally:
-        stack.__exit__(None, None, None)
+        sock.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _resumed_text(resumed: object) -> str | None:
+    """What the runtime resumed from the state directory (``runtime.resumed``: counts by kind), as one line."""
+    if resumed is None:
+        return None
+    if isinstance(resumed, Mapping):
+        parts = [f"{count} {kind}" for kind, count in resumed.items() if count]
+        return ", ".join(parts) if parts else "nothing (an empty state)"
+    return str(resumed)
+
+
+# --- serve --reload ------------------------------------------------------------------------------------------------
+
+
+def _code_folders() -> list[Path]:
+    return [PROJECT_ROOT / name for name in CODE_FOLDERS if (PROJECT_ROOT / name).is_dir()]
+
+
+def _code_snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
+    """Every .py and .json file under the folders, with its modification time and size."""
+    files = {}
+    for folder in folders:
+        for root, dirs, names in os.walk(folder):
+            dirs[:] = [
+                name for name in dirs if not name.startswith(".") and name not in ("__pycache__", "node_modules")
+            ]
+            for name in names:
+                if name.endswith(RELOAD_SUFFIXES):
+                    path = os.path.join(root, name)
+                    try:
+                        stat = os.stat(path)
+                    except FileNotFoundError:  # deleted while walking
+                        continue
+                    files[path] = (stat.st_mtime_ns, stat.st_size)
+    return files
+
+
+def _what_changed(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> str:
+    changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    shown = []
+    for path in changed[:3]:
+        try:
+            shown.append(str(Path(path).relative_to(PROJECT_ROOT)))
+        except ValueError:
+            shown.append(path)
+    return ", ".join(shown) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+
+
+def _supervise(sock: socket.socket, lock: int, options: list[str], folders: list[Path]) -> int:
+    """``serve --reload``: run ``duoflow serve`` (the same options, without --reload) as a child process, and
+    restart it when a watched file changes. The supervisor holds the state directory's lock and the listening
+    socket and hands both to each child, so no other server takes the state while one restarts, the port stays
+    the same, and a request made during a restart waits instead of failing. The child is stopped with SIGTERM
+    (gracefully); one that does not stop within CHILD_STOP_SECONDS is killed. Ctrl-C or SIGTERM stops the child,
+    then the supervisor; a second one kills the child. Files are polled (standard library only)."""
+    command = [sys.executable, "-m", "duoflow.cli", "serve", *options]
+    command += ["--socket-fd", str(sock.fileno()), "--lock-fd", str(lock)]
+    stops: list[int] = []
+
+    def request_stop(signum: int, frame: object) -> None:
+        stops.append(signum)
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        err.print(
+            f"reload: watching {', '.join(escape(str(folder)) for folder in folders)} (.py, .json); "
+            "the server restarts when a file changes",
+            soft_wrap=True,
+        )
+        snapshot = _code_snapshot(folders)
+        child = _start_child(command, (sock.fileno(), lock))
+        reported_exit = False
+        next_scan = time.monotonic() + RELOAD_POLL_SECONDS
+        while not stops:
+            if child.poll() is not None and not reported_exit:
+                err.print(f"reload: the server exited ({child.returncode}); it starts again when a file changes")
+                reported_exit = True
+            time.sleep(0.05)
+            if time.monotonic() < next_scan:
+                continue
+            current = _code_snapshot(folders)
+            next_scan = time.monotonic() + RELOAD_POLL_SECONDS
+            if current == snapshot:
+                continue
+            time.sleep(0.2)  # an editor's save can be several writes: take them all in one restart
+            current, changed = _code_snapshot(folders), _what_changed(snapshot, current)
+            snapshot = current
+            err.print(f"reload: {escape(changed)} changed; restarting the server on the same state", soft_wrap=True)
+            _stop_child(child, stops)
+            if stops:
+                break
+            child = _start_child(command, (sock.fileno(), lock))
+            reported_exit = False
+        code = _stop_child(child, stops)
+        return 0 if code is None else code
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sock.close()
+        os.close(lock)
+
+
+def _start_child(command: list[str], fds: tuple[int, ...]) -> subprocess.Popen:
+    parent = os.getpid()
+
+    def in_child() -> None:
+        # Its own session, so a Ctrl-C in the terminal reaches the supervisor only (which stops the child once);
+        # and on Linux the child gets SIGTERM if the supervisor dies, instead of running on without it.
+        _terminate_with_parent()
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return subprocess.Popen(command, pass_fds=fds, start_new_session=True, preexec_fn=in_child)
+
+
+def _terminate_with_parent() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux
+        pass
+
+
+def _stop_child(child: subprocess.Popen, stops: list[int]) -> int | None:
+    """Stop the child gracefully (SIGTERM); kill it if it takes too long or another stop signal comes. Its exit
+    code; None if it had already exited."""
+    if child.poll() is not None:
+        return None
+    signals_before = len(stops)
+    child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + CHILD_STOP_SECONDS
+    while True:
+        try:
+            return child.wait(timeout=0.1)
+        except subprocess.TimeoutExpired:
+            if len(stops) > max(signals_before, 1) or time.monotonic() > deadline:
+                err.print("reload: the server did not stop; killing it (its state is safe: it is on disk)")
+                child.kill()
+                return child.wait()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM → KeyboardInterrupt, once: the command unwinds as on Ctrl-C (the runtime stops, its throwaway
+    state directory is removed); a second SIGTERM while it unwinds is ignored (kill -9 still ends it)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 @app.command()

@@ -12,6 +12,9 @@ read-only JSON endpoints, and the static UI.
     /console/api/training/requests/{id}   a training request's status, progress log and result file
     /console/api/bench           docs/bench.json; /console/bench.svg the chart
     /                            the UI (static/)
+
+Nothing acknowledged is lost: a 2xx answer to a request that changes state (POST, PUT, PATCH, DELETE) is sent
+only once the runtime's journal has forced what the request wrote to the disk (``JournalBarrier``).
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from duoflow.console.executions import Executions, NotFound, top_level_durable_functions
 from duoflow.console.gateway import ApiGateway
@@ -41,6 +46,34 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
 TRAINING_BUCKET, TRAINING_RESULTS, TRAINING_PREFIX = "training-requests", "training-results", "requests/"
 REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class JournalBarrier:
+    """The one place every answer goes through: a 2xx answer to a request that changes state waits for
+    ``runtime.journal.barrier()`` (what the request wrote is on the disk) before its first byte is sent, so a
+    crash a moment after the client saw it cannot undo it. If the barrier fails, the client gets a 500 instead.
+    A runtime without a journal (none is kept) sends at once."""
+
+    def __init__(self, app: ASGIApp, runtime: LocalRuntime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in CHANGING_METHODS:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_once_durable(message: Message) -> None:
+            if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
+                journal = getattr(self.runtime, "journal", None)
+                if journal is not None:
+                    await run_in_threadpool(journal.barrier)
+            await send(message)
+
+        await self.app(scope, receive, send_once_durable)
 
 
 def _problem(status: int, message: str, errors: list[dict[str, str]] | None = None) -> JSONResponse:
@@ -252,6 +285,6 @@ def create_app(runtime: LocalRuntime, signer: TokenSigner, docs_dir: Path = DOCS
         Route("/console/api/training/requests/{request_id}", console.training_request),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(JournalBarrier, runtime=runtime)])
     app.state.console = console
     return app

@@ -1,21 +1,30 @@
-"""Tokens the console's local authorizer signs and verifies: JWTs (HS256, a secret made for each run), with
-the claims a Cognito ID token carries (``sub``, ``cognito:username``, ``name``, ``cognito:groups``), so the API
-checks them exactly as it checks Cognito's behind API Gateway. Standard library only (hmac, hashlib)."""
+"""Tokens the console's local authorizer signs and verifies: JWTs (HS256), with the claims a Cognito ID token
+carries (``sub``, ``cognito:username``, ``name``, ``cognito:groups``), so the API checks them exactly as it checks
+Cognito's behind API Gateway. Standard library only (hmac, hashlib).
+
+``duoflow serve`` keeps the secret in the state directory (``TokenSigner.kept_in``: ``console-secret``, 0600, made
+once), so a token stays valid across restarts until it expires or the state is cleared; tests and throwaway
+servers make one per run (``TokenSigner.for_this_run``)."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from services.api.routes import HR_ROLE, MANAGER_ROLE, ROLE_CLAIM
 
 ISSUER = "duoflow-local"
+SECRET_FILE = "console-secret"
+SECRET_BYTES = 32
 # Who acts in each role locally (the names the demo's simulated people use).
 ROLE_USERS = {MANAGER_ROLE: ("dana.lee", "Dana Lee"), HR_ROLE: ("priya.shah", "Priya Shah")}
 
@@ -39,7 +48,24 @@ class TokenSigner:
 
     @classmethod
     def for_this_run(cls) -> TokenSigner:
-        return cls(secrets.token_bytes(32))
+        return cls(secrets.token_bytes(SECRET_BYTES))
+
+    @classmethod
+    def kept_in(cls, state_dir: Path) -> TokenSigner:
+        """The signer whose secret is ``<state_dir>/console-secret`` (hex, 0600), made the first time: the tokens it
+        signs stay valid across restarts on this state directory. A file that is not a secret (cut short, edited)
+        is replaced, which revokes every token signed before."""
+        path = Path(state_dir) / SECRET_FILE
+        try:
+            secret = bytes.fromhex(path.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            secret = b""
+        if len(secret) != SECRET_BYTES:
+            secret = secrets.token_bytes(SECRET_BYTES)
+            _write_private(path, secret.hex() + "\n")
+        elif path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return cls(secret)
 
     def issue(self, claims: dict[str, Any], now: float | None = None) -> str:
         issued = int(now if now is not None else time.time())
@@ -65,7 +91,10 @@ class TokenSigner:
             raise InvalidToken("the token must be signed with HS256")
         expected = hmac.new(self.secret, f"{header_text}.{body_text}".encode(), hashlib.sha256).digest()
         if not hmac.compare_digest(signature, expected):
-            raise InvalidToken("the token's signature is not valid for this server (tokens change on every run)")
+            raise InvalidToken(
+                "the token's signature is not valid for this server (it was signed by another one: a server on "
+                "another state directory, or before the state was cleared)"
+            )
         if not isinstance(claims, dict) or claims.get("iss") != ISSUER:
             raise InvalidToken(f"the token was not issued by {ISSUER}")
         if claims.get("exp", 0) < (now if now is not None else time.time()):
@@ -78,3 +107,22 @@ class TokenSigner:
 
     def role_tokens(self) -> dict[str, str]:
         return {role: self.role_token(role) for role in ROLE_USERS}
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file readable by its owner only, whole or not at all (a temporary file renamed over it, fsynced)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()  # left by a process killed while writing it
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(descriptor, text.encode())
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -1,0 +1,76 @@
+"""`duoflow serve --reload` as a real process: a change to a watched .py file restarts the server on the same port
+and state (a loan waiting for its manager is still waiting, and the token printed before the restart approves it),
+the supervisor keeps the state directory locked throughout, and SIGTERM stops the server gracefully, then the
+supervisor, with exit code 0. The watched folder is a temporary one (the hidden --watch option), never the
+project's code."""
+
+from __future__ import annotations
+
+import signal
+
+from duoflow.scenarios import loan_cases
+from tests.cli.conftest import URL, Server, cli
+from tests.waiting import wait_until
+
+STOPPED = "stopped; the state is in"
+
+
+def test_reload_restarts_the_server_on_a_code_change_on_the_same_port_and_state(tmp_path):
+    code = tmp_path / "code"
+    (code / "services").mkdir(parents=True)
+    handler = code / "services" / "handler.py"
+    handler.write_text("ANSWER = 1\n")
+    state_dir = tmp_path / "state"
+    # Timeouts × 0.1: the manager has 3 minutes, however slow a restart on a loaded machine.
+    extra = ["--timeout-scale", "0.1", "--reload", "--watch", str(code)]
+    server = Server(state_dir, tmp_path, tmp_path / "reload.log", *extra)
+    try:
+        assert f"reload: watching {code}" in " ".join(server.log().split())
+        manager = server.token("managers")
+        # Alice's loan waits for a manager across the restart (the runtime resumes it from the state directory).
+        alice = loan_cases(["alice"])[0]
+        application_id = f"reload-{tmp_path.name[-8:]}"
+        applied = server.request(
+            "POST", "/api/apply?variant=hybrid", {**alice.application, "application_id": application_id}
+        )
+        assert applied[0] == 202, applied
+        wait_until(lambda: waiting_for_manager(server, manager, application_id), timeout=30, what="Alice waiting")
+        (code / "notes.md").write_text("not code")  # not .py or .json: no restart (checked below)
+
+        handler.write_text("ANSWER = 2\n")
+        server.wait_for(lambda log: log.count("duoflow console") == 2, "a restarted server")
+        server.wait_answering()
+        log = server.log()
+        assert f"reload: {handler} changed" in log
+        assert log.count(STOPPED) == 1, "the first server must stop gracefully before the next one starts"
+        assert len(set(URL.findall(log))) == 1, "the port must not change"
+        assert waiting_for_manager(server, manager, application_id), "the pending approval was lost in the restart"
+        answered = server.request("POST", f"/api/approve/{application_id}", alice.manager, token=manager)
+        assert answered[0] == 200, answered
+        ended = wait_until(lambda: ended_status(server, application_id), timeout=30, what="Alice's loan ended")
+        assert ended["status"] == "approved", ended
+
+        # The supervisor holds the state directory (between restarts too), not the server it runs.
+        refused = cli("state", "clear", "--state-dir", str(state_dir), "--yes", cwd=tmp_path)
+        assert refused.returncode == 1 and f"(pid {server.pid}) is running" in refused.stderr, refused.stderr
+
+        assert server.stop(signal.SIGTERM) == 0, server.log()
+        log = server.log()
+        assert log.count(STOPPED) == 2 and log.count("duoflow console") == 2, log
+        assert "Traceback" not in log
+    finally:
+        server.close()
+    # Nothing holds the state directory any more: the last server is gone with its supervisor.
+    cleared = cli("state", "clear", "--state-dir", str(state_dir), "--yes", cwd=tmp_path)
+    assert cleared.returncode == 0, cleared.stderr
+
+
+def waiting_for_manager(server: Server, token: str, application_id: str) -> bool:
+    status, body = server.request("GET", "/api/approvals", token=token)
+    assert status == 200, body
+    return any(item["application_id"] == application_id for item in body.get("approvals", []))
+
+
+def ended_status(server: Server, application_id: str) -> dict | None:
+    status, body = server.request("GET", f"/api/status/{application_id}")
+    return body if status == 200 and body.get("status") in ("approved", "denied") else None
