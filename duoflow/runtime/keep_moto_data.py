@@ -42,6 +42,11 @@ sees the writes in moto's order (a write made outside any request is ordered onl
 not take turns: reading the after-images and committing them happen under one lock, so the last commit for a key
 holds what moto holds last.
 
+Cost (2-core machine): a DynamoDB write adds about 110 µs of CPU (after-image 25 µs, commit 75 µs, hooks),
+150-250 µs measured through boto3; the hybrid happy path makes 8 journaled requests, 1.4-2 ms of the keeper's CPU
+per run (about 1 %), and a burst of 1,000 applications 1.2 s of it in about 110 s (7,264 writes in 3,345 commits).
+Restoring 10,000 items takes about 0.7 s.
+
 Not journaled: changes to an existing object version's tags, ACL, legal hold or retention made by their own requests
 (PutObjectTagging, PutObjectAcl …; nothing in duoflow makes them); the part structure of a multipart object (its
 body, ETag and checksum are kept); items or objects of other accounts and regions than the runtime's; tables and
@@ -519,7 +524,7 @@ class MotoDataKeeper:
                 deletes.append((table_name, partition_text, sort_text))
             else:
                 upserts.append((table_name, partition_text, sort_text, _item_json(item)))
-        return [(_UPSERT_ITEM, upserts), (_DELETE_ITEM, deletes)]
+        return [(sql, rows) for sql, rows in ((_UPSERT_ITEM, upserts), (_DELETE_ITEM, deletes)) if rows]
 
     def _write_objects(self, noted: dict[tuple[str, str], tuple[Any, list[Any]]]) -> None:
         """Make each noted key's rows what moto holds: every version not journaled yet and every object this request
@@ -535,7 +540,15 @@ class MotoDataKeeper:
                 version_id = str(version.version_id)
                 present.add(version_id)
                 if version_id not in journaled or any(version is new for new in created):
-                    upserts.append(_object_row(backend, bucket_name, key_name, version_id, version, next(self._seq)))
+                    try:
+                        upserts.append(
+                            _object_row(backend, bucket_name, key_name, version_id, version, next(self._seq))
+                        )
+                    except ValueError:
+                        # moto disposed of it (closed its body) meanwhile: another thread replaced or deleted it, and
+                        # that request journals its object next; until then the row keeps what was journaled
+                        if not getattr(version, "disposed", False):
+                            raise
             deletes.extend((bucket_name, key_name, version_id) for version_id in journaled - present)
         if not upserts and not deletes:
             return

@@ -18,8 +18,9 @@ from duoflow.stack import local_stack
 from services.api.routes import MANAGER_ROLE
 from tests.waiting import wait_until
 
-# A manager's 30 minutes take 18 s of real time: long enough not to run out while the test restarts the runtime.
-TIME_CONTROL = TimeControl.scaled(0.001, timeouts=0.01)
+# A manager's 30 minutes take 90 s of real time: they never run out while a test restarts the runtime, and a
+# timeout that fires within the 30 s deadlines below fired because it was due, not because its time ran out.
+TIME_CONTROL = TimeControl.scaled(0.001, timeouts=0.05)
 VARIANTS = ("sfn", "durable", "hybrid")
 ENDED = ("approved", "denied")
 EXPECTED_TRAIL = [
@@ -168,7 +169,7 @@ def test_a_timeout_that_fell_due_while_the_runtime_was_down_fires_on_start(state
                 lambda application_id=application_id: (
                     status(api, application_id).get("status") in ENDED and status(api, application_id)
                 ),
-                timeout=10,  # the remaining 18 s would be far more: this ends only if the timeout fired at once
+                timeout=30,  # the remaining 90 s would be far more: this ends only if the timeout fired at once
                 what=f"{variant} run times out",
             )
             assert (ended["status"], ended["reason"]) == ("denied", "no manager decision"), variant

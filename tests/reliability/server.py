@@ -7,6 +7,7 @@ manager until the run ends, restarting the server on the same state directory wh
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
@@ -105,8 +106,8 @@ class Server:
                 return response.status, json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-            if not self.alive or self.process.wait(timeout=5) is not None:
+        except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as error:
+            if self.wait_dead(timeout=5):  # a connection cut by a kill: the process is gone, or about to be
                 raise ServerDied(str(error)) from None
             raise
 
