@@ -63,14 +63,20 @@ def paid(runtime: LocalRuntime, application_id: str) -> int:
     return sum(1 for entry in entries if entry["entry_id"] == "disbursed")
 
 
+def submit_on_every_variant(api: ApiClient, case: str, prefix: str) -> dict[str, str]:
+    """The case's application once on each variant, each under its own id; returns variant → application id."""
+    [loan] = loan_cases([case])
+    ids = {variant: f"{prefix}-{variant}-{uuid.uuid4().hex[:8]}" for variant in VARIANTS}
+    for variant, application_id in ids.items():
+        body = {**loan.application, "application_id": application_id}
+        assert api.post("/apply", body, query={"variant": variant}).status == 202
+    return ids
+
+
 def test_pending_approvals_survive_a_restart_on_every_variant(state_dir: Path) -> None:
-    [alice] = loan_cases(["alice"])
-    ids = {variant: f"alice-{variant}-{uuid.uuid4().hex[:8]}" for variant in VARIANTS}
     with running(state_dir) as runtime:
         api = api_client_for(runtime)
-        for variant, application_id in ids.items():
-            body = {**alice.application, "application_id": application_id}
-            assert api.post("/apply", body, query={"variant": variant}).status == 202
+        ids = submit_on_every_variant(api, "alice", "alice")
         wait_until(lambda: set(ids.values()) <= pending_ids(api), timeout=30, what="three approvals pending")
 
     with running(state_dir) as runtime:
@@ -97,12 +103,9 @@ def test_pending_approvals_survive_a_restart_on_every_variant(state_dir: Path) -
 
 def test_finished_runs_are_still_listed_and_never_paid_twice(state_dir: Path) -> None:
     [charlie] = loan_cases(["charlie"])
-    ids = {variant: f"charlie-{variant}-{uuid.uuid4().hex[:8]}" for variant in VARIANTS}
     with running(state_dir) as runtime:
         api = api_client_for(runtime)
-        for variant, application_id in ids.items():
-            body = {**charlie.application, "application_id": application_id}
-            assert api.post("/apply", body, query={"variant": variant}).status == 202
+        ids = submit_on_every_variant(api, "charlie", "charlie")
         for application_id in ids.values():
             wait_until(
                 lambda application_id=application_id: status(api, application_id).get("status") in ENDED,
@@ -146,13 +149,9 @@ def test_finished_runs_are_still_listed_and_never_paid_twice(state_dir: Path) ->
 def test_a_timeout_that_fell_due_while_the_runtime_was_down_fires_on_start(state_dir: Path) -> None:
     """A manager who had 30 minutes has what was left of them after a restart, not 30 new ones: here nothing was
     left (the due dates are moved into the past while the runtime is down), so every variant times out at once."""
-    [alice] = loan_cases(["alice"])
-    ids = {variant: f"alice-late-{variant}-{uuid.uuid4().hex[:8]}" for variant in VARIANTS}
     with running(state_dir) as runtime:
         api = api_client_for(runtime)
-        for variant, application_id in ids.items():
-            body = {**alice.application, "application_id": application_id}
-            assert api.post("/apply", body, query={"variant": variant}).status == 202
+        ids = submit_on_every_variant(api, "alice", "alice-late")
         wait_until(lambda: set(ids.values()) <= pending_ids(api), timeout=30, what="three approvals pending")
         journal = runtime.journal
     # The runtime is down; time passes: every journaled due date of these runs is now in the past.

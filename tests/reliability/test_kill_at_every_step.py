@@ -68,7 +68,7 @@ def test_a_run_killed_at_any_step_ends_as_an_uninterrupted_one(
     expected = comparable(new_run(tmp_path, case, variant).run(crash_after=None))
     if case in LOAN_CASES:
         assert expected["paid"] == (1 if expected["status"] == "approved" else 0)
-    tried, step = [], 1
+    tried, restarts, step = [], 0, 1
     while True:
         run = new_run(tmp_path, case, variant)
         ended = run.run(crash_after=f"{kind}:{step}")
@@ -76,9 +76,10 @@ def test_a_run_killed_at_any_step_ends_as_an_uninterrupted_one(
             break  # the run has fewer steps than this: every step has been tried
         assert comparable(ended) == expected, f"killed at {kind} {step}"
         tried.append(step)
+        restarts += run.restarts
         step += stride
     assert tried, "no kill point was reached"
     FIGURES.mkdir(parents=True, exist_ok=True)
-    (FIGURES / f"{case}-{variant}-{kind}.json").write_text(
-        json.dumps({"case": case, "variant": variant, "kind": kind, "kill_points": len(tried), "duplicates": 0})
-    )
+    figures = {"case": case, "variant": variant, "kind": kind, "kill_points": tried, "restarts": restarts}
+    (FIGURES / f"{case}-{variant}-{kind}.json").write_text(json.dumps(figures))
+    print(figures)
