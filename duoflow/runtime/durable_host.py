@@ -41,6 +41,7 @@ from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecuti
 from aws_durable_execution_sdk_python_testing.worker.registry import ExecutionRegistry
 
 from duoflow.runtime import crash_points
+from duoflow.runtime.functions import InFlight
 from duoflow.runtime.journal import Journal
 from duoflow.runtime.speedups import freshly_parsed
 from duoflow.runtime.time_control import ModelledClock, ScaledScheduler, TimeControl
@@ -184,6 +185,7 @@ class DurableHost:
         self._init_names_table()
         self._functions: dict[str, DurableFunction] = {}
         self.invocations: list[DurableInvocation] = []
+        self.in_flight = InFlight()
 
         self._scheduler = ScaledScheduler(time_control)
         self._scheduler.start()
@@ -250,7 +252,8 @@ class DurableHost:
         def invoke(event, context):  # noqa: ANN001
             began = time.perf_counter()
             try:
-                return handler(event, context)
+                with self.in_flight:
+                    return handler(event, context)
             finally:
                 with self._names_lock:
                     self.invocations.append(

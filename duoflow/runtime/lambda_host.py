@@ -33,7 +33,7 @@ from aws_durable_execution_sdk_python_testing.invoker import create_test_lambda_
 from moto.core.exceptions import JsonRESTError
 
 from duoflow.runtime.durable_host import DurableExecutionNameConflict, DurableFunction, DurableHost
-from duoflow.runtime.functions import FunctionSpec
+from duoflow.runtime.functions import FunctionSpec, InFlight
 from duoflow.runtime.journal import Journal
 from duoflow.runtime.time_control import TimeControl
 
@@ -107,6 +107,7 @@ class LambdaHost:
         self._event_pool = ThreadPoolExecutor(max_workers=event_workers, thread_name_prefix="lambda-event")
         self._records_lock = threading.Lock()
         self.invocations: list[Invocation] = []
+        self.in_flight = InFlight()
         for spec in self._specs.values():
             handler = spec.load_handler()
             if spec.durable:
@@ -192,7 +193,7 @@ class LambdaHost:
             event = json.loads(payload) if payload else {}
             # A handler that is not thread-safe (module-level per-event state, like a Powertools resolver's
             # current event) handles one event at a time, as one Lambda container would.
-            with self._environment_locks.get(spec.name) or contextlib.nullcontext():
+            with self.in_flight, self._environment_locks.get(spec.name) or contextlib.nullcontext():
                 result = self._handlers[spec.name](event, context)
         except Exception as error:  # a Lambda's unhandled error is data for its caller
             failure = error

@@ -27,6 +27,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -203,10 +204,18 @@ class LocalRuntime:
         }
         return self.resumed
 
+    # A graceful stop waits this long (real seconds) for the handlers running at that moment to finish.
+    DRAIN_SECONDS = 3.0
+
     def stop(self) -> None:
-        """Stop the runtime. What was running stays running in the state directory and resumes on the next start."""
+        """Stop the runtime. Handlers running now get ``DRAIN_SECONDS`` to finish (or reach their next checkpoint);
+        what was running stays running in the state directory and resumes on the next start."""
         if LocalRuntime._current is not self:
             return
+        deadline = time.monotonic() + self.DRAIN_SECONDS
+        for host in (self.lambdas, self.durable):
+            if host is not None:
+                host.in_flight.wait_idle(deadline)
         if self._step_functions_keeper:
             self._step_functions_keeper.close()
         if self._data_keeper:

@@ -170,3 +170,24 @@ def test_a_stopped_runtime_gives_the_garbage_collector_back_its_settings(tmp_pat
         runtime.stop()
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+def test_a_stop_waits_for_running_handlers_within_its_bound() -> None:
+    import threading
+    import time
+
+    from duoflow.runtime.functions import InFlight
+
+    in_flight = InFlight()
+    released = threading.Event()
+
+    def handler() -> None:
+        with in_flight:
+            released.wait()
+
+    worker = threading.Thread(target=handler)
+    worker.start()
+    assert in_flight.wait_idle(time.monotonic() + 0.05) is False  # still running: the bound holds
+    released.set()
+    assert in_flight.wait_idle(time.monotonic() + 10) is True
+    worker.join()
