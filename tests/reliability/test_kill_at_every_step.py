@@ -3,8 +3,8 @@ run ends exactly as an uninterrupted one: same outcome, reason, offer figures an
 
 A step is a Step Functions state entered (``state:N``) or a save of a durable execution (``checkpoint:N``: each
 checkpoint, each invocation's start and end). The hybrid loan is killed at every state it enters and every second
-durable save; the other variants and the training request at every third or fourth step (the tier stays within a
-few minutes). The kill points tried are written to
+durable save; the other variants, and the training request on each variant, at every third or fourth step (the
+tier stays within a few minutes). The kill points tried are written to
 test-artifacts/reliability.json and summed in the README's reliability section.
 """
 
@@ -30,6 +30,7 @@ PLANS = [
     ("alice", "durable", "checkpoint", 4),
     ("hiring-specialist", "hybrid", "state", 3),
     ("provider-full", "durable", "checkpoint", 4),
+    ("junior-developer", "sfn", "state", 4),
 ]
 LOAN_CASES = ("alice", "bob", "charlie", "charlie-30k")
 FIGURES = ROOT / "test-artifacts" / "reliability"
