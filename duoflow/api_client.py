@@ -43,7 +43,10 @@ def http_api_event(
     query: dict[str, str] | None = None,
     claims: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    request_id: str = "local",
 ) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event; ``request_id`` is its ``requestContext.requestId``, which API
+    Gateway makes unique per request (the console's gateway passes the id it logs failures with)."""
     request_context: dict[str, Any] = {
         "http": {
             "method": method,
@@ -52,7 +55,7 @@ def http_api_event(
             "sourceIp": "127.0.0.1",
             "userAgent": "duoflow",
         },
-        "requestId": "local",
+        "requestId": request_id,
         "routeKey": "$default",
         "stage": "$default",
     }
@@ -85,10 +88,16 @@ class ApiClient:
         """The same API, called by the user with these claims (None: nobody signed in)."""
         return ApiClient(self._lambda, self._function, claims)
 
-    def call(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> ApiResponse:
-        response = self._lambda.invoke(
-            FunctionName=self._function, Payload=json.dumps(http_api_event(method, path, body, query, self.claims))
-        )
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> ApiResponse:
+        event = http_api_event(method, path, body, query, self.claims, headers)
+        response = self._lambda.invoke(FunctionName=self._function, Payload=json.dumps(event))
         payload = json.loads(response["Payload"].read())
         if response.get("FunctionError"):
             raise RuntimeError(f"the API failed: {payload.get('errorType')}: {payload.get('errorMessage')}")
@@ -102,5 +111,7 @@ class ApiClient:
     def get(self, path: str) -> ApiResponse:
         return self.call("GET", path)
 
-    def post(self, path: str, body: Any, query: dict[str, str] | None = None) -> ApiResponse:
-        return self.call("POST", path, body, query)
+    def post(
+        self, path: str, body: Any, query: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> ApiResponse:
+        return self.call("POST", path, body, query, headers)

@@ -41,6 +41,7 @@ CATALOG: list[FunctionSpec] = [
             "LOAN_SFN_STATE_MACHINE_ARN": LOAN_SFN_STATE_MACHINE,
             "LOAN_WORKFLOW_FUNCTION": "loan-workflow",
             **TRAINING,
+            "IDEMPOTENCY_TABLE": ResourceRef("table", "api-idempotency"),
         },
     ),
     FunctionSpec(

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 class TableSpec:
     name: str
     partition_key: str
-    sort_key: str
+    sort_key: str | None = None
     pending_index: tuple[str, str] | None = (
         None  # sparse index (services.common.progress.PENDING_INDEX): (partition key, sort key)
     )
+    expiry_attribute: str | None = None  # DynamoDB's time to live: items expire at this epoch second
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class UploadRule:
 TABLES = [
     TableSpec("loan-progress", "application_id", "entry", pending_index=("pending_kind", "requested_at")),
     TableSpec("training-progress", "request_id", "entry", pending_index=("pending_kind", "requested_at")),
+    # Powertools' idempotency records of the HTTP API (an Idempotency-Key's first answer), its default layout
+    TableSpec("api-idempotency", "id", expiry_attribute="expiration"),
 ]
 TOPICS = ["applicant-notifications", "manager-notifications", "employee-notifications", "hr-notifications"]
 # Requests are versioned: the upload's event names its version, so a workflow reads exactly the document that

@@ -21,12 +21,12 @@ LOCAL_ROLE_ARN = "arn:aws:iam::123456789012:role/duoflow-local-workflows"
 
 
 def _create_table(runtime: LocalRuntime, spec: TableSpec) -> None:
-    keys = [spec.partition_key, spec.sort_key, *(spec.pending_index or ())]
+    keys = [spec.partition_key, *([spec.sort_key] if spec.sort_key else []), *(spec.pending_index or ())]
     arguments = {
         "TableName": spec.name,
         "KeySchema": [
             {"AttributeName": spec.partition_key, "KeyType": "HASH"},
-            {"AttributeName": spec.sort_key, "KeyType": "RANGE"},
+            *([{"AttributeName": spec.sort_key, "KeyType": "RANGE"}] if spec.sort_key else []),
         ],
         "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"} for key in keys],
         "BillingMode": "PAY_PER_REQUEST",
@@ -42,7 +42,12 @@ def _create_table(runtime: LocalRuntime, spec: TableSpec) -> None:
                 "Projection": {"ProjectionType": "ALL"},
             }
         ]
-    runtime.client("dynamodb").create_table(**arguments)
+    dynamodb = runtime.client("dynamodb")
+    dynamodb.create_table(**arguments)
+    if spec.expiry_attribute:
+        dynamodb.update_time_to_live(
+            TableName=spec.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.expiry_attribute}
+        )
     runtime.register_resource("table", spec.name, name=spec.name)
 
 

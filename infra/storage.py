@@ -45,7 +45,12 @@ class Storage(Construct):
                 self,
                 spec.name,
                 partition_key=dynamodb.Attribute(name=spec.partition_key, type=dynamodb.AttributeType.STRING),
-                sort_key=dynamodb.Attribute(name=spec.sort_key, type=dynamodb.AttributeType.STRING),
+                sort_key=(
+                    dynamodb.Attribute(name=spec.sort_key, type=dynamodb.AttributeType.STRING)
+                    if spec.sort_key
+                    else None
+                ),
+                time_to_live_attribute=spec.expiry_attribute,
                 billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
                 point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                     point_in_time_recovery_enabled=True

@@ -10,16 +10,26 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from domain.loan.models import LoanApplication
-from domain.validation import FieldError, InputInvalid, positive_amount, text_field
+from domain.loan.models import LoanApplication, ManagerDecision
+from domain.validation import (
+    MAX_NAME_LENGTH,
+    FieldError,
+    InputInvalid,
+    optional_comment,
+    positive_amount,
+    text_field,
+    unknown_fields,
+    yes_or_no,
+)
 
 APPLICATION_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-MAX_TEXT_LENGTH = 200
+MAX_TEXT_LENGTH = MAX_NAME_LENGTH  # the applicant's name and the loan's purpose
 # Upper bounds keep the arithmetic exact and reject typos of several orders of magnitude; a consumer lender
 # with larger loans raises them here.
 MAX_LOAN_AMOUNT = 10_000_000
 MAX_ANNUAL_INCOME = 1_000_000_000
 REQUIRED_FIELDS = ("applicant_name", "sin_last4", "annual_income", "loan_amount", "loan_purpose")
+DECISION_FIELDS = ("approved", "manager", "comment")
 
 
 class ApplicationInvalid(InputInvalid):
@@ -35,8 +45,7 @@ def validate_application(raw: Any, application_id: str | None = None) -> LoanApp
     if not isinstance(raw, Mapping):
         raise ApplicationInvalid([FieldError("body", "must be a JSON object")])
     errors: list[FieldError] = [FieldError(field, "is required") for field in REQUIRED_FIELDS if field not in raw]
-    unknown = sorted(set(raw) - set(REQUIRED_FIELDS) - {"application_id"})
-    errors += [FieldError(field, "is not a field of a loan application") for field in unknown]
+    errors += unknown_fields(raw, (*REQUIRED_FIELDS, "application_id"), "a loan application")
 
     if raw.get("application_id") is not None:
         application_id = raw["application_id"]
@@ -45,7 +54,11 @@ def validate_application(raw: Any, application_id: str | None = None) -> LoanApp
         errors.append(FieldError("application_id", "must be 1-64 letters, digits, '-' or '_'"))
 
     present = {field: raw[field] for field in REQUIRED_FIELDS if field in raw}
-    name = text_field(present, "applicant_name", MAX_TEXT_LENGTH, errors) if "applicant_name" in present else None
+    name = (
+        text_field(present, "applicant_name", MAX_TEXT_LENGTH, errors, name=True)
+        if "applicant_name" in present
+        else None
+    )
     purpose = text_field(present, "loan_purpose", MAX_TEXT_LENGTH, errors) if "loan_purpose" in present else None
     sin = present.get("sin_last4")
     if "sin_last4" in present and not (isinstance(sin, str) and re.fullmatch(r"[0-9]{4}", sin)):
@@ -65,3 +78,19 @@ def validate_application(raw: Any, application_id: str | None = None) -> LoanApp
         loan_amount=amount,
         loan_purpose=purpose,
     )
+
+
+def validate_manager_decision(raw: Any) -> ManagerDecision:
+    """A manager's answer to a pending approval: ``{"approved": true|false, "manager": "...", "comment": "..."}``,
+    or :class:`ApplicationInvalid` listing every broken rule."""
+    if not isinstance(raw, Mapping):
+        raise ApplicationInvalid([FieldError("body", "must be a JSON object")])
+    errors = unknown_fields(raw, DECISION_FIELDS, "a manager's decision")
+    approved = yes_or_no(raw, "approved", "must be true or false", errors)
+    if "manager" not in raw:
+        errors.append(FieldError("manager", "must name the manager deciding"))
+    manager = text_field(raw, "manager", MAX_NAME_LENGTH, errors, name=True) if "manager" in raw else None
+    comment = optional_comment(raw, errors)
+    if errors:
+        raise ApplicationInvalid(errors)
+    return ManagerDecision(approved=approved, manager=manager, comment=comment)

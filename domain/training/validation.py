@@ -11,12 +11,20 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from domain.training.models import TrainingRequest
-from domain.validation import FieldError, InputInvalid, positive_amount, text_field
+from domain.training.models import HrDecision, TrainingRequest
+from domain.validation import (
+    MAX_NAME_LENGTH,
+    FieldError,
+    InputInvalid,
+    optional_comment,
+    positive_amount,
+    text_field,
+    unknown_fields,
+)
 
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-MAX_SHORT_TEXT = 200  # names, titles, roles, providers
+MAX_SHORT_TEXT = MAX_NAME_LENGTH  # names, titles, roles, providers
 MAX_LONG_TEXT = 2_000  # job and training descriptions: enough for a paragraph, short enough for a prompt
 MAX_COST = 100_000  # dollars; a training request above this is a typo or a different process
 SHORT_FIELDS = ("employee_id", "employee_name", "job_role", "training_title", "provider")
@@ -33,6 +41,8 @@ REQUIRED_FIELDS = (
     "cost",
 )
 DOCUMENT_SUFFIX = ".json"
+HR_DECISIONS = {"approve": True, "reject": False}
+REVIEW_FIELDS = ("decision", "reviewer", "comment")
 
 
 class RequestInvalid(InputInvalid):
@@ -62,10 +72,7 @@ def validate_request(raw: Any, request_id: str) -> TrainingRequest:
     if not isinstance(request_id, str) or not REQUEST_ID_PATTERN.fullmatch(request_id):
         errors.append(FieldError("request_id", "must be 1-64 letters, digits, '-' or '_'"))
     errors += [FieldError(field, "is required") for field in REQUIRED_FIELDS if field not in raw]
-    errors += [
-        FieldError(field, "is not a field of a training request")
-        for field in sorted(set(raw) - set(REQUIRED_FIELDS), key=str)
-    ]
+    errors += unknown_fields(raw, REQUIRED_FIELDS, "a training request")
     values: dict[str, Any] = {}
     for field in REQUIRED_FIELDS:
         if field not in raw:
@@ -73,10 +80,31 @@ def validate_request(raw: Any, request_id: str) -> TrainingRequest:
         if field == "cost":
             values[field] = positive_amount(raw, field, MAX_COST, errors)
         else:
-            values[field] = text_field(raw, field, MAX_LONG_TEXT if field in LONG_FIELDS else MAX_SHORT_TEXT, errors)
+            long_text = field in LONG_FIELDS
+            values[field] = text_field(
+                raw, field, MAX_LONG_TEXT if long_text else MAX_SHORT_TEXT, errors, name=not long_text
+            )
     email = values.get("employee_email")
     if email and not EMAIL_PATTERN.fullmatch(email):
         errors.append(FieldError("employee_email", "must be an email address (name@domain)"))
     if errors:
         raise RequestInvalid(errors)
     return TrainingRequest(request_id=request_id, **values)
+
+
+def validate_hr_review(raw: Any) -> HrDecision:
+    """HR's answer to a pending review: ``{"decision": "approve"|"reject", "reviewer": "...", "comment": "..."}``,
+    or :class:`RequestInvalid` listing every broken rule."""
+    if not isinstance(raw, Mapping):
+        raise RequestInvalid([FieldError("body", "must be a JSON object")])
+    errors = unknown_fields(raw, REVIEW_FIELDS, "a review")
+    decision = raw.get("decision")
+    if not isinstance(decision, str) or decision not in HR_DECISIONS:
+        errors.append(FieldError("decision", "must be 'approve' or 'reject'"))
+    if "reviewer" not in raw:
+        errors.append(FieldError("reviewer", "must name the HR reviewer deciding"))
+    reviewer = text_field(raw, "reviewer", MAX_NAME_LENGTH, errors, name=True) if "reviewer" in raw else None
+    comment = optional_comment(raw, errors)
+    if errors:
+        raise RequestInvalid(errors)
+    return HrDecision(approved=HR_DECISIONS[decision], reviewer=reviewer, comment=comment)

@@ -5,56 +5,130 @@
     GET  /approvals          approvals waiting for a manager
     POST /approve/{id}       a manager's decision: {"approved": true|false, "manager": "...", "comment": "..."}
 
-Thin: parse, call one function, answer. Nothing is started unless the input is valid.
+Thin: parse, call one function, answer. Nothing is started unless the input is valid (domain/validation.py
+holds every rule, body limits included). One application, one workflow: the application id is bound to one
+execution whatever variant is asked for (409 names the one that has it; the same application again gets its
+workflow back, 200). An application sent without an id may carry an ``Idempotency-Key`` header: the same key
+and body get the first answer again, the same key with another body 422 (Powertools' idempotency utility, on
+the IDEMPOTENCY_TABLE). Anything unexpected is logged with the request id and answered 500 with that id.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 
-from domain.loan.models import ManagerDecision
-from domain.loan.validation import ApplicationInvalid, FieldError, validate_application
+from domain.loan.validation import validate_application, validate_manager_decision
+from domain.validation import FieldError, InputInvalid
 from services.api import workflows
 from services.api.auth import require_route_role
+from services.api.bodies import json_body
 from services.api.reviews import router as reviews_router
 from services.approvals.decisions import ApprovalNoLongerPending, NoPendingApproval, decide
-from services.common.bootstrap import adapters
+from services.common.bootstrap import adapters, setting
 
 app = APIGatewayHttpResolver()
 app.use(middlewares=[require_route_role])  # every route: the role services/api/routes.py gives it
+logger = logging.getLogger(__name__)
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")  # printable ASCII, no spaces
+IDEMPOTENCY_HOURS = 24  # how long a key's first answer is kept
 
 
-def _json_body() -> Any:
-    try:
-        return json.loads(app.current_event.body or "")
-    except json.JSONDecodeError:
-        raise ApplicationInvalid([FieldError("body", "must be valid JSON")]) from None
+def _problem(status: int, body: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body))
 
 
-@app.exception_handler(ApplicationInvalid)
-def _invalid(error: ApplicationInvalid) -> Response:
-    return Response(
-        status_code=400,
-        content_type="application/json",
-        body=json.dumps({"message": "invalid request", "errors": error.as_json()}),
+@app.exception_handler(InputInvalid)
+def _invalid(error: InputInvalid) -> Response:
+    message = "request too large" if error.status == 413 else "invalid request"
+    return _problem(error.status, {"message": message, "errors": error.as_json()})
+
+
+@app.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response:
+    if isinstance(error, ServiceError):  # NotFoundError and the like: Powertools answers them itself
+        raise error
+    request_id = app.current_event.request_context.request_id
+    logger.error(
+        "request %s: %s %s failed", request_id, app.current_event.http_method, app.current_event.path, exc_info=error
     )
+    return _problem(500, {"message": "internal error; the server's log has the details", "request_id": request_id})
 
 
 @app.post("/apply")
 def apply() -> tuple[dict[str, Any], int]:
     variant = app.current_event.get_query_string_value("variant", workflows.DEFAULT_VARIANT)
     if variant not in workflows.VARIANTS:
-        raise ApplicationInvalid([FieldError("variant", f"must be one of {', '.join(workflows.VARIANTS)}")])
-    application = validate_application(_json_body())
+        raise InputInvalid([FieldError("variant", f"must be one of {', '.join(workflows.VARIANTS)}")])
+    body = json_body(app.current_event)
+    key = app.current_event.headers.get("idempotency-key")  # case-insensitive
+    if key is None:
+        answer = _start(variant, body)
+    else:
+        if not IDEMPOTENCY_KEY.fullmatch(key):
+            raise InputInvalid([FieldError("Idempotency-Key", "must be 1-128 printable ASCII characters, no spaces")])
+        validate_application(body)  # a bad body is refused, never remembered under the key
+        try:
+            answer = _start_once()(request={"key": key, "variant": variant, "body": body})
+        except IdempotencyValidationError:
+            return {
+                "message": "this Idempotency-Key was used with another request; use a new key for a new one",
+                "errors": [{"field": "Idempotency-Key", "rule": "must not be reused for another body or variant"}],
+            }, 422
+        except IdempotencyAlreadyInProgressError:
+            return {"message": "a request with this Idempotency-Key is being answered; retry in a moment"}, 409
+    return answer["body"], answer["status"]
+
+
+def _start(variant: str, body: Any) -> dict[str, Any]:
+    """{"status", "body"}: the answer to a valid application (202 started, 200 its existing workflow, 409)."""
+    application = validate_application(body)
     try:
-        started = workflows.start_loan(variant, application)
-    except workflows.ApplicationAlreadySubmitted as error:
-        return {"message": str(error), "application_id": application.application_id}, 409
-    return {"application_id": application.application_id, "variant": variant, **started}, 202
+        workflow = workflows.start_loan(variant, application)
+    except workflows.ApplicationAlreadySubmitted as taken:
+        return {"status": 409, "body": {**taken.as_json(), "application_id": application.application_id}}
+    answer = {"application_id": application.application_id, **workflow.as_json()}
+    if not workflow.started_now:
+        answer["message"] = "this application was submitted before; this is its workflow"
+    return {"status": 202 if workflow.started_now else 200, "body": answer}
+
+
+# Powertools' idempotency utility: an answer is kept under the key's hash, with the variant and body as the
+# payload a repeat is checked against.
+IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="key",
+    payload_validation_jmespath="[variant, body]",
+    expires_after_seconds=IDEMPOTENCY_HOURS * 3600,
+)
+
+
+@cache
+def _start_once() -> Any:
+    """``_start``, once per Idempotency-Key (the table is read from the environment on first use)."""
+    persistence = DynamoDBPersistenceLayer(table_name=setting("IDEMPOTENCY_TABLE"))
+
+    def start_once(request: dict[str, Any]) -> dict[str, Any]:
+        return _start(request["variant"], request["body"])
+
+    return idempotent_function(
+        start_once, data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY
+    )
 
 
 @app.get("/status/<application_id>")
@@ -86,21 +160,7 @@ def pending_approvals() -> dict[str, Any]:
 
 @app.post("/approve/<application_id>")
 def approve(application_id: str) -> dict[str, Any] | tuple[dict[str, Any], int]:
-    body = _json_body()
-    if not isinstance(body, dict):
-        raise ApplicationInvalid([FieldError("body", "must be a JSON object")])
-    errors = []
-    if not isinstance(body.get("approved"), bool):
-        errors.append(FieldError("approved", "must be true or false"))
-    if not isinstance(body.get("manager"), str) or not body["manager"].strip():
-        errors.append(FieldError("manager", "must name the manager deciding"))
-    if "comment" in body and not isinstance(body["comment"], str):
-        errors.append(FieldError("comment", "must be text"))
-    if errors:
-        raise ApplicationInvalid(errors)
-    decision = ManagerDecision(
-        approved=body["approved"], manager=body["manager"].strip(), comment=body.get("comment", "").strip()
-    )
+    decision = validate_manager_decision(json_body(app.current_event))
     try:
         decide(application_id, decision)
     except NoPendingApproval as error:
@@ -114,4 +174,5 @@ app.include_router(reviews_router)  # GET /reviews, POST /reviews/{id}: HR's tra
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    IDEMPOTENCY.register_lambda_context(context)  # an in-progress key expires with this invocation
     return app.resolve(event, context)

@@ -9,32 +9,19 @@ The answer resumes the waiting workflow: a Step Functions task token (sfn, hybri
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
-from domain.training.models import HrDecision
-from domain.training.validation import FieldError, RequestInvalid
+from domain.training.validation import validate_hr_review
+from services.api.bodies import json_body
 from services.common.bootstrap import adapters
 from services.training.review import NoPendingReview, ReviewNoLongerPending, decide
 
 router = Router()
 
-DECISIONS = {"approve": True, "reject": False}
-MAX_COMMENT_LENGTH = 1_000
 HIDDEN = ("task_token", "callback_id", "entry", "pending_kind")
-
-
-@router.exception_handler(RequestInvalid)
-def _invalid(error: RequestInvalid) -> Response:
-    return Response(
-        status_code=400,
-        content_type="application/json",
-        body=json.dumps({"message": "invalid review", "errors": error.as_json()}),
-    )
 
 
 @router.get("/reviews")
@@ -43,37 +30,9 @@ def pending_reviews() -> dict[str, Any]:
     return {"reviews": [{k: v for k, v in item.items() if k not in HIDDEN} for item in reviews]}
 
 
-def parse_decision(raw: str | None) -> HrDecision:
-    """The request body → HR's decision, or RequestInvalid naming every broken rule."""
-    try:
-        body = json.loads(raw or "")
-    except json.JSONDecodeError:
-        raise RequestInvalid([FieldError("body", "must be valid JSON")]) from None
-    if not isinstance(body, dict):
-        raise RequestInvalid([FieldError("body", "must be a JSON object")])
-    errors = []
-    if body.get("decision") not in DECISIONS:
-        errors.append(FieldError("decision", "must be 'approve' or 'reject'"))
-    reviewer = body.get("reviewer")
-    if not isinstance(reviewer, str) or not reviewer.strip():
-        errors.append(FieldError("reviewer", "must name the HR reviewer deciding"))
-    elif len(reviewer.strip()) > 200:
-        errors.append(FieldError("reviewer", "must be at most 200 characters"))
-    comment = body.get("comment", "")
-    if not isinstance(comment, str):
-        errors.append(FieldError("comment", "must be text"))
-    elif len(comment) > MAX_COMMENT_LENGTH:
-        errors.append(FieldError("comment", f"must be at most {MAX_COMMENT_LENGTH:,} characters"))
-    unknown = sorted(set(body) - {"decision", "reviewer", "comment"})
-    errors += [FieldError(field, "is not a field of a review") for field in unknown]
-    if errors:
-        raise RequestInvalid(errors)
-    return HrDecision(approved=DECISIONS[body["decision"]], reviewer=reviewer.strip(), comment=comment.strip())
-
-
 @router.post("/reviews/<request_id>")
 def review(request_id: str) -> dict[str, Any] | tuple[dict[str, Any], int]:
-    decision = parse_decision(router.current_event.body)
+    decision = validate_hr_review(json_body(router.current_event))
     try:
         answered = decide(request_id, decision)
     except NoPendingReview as error:

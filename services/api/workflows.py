@@ -1,13 +1,15 @@
-"""Starting a loan workflow, per variant. The application id names the execution (a Step Functions execution
-or a durable execution), so submitting the same application twice cannot start two workflows."""
+"""Starting a loan workflow, per variant. The application id is bound to one workflow whatever variant a
+request asks for (services/common/one_workflow.py), and names the execution (a Step Functions execution or a
+durable execution), so submitting the same application twice cannot start two workflows."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
 
 from domain.loan.models import LoanApplication
 from services.common.bootstrap import adapters, setting
+from services.common.one_workflow import IdAlreadyBound, bind
 
 DEFAULT_VARIANT = "hybrid"
 # variant -> the setting naming what starts it
@@ -16,32 +18,56 @@ DURABLE_FUNCTION_SETTINGS = {"durable": "LOAN_WORKFLOW_FUNCTION"}
 VARIANTS = ("hybrid", "sfn", "durable")
 
 
-class ApplicationAlreadySubmitted(RuntimeError):
+class ApplicationAlreadySubmitted(IdAlreadyBound):
     pass
 
 
-def start_loan(variant: str, application: LoanApplication) -> dict[str, Any]:
-    payload = json.dumps(application.model_dump(mode="json"))
+@dataclass(frozen=True)
+class LoanWorkflow:
+    variant: str
+    execution_arn: str
+    started_now: bool  # False: this application was submitted before, and this is its workflow
+
+    def as_json(self) -> dict[str, str]:
+        key = "durable_execution_arn" if self.variant in DURABLE_FUNCTION_SETTINGS else "execution_arn"
+        return {"variant": self.variant, key: self.execution_arn}
+
+
+def start_loan(variant: str, application: LoanApplication) -> LoanWorkflow:
+    """The application's workflow: started now, or the one the same application already has. Raises
+    :class:`ApplicationAlreadySubmitted` when the id is another application's or another variant's."""
+    document = application.model_dump(mode="json")
+    progress = adapters().progress
+    try:
+        bound = bind(progress, "application", application.application_id, variant, document)
+    except IdAlreadyBound as taken:
+        raise ApplicationAlreadySubmitted("application", taken.item_id, taken.bound, variant) from None
+    if bound is not None and bound.execution_arn:
+        return LoanWorkflow(variant, bound.execution_arn, started_now=False)
+    payload = json.dumps(document)
     if variant in STATE_MACHINE_SETTINGS:
-        return _start_state_machine(setting(STATE_MACHINE_SETTINGS[variant]), application.application_id, payload)
-    return _start_durable_function(setting(DURABLE_FUNCTION_SETTINGS[variant]), application.application_id, payload)
+        arn = _start_state_machine(setting(STATE_MACHINE_SETTINGS[variant]), application.application_id, payload)
+    else:
+        arn = _start_durable_function(setting(DURABLE_FUNCTION_SETTINGS[variant]), application.application_id, payload)
+    progress.note_workflow_execution(application.application_id, arn)
+    return LoanWorkflow(variant, arn, started_now=bound is None)
 
 
-def _start_state_machine(state_machine_arn: str, name: str, payload: str) -> dict[str, Any]:
+def _start_state_machine(state_machine_arn: str, name: str, payload: str) -> str:
     sfn = adapters().sfn_client
     try:
-        execution = sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=payload)
+        return sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=payload)["executionArn"]
     except sfn.exceptions.ExecutionAlreadyExists:
-        raise ApplicationAlreadySubmitted(f"application {name} was already submitted") from None
-    return {"execution_arn": execution["executionArn"]}
+        # Started before the binding noted it (a crash in between): the same application if the input matches.
+        execution_arn = state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
+        if json.loads(sfn.describe_execution(executionArn=execution_arn)["input"]) != json.loads(payload):
+            raise
+        return execution_arn
 
 
-def _start_durable_function(function_name: str, name: str, payload: str) -> dict[str, Any]:
-    lambda_client = adapters().lambda_client
-    try:
-        response = lambda_client.invoke(
-            FunctionName=function_name, InvocationType="Event", DurableExecutionName=name, Payload=payload
-        )
-    except lambda_client.exceptions.DurableExecutionAlreadyStartedException:
-        raise ApplicationAlreadySubmitted(f"application {name} was already submitted") from None
-    return {"durable_execution_arn": response["DurableExecutionArn"]}
+def _start_durable_function(function_name: str, name: str, payload: str) -> str:
+    # Lambda answers the same name with the same payload with the execution it already has.
+    response = adapters().lambda_client.invoke(
+        FunctionName=function_name, InvocationType="Event", DurableExecutionName=name, Payload=payload
+    )
+    return response["DurableExecutionArn"]

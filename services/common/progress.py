@@ -8,6 +8,8 @@ One DynamoDB table, keyed by application id (the loan) or request id (the traini
                             replay or a Step Functions retry that records the same entry again adds nothing
   entry = "APPROVAL"        a pending manager approval and its task token (sparse index "pending"); the
                             training request's pending HR review is "REVIEW"
+  entry = "WORKFLOW"        the one workflow this id is bound to: its variant, the request's fingerprint and,
+                            once started, its execution (services/common/one_workflow.py); written once
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Protocol
 
 STATUS_ENTRY = "STATUS"
 APPROVAL_ENTRY = "APPROVAL"
+WORKFLOW_ENTRY = "WORKFLOW"
 LOG_PREFIX = "LOG#"
 PENDING_INDEX = "pending"
 
@@ -78,6 +81,11 @@ class ProgressLog(Protocol):
     def remove_pending_approval(self, application_id: str) -> None: ...
 
     def pending_approvals(self) -> list[dict[str, Any]]: ...
+
+    def bind_workflow(self, application_id: str, binding: dict[str, Any]) -> dict[str, Any] | None:
+        """Binds the id to one workflow unless it has one: None when bound now, else the existing binding."""
+
+    def note_workflow_execution(self, application_id: str, execution_arn: str) -> None: ...
 
     def record_decision(self, application_id: str, outcome: dict[str, Any]) -> None:
         """The decision, at once: the status and outcome, the audit trail's "decision" entry, and the
@@ -212,6 +220,31 @@ class DynamoWorkflowLog:
             ]
         )
 
+    def bind_workflow(self, item_id: str, binding: dict[str, Any]) -> dict[str, Any] | None:
+        """Writes ``binding`` as the id's workflow unless it has one; None when written, else the one it has."""
+        from botocore.exceptions import ClientError
+
+        key = self._key(item_id, WORKFLOW_ENTRY)
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_dynamo({**key, **binding}),
+                ConditionExpression="attribute_not_exists(entry)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return self._get(key)
+            raise
+        return None
+
+    def note_workflow_execution(self, item_id: str, execution_arn: str) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=to_dynamo(self._key(item_id, WORKFLOW_ENTRY)),
+            UpdateExpression="SET execution_arn = :arn",
+            ExpressionAttributeValues=to_dynamo({":arn": execution_arn}),
+        )
+
     def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
         item = self._client.get_item(TableName=self._table, Key=to_dynamo(key), ConsistentRead=True).get("Item")
         return plain_item(from_dynamo(item)) if item is not None else None
@@ -260,6 +293,7 @@ class InMemoryWorkflowLog:
         self._logs: dict[str, dict[str, dict[str, Any]]] = {}
         self._status: dict[str, dict[str, Any]] = {}
         self._pending: dict[str, dict[str, Any]] = {}
+        self._workflows: dict[str, dict[str, Any]] = {}
 
     def record(self, item_id: str, entry: ProgressEntry) -> bool:
         log = self._logs.setdefault(item_id, {})
@@ -288,6 +322,15 @@ class InMemoryWorkflowLog:
 
     def all_pending(self) -> list[dict[str, Any]]:
         return list(self._pending.values())
+
+    def bind_workflow(self, item_id: str, binding: dict[str, Any]) -> dict[str, Any] | None:
+        if item_id in self._workflows:
+            return dict(self._workflows[item_id])
+        self._workflows[item_id] = {self._layout.key: item_id, **binding}
+        return None
+
+    def note_workflow_execution(self, item_id: str, execution_arn: str) -> None:
+        self._workflows[item_id]["execution_arn"] = execution_arn
 
     def record_decision(self, item_id: str, outcome: dict[str, Any]) -> None:
         self.set_status(

@@ -6,6 +6,7 @@ One DynamoDB table (``training-progress``), keyed by request id: the loan's log 
   entry = "LOG#<entry_id>"  one audit entry, written at most once per entry_id (put-if-absent), so a durable
                             replay or a Step Functions retry that records the same entry again adds nothing
   entry = "REVIEW"          a pending HR review with its task token or callback id (sparse index "pending")
+  entry = "WORKFLOW"        the one workflow this request is bound to (services/common/one_workflow.py)
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ class TrainingLog(Protocol):
     def remove_pending_review(self, request_id: str) -> None: ...
 
     def pending_reviews(self) -> list[dict[str, Any]]: ...
+
+    def bind_workflow(self, request_id: str, binding: dict[str, Any]) -> dict[str, Any] | None:
+        """Binds the id to one workflow unless it has one: None when bound now, else the existing binding."""
+
+    def note_workflow_execution(self, request_id: str, execution_arn: str) -> None: ...
 
     def record_decision(self, request_id: str, outcome: dict[str, Any]) -> None:
         """At once: the status and outcome, the audit trail's "decision" entry, the withdrawal of any pending

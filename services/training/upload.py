@@ -2,9 +2,11 @@
 
 In AWS an EventBridge rule sends the bucket's "Object Created" events for keys under ``requests/`` here; the
 local runtime delivers the same events (duoflow/runtime/s3_events.py). The object key names the request
-(``requests/<id>.json`` → ``<id>``) and the workflow execution, so the same key uploaded twice starts one
-workflow. A document that breaks a rule is recorded as rejected-invalid with every field error, and nothing is
-started.
+(``requests/<id>.json`` → ``<id>``) and the workflow execution, and the request id is bound to one workflow
+whatever variant an upload asks for (services/common/one_workflow.py): the same document uploaded again starts
+nothing new, and another document or variant under an id that has a workflow is ignored, with a warning in that
+request's audit trail. A document that breaks a rule is recorded as rejected-invalid with every field error, and
+nothing is started.
 
 TRAINING_VARIANT (sfn | durable | hybrid) chooses the orchestrator; an upload's own ``variant`` metadata
 (``x-amz-meta-variant``) overrides it for that document, so one deployment can run all three side by side.
@@ -19,14 +21,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from domain.training.validation import FieldError, RequestInvalid, request_id_from_key, validate_request
+from domain.validation import MAX_BODY_BYTES, BodyTooLarge, InputInvalid, read_json_body
 from services.common.bootstrap import adapters, setting
+from services.common.one_workflow import IdAlreadyBound, bind, fingerprint
 from services.common.progress import ProgressEntry
 from services.training.results import result_key
 
 REQUESTS_PREFIX = "requests/"
 VARIANTS = ("hybrid", "sfn", "durable")
 DEFAULT_VARIANT = "hybrid"
-MAX_DOCUMENT_BYTES = 64 * 1024
+WHAT = "training request"
 # variant -> the setting naming what starts it
 STATE_MACHINE_SETTINGS = {"hybrid": "TRAINING_HYBRID_STATE_MACHINE_ARN", "sfn": "TRAINING_SFN_STATE_MACHINE_ARN"}
 DURABLE_FUNCTION_SETTING = "TRAINING_WORKFLOW_FUNCTION"
@@ -56,20 +60,32 @@ def start_from_upload(bucket: str, key: str, version_id: str | None = None) -> d
         return _reject(
             request_id, source, RequestInvalid([FieldError("variant", f"must be one of {', '.join(VARIANTS)}")])
         )
-    current = adapters().training.status(request.request_id)
-    if current is not None and current.get("status") != "rejected-invalid":
-        # A workflow (perhaps of another variant) already has this request; its orchestrator's name check
-        # catches two uploads that race past this look.
+    log = adapters().training
+    document = request.model_dump(mode="json", exclude={"request_id"})
+    try:
+        bound = bind(log, WHAT, request.request_id, variant, document)
+    except IdAlreadyBound as taken:
+        log.record(
+            request.request_id,
+            ProgressEntry(
+                f"upload-ignored-{variant}-{fingerprint(document)[:12]}",
+                step="upload",
+                message=f"upload ignored (s3://{bucket}/{key}): {taken}",
+                level="warning",
+            ),
+        )
+        return {"request_id": request.request_id, "variant": variant, "status": "ignored", "reason": str(taken)}
+    if bound is not None and bound.execution_arn:
         return {"request_id": request.request_id, "variant": variant, "status": "already started"}
-    payload = json.dumps(
-        {
-            "request_id": request.request_id,
-            "document": request.model_dump(mode="json", exclude={"request_id"}),
-            "source": source,
-        }
-    )
-    started = _start(variant, request.request_id, payload)
-    return {"request_id": request.request_id, "variant": variant, **started}
+    payload = json.dumps({"request_id": request.request_id, "document": document, "source": source})
+    execution_arn = _start(variant, request.request_id, payload)
+    log.note_workflow_execution(request.request_id, execution_arn)
+    return {
+        "request_id": request.request_id,
+        "variant": variant,
+        "status": "started" if bound is None else "already started",
+        "execution_arn": execution_arn,
+    }
 
 
 def _read(bucket: str, key: str, version_id: str | None) -> tuple[Any, dict[str, str]]:
@@ -81,13 +97,13 @@ def _read(bucket: str, key: str, version_id: str | None) -> tuple[Any, dict[str,
         raise RequestInvalid(
             [FieldError("document", f"could not be read ({error.response['Error']['Code']})")]
         ) from None
-    if found.get("ContentLength", 0) > MAX_DOCUMENT_BYTES:
-        raise RequestInvalid([FieldError("document", f"must be at most {MAX_DOCUMENT_BYTES // 1024} KB")])
-    body = found["Body"].read()
+    metadata = {k.lower(): v for k, v in (found.get("Metadata") or {}).items()}
     try:
-        return json.loads(body), {k.lower(): v for k, v in (found.get("Metadata") or {}).items()}
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise RequestInvalid([FieldError("document", "must be valid JSON")]) from None
+        if found.get("ContentLength", 0) > MAX_BODY_BYTES:  # refused before it is read
+            raise BodyTooLarge(found["ContentLength"])
+        return read_json_body(found["Body"].read()), metadata
+    except InputInvalid as invalid:  # the body's rules, named after what an upload calls it
+        raise RequestInvalid([FieldError("document", error.rule) for error in invalid.errors]) from None
 
 
 def _reject(request_id: str, source: dict[str, str], invalid: RequestInvalid) -> dict[str, Any]:
@@ -126,29 +142,26 @@ def _reject(request_id: str, source: dict[str, str], invalid: RequestInvalid) ->
     return {"request_id": request_id, "status": "rejected-invalid", "errors": invalid.as_json()}
 
 
-def _start(variant: str, request_id: str, payload: str) -> dict[str, Any]:
+def _start(variant: str, request_id: str, payload: str) -> str:
+    """Starts the workflow named ``request_id``; its execution ARN (the one it has, if it was started before)."""
     clients = adapters()
     if variant in STATE_MACHINE_SETTINGS:
         sfn = clients.sfn_client
+        state_machine_arn = setting(STATE_MACHINE_SETTINGS[variant])
         try:
-            execution = sfn.start_execution(
-                stateMachineArn=setting(STATE_MACHINE_SETTINGS[variant]), name=request_id, input=payload
-            )
+            return sfn.start_execution(stateMachineArn=state_machine_arn, name=request_id, input=payload)[
+                "executionArn"
+            ]
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ExecutionAlreadyExists":
-                return {"status": "already started"}
-            raise
-        return {"status": "started", "execution_arn": execution["executionArn"]}
-    lambda_client = clients.lambda_client
-    try:
-        response = lambda_client.invoke(
-            FunctionName=setting(DURABLE_FUNCTION_SETTING),
-            InvocationType="Event",
-            DurableExecutionName=request_id,
-            Payload=payload,
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "DurableExecutionAlreadyStartedException":
-            return {"status": "already started"}
-        raise
-    return {"status": "started", "durable_execution_arn": response.get("DurableExecutionArn")}
+            if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise
+            # Started before the binding noted it (a crash in between).
+            return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + request_id
+    # Lambda answers the same name with the same payload with the execution it already has.
+    response = clients.lambda_client.invoke(
+        FunctionName=setting(DURABLE_FUNCTION_SETTING),
+        InvocationType="Event",
+        DurableExecutionName=request_id,
+        Payload=payload,
+    )
+    return response["DurableExecutionArn"]

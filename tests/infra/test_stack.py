@@ -318,12 +318,21 @@ def test_api_calls_the_api_function_alias_and_its_stage_is_logged_and_throttled(
 
 def test_tables_have_point_in_time_recovery_and_their_index(resources):
     tables = of_type(resources, "AWS::DynamoDB::Table").values()
-    assert len(tables) == len(declarations.tables())
+    specs = {spec.partition_key: spec for spec in declarations.tables()}
+    assert len(tables) == len(specs)
     for table in tables:
         properties = table["Properties"]
+        spec = specs[properties["KeySchema"][0]["AttributeName"]]
         assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         assert properties["BillingMode"] == "PAY_PER_REQUEST"
-        assert [index["IndexName"] for index in properties.get("GlobalSecondaryIndexes", [])] == ["pending"]
+        assert [key["AttributeName"] for key in properties["KeySchema"]] == [
+            spec.partition_key,
+            *([spec.sort_key] if spec.sort_key else []),
+        ]
+        indexes = [index["IndexName"] for index in properties.get("GlobalSecondaryIndexes", [])]
+        assert indexes == (["pending"] if spec.pending_index else [])
+        if spec.expiry_attribute:  # Powertools' idempotency records expire by DynamoDB's time to live
+            assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
 
 
 def test_buckets_are_encrypted_private_tls_only_and_logged(resources):

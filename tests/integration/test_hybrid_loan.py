@@ -104,12 +104,18 @@ def test_the_same_application_id_cannot_start_two_workflows(runtime, api):
     application = {**bob.application, "application_id": f"dup-{uuid.uuid4().hex[:6]}"}
     first = api.post("/apply", application)
     second = api.post("/apply", application)
-    # While it runs, Step Functions answers a repeat with the same execution; afterwards it refuses it.
+    # The same application again, while it runs and after it ended, is answered with its workflow.
     assert first.status == 202
-    assert (second.status, second.body.get("execution_arn")) in [(202, first.body["execution_arn"]), (409, None)]
+    assert (second.status, second.body["execution_arn"]) == (200, first.body["execution_arn"])
     wait_for_execution_end(runtime, first.body["execution_arn"])
-    assert api.post("/apply", application).status == 409
+    assert api.post("/apply", application).body["execution_arn"] == first.body["execution_arn"]
+    # Another variant, or another application under the same id: refused, naming the workflow that has the id.
+    for variant in ("sfn", "durable"):
+        refused = api.post("/apply", application, query={"variant": variant})
+        assert (refused.status, refused.body["variant"]) == (409, "hybrid"), refused.body
+    assert api.post("/apply", {**application, "loan_purpose": "another purpose"}).status == 409
     assert executions(runtime).count(application["application_id"]) == 1
+    assert runtime.durable_statuses("loan-workflow", application["application_id"]) == []
 
 
 def wait_for_execution_end(runtime, execution_arn: str, deadline_seconds: float = 20) -> None:
@@ -177,3 +183,23 @@ def test_the_applicant_is_notified_of_the_decision(runtime):
     received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
     decisions = [json.loads(message["Body"]) for message in received]
     assert {"application_id": result.id, "outcome": "denied", "reason": bob.expected["reason"]} in decisions
+
+
+def test_an_idempotency_key_answers_a_repeat_with_the_first_answer(runtime, api):
+    [bob] = loan_cases(["bob"])  # no application_id: the API makes one up, once
+    key = {"Idempotency-Key": f"retry-{uuid.uuid4().hex[:8]}"}
+    first = api.post("/apply", bob.application, headers=key)
+    again = api.post("/apply", bob.application, headers=key)
+    assert first.status == 202
+    assert (again.status, again.body) == (first.status, first.body)
+    assert executions(runtime).count(first.body["application_id"]) == 1
+    # The same key with another body (or another variant) is a mistake the caller must hear about.
+    other = api.post("/apply", {**bob.application, "loan_amount": 51_000}, headers=key)
+    assert other.status == 422 and other.body["errors"][0]["field"] == "Idempotency-Key", other.body
+    assert api.post("/apply", bob.application, query={"variant": "sfn"}, headers=key).status == 422
+    # A bad body is refused and not remembered: the key still answers the first request.
+    assert api.post("/apply", {**bob.application, "loan_amount": -1}, headers=key).status == 400
+    assert api.post("/apply", bob.application, headers=key).body == first.body
+    assert api.post("/apply", bob.application, headers={"Idempotency-Key": "has spaces"}).status == 400
+    # Without a key, the same body is a new application each time.
+    assert api.post("/apply", bob.application).body["application_id"] != first.body["application_id"]

@@ -125,6 +125,10 @@ def test_the_same_key_uploaded_twice_starts_one_workflow(runtime):
     )["DurableExecutions"]
     assert durable == []
     assert read_result(runtime, "driver-twice")["outcome"] == first.outcome == "rejected"
+    # The ignored upload is in the request's audit trail, for whoever wonders why it started nothing.
+    assert [entry for entry in audit_trail(runtime, "driver-twice") if entry.startswith("upload-ignored")] == [
+        next(entry for entry in audit_trail(runtime, "driver-twice") if entry.startswith("upload-ignored-durable-"))
+    ]
 
 
 def test_an_invalid_document_is_recorded_with_every_field_error_and_starts_nothing(runtime):
