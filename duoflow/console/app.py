@@ -81,14 +81,16 @@ def _problem(status: int, message: str, errors: list[dict[str, str]] | None = No
 
 
 class Console:
-    def __init__(self, runtime: LocalRuntime, signer: TokenSigner, docs_dir: Path = DOCS_DIR) -> None:
+    def __init__(
+        self, runtime: LocalRuntime, signer: TokenSigner, docs_dir: Path = DOCS_DIR, page_size: int | None = None
+    ) -> None:
         self.runtime = runtime
         self.signer = signer
         self.docs_dir = docs_dir
         self._local = threading.local()
         self.gateway = ApiGateway(lambda: self.client("lambda"), signer)
         self.executions = Executions(
-            self.client, lambda name: runtime.resolve(ResourceRef("state_machine", name, "arn"))
+            self.client, lambda name: runtime.resolve(ResourceRef("state_machine", name, "arn")), page_size=page_size
         )
 
     def client(self, service: str) -> Any:
@@ -268,8 +270,12 @@ class Console:
         return FileResponse(STATIC_DIR / "index.html", headers={"cache-control": "no-cache"})
 
 
-def create_app(runtime: LocalRuntime, signer: TokenSigner, docs_dir: Path = DOCS_DIR) -> Starlette:
-    console = Console(runtime, signer, docs_dir)
+def create_app(
+    runtime: LocalRuntime, signer: TokenSigner, docs_dir: Path = DOCS_DIR, *, page_size: int | None = None
+) -> Starlette:
+    """The console. ``page_size``: how many executions each list call asks for (None: the service's default),
+    read to the last page either way."""
+    console = Console(runtime, signer, docs_dir, page_size=page_size)
     routes = [
         Route("/", console.index),
         Route("/api/{path:path}", console.api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),

@@ -6,13 +6,16 @@
   history — not reached, running, succeeded, failed, caught — with its input, output, error and cause, and
   under each Task that called a durable function, that durable execution's operations;
 * one durable execution: its operations as a timeline (steps, parallel branches, callbacks, waits, retries).
+
+Lists are read to their last page (``nextToken``, ``NextMarker``), ``page_size`` executions a call (None: the
+service's default).
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -77,9 +80,15 @@ def _duration_ms(start: Any, stop: Any) -> float | None:
 class Executions:
     """Reads executions through boto3 clients made once per thread (boto3 sessions are not thread-safe)."""
 
-    def __init__(self, client_factory: Callable[[str], Any], state_machine_arn: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        client_factory: Callable[[str], Any],
+        state_machine_arn: Callable[[str], str],
+        page_size: int | None = None,
+    ) -> None:
         self._factory = client_factory
         self._arn_of = state_machine_arn
+        self._page_size = page_size
         self._local = threading.local()
 
     def _client(self, service: str) -> Any:
@@ -96,36 +105,26 @@ class Executions:
         for machine in all_state_machines():
             if (scenario and machine.scenario != scenario) or (variant and machine.variant != variant):
                 continue
-            token = None
-            while True:
-                page = sfn.list_executions(
-                    stateMachineArn=self._arn_of(machine.name),
-                    maxResults=1000,
-                    **({"nextToken": token} if token else {}),
+            for execution in self._state_machine_executions(sfn, self._arn_of(machine.name)):
+                found.append(
+                    {
+                        "kind": "sfn",
+                        "arn": execution["executionArn"],
+                        "name": execution["name"],
+                        "scenario": machine.scenario,
+                        "variant": machine.variant,
+                        "state_machine": machine.name,
+                        "status": execution["status"],
+                        "start": _iso(execution.get("startDate")),
+                        "stop": _iso(execution.get("stopDate")),
+                        "duration_ms": _duration_ms(execution.get("startDate"), execution.get("stopDate")),
+                    }
                 )
-                for execution in page["executions"]:
-                    found.append(
-                        {
-                            "kind": "sfn",
-                            "arn": execution["executionArn"],
-                            "name": execution["name"],
-                            "scenario": machine.scenario,
-                            "variant": machine.variant,
-                            "state_machine": machine.name,
-                            "status": execution["status"],
-                            "start": _iso(execution.get("startDate")),
-                            "stop": _iso(execution.get("stopDate")),
-                            "duration_ms": _duration_ms(execution.get("startDate"), execution.get("stopDate")),
-                        }
-                    )
-                token = page.get("nextToken")
-                if not token:
-                    break
         for function in top_level_durable_functions():
             function_scenario = scenario_of_function(function)
             if (scenario and function_scenario != scenario) or (variant and variant != "durable"):
                 continue
-            for execution in lam.list_durable_executions_by_function(FunctionName=function)["DurableExecutions"]:
+            for execution in self._durable_executions(lam, function):
                 found.append(
                     {
                         "kind": "durable",
@@ -142,6 +141,33 @@ class Executions:
                 )
         found.sort(key=lambda item: item["start"] or "", reverse=True)
         return found
+
+    def _state_machine_executions(self, sfn: Any, state_machine_arn: str) -> Iterator[dict[str, Any]]:
+        token = None
+        while True:
+            page = sfn.list_executions(
+                stateMachineArn=state_machine_arn,
+                **({"maxResults": self._page_size} if self._page_size else {}),
+                **({"nextToken": token} if token else {}),
+            )
+            yield from page["executions"]
+            token = page.get("nextToken")
+            if not token:
+                return
+
+    def _durable_executions(self, lam: Any, function: str, **filters: str) -> Iterator[dict[str, Any]]:
+        marker = None
+        while True:
+            page = lam.list_durable_executions_by_function(
+                FunctionName=function,
+                **filters,
+                **({"MaxItems": self._page_size} if self._page_size else {}),
+                **({"Marker": marker} if marker else {}),
+            )
+            yield from page["DurableExecutions"]
+            marker = page.get("NextMarker")
+            if not marker:
+                return
 
     # --- one execution -------------------------------------------------------------------------------------
 
@@ -206,10 +232,14 @@ class Executions:
     def _durable_for(self, function: str, execution_name: str) -> list[str]:
         """The durable executions a Task started: named after the state machine execution (exactly, or with a
         suffix when one execution calls the function more than once)."""
-        listed = self._client("lambda").list_durable_executions_by_function(FunctionName=function)["DurableExecutions"]
-        exact = [e["DurableExecutionArn"] for e in listed if e["DurableExecutionName"] == execution_name]
+        lam = self._client("lambda")
+        exact = [
+            e["DurableExecutionArn"]
+            for e in self._durable_executions(lam, function, DurableExecutionName=execution_name)
+        ]
         if exact:
             return exact
+        listed = self._durable_executions(lam, function)
         return [e["DurableExecutionArn"] for e in listed if e["DurableExecutionName"].startswith(execution_name)]
 
     def durable_execution(self, arn: str) -> dict[str, Any]:
