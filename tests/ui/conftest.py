@@ -54,11 +54,18 @@ def page(browser, base_url: str, request: pytest.FixtureRequest):
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
+    # The server's Content-Security-Policy blocks inline script and style: a violation is a bug in static/.
+    opened.on("console", lambda message: _csp_violation(message, errors))
     yield opened
     ARTIFACTS.mkdir(exist_ok=True)
     opened.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"), full_page=True)
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def _csp_violation(message, errors: list[str]) -> None:
+    if message.type == "error" and "Content Security Policy" in message.text:
+        errors.append(message.text)
 
 
 def shot(page, name: str) -> None:

@@ -59,9 +59,11 @@ def test_alice_applies_a_manager_approves_and_the_graph_ends_green(page, signer)
     shot(page, "execution-alice-approved")
 
 
-def test_bob_is_denied_and_the_graph_shows_why(page):
+def test_bob_is_denied_and_the_graph_shows_why(page, signer):
     application_id = apply_as(page, "bob", variant="sfn")
     expect(page.locator("#loan-status")).to_have_text("denied", timeout=20_000)
+    sign_in(page, signer, HR_ROLE)  # execution data needs a role
+    expect(page.locator("#loan-execution-link")).to_have_attribute("href", re.compile("#/execution\\?arn="))
     page.click("#loan-execution-link")
     expect(page.locator("#execution-title")).to_have_text(application_id)
     denied = page.locator("g.node[data-id='Loan Denied']")
@@ -87,8 +89,9 @@ def test_actions_without_the_role_are_refused_with_a_clear_message(page, signer)
     shot(page, "manager-refused-for-hr")
 
 
-def test_the_executions_list_and_the_benchmark(page):
+def test_the_executions_list_and_the_benchmark(page, signer):
     apply_as(page, "charlie", variant="durable")
+    sign_in(page, signer, MANAGER_ROLE)
     page.goto("/#/executions")
     row = page.locator("#executions tr", has_text="durable").first
     expect(row).to_be_visible()

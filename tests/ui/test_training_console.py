@@ -38,10 +38,16 @@ def test_an_hr_review_round_trip(page, signer, review_band):
     page.get_by_role("button", name="Upload request").click()
     page.wait_for_url(re.compile(r"#/training\?id="))
     request_id = re.search(r"id=([^&]+)", page.url).group(1)
-    expect(page.locator("#training-status")).to_have_text("awaiting HR review", timeout=30_000)
-    shot(page, "training-awaiting-hr")
+    # the employee has no role: the upload is acknowledged, its progress needs a signed-in role
+    expect(page.locator("#training-signin")).to_contain_text("Not signed in")
+    expect(page.locator("#training-status")).to_have_text("sign in to follow")
+    shot(page, "training-uploaded-not-signed-in")
 
     sign_in(page, signer, HR_ROLE)
+    expect(page.locator("#training-status")).to_have_text("awaiting HR review", timeout=30_000)
+    expect(page.locator("#training-signin")).to_be_hidden()
+    shot(page, "training-awaiting-hr")
+
     page.goto("/#/hr")
     card = page.locator(f"article[data-request='{request_id}']")
     expect(card.locator(".score")).to_have_text("62")

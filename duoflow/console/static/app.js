@@ -1,5 +1,8 @@
 // duoflow console: plain JavaScript, no build step. Every action goes through the HTTP API (/api/...), exactly
 // as a browser would call API Gateway; the console's own read-only endpoints live under /console/api/.
+// Execution data (the executions, one execution, a training request's progress) needs a role's token: without
+// one the views that show it say how to sign in. No inline script or style attribute: the server's
+// Content-Security-Policy allows neither (styles are set through element.style).
 "use strict";
 
 const POLL_MS = 1000; // live views refresh at least every 2 s
@@ -26,6 +29,8 @@ function saveToken(token) {
   return { role, claims };
 }
 function currentRole() { return sessionStorage.getItem("duoflow.role") || ""; }
+const SIGN_IN = "Not signed in: execution data needs a role. Open a sign-in link that duoflow serve printed " +
+  "(one per role), or pick a role under \u201cActing as\u201d and paste its token.";
 function currentToken() { return tokens()[currentRole()] || null; }
 function currentName() {
   const token = currentToken();
@@ -78,6 +83,7 @@ function el(tag, attributes = {}, ...children) {
   for (const [key, value] of Object.entries(attributes)) {
     if (key === "class") node.className = value;
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "style") Object.assign(node.style, value); // CSSOM, which the CSP allows (an attribute it would not)
     else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value);
   }
   for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child);
@@ -175,7 +181,8 @@ async function followLoan(id) {
   if (arn) $("#loan-execution-link").href = `#/execution?arn=${encodeURIComponent(arn)}`;
 }
 async function executionArnFor(scenario, name) {
-  const response = await call("GET", `/console/api/executions?scenario=${scenario}`, undefined, { auth: false });
+  if (!currentToken()) return null; // the link then opens the executions view, which says how to sign in
+  const response = await call("GET", `/console/api/executions?scenario=${scenario}`);
   const found = (response.data?.executions || []).find((e) => e.name === name);
   return found ? found.arn : null;
 }
@@ -255,7 +262,18 @@ async function uploadTraining(event) {
 async function followTraining(id) {
   $("#training-progress").hidden = false;
   $("#training-id").textContent = id;
-  const response = await call("GET", `/console/api/training/requests/${encodeURIComponent(id)}`, undefined, { auth: false });
+  const notice = $("#training-signin");
+  if (!currentToken()) {
+    notice.textContent = `Uploaded. ${SIGN_IN}`;
+    notice.hidden = false;
+    $("#training-status").textContent = "sign in to follow";
+    return;
+  }
+  const response = await call("GET", `/console/api/training/requests/${encodeURIComponent(id)}`);
+  if (response.status === 401 || response.status === 403) {
+    notice.textContent = refusal(response); notice.hidden = false; return;
+  }
+  notice.hidden = true;
   if (!response.ok) { $("#training-status").textContent = "starting…"; return; }
   const data = response.data;
   const result = data.result || {};
@@ -328,8 +346,16 @@ async function showExecutions() {
   every(loadExecutions);
 }
 async function loadExecutions() {
+  const notice = $("#executions-signin");
+  if (!currentToken()) {
+    notice.textContent = SIGN_IN; notice.hidden = false; $("#executions").replaceChildren(); return;
+  }
   const query = new URLSearchParams({ scenario: $("#filter-scenario").value, variant: $("#filter-variant").value });
-  const response = await call("GET", `/console/api/executions?${query}`, undefined, { auth: false });
+  const response = await call("GET", `/console/api/executions?${query}`);
+  if (!response.ok) {
+    notice.textContent = refusal(response); notice.hidden = false; $("#executions").replaceChildren(); return;
+  }
+  notice.hidden = true;
   const rows = (response.data?.executions || []).map((e) => {
     const href = `#/execution?arn=${encodeURIComponent(e.arn)}`;
     return el("tr", { class: "link", onclick: () => { location.hash = href; } },
@@ -347,11 +373,21 @@ async function showExecution(arn) {
   $("#durable").replaceChildren();
   $("#state-panel").replaceChildren(el("p", { class: "muted" }, "Select a state to see its input, output and error."));
   if (!arn) { $("#execution-error").textContent = "No execution given."; return; }
+  const signedIn = Boolean(currentToken());
+  document.querySelector(".legend").hidden = !signedIn;
+  document.querySelector(".execution-layout").hidden = !signedIn;
+  $("#state-list-box").hidden = !signedIn;
+  if (!signedIn) {
+    $("#execution-title").textContent = "Execution";
+    $("#execution-summary").replaceChildren();
+    $("#execution-error").textContent = SIGN_IN;
+    return;
+  }
   let finished = false;
   const refresh = async () => {
     if (finished) return;
-    const response = await call("GET", `/console/api/execution?arn=${encodeURIComponent(arn)}`, undefined, { auth: false });
-    if (!response.ok) { $("#execution-error").textContent = response.data?.message || "not found"; return; }
+    const response = await call("GET", `/console/api/execution?arn=${encodeURIComponent(arn)}`);
+    if (!response.ok) { $("#execution-error").textContent = refusal(response) || "not found"; return; }
     $("#execution-error").textContent = "";
     drawExecution(response.data);
     finished = !["RUNNING", "STARTED", "PENDING"].includes(response.data.status);
@@ -454,15 +490,15 @@ function timeline(execution, title) {
     const width = `${Math.max(0.4, ((Date.parse(op.end || new Date().toISOString()) - Date.parse(op.start)) / span) * 100).toFixed(2)}%`;
     const duration = op.end ? ms(Date.parse(op.end) - Date.parse(op.start)) : "running";
     return el("tr", { class: "op", tabindex: "0", "data-op": op.name, onclick: () => showOp(detail, op), onkeydown: (e) => { if (e.key === "Enter") showOp(detail, op); } },
-      el("td", { style: `padding-left:${8 + op.depth * 18}px` }, op.name),
+      el("td", { style: { paddingLeft: `${8 + op.depth * 18}px` } }, op.name),
       el("td", {}, el("span", { class: "type" }, op.type)),
       el("td", {}, el("span", { class: `status-word ${op.status === "succeeded" ? "st-succeeded" : op.status === "running" ? "st-running" : "st-failed"}` }, op.status),
         op.attempts > 1 ? ` · ${op.attempts} attempts` : ""),
       el("td", { class: "num" }, duration),
-      el("td", { class: "bar-cell" }, el("div", { class: "track" }, el("div", { class: `bar ${op.status}`, style: `left:${left};width:${width}` }))));
+      el("td", { class: "bar-cell" }, el("div", { class: "track" }, el("div", { class: `bar ${op.status}`, style: { left, width } }))));
   });
   const ticks = el("div", { class: "track", title: "each mark: an invocation of the handler ended (it suspended or finished); the next one replays from the top" },
-    execution.invocations.map((at) => el("span", { class: "tick", style: `left:${pos(at)}` })));
+    execution.invocations.map((at) => el("span", { class: "tick", style: { left: pos(at) } })));
   return el("section", { class: "timeline", "data-durable": execution.name },
     el("h2", {}, title, " ", el("small", {}, `${execution.status} · ${ms(execution.duration_ms)} · ${execution.operations.length} operations · ${execution.invocations.length} invocations`)),
     el("table", { class: "ops" },
@@ -476,7 +512,7 @@ function showOp(box, op) {
   if (op.error !== undefined) parts.push(el("p", { class: "error" }, "Error"), el("pre", {}, pretty(op.error)));
   if (op.result !== undefined) parts.push(el("p", {}, "Result"), el("pre", {}, pretty(op.result)));
   if (op.retry) parts.push(el("p", {}, "Retry"), el("pre", {}, pretty(op.retry)));
-  for (const key of ["duration", "scheduledEndTimestamp", "callbackId"]) if (op[key]) parts.push(el("p", { class: "muted" }, `${key}: ${op[key]}`));
+  for (const key of ["duration", "scheduledEndTimestamp"]) if (op[key]) parts.push(el("p", { class: "muted" }, `${key}: ${op[key]}`));
   box.replaceChildren(...parts);
 }
 
