@@ -13,6 +13,8 @@ read-only JSON endpoints, and the static UI.
     /console/api/bench           docs/bench.json; /console/bench.svg the chart
     /                            the UI (static/)
 
+An unexpected exception is logged with a request id and answered 500 with it (errors.py).
+
 Nothing acknowledged is lost: a 2xx answer to a request that changes state (POST, PUT, PATCH, DELETE) is sent
 only once the runtime's journal has forced what the request wrote to the disk (``JournalBarrier``).
 """
@@ -35,6 +37,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from duoflow.console.errors import UnexpectedErrors
 from duoflow.console.executions import Executions, NotFound, top_level_durable_functions
 from duoflow.console.gateway import ApiGateway
 from duoflow.console.tokens import ROLE_USERS, TokenSigner
@@ -291,6 +294,10 @@ def create_app(
         Route("/console/api/training/requests/{request_id}", console.training_request),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(JournalBarrier, runtime=runtime)])
+    middleware = [  # outermost first
+        Middleware(UnexpectedErrors),
+        Middleware(JournalBarrier, runtime=runtime),
+    ]
+    app = Starlette(routes=routes, middleware=middleware)
     app.state.console = console
     return app

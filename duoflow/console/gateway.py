@@ -5,6 +5,11 @@ It plays the JWT authorizer too: a bearer token is verified (signature, issuer, 
 ``requestContext.authorizer.jwt.claims`` flattened as API Gateway flattens them; an invalid token is refused
 with 401 before the Lambda runs, as API Gateway would. Whether the route needs a role is the Lambda's call
 (services/api/auth.py), so the message a user sees is the API's own.
+
+Each request has an id (the console's, errors.py; a new one outside a request), sent as the event's
+``requestContext.requestId`` and in the ``apigw-requestid`` header, as API Gateway does. When the Lambda fails
+(a ``FunctionError``: it raised instead of answering), the failure is logged on stderr with that id and the
+client gets a 500 carrying it, never the Lambda's error or stack trace.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from duoflow.api_client import API_FUNCTION, http_api_event
+from duoflow.console.errors import current_request_id, log_failure, new_request_id
 from duoflow.console.tokens import InvalidToken, TokenSigner
 
 
@@ -34,25 +40,31 @@ class ApiGateway:
     def handle(
         self, method: str, path: str, query: dict[str, str], body: str | None, authorization: str | None
     ) -> GatewayResponse:
+        request_id = current_request_id() or new_request_id()
         claims = None
         if authorization:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                return _error(401, "the Authorization header must be 'Bearer <token>'")
+                return _error(401, "the Authorization header must be 'Bearer <token>'", request_id)
             try:
                 claims = self._signer.verify(token.strip())
             except InvalidToken as error:
-                return _error(401, f"unauthorized: {error}")
-        event = http_api_event(method, path, body if body else None, query or None, claims)
+                return _error(401, f"unauthorized: {error}", request_id)
+        event = http_api_event(method, path, body if body else None, query or None, claims, request_id=request_id)
         response = self._lambda().invoke(FunctionName=self._function, Payload=json.dumps(event))
         payload = json.loads(response["Payload"].read())
         if response.get("FunctionError"):
-            # API Gateway answers 500 with a generic message; the Lambda's error stays in its logs.
-            return _error(500, "internal server error")
+            # API Gateway answers 500 with a generic message; the Lambda's error goes to the log, with the id.
+            error = payload if isinstance(payload, dict) else {}
+            failure = f"the {self._function} Lambda failed: {error.get('errorType', response['FunctionError'])}: "
+            log_failure(request_id, method, path, failure + str(error.get("errorMessage", "")))
+            return _error(500, "internal server error", request_id, {"request_id": request_id})
         headers = {key.lower(): str(value) for key, value in (payload.get("headers") or {}).items()}
         headers.setdefault("content-type", "application/json")
+        headers["apigw-requestid"] = request_id
         return GatewayResponse(int(payload.get("statusCode", 200)), headers, payload.get("body") or "")
 
 
-def _error(status: int, message: str) -> GatewayResponse:
-    return GatewayResponse(status, {"content-type": "application/json"}, json.dumps({"message": message}))
+def _error(status: int, message: str, request_id: str, extra: dict[str, str] | None = None) -> GatewayResponse:
+    headers = {"content-type": "application/json", "apigw-requestid": request_id}
+    return GatewayResponse(status, headers, json.dumps({"message": message, **(extra or {})}))
