@@ -4,16 +4,21 @@ read-only JSON endpoints, and the static UI.
     /api/...                     → API Gateway stand-in → the duoflow-api Lambda (gateway.py)
     /console/api/about           scenarios, variants, roles, whether training is deployed
     /console/api/cases           the demo cases (scenarios/*/*.json)
-    /console/api/executions      every execution (?scenario=&variant=)
-    /console/api/execution?arn=  one execution: status, graph (SVG from the ASL that ran), states, durable ops
+    /console/api/executions      every execution (?scenario=&variant=)                                  [role]
+    /console/api/execution?arn=  one execution: status, graph (SVG from the ASL that ran), states, durable ops [role]
     /console/api/asl/{name}      the ASL a state machine runs (placeholders filled)
-    /console/api/durable?arn=    one durable execution's operations
+    /console/api/durable?arn=    one durable execution's operations                                     [role]
     /console/api/training/requests        POST: upload a training request document (400 names each field)
-    /console/api/training/requests/{id}   a training request's status, progress log and result file
+    /console/api/training/requests/{id}   a training request's status, progress log and result file  [role]
     /console/api/bench           docs/bench.json; /console/bench.svg the chart
     /                            the UI (static/)
 
-An unexpected exception is logged with a request id and answered 500 with it (errors.py).
+[role]: execution data needs a signed-in role (``Authorization: Bearer <token>``, the tokens ``duoflow serve``
+prints): any role may read it; the applicant's SIN digits and income only the managers role. Task tokens and
+callback ids are sent to nobody (scrub.py). The other endpoints hold nothing personal and stay open.
+
+Every request passes the guards first (guards.py: Host, same-origin JSON for changes, security headers); an
+unexpected exception is logged with a request id and answered 500 with it (errors.py).
 
 Nothing acknowledged is lost: a 2xx answer to a request that changes state (POST, PUT, PATCH, DELETE) is sent
 only once the runtime's journal has forced what the request wrote to the disk (``JournalBarrier``).
@@ -25,6 +30,8 @@ import json
 import re
 import threading
 import uuid
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,18 +47,24 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from duoflow.console.errors import UnexpectedErrors
 from duoflow.console.executions import Executions, NotFound, top_level_durable_functions
 from duoflow.console.gateway import ApiGateway
-from duoflow.console.tokens import ROLE_USERS, TokenSigner
+from duoflow.console.guards import CHANGING_METHODS, HostGuard, SameOriginJson, SecurityHeaders
+from duoflow.console.scrub import scrub
+from duoflow.console.tokens import ROLE_USERS, InvalidToken, TokenSigner
 from duoflow.diagrams.sources import all_state_machines
 from duoflow.runtime import LocalRuntime, ResourceRef
 from duoflow.scenarios import SCENARIOS_DIR
+from services.api.auth import groups_of
+from services.api.routes import MANAGER_ROLE
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
 TRAINING_BUCKET, TRAINING_RESULTS, TRAINING_PREFIX = "training-requests", "training-results", "requests/"
 REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
-
-CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SIGN_IN = (
+    "open the sign-in link `duoflow serve` printed for your role, or paste that role's token under "
+    "\u201cToken\u2026\u201d in the console"
+)
 
 
 class JournalBarrier:
@@ -81,6 +94,28 @@ class JournalBarrier:
 
 def _problem(status: int, message: str, errors: list[dict[str, str]] | None = None) -> JSONResponse:
     return JSONResponse({"message": message, **({"errors": errors} if errors else {})}, status_code=status)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads execution data: the roles of a verified token."""
+
+    roles: frozenset[str]
+
+    @property
+    def sees_personal(self) -> bool:
+        return MANAGER_ROLE in self.roles
+
+
+@dataclass
+class Shown:
+    """What a role-protected endpoint answers, before the scrubber: ``secrets`` are task tokens and callback ids
+    read from the execution's history (to be removed wherever they appear); ``public`` is added unscrubbed (the
+    ASL that ran, which /console/api/asl serves to anyone)."""
+
+    data: dict[str, Any]
+    secrets: set[str] = field(default_factory=set)
+    public: dict[str, Any] = field(default_factory=dict)
 
 
 class Console:
@@ -149,26 +184,65 @@ class Console:
                     cases.setdefault(scenario, []).append(data)
         return JSONResponse(cases)
 
-    def list_executions(self, request: Request) -> JSONResponse:
+    # --- execution data: a signed-in role, and every answer scrubbed --------------------------------------------
+
+    def viewer(self, request: Request) -> Viewer | JSONResponse:
+        """The roles of the request's bearer token, or the 401/403 that says how to get one."""
+        what = request.url.path
+        authorization = request.headers.get("authorization")
+        if not authorization:
+            return _problem(401, f"sign in: {what} shows execution data and needs a role's token; {SIGN_IN}")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _problem(401, "the Authorization header must be 'Bearer <token>'")
+        try:
+            claims = self.signer.verify(token.strip())
+        except InvalidToken as error:
+            return _problem(401, f"unauthorized: {error}; {SIGN_IN}")
+        roles = groups_of(claims) & set(ROLE_USERS)
+        if not roles:
+            return _problem(403, f"{what} needs one of the roles {', '.join(ROLE_USERS)}; your token has no role")
+        return Viewer(roles)
+
+    def signed_in(self, read: Callable[[Request], Shown | JSONResponse]) -> Callable[[Request], JSONResponse]:
+        """The endpoint that answers ``read`` to a signed-in role only, scrubbed for that role."""
+
+        def endpoint(request: Request) -> JSONResponse:
+            viewer = self.viewer(request)
+            if isinstance(viewer, JSONResponse):
+                return viewer
+            shown = read(request)
+            if isinstance(shown, JSONResponse):
+                return shown
+            data = scrub(shown.data, personal=viewer.sees_personal, secrets=shown.secrets)
+            return JSONResponse({**data, **shown.public})
+
+        return endpoint
+
+    def list_executions(self, request: Request) -> Shown:
         scenario = request.query_params.get("scenario") or None
         variant = request.query_params.get("variant") or None
-        return JSONResponse({"executions": self.executions.list(scenario, variant)})
+        return Shown({"executions": self.executions.list(scenario, variant)})
 
-    def execution(self, request: Request) -> JSONResponse:
+    def execution(self, request: Request) -> Shown | JSONResponse:
         arn = request.query_params.get("arn", "").strip()
         if not arn:
             return _problem(400, "invalid request", [{"field": "arn", "rule": "is required"}])
+        secrets: set[str] = set()
         try:
-            return JSONResponse(self.executions.detail(arn))
+            detail = self.executions.detail(arn, secrets)
         except NotFound as error:
             return _problem(404, str(error))
+        public = {"definition": detail.pop("definition")} if "definition" in detail else {}
+        return Shown(detail, secrets, public)
 
-    def durable(self, request: Request) -> JSONResponse:
+    def durable(self, request: Request) -> Shown | JSONResponse:
         arn = request.query_params.get("arn", "").strip()
         if not arn:
             return _problem(400, "invalid request", [{"field": "arn", "rule": "is required"}])
+        secrets: set[str] = set()
         try:
-            return JSONResponse(self.executions.durable_execution(arn))
+            return Shown(self.executions.durable_execution(arn, secrets), secrets)
         except NotFound as error:
             return _problem(404, str(error))
 
@@ -240,7 +314,7 @@ class Console:
         )
         return JSONResponse({"request_id": request_id, "variant": variant}, status_code=202)
 
-    def training_request(self, request: Request) -> JSONResponse:
+    def training_request(self, request: Request) -> Shown | JSONResponse:
         if not self.training_deployed:
             return _problem(404, "the training scenario is not deployed on this runtime")
         request_id = request.path_params["request_id"]
@@ -258,7 +332,7 @@ class Console:
         if status is None and result is None:
             return _problem(404, f"no training request {request_id}")
         executions = [e for e in self.executions.list(scenario="training") if e["name"] == request_id]
-        return JSONResponse(
+        return Shown(
             {
                 "request_id": request_id,
                 "status": (status or {}).get("status") or (result or {}).get("outcome"),
@@ -274,28 +348,38 @@ class Console:
 
 
 def create_app(
-    runtime: LocalRuntime, signer: TokenSigner, docs_dir: Path = DOCS_DIR, *, page_size: int | None = None
+    runtime: LocalRuntime,
+    signer: TokenSigner,
+    docs_dir: Path = DOCS_DIR,
+    *,
+    allowed_hosts: Collection[str] | None = None,
+    listen_host: str | None = None,
+    page_size: int | None = None,
 ) -> Starlette:
-    """The console. ``page_size``: how many executions each list call asks for (None: the service's default),
-    read to the last page either way."""
+    """The console. ``allowed_hosts``: the Host values served, instead of those naming the address a request
+    came in on (guards.HostGuard); ``listen_host``: the host the server is bound to; ``page_size``: how many
+    executions each list call asks for (None: the service's default), read to the last page either way."""
     console = Console(runtime, signer, docs_dir, page_size=page_size)
     routes = [
         Route("/", console.index),
         Route("/api/{path:path}", console.api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/console/api/about", console.about),
         Route("/console/api/cases", console.cases),
-        Route("/console/api/executions", console.list_executions),
-        Route("/console/api/execution", console.execution),
-        Route("/console/api/durable", console.durable),
+        Route("/console/api/executions", console.signed_in(console.list_executions)),
+        Route("/console/api/execution", console.signed_in(console.execution)),
+        Route("/console/api/durable", console.signed_in(console.durable)),
         Route("/console/api/asl/{name}", console.asl),
         Route("/console/api/bench", console.bench),
         Route("/console/bench.svg", console.bench_chart),
         Route("/console/api/training/requests", console.upload_training, methods=["POST"]),
-        Route("/console/api/training/requests/{request_id}", console.training_request),
+        Route("/console/api/training/requests/{request_id}", console.signed_in(console.training_request)),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [  # outermost first
+        Middleware(SecurityHeaders),
         Middleware(UnexpectedErrors),
+        Middleware(HostGuard, allowed_hosts=allowed_hosts, listen_host=listen_host),
+        Middleware(SameOriginJson),
         Middleware(JournalBarrier, runtime=runtime),
     ]
     app = Starlette(routes=routes, middleware=middleware)

@@ -8,7 +8,8 @@
 * one durable execution: its operations as a timeline (steps, parallel branches, callbacks, waits, retries).
 
 Lists are read to their last page (``nextToken``, ``NextMarker``), ``page_size`` executions a call (None: the
-service's default).
+service's default). What is read here is raw: the console scrubs it for the viewer before sending (scrub.py);
+``secrets`` arguments collect the task tokens and callback ids a history holds, for that scrubber.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from duoflow.catalog import CATALOG
+from duoflow.console.scrub import secrets_in
 from duoflow.diagrams.asl import all_states, asl_graph, called_function
 from duoflow.diagrams.layout import layout
 from duoflow.diagrams.sources import all_state_machines
@@ -171,12 +173,12 @@ class Executions:
 
     # --- one execution -------------------------------------------------------------------------------------
 
-    def detail(self, arn: str) -> dict[str, Any]:
+    def detail(self, arn: str, secrets: set[str] | None = None) -> dict[str, Any]:
         if arn.startswith("arn:aws:states:"):
-            return self.state_machine_execution(arn)
-        return {"kind": "durable", **self.durable_execution(arn)}
+            return self.state_machine_execution(arn, secrets)
+        return {"kind": "durable", **self.durable_execution(arn, secrets)}
 
-    def state_machine_execution(self, arn: str) -> dict[str, Any]:
+    def state_machine_execution(self, arn: str, secrets: set[str] | None = None) -> dict[str, Any]:
         sfn = self._client("stepfunctions")
         try:
             execution = sfn.describe_execution(executionArn=arn)
@@ -185,6 +187,8 @@ class Executions:
         machine = sfn.describe_state_machine_for_execution(executionArn=arn)
         definition = json.loads(machine["definition"])
         events = self._history(arn)
+        if secrets is not None:
+            secrets |= secrets_in(events)
         states = state_statuses(events, execution, definition)
         spec = next((m for m in all_state_machines() if m.name == machine["name"]), None)
         graph = asl_graph(definition, durable_functions=DURABLE_FUNCTIONS)
@@ -194,7 +198,7 @@ class Executions:
             function = called_function(state)
             if function in DURABLE_FUNCTIONS and states.get(name, {}).get("status") != "not-reached":
                 for durable in self._durable_for(function, execution["name"]):
-                    nested.append({"state": name, "function": function, **self.durable_execution(durable)})
+                    nested.append({"state": name, "function": function, **self.durable_execution(durable, secrets)})
         output = _json(execution.get("output"))
         return {
             "kind": "sfn",
@@ -242,7 +246,7 @@ class Executions:
         listed = self._durable_executions(lam, function)
         return [e["DurableExecutionArn"] for e in listed if e["DurableExecutionName"].startswith(execution_name)]
 
-    def durable_execution(self, arn: str) -> dict[str, Any]:
+    def durable_execution(self, arn: str, secrets: set[str] | None = None) -> dict[str, Any]:
         lam = self._client("lambda")
         try:
             execution = lam.get_durable_execution(DurableExecutionArn=arn)
@@ -257,6 +261,8 @@ class Executions:
             marker = page.get("NextMarker")
             if not marker:
                 break
+        if secrets is not None:
+            secrets |= secrets_in(events)
         function = execution.get("FunctionArn", "").split(":function:")[-1].split(":")[0]
         return {
             "arn": arn,

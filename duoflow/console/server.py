@@ -56,7 +56,7 @@ class _Server(uvicorn.Server):
 
 def _server(runtime: LocalRuntime, signer: TokenSigner, host: str, port: int) -> _Server:
     config = uvicorn.Config(
-        create_app(runtime, signer),
+        create_app(runtime, signer, listen_host=host),  # Host values: this address and the loopback names
         host=host,
         port=port,
         log_level="warning",

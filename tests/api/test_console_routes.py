@@ -1,6 +1,7 @@
 """Every route of the console server through its ASGI app: the HTTP API (through the duoflow-api Lambda, with
 the local JWT authorizer) and the console's own endpoints. Bad input → 400 naming the field, unknown ids → 404,
-wrong role → 403, no token → 401."""
+wrong role → 403, no token → 401. The console's execution data is read as a manager here (what other roles see,
+and what nobody sees: test_console_security.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.api.conftest import bearer
 from tests.waiting import wait_until
 
 ALICE, BOB, CHARLIE = (case.application for case in loan_cases(["alice", "bob", "charlie"]))
+JSON = {"content-type": "application/json"}  # what a body that is not valid JSON still has to be sent as
 
 
 def apply(client, application, variant="hybrid", prefix="api"):
@@ -22,13 +24,13 @@ def apply(client, application, variant="hybrid", prefix="api"):
     return application_id, response.json()
 
 
-def execution_of(client, name, scenario="loan"):
-    listed = client.get(f"/console/api/executions?scenario={scenario}").json()["executions"]
+def execution_of(client, name, headers, scenario="loan"):
+    listed = client.get(f"/console/api/executions?scenario={scenario}", headers=headers).json()["executions"]
     return next((item for item in listed if item["name"] == name), None)
 
 
-def finished(client, arn):
-    detail = client.get("/console/api/execution", params={"arn": arn}).json()
+def finished(client, arn, headers):
+    detail = client.get("/console/api/execution", params={"arn": arn}, headers=headers).json()
     return detail if detail["status"] not in ("RUNNING", "STARTED") else None
 
 
@@ -54,7 +56,9 @@ def test_apply_then_approve_as_manager_ends_approved_with_every_state_green(clie
     )
     assert decided.status_code == 200 and decided.json() == {"application_id": application_id, "approved": True}
 
-    detail = wait_until(lambda: finished(client, started["execution_arn"]), timeout=20, what="the execution's end")
+    detail = wait_until(
+        lambda: finished(client, started["execution_arn"], as_manager), timeout=20, what="the execution's end"
+    )
     assert detail["status"] == "SUCCEEDED"
     states = detail["states"]
     assert states["Loan Approved"]["status"] == "succeeded"
@@ -99,7 +103,7 @@ def test_bad_input_gets_400_naming_the_field(client, as_manager):
     assert client.post("/api/apply?variant=quantum", json=ALICE).json()["errors"] == [
         {"field": "variant", "rule": "must be one of hybrid, sfn, durable"}
     ]
-    assert client.post("/api/apply", content="{nope").json()["errors"] == [
+    assert client.post("/api/apply", content="{nope", headers=JSON).json()["errors"] == [
         {"field": "body", "rule": "must be valid JSON"}
     ]
     approve = client.post("/api/approve/x", headers=as_manager, json={"approved": "yes"})
@@ -135,9 +139,9 @@ def test_training_reviews_need_the_hr_role(client, as_manager, as_hr):
 # --- the console's own endpoints --------------------------------------------------------------------------------
 
 
-def test_a_denied_run_marks_its_end_state_denied_with_the_reason(client):
+def test_a_denied_run_marks_its_end_state_denied_with_the_reason(client, as_hr):
     application_id, started = apply(client, BOB, variant="sfn")
-    detail = wait_until(lambda: finished(client, started["execution_arn"]), timeout=20, what="Bob's run to end")
+    detail = wait_until(lambda: finished(client, started["execution_arn"], as_hr), timeout=20, what="Bob's run to end")
     loan_denied = detail["states"]["Loan Denied"]
     assert loan_denied["status"] == "denied"
     assert loan_denied["cause"].startswith("credit denied: credit score too low")
@@ -145,10 +149,12 @@ def test_a_denied_run_marks_its_end_state_denied_with_the_reason(client):
     assert detail["durable"] == []
 
 
-def test_a_failure_caught_by_the_asl_is_shown_caught_with_its_cause(client, monkeypatch):
+def test_a_failure_caught_by_the_asl_is_shown_caught_with_its_cause(client, as_manager, monkeypatch):
     monkeypatch.setenv("FRAUD_SIMULATION", "fail")
     application_id, started = apply(client, CHARLIE, variant="sfn")
-    detail = wait_until(lambda: finished(client, started["execution_arn"]), timeout=20, what="Charlie's run to end")
+    detail = wait_until(
+        lambda: finished(client, started["execution_arn"], as_manager), timeout=20, what="Charlie's run to end"
+    )
     fraud = detail["states"]["Request Fraud Check"]
     assert fraud["status"] == "caught", fraud
     assert fraud["error"] and "could not reach its data provider" in (fraud["cause"] or "")
@@ -157,28 +163,27 @@ def test_a_failure_caught_by_the_asl_is_shown_caught_with_its_cause(client, monk
 
 def test_a_pure_durable_execution_is_listed_and_shows_its_operations(client, as_manager):
     application_id, started = apply(client, CHARLIE, variant="durable")
-    listed = wait_until(lambda: execution_of(client, application_id), timeout=20, what="the durable execution listed")
+    listed = wait_until(
+        lambda: execution_of(client, application_id, as_manager), timeout=20, what="the durable execution listed"
+    )
     assert (listed["kind"], listed["variant"], listed["scenario"]) == ("durable", "durable", "loan")
-    detail = wait_until(lambda: finished(client, listed["arn"]), timeout=20, what="the durable run to end")
+    detail = wait_until(lambda: finished(client, listed["arn"], as_manager), timeout=20, what="the durable run to end")
     assert detail["kind"] == "durable" and detail["status"] == "SUCCEEDED"
     assert detail["output"]["outcome"] == "approved"
     assert [op["name"] for op in detail["operations"]][0] == "record application"
     assert detail["invocations"], "each invocation (replay) is listed"
-    same = client.get("/console/api/durable", params={"arn": listed["arn"]}).json()
+    same = client.get("/console/api/durable", params={"arn": listed["arn"]}, headers=as_manager).json()
     assert same["operations"] == detail["operations"]
 
 
-def test_execution_endpoints_check_their_input(client):
-    assert client.get("/console/api/execution").json()["errors"] == [{"field": "arn", "rule": "is required"}]
-    assert (
-        client.get(
-            "/console/api/execution", params={"arn": "arn:aws:states:us-east-1:123456789012:execution:loan-hybrid:nope"}
-        ).status_code
-        == 404
-    )
-    assert client.get("/console/api/durable").status_code == 400
-    assert client.get("/console/api/durable", params={"arn": "nope/nope"}).status_code == 404
-    assert client.get("/console/api/executions?scenario=loan&variant=sfn").status_code == 200
+def test_execution_endpoints_check_their_input(client, as_hr):
+    missing = client.get("/console/api/execution", headers=as_hr)
+    assert missing.json()["errors"] == [{"field": "arn", "rule": "is required"}]
+    nope = "arn:aws:states:us-east-1:123456789012:execution:loan-hybrid:nope"
+    assert client.get("/console/api/execution", params={"arn": nope}, headers=as_hr).status_code == 404
+    assert client.get("/console/api/durable", headers=as_hr).status_code == 400
+    assert client.get("/console/api/durable", params={"arn": "nope/nope"}, headers=as_hr).status_code == 404
+    assert client.get("/console/api/executions?scenario=loan&variant=sfn", headers=as_hr).status_code == 200
 
 
 def test_asl_about_cases_bench_and_the_page(client):
@@ -211,14 +216,15 @@ def test_training_upload_refuses_bad_documents_naming_fields(client, runtime, bo
     if ("bucket", "training-requests") not in runtime.resources:
         pytest.skip("the training scenario is not deployed")
     response = client.post(
-        "/console/api/training/requests", **({"content": body} if isinstance(body, str) else {"json": body})
+        "/console/api/training/requests",
+        **({"content": body, "headers": JSON} if isinstance(body, str) else {"json": body}),
     )
     assert response.status_code == 400
     named = [error["field"] for error in response.json()["errors"]]
     assert all(field in named for field in fields), named
 
 
-def test_unknown_training_request_is_404(client, runtime):
+def test_unknown_training_request_is_404(client, runtime, as_hr):
     if ("bucket", "training-requests") not in runtime.resources:
         pytest.skip("the training scenario is not deployed")
-    assert client.get("/console/api/training/requests/no-such-request").status_code == 404
+    assert client.get("/console/api/training/requests/no-such-request", headers=as_hr).status_code == 404
