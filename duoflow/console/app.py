@@ -44,6 +44,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.validation import InputInvalid, body_text, read_json_body, unknown_fields
 from duoflow.console.errors import UnexpectedErrors
 from duoflow.console.executions import Executions, NotFound, top_level_durable_functions
 from duoflow.console.gateway import ApiGateway
@@ -59,6 +60,7 @@ from services.api.routes import MANAGER_ROLE
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
 TRAINING_BUCKET, TRAINING_RESULTS, TRAINING_PREFIX = "training-requests", "training-results", "requests/"
+TRAINING_TABLE = "training-progress"
 REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 SIGN_IN = (
@@ -144,7 +146,10 @@ class Console:
     # --- the API, through the Lambda ------------------------------------------------------------------------
 
     async def api(self, request: Request) -> Response:
-        body = (await request.body()).decode("utf-8", errors="replace")
+        try:
+            body = body_text(await request.body())  # the size and encoding rules, before the Lambda is invoked
+        except InputInvalid as invalid:
+            return _problem(invalid.status, "invalid request", invalid.as_json())
         path = "/" + request.path_params["path"]
         response = await run_in_threadpool(
             self.gateway.handle,
@@ -153,6 +158,7 @@ class Console:
             dict(request.query_params),
             body,
             request.headers.get("authorization"),
+            dict(request.headers),
         )
         return Response(response.body, status_code=response.status, headers=response.headers)
 
@@ -278,37 +284,57 @@ class Console:
     async def upload_training(self, request: Request) -> JSONResponse:
         """Uploads a request document to the requests bucket, as an employee would; the upload starts the
         workflow (S3 → EventBridge → the training-upload function). Checked first, so a bad document gets a
-        400 naming each field instead of a rejected workflow."""
+        400 naming each field instead of a rejected workflow, and bound to its request id first, so an id that
+        already has a workflow (another variant, another document) gets a 409 naming it instead of an upload
+        that would be ignored. The same upload again is answered 200 with the workflow it has."""
         if not self.training_deployed:
             return _problem(404, "the training scenario is not deployed on this runtime")
         from domain.training.validation import RequestInvalid, validate_request
+        from services.common.one_workflow import IdAlreadyBound, bind
+        from services.training.audit import DynamoTrainingLog
+        from services.training.upload import VARIANTS, WHAT
 
         try:
-            body = json.loads(await request.body() or b"null")
-        except json.JSONDecodeError:
-            return _problem(400, "invalid request", [{"field": "body", "rule": "must be valid JSON"}])
+            body = read_json_body(await request.body())
+        except InputInvalid as invalid:
+            return _problem(invalid.status, "invalid request", invalid.as_json())
         if not isinstance(body, dict):
             return _problem(400, "invalid request", [{"field": "body", "rule": "must be a JSON object"}])
-        document = body.get("request", body)
-        variant = body.get("variant", "hybrid")
-        request_id = body.get("request_id") or f"tr-{uuid.uuid4().hex[:10]}"
-        errors = []
-        if variant not in ("sfn", "durable", "hybrid"):
-            errors.append({"field": "variant", "rule": "must be one of hybrid, sfn, durable"})
+        # {"request": <document>, "variant": ..., "request_id": ...}, or the document alone (hybrid, a new id)
+        wrapped = "request" in body
+        document = body["request"] if wrapped else body
+        errors = [
+            {"field": error.field, "rule": error.rule}
+            for error in (unknown_fields(body, ("request", "variant", "request_id"), "an upload") if wrapped else [])
+        ]
+        variant = body.get("variant", "hybrid") if wrapped else "hybrid"
+        request_id = body.get("request_id") if wrapped else None
+        request_id = f"tr-{uuid.uuid4().hex[:10]}" if request_id is None else request_id
+        if variant not in VARIANTS:
+            errors.append({"field": "variant", "rule": f"must be one of {', '.join(VARIANTS)}"})
         if not isinstance(request_id, str) or not REQUEST_ID.fullmatch(request_id):
             errors.append({"field": "request_id", "rule": "must be 1-64 letters, digits, - or _"})
             request_id = "invalid"
         try:
-            validate_request(document, request_id)
+            training_request = validate_request(document, request_id)
         except RequestInvalid as invalid:
-            errors += [{"field": e.field, "rule": e.rule} for e in invalid.errors]
+            errors += invalid.as_json()
         if errors:
             return _problem(400, "invalid request", errors)
+        log = DynamoTrainingLog(self.client("dynamodb"), TRAINING_TABLE)
+        checked = training_request.model_dump(mode="json", exclude={"request_id"})
+        try:
+            bound = await run_in_threadpool(bind, log, WHAT, request_id, variant, checked)
+        except IdAlreadyBound as taken:
+            return JSONResponse({**taken.as_json(), "request_id": request_id}, status_code=409)
+        if bound is not None and bound.execution_arn:
+            message = "this request was uploaded before; this is its workflow"
+            return JSONResponse({"request_id": request_id, "variant": variant, "message": message}, status_code=200)
         await run_in_threadpool(
             self.client("s3").put_object,
             Bucket=TRAINING_BUCKET,
             Key=f"{TRAINING_PREFIX}{request_id}.json",
-            Body=json.dumps(document).encode(),
+            Body=json.dumps(checked).encode(),
             ContentType="application/json",
             Metadata={"variant": variant},
         )
@@ -320,7 +346,7 @@ class Console:
         request_id = request.path_params["request_id"]
         from services.training.audit import DynamoTrainingLog
 
-        log = DynamoTrainingLog(self.client("dynamodb"), "training-progress")
+        log = DynamoTrainingLog(self.client("dynamodb"), TRAINING_TABLE)
         status = log.status(request_id)
         result = None
         try:

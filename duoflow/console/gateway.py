@@ -15,7 +15,7 @@ client gets a 500 carrying it, never the Lambda's error or stack trace.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,8 +38,16 @@ class ApiGateway:
         self._function = function
 
     def handle(
-        self, method: str, path: str, query: dict[str, str], body: str | None, authorization: str | None
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        body: str | None,
+        authorization: str | None,
+        headers: Mapping[str, str] | None = None,
     ) -> GatewayResponse:
+        """``headers``: the request's own (Idempotency-Key, Content-Type, ...); API Gateway passes them on
+        lower-cased, as here."""
         request_id = current_request_id() or new_request_id()
         claims = None
         if authorization:
@@ -50,7 +58,10 @@ class ApiGateway:
                 claims = self._signer.verify(token.strip())
             except InvalidToken as error:
                 return _error(401, f"unauthorized: {error}", request_id)
-        event = http_api_event(method, path, body if body else None, query or None, claims, request_id=request_id)
+        passed_on = {key.lower(): value for key, value in (headers or {}).items()}
+        event = http_api_event(
+            method, path, body if body else None, query or None, claims, passed_on, request_id=request_id
+        )
         response = self._lambda().invoke(FunctionName=self._function, Payload=json.dumps(event))
         payload = json.loads(response["Payload"].read())
         if response.get("FunctionError"):

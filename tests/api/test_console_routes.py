@@ -119,11 +119,19 @@ def test_unknown_ids_get_404(client, as_manager):
     assert client.get("/api/nowhere").status_code == 404
 
 
-def test_the_same_application_twice_is_409(client):
-    application_id, _ = apply(client, BOB)
+def test_the_same_application_again_gets_its_workflow_and_another_variant_is_409(client):
+    application_id, first = apply(client, BOB)
     wait_until(lambda: client.get(f"/api/status/{application_id}").json().get("status") == "denied", timeout=20)
     again = client.post("/api/apply", json={**BOB, "application_id": application_id})
-    assert again.status_code == 409
+    assert again.status_code == 200, again.text
+    assert again.json()["execution_arn"] == first["execution_arn"]
+    for variant in ("sfn", "durable"):
+        other_variant = client.post(f"/api/apply?variant={variant}", json={**BOB, "application_id": application_id})
+        assert other_variant.status_code == 409
+        assert other_variant.json()["variant"] == "hybrid"
+        assert first["execution_arn"] in other_variant.json()["message"]
+    changed = client.post("/api/apply", json={**BOB, "loan_amount": 1234, "application_id": application_id})
+    assert changed.status_code == 409
 
 
 def test_training_reviews_need_the_hr_role(client, as_manager, as_hr):
@@ -228,3 +236,12 @@ def test_unknown_training_request_is_404(client, runtime, as_hr):
     if ("bucket", "training-requests") not in runtime.resources:
         pytest.skip("the training scenario is not deployed")
     assert client.get("/console/api/training/requests/no-such-request", headers=as_hr).status_code == 404
+
+
+def test_an_idempotency_key_reaches_the_api_through_the_console(client):
+    key = {"Idempotency-Key": f"console-{uuid.uuid4().hex[:8]}"}
+    first = client.post("/api/apply", json=BOB, headers=key)
+    again = client.post("/api/apply", json=BOB, headers=key)
+    assert first.status_code == 202, first.text
+    assert (again.status_code, again.json()) == (202, first.json())
+    assert client.post("/api/apply", json={**BOB, "loan_amount": 999}, headers=key).status_code == 422

@@ -48,7 +48,11 @@ class Lambda:
 
 @pytest.fixture
 def runtime() -> SimpleNamespace:
-    clients = {"lambda": Lambda(), "s3": SimpleNamespace(put_object=lambda **arguments: {})}
+    clients = {
+        "lambda": Lambda(),
+        "s3": SimpleNamespace(put_object=lambda **arguments: {}),
+        "dynamodb": SimpleNamespace(put_item=lambda **arguments: {}),  # the upload binds its request id first
+    }
     return SimpleNamespace(
         journal=Journal(), client=clients.__getitem__, resources={("bucket", TRAINING_BUCKET): {"name": "x"}}
     )
