@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 MAX_BODY_BYTES = 64 * 1024  # a request body, before it is read
@@ -26,10 +27,15 @@ MAX_NUMBER_CHARACTERS = 32  # a number as written: ample for any amount with cen
 MAX_NAME_LENGTH = 200  # a person's name, a title, a role, a provider
 MAX_COMMENT_LENGTH = 1_000  # a manager's or HR reviewer's comment
 
+# An application id or training request id: it names executions, object keys and URL paths.
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+ID_RULE = "must be 1-64 letters, digits, '-' or '_'"
+
 # Characters that change how text is displayed without being seen: a right-to-left override makes "Bob" show as
 # something else in a reviewer's list. Never in names; in free text only tab and line breaks.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 FREE_TEXT_CONTROLS_ALLOWED = frozenset("\t\n\r")
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,18 @@ class BodyTooLarge(InputInvalid):
 
     def __init__(self, size: int) -> None:
         super().__init__([FieldError("body", f"must be at most {MAX_BODY_BYTES:,} bytes (64 KiB); it is {size:,}")])
+
+
+class WrittenNumber(float):
+    """A JSON number with a fraction or exponent, kept with the text it was written as: 920.0000000000000001 is
+    920.0 as a float, but it was not written with at most 2 decimal places."""
+
+    text: str
+
+    def __new__(cls, text: str) -> WrittenNumber:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
 
 
 @dataclass(frozen=True)
@@ -119,15 +137,30 @@ def _integer(text: str) -> int | UnreadableNumber:
     return int(text)
 
 
-def _decimal(text: str) -> float | UnreadableNumber:
+def _decimal(text: str) -> WrittenNumber | UnreadableNumber:
     if len(text) > MAX_NUMBER_CHARACTERS:
         return UnreadableNumber(f"must be a number of at most {MAX_NUMBER_CHARACTERS} characters")
-    value = float(text)
+    value = WrittenNumber(text)
     return value if math.isfinite(value) else UnreadableNumber("must be a finite number")
 
 
 def _constant(text: str) -> UnreadableNumber:  # NaN, Infinity, -Infinity
     return UnreadableNumber("must be a finite number (NaN and Infinity are not numbers in JSON)")
+
+
+def id_error(value: Any, field: str) -> FieldError | None:
+    """The error of an id that breaks :data:`ID_PATTERN`, or None."""
+    if isinstance(value, str) and ID_PATTERN.fullmatch(value):
+        return None
+    return FieldError(field, ID_RULE)
+
+
+def checked_id(value: str, field: str) -> str:
+    """An id from a URL path, or :class:`InputInvalid` naming ``field``: a malformed id is a bad request, not a
+    missing one."""
+    if error := id_error(value, field):
+        raise InputInvalid([error])
+    return value
 
 
 def unknown_fields(raw: Mapping[str, Any], known: tuple[str, ...] | set[str], what: str) -> list[FieldError]:
@@ -151,12 +184,15 @@ def text_field(
     if not isinstance(value, str):
         errors.append(FieldError(field, "must be text"))
         return None
+    # Characters are checked before trimming: "Bob\x1c" must not become "Bob" unnoticed (strip() removes some
+    # control characters too).
+    rule = _unwanted_characters(value, name)
     value = value.strip()
     if not value:
         errors.append(FieldError(field, "must not be empty"))
     elif len(value) > limit:
         errors.append(FieldError(field, f"must be at most {limit:,} characters"))
-    elif rule := _unwanted_characters(value, name):
+    elif rule:
         errors.append(FieldError(field, rule))
     return value
 
@@ -197,7 +233,9 @@ def positive_amount(raw: Mapping[str, Any], field: str, limit: int, errors: list
     if value > limit:
         errors.append(FieldError(field, f"must be at most {limit:,}"))
         return None
-    if round(value, 2) != value:
+    # As written in the body, or as Python prints a float (its shortest round-trip form: 0.01, not 0.01000…0208)
+    exact = Decimal(value.text if isinstance(value, WrittenNumber) else repr(value))
+    if exact != exact.quantize(CENT):
         errors.append(FieldError(field, "must have at most 2 decimal places"))
         return None
     return float(value)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-# Each half of the 200-application parity run takes minutes; collected first (and with --no-loadscope-reorder),
-# each starts at once on its own worker instead of both queueing behind the same one at the end.
-LONGEST_FIRST = ("test_parity_generated_1.py", "test_parity_generated_2.py")
+# The files that take minutes (the kill-at-every-step tier, each half of the 200-application parity run, the
+# bad-input tier's ~4,500 requests); collected first (and with --no-loadscope-reorder), they spread over the
+# xdist workers from the start instead of queueing behind the same one at the end.
+LONGEST_FIRST = (
+    "test_kill_at_every_step.py",
+    "test_parity_generated_1.py",
+    "test_parity_generated_2.py",
+    "test_bad_input.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -15,6 +15,7 @@ from domain.validation import (
     MAX_NAME_LENGTH,
     FieldError,
     InputInvalid,
+    id_error,
     optional_comment,
     positive_amount,
     text_field,
@@ -22,7 +23,6 @@ from domain.validation import (
     yes_or_no,
 )
 
-APPLICATION_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 MAX_TEXT_LENGTH = MAX_NAME_LENGTH  # the applicant's name and the loan's purpose
 # Upper bounds keep the arithmetic exact and reject typos of several orders of magnitude; a consumer lender
 # with larger loans raises them here.
@@ -50,8 +50,8 @@ def validate_application(raw: Any, application_id: str | None = None) -> LoanApp
     if raw.get("application_id") is not None:
         application_id = raw["application_id"]
     application_id = new_application_id() if application_id is None else application_id
-    if not isinstance(application_id, str) or not APPLICATION_ID_PATTERN.fullmatch(application_id):
-        errors.append(FieldError("application_id", "must be 1-64 letters, digits, '-' or '_'"))
+    if error := id_error(application_id, "application_id"):
+        errors.append(error)
 
     present = {field: raw[field] for field in REQUIRED_FIELDS if field in raw}
     name = (

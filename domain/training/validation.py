@@ -16,13 +16,13 @@ from domain.validation import (
     MAX_NAME_LENGTH,
     FieldError,
     InputInvalid,
+    id_error,
     optional_comment,
     positive_amount,
     text_field,
     unknown_fields,
 )
 
-REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_SHORT_TEXT = MAX_NAME_LENGTH  # names, titles, roles, providers
 MAX_LONG_TEXT = 2_000  # job and training descriptions: enough for a paragraph, short enough for a prompt
@@ -57,7 +57,7 @@ def request_id_from_key(key: str, prefix: str) -> str:
         rule = f"must start with {prefix!r}"
     elif not name.endswith(DOCUMENT_SUFFIX):
         rule = f"must end with {DOCUMENT_SUFFIX!r}"
-    elif not REQUEST_ID_PATTERN.fullmatch(name[: -len(DOCUMENT_SUFFIX)]):
+    elif id_error(name[: -len(DOCUMENT_SUFFIX)], "request_id"):
         rule = f"must be {prefix}<id>{DOCUMENT_SUFFIX}, the id 1-64 letters, digits, '-' or '_'"
     if rule:
         raise RequestInvalid([FieldError("object key", rule)])
@@ -69,8 +69,8 @@ def validate_request(raw: Any, request_id: str) -> TrainingRequest:
     if not isinstance(raw, Mapping):
         raise RequestInvalid([FieldError("document", "must be a JSON object")])
     errors: list[FieldError] = []
-    if not isinstance(request_id, str) or not REQUEST_ID_PATTERN.fullmatch(request_id):
-        errors.append(FieldError("request_id", "must be 1-64 letters, digits, '-' or '_'"))
+    if error := id_error(request_id, "request_id"):
+        errors.append(error)
     errors += [FieldError(field, "is required") for field in REQUIRED_FIELDS if field not in raw]
     errors += unknown_fields(raw, REQUIRED_FIELDS, "a training request")
     values: dict[str, Any] = {}

@@ -27,7 +27,6 @@ only once the runtime's journal has forced what the request wrote to the disk (`
 from __future__ import annotations
 
 import json
-import re
 import threading
 import uuid
 from collections.abc import Callable, Collection
@@ -44,7 +43,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain.validation import InputInvalid, body_text, read_json_body, unknown_fields
+from domain.validation import InputInvalid, body_text, id_error, read_json_body, unknown_fields
 from duoflow.console.errors import UnexpectedErrors
 from duoflow.console.executions import Executions, NotFound, top_level_durable_functions
 from duoflow.console.gateway import ApiGateway
@@ -61,7 +60,6 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
 TRAINING_BUCKET, TRAINING_RESULTS, TRAINING_PREFIX = "training-requests", "training-results", "requests/"
 TRAINING_TABLE = "training-progress"
-REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 SIGN_IN = (
     "open the sign-in link `duoflow serve` printed for your role, or paste that role's token under "
@@ -312,9 +310,9 @@ class Console:
         request_id = f"tr-{uuid.uuid4().hex[:10]}" if request_id is None else request_id
         if variant not in VARIANTS:
             errors.append({"field": "variant", "rule": f"must be one of {', '.join(VARIANTS)}"})
-        if not isinstance(request_id, str) or not REQUEST_ID.fullmatch(request_id):
-            errors.append({"field": "request_id", "rule": "must be 1-64 letters, digits, - or _"})
-            request_id = "invalid"
+        if error := id_error(request_id, "request_id"):
+            errors.append({"field": error.field, "rule": error.rule})
+            request_id = "invalid"  # named once, here
         try:
             training_request = validate_request(document, request_id)
         except RequestInvalid as invalid:

@@ -34,9 +34,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from domain.loan.validation import validate_application, validate_manager_decision
-from domain.validation import FieldError, InputInvalid
+from domain.validation import ID_RULE, FieldError, InputInvalid, checked_id
 from services.api import workflows
-from services.api.auth import require_route_role
+from services.api.auth import require_route_role, route_for
 from services.api.bodies import json_body
 from services.api.reviews import router as reviews_router
 from services.approvals.decisions import ApprovalNoLongerPending, NoPendingApproval, decide
@@ -58,6 +58,18 @@ def _problem(status: int, body: dict[str, Any]) -> Response:
 def _invalid(error: InputInvalid) -> Response:
     message = "request too large" if error.status == 413 else "invalid request"
     return _problem(error.status, {"message": message, "errors": error.as_json()})
+
+
+@app.not_found
+def _not_found(error: NotFoundError) -> Response:
+    """404 — unless the path is a declared route whose id cannot be one (the resolver's routes take only URL-safe
+    ids): then 400 naming the id, as for a bad id in a body."""
+    event = app.current_event
+    route = route_for(event.http_method, event.path)
+    if route is not None and isinstance(error.msg, str) and error.msg == NotFoundError().msg:
+        ids = re.findall(r"\{(\w+)\}", route.path)
+        return _invalid(InputInvalid([FieldError(name, ID_RULE) for name in ids]))
+    return _problem(404, {"statusCode": 404, "message": error.msg})
 
 
 @app.exception_handler(Exception)
@@ -134,7 +146,7 @@ def _start_once() -> Any:
 @app.get("/status/<application_id>")
 def status(application_id: str) -> dict[str, Any]:
     progress = adapters().progress
-    current = progress.status(application_id)
+    current = progress.status(checked_id(application_id, "application_id"))
     if current is None:
         raise NotFoundError(f"no loan application {application_id}")
     outcome = json.loads(current.pop("outcome_json", "null") or "null")
@@ -160,6 +172,7 @@ def pending_approvals() -> dict[str, Any]:
 
 @app.post("/approve/<application_id>")
 def approve(application_id: str) -> dict[str, Any] | tuple[dict[str, Any], int]:
+    checked_id(application_id, "application_id")
     decision = validate_manager_decision(json_body(app.current_event))
     try:
         decide(application_id, decision)

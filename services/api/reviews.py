@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from domain.training.validation import validate_hr_review
+from domain.validation import checked_id
 from services.api.bodies import json_body
 from services.common.bootstrap import adapters
 from services.training.review import NoPendingReview, ReviewNoLongerPending, decide
@@ -32,6 +33,7 @@ def pending_reviews() -> dict[str, Any]:
 
 @router.post("/reviews/<request_id>")
 def review(request_id: str) -> dict[str, Any] | tuple[dict[str, Any], int]:
+    checked_id(request_id, "request_id")
     decision = validate_hr_review(json_body(router.current_event))
     try:
         answered = decide(request_id, decision)
