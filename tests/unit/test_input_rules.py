@@ -202,3 +202,19 @@ def test_the_largest_accepted_input_fits_a_step_functions_state_many_times_over(
     decision = validate_hr_review({"decision": "approve", "reviewer": wide * 200, "comment": wide * 1_000})
     state = json.dumps({"request": request.model_dump(mode="json"), "review": decision.model_dump(mode="json")})
     assert len(state.encode()) < STEP_FUNCTIONS_STATE_LIMIT / 3
+
+
+@pytest.mark.parametrize("character", ["\x1c", "\t", "\n", "\x85"], ids=repr)
+def test_a_control_character_at_the_end_of_a_name_is_refused_not_trimmed_away(character):
+    with pytest.raises(ApplicationInvalid) as caught:
+        validate_application(form(applicant_name=f"Charlie Wilson{character}"))
+    assert caught.value.errors[0].field == "applicant_name"
+    assert caught.value.errors[0].rule.startswith("must not contain control characters")
+
+
+def test_decimal_places_are_counted_as_the_number_was_written():
+    raw = json.dumps(form()).replace('"annual_income": 85000', '"annual_income": 920.0000000000000001')
+    assert application_errors(raw) == [FieldError("annual_income", "must have at most 2 decimal places")]
+    written = json.dumps(form()).replace('"annual_income": 85000', '"annual_income": 85000.50')
+    assert validate_application(read_json_body(written)).annual_income == 85000.5
+    assert validate_application(form(annual_income=0.01)).annual_income == 0.01  # a float from Python code
