@@ -31,6 +31,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from duoflow.variants import LOAN_VARIANTS
+
 app = typer.Typer(
     help="duoflow: approvals on AWS Step Functions and Lambda durable functions, compared, on a local runtime.",
     no_args_is_help=True,
@@ -47,15 +49,12 @@ class Scenario(StrEnum):
     training = "training"
 
 
-class Variant(StrEnum):
-    sfn = "sfn"
-    durable = "durable"
-    hybrid = "hybrid"
-    all = "all"
+# --variant: one of the variants (services/common/variants.py), or all three in the tables' order
+Variant = StrEnum("Variant", [*LOAN_VARIANTS, "all"])
 
 
 def variants_for(choice: Variant) -> list[str]:
-    return ["sfn", "durable", "hybrid"] if choice is Variant.all else [choice.value]
+    return list(LOAN_VARIANTS) if choice is Variant.all else [choice.value]
 
 
 TIME_SCALE_HELP = (

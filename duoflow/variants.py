@@ -1,4 +1,5 @@
-"""The three implementations of each scenario, and where each keeps its executions.
+"""The three implementations of each scenario (their names: services/common/variants.py), and where each keeps
+its executions.
 
 Every execution of a run is named after the application id: the Step Functions execution and the durable
 executions alike, so a run's histories can be found from its id alone."""

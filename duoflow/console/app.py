@@ -289,8 +289,9 @@ class Console:
             return _problem(404, "the training scenario is not deployed on this runtime")
         from domain.training.validation import RequestInvalid, validate_request
         from services.common.one_workflow import IdAlreadyBound, bind
+        from services.common.variants import DEFAULT_VARIANT, VARIANTS
         from services.training.audit import DynamoTrainingLog
-        from services.training.upload import VARIANTS, WHAT
+        from services.training.upload import WHAT
 
         try:
             body = read_json_body(await request.body())
@@ -305,7 +306,7 @@ class Console:
             {"field": error.field, "rule": error.rule}
             for error in (unknown_fields(body, ("request", "variant", "request_id"), "an upload") if wrapped else [])
         ]
-        variant = body.get("variant", "hybrid") if wrapped else "hybrid"
+        variant = body.get("variant", DEFAULT_VARIANT) if wrapped else DEFAULT_VARIANT
         request_id = body.get("request_id") if wrapped else None
         request_id = f"tr-{uuid.uuid4().hex[:10]}" if request_id is None else request_id
         if variant not in VARIANTS:

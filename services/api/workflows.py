@@ -11,11 +11,9 @@ from domain.loan.models import LoanApplication
 from services.common.bootstrap import adapters, setting
 from services.common.one_workflow import IdAlreadyBound, bind
 
-DEFAULT_VARIANT = "hybrid"
 # variant -> the setting naming what starts it
 STATE_MACHINE_SETTINGS = {"hybrid": "LOAN_HYBRID_STATE_MACHINE_ARN", "sfn": "LOAN_SFN_STATE_MACHINE_ARN"}
 DURABLE_FUNCTION_SETTINGS = {"durable": "LOAN_WORKFLOW_FUNCTION"}
-VARIANTS = ("hybrid", "sfn", "durable")
 
 
 class ApplicationAlreadySubmitted(IdAlreadyBound):

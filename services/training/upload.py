@@ -25,11 +25,10 @@ from domain.validation import MAX_BODY_BYTES, BodyTooLarge, InputInvalid, read_j
 from services.common.bootstrap import adapters, setting
 from services.common.one_workflow import IdAlreadyBound, bind, fingerprint
 from services.common.progress import ProgressEntry
+from services.common.variants import DEFAULT_VARIANT, VARIANTS
 from services.training.results import result_key
 
 REQUESTS_PREFIX = "requests/"
-VARIANTS = ("hybrid", "sfn", "durable")
-DEFAULT_VARIANT = "hybrid"
 WHAT = "training request"
 # variant -> the setting naming what starts it
 STATE_MACHINE_SETTINGS = {"hybrid": "TRAINING_HYBRID_STATE_MACHINE_ARN", "sfn": "TRAINING_SFN_STATE_MACHINE_ARN"}

@@ -1,0 +1,13 @@
+"""The three ways each scenario runs, declared once: the API, the training upload, the tool and its CLI read this.
+
+    sfn      pure Step Functions: one ASL state machine, every business step a plain Lambda task
+    durable  pure durable function: one durable Lambda runs the whole process in Python
+    hybrid   an ASL state machine runs the macro flow; its Task states call durable Lambdas for the micro flow
+
+What each variant runs, per scenario, is in duoflow/variants.py.
+"""
+
+from __future__ import annotations
+
+VARIANTS = ("hybrid", "sfn", "durable")  # the order a request's error message lists them in
+DEFAULT_VARIANT = "hybrid"
