@@ -1,6 +1,6 @@
 """Tokens the console's local authorizer signs and verifies: JWTs (HS256), with the claims a Cognito ID token
 carries (``sub``, ``cognito:username``, ``name``, ``cognito:groups``), so the API checks them exactly as it checks
-Cognito's behind API Gateway. Standard library only (hmac, hashlib).
+Cognito's behind API Gateway. PyJWT signs and checks them; its errors are told to the user in our words.
 
 ``duoflow serve`` keeps the secret in the state directory (``TokenSigner.kept_in``: ``console-secret``, 0600, made
 once), so a token stays valid across restarts until it expires or the state is cleared; tests and throwaway
@@ -8,17 +8,15 @@ servers make one per run (``TokenSigner.for_this_run``)."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
-import hmac
-import json
 import os
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import jwt
 
 from services.api.routes import HR_ROLE, MANAGER_ROLE, ROLE_CLAIM
 
@@ -33,12 +31,15 @@ class InvalidToken(ValueError):
     pass
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+# What PyJWT's error means, for the user; the first of the error's classes found here wins (a bad signature is
+# also a DecodeError). tests/api/test_tokens.py checks each, so a PyJWT version that moves one fails there.
+REASONS = {
+    jwt.InvalidSignatureError: "the token's signature is not valid for this server (it was signed by another one: a "
+    "server on another state directory, or before the state was cleared)",
+    jwt.DecodeError: "the token is not a JWT (three dot-separated base64url parts: header, claims, signature)",
+    jwt.InvalidAlgorithmError: "the token must be signed with HS256",
+    jwt.InvalidIssuerError: f"the token was not issued by {ISSUER}",
+}
 
 
 @dataclass
@@ -70,34 +71,19 @@ class TokenSigner:
     def issue(self, claims: dict[str, Any], now: float | None = None) -> str:
         issued = int(now if now is not None else time.time())
         payload = {"iss": ISSUER, "iat": issued, "exp": issued + self.ttl_seconds, "token_use": "id", **claims}
-        header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-        body = _b64(json.dumps(payload, separators=(",", ":")).encode())
-        signature = hmac.new(self.secret, f"{header}.{body}".encode(), hashlib.sha256).digest()
-        return f"{header}.{body}.{_b64(signature)}"
+        return jwt.encode(payload, self.secret, algorithm="HS256")
 
     def verify(self, token: str, now: float | None = None) -> dict[str, Any]:
         """The token's claims; InvalidToken says what is wrong with it."""
-        parts = token.split(".")
-        if len(parts) != 3:
-            raise InvalidToken("the token is not a JWT (three dot-separated parts)")
-        header_text, body_text, signature_text = parts
+        # exp is checked here: PyJWT compares it with the wall clock only, and a caller may ask about ``now``.
+        # iat is not checked, as before the change.
+        options = {"require": ["exp"], "verify_exp": False, "verify_iat": False}
         try:
-            header = json.loads(_unb64(header_text))
-            claims = json.loads(_unb64(body_text))
-            signature = _unb64(signature_text)
-        except (ValueError, json.JSONDecodeError):
-            raise InvalidToken("the token is not valid base64url JSON") from None
-        if not isinstance(header, dict) or header.get("alg") != "HS256":
-            raise InvalidToken("the token must be signed with HS256")
-        expected = hmac.new(self.secret, f"{header_text}.{body_text}".encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(signature, expected):
-            raise InvalidToken(
-                "the token's signature is not valid for this server (it was signed by another one: a server on "
-                "another state directory, or before the state was cleared)"
-            )
-        if not isinstance(claims, dict) or claims.get("iss") != ISSUER:
-            raise InvalidToken(f"the token was not issued by {ISSUER}")
-        if claims.get("exp", 0) < (now if now is not None else time.time()):
+            claims = jwt.decode(token, self.secret, algorithms=["HS256"], issuer=ISSUER, options=options)
+        except jwt.InvalidTokenError as error:
+            reason = next((REASONS[kind] for kind in type(error).__mro__ if kind in REASONS), None)
+            raise InvalidToken(reason or f"the token is not valid: {error}") from None
+        if claims["exp"] < (now if now is not None else time.time()):
             raise InvalidToken("the token has expired")
         return claims
 
