@@ -297,9 +297,9 @@ def _headline(figures: dict) -> dict:
 
 def _bench_deployed(outputs_file, stack_name, cases, variants, runs, concurrency, output, as_json) -> None:
     """``duoflow bench --target aws``: the same cases against a deployed stack (duoflow/bench/target.py)."""
+    from catalog.outputs import OutputsError, read_outputs
     from duoflow.bench.pricing import PriceTable
     from duoflow.bench.target import DeployedTarget, bench_deployed
-    from infra.outputs import OutputsError, read_outputs
 
     try:
         deployed = read_outputs(outputs_file, stack_name)

@@ -10,12 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from duoflow.catalog import CATALOG
-from duoflow.resources import BUCKETS, TABLES, TOPICS, UPLOAD_RULES, BucketSpec, TableSpec
+from catalog.functions import CATALOG
+from catalog.resources import BUCKETS, TABLES, TOPICS, UPLOAD_RULES, BucketSpec, TableSpec
+from catalog.state_machines import STATE_MACHINES, TRAINING_STATE_MACHINES
 from duoflow.runtime import FunctionSpec, LocalRuntime, TimeControl
-from duoflow.statemachines import STATE_MACHINES, TRAINING_STATE_MACHINES
 from services.common import bootstrap
 from services.common.progress import PENDING_INDEX
+from services.scorer import local_converse
 
 LOCAL_ROLE_ARN = "arn:aws:iam::123456789012:role/duoflow-local-workflows"
 
@@ -74,6 +75,7 @@ def deploy(runtime: LocalRuntime) -> LocalRuntime:
     sns = runtime.client("sns")
     for topic in TOPICS:
         runtime.register_resource("topic", topic, name=topic, arn=sns.create_topic(Name=topic)["TopicArn"])
+    runtime.serve_converse(local_converse.converse)  # Bedrock Converse → the local screening model
     runtime.deploy_functions()
     bootstrap.reset()
     sfn = runtime.client("stepfunctions")

@@ -1,4 +1,4 @@
-"""Workflow functions: every Lambda of duoflow/catalog.py, each with its own role, log group and ``live`` alias.
+"""Workflow functions: every Lambda of catalog/functions.py, each with its own role, log group and ``live`` alias.
 
 Python 3.13 on the configured architecture (arm64 by default: Graviton costs 20 % less per GB-second than x86 and
 runs this pure-Python code as fast). Durable functions get their DurableConfig from the catalog. Every function
@@ -19,7 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from duoflow.runtime.functions import FunctionSpec
+from catalog.specs import FunctionSpec
 from infra.config import Settings
 from infra.nag import acknowledge, acknowledge_info
 from infra.naming import ALIAS
@@ -115,7 +115,7 @@ def _environment(spec: FunctionSpec, names: list[str], references: References, s
     environment = {}
     for key, value in spec.environment.items():
         ref = reference(value, names)
-        where = f"duoflow/catalog.py: {spec.name} {key}"
+        where = f"catalog/functions.py: {spec.name} {key}"
         environment[key] = str(value) if ref is None else references.value(ref, where=where)
     if calls_bedrock(spec):
         environment[MODEL_ID_SETTING] = settings.bedrock_model_id  # the context's model, in AWS

@@ -1,7 +1,7 @@
 """Least privilege, derived from what each function and state machine declares.
 
 A function may touch only what its catalog environment names (a table, a topic, a bucket, a state machine, a
-function; SCORER=bedrock: the one configured model), read the uploads that invoke it (duoflow/resources.py
+function; SCORER=bedrock: the one configured model), read the uploads that invoke it (catalog/resources.py
 UPLOAD_RULES) and, if durable, checkpoint its own executions. A state machine
 may do only what its ASL tasks do, on the resources its placeholders name. The one thing neither declares is
 who answers whose waits (task tokens, durable callbacks): that is ``ANSWERS`` below.
@@ -18,8 +18,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from duoflow.runtime.functions import FunctionSpec, ResourceRef
-from duoflow.statemachines import StateMachineSpec
+from catalog.specs import FunctionSpec, ResourceRef
+from catalog.state_machines import StateMachineSpec
 from services.scorer import MODEL_ID_SETTING, SCORER_SETTING
 
 # What the code does with a table it names: the progress log's reads, writes and its decision transaction.
@@ -233,7 +233,7 @@ def _on(spec: StateMachineSpec, value: object, kind: str, actions: tuple[str, ..
     if not isinstance(ref, ResourceRef) or ref.kind != kind:
         raise UnscopedAccess(
             f"{where}: {value!r} must be a ${{Placeholder}} naming a declared {kind} "
-            "(duoflow/statemachines.py), so its IAM grant can name that one resource"
+            "(catalog/state_machines.py), so its IAM grant can name that one resource"
         )
     target = {"function": "function_alias", "bucket": "bucket_objects"}.get(kind, kind)
     return Access(actions, target, ref.logical_name)

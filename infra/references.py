@@ -14,7 +14,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
-from duoflow.runtime.functions import ResourceRef
+from catalog.specs import ResourceRef
 from infra.config import Settings
 from infra.naming import Arns
 from infra.permissions import Access
@@ -54,11 +54,11 @@ class References:
             bucket = self._find(self.buckets, ref, where)
             return bucket.bucket_arn if wants_arn else bucket.bucket_name
         if ref.kind == "state_machine":
-            self._check(self.state_machine_names, ref, where, "duoflow/statemachines.py")
+            self._check(self.state_machine_names, ref, where, "catalog/state_machines.py")
             return self.arns.state_machine(name) if wants_arn else self.settings.physical_name(name)
         if ref.kind == "function":
             # Lambda's FunctionName takes an ARN as well as a name: the alias's ARN either way.
-            self._check(self.function_names, ref, where, "duoflow/catalog.py")
+            self._check(self.function_names, ref, where, "catalog/functions.py")
             return (function_arn or self.arns.alias)(name)
         raise UndeclaredResource(f"{where}: no resource kind {ref.kind!r} ({name}) exists in the CDK app")
 
@@ -78,7 +78,7 @@ class References:
         if kind == "function_alias":
             return [self.value(ResourceRef("function", name, "arn"))]
         if kind == "durable_executions":
-            self._check(self.function_names, ResourceRef("function", name), "", "duoflow/catalog.py")
+            self._check(self.function_names, ResourceRef("function", name), "", "catalog/functions.py")
             return [self.arns.durable_executions(name)]
         if kind == "bedrock_model":
             return self.arns.bedrock_models(self.settings.bedrock_model_id)
@@ -87,7 +87,7 @@ class References:
     def _find(self, found: dict, ref: ResourceRef, where: str):
         if ref.logical_name not in found:
             raise UndeclaredResource(
-                f"{where or 'a reference'} names the {ref.kind} {ref.logical_name!r}, which duoflow/resources.py "
+                f"{where or 'a reference'} names the {ref.kind} {ref.logical_name!r}, which catalog/resources.py "
                 f"does not declare (declared: {', '.join(sorted(found)) or 'none'})"
             )
         return found[ref.logical_name]

@@ -10,9 +10,9 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from duoflow.runtime.functions import FunctionSpec
-from duoflow.statemachines import StateMachineSpec
-from infra import declarations, outputs
+from catalog import deployment, outputs
+from catalog.specs import FunctionSpec
+from catalog.state_machines import StateMachineSpec
 from infra.api import API_FUNCTION, Api, Auth
 from infra.config import Settings
 from infra.functions import WorkflowFunctions
@@ -42,8 +42,8 @@ class DuoflowStack(Stack):
             description="duoflow: loan and training approvals on Step Functions, durable Lambda, and both",
             **kwargs,
         )
-        catalog = declarations.functions() if catalog is None else catalog
-        state_machines = declarations.state_machines() if state_machines is None else state_machines
+        catalog = deployment.functions() if catalog is None else catalog
+        state_machines = deployment.state_machines() if state_machines is None else state_machines
         storage = Storage(self, "storage", settings=settings)
         messaging = Messaging(self, "messaging")
         references = References(

@@ -1,4 +1,4 @@
-"""State machines: every ASL file of duoflow/statemachines.py as a STANDARD workflow, definition inlined.
+"""State machines: every ASL file of catalog/state_machines.py as a STANDARD workflow, definition inlined.
 
 Standard, not Express: the workflows wait for people and services with ``.waitForTaskToken`` (which Express
 does not support) for up to 30 minutes (Express runs at most 5). The definition is the ASL file with every
@@ -19,8 +19,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from duoflow.runtime.functions import ResourceRef
-from duoflow.statemachines import StateMachineSpec
+from catalog.specs import ResourceRef
+from catalog.state_machines import StateMachineSpec
 from infra.config import Settings
 from infra.functions import LOG_RETENTION, WorkflowFunctions
 from infra.nag import acknowledge
@@ -94,7 +94,7 @@ def _definition(
     placeholders that name a resource (the same placeholder names as in the ASL file: a function's is its live
     alias). The definition stays one plain JSON string in the template, exactly the reviewed file with the
     constants in it, which cfn-lint validates; CloudFormation puts the ARNs in at deployment."""
-    where = f"duoflow/statemachines.py: {spec.name}"
+    where = f"catalog/state_machines.py: {spec.name}"
     names = {value: name for name, value in spec.placeholders.items() if isinstance(value, ResourceRef)}
     substitutions = {
         name: references.value(ref, function_arn=lambda callee: functions.aliases[callee].function_arn, where=where)

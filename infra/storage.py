@@ -1,4 +1,4 @@
-"""Storage: the DynamoDB tables and S3 buckets of duoflow/resources.py, with the protections AWS needs.
+"""Storage: the DynamoDB tables and S3 buckets of catalog/resources.py, with the protections AWS needs.
 
 Tables: on-demand, point-in-time recovery, the sparse pending-approvals index. Buckets: S3-managed encryption,
 public access blocked, TLS only, server access logs (to one log bucket), versioning and EventBridge notifications
@@ -12,7 +12,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra import declarations
+from catalog import deployment
 from infra.config import Settings
 from services.common.progress import PENDING_INDEX
 
@@ -30,7 +30,7 @@ def bucket_versioned(spec: object) -> bool:
 def bucket_sends_events(spec: object) -> bool:
     """EventBridge notifications: where the declaration asks, and wherever an upload rule listens."""
     name = bucket_name(spec)
-    listened = any(rule.bucket == name for rule in declarations.upload_rules())
+    listened = any(rule.bucket == name for rule in deployment.upload_rules())
     return bool(getattr(spec, "event_bridge", False)) or listened
 
 
@@ -40,7 +40,7 @@ class Storage(Construct):
         removal = RemovalPolicy.RETAIN if settings.retain_data else RemovalPolicy.DESTROY
         self.tables: dict[str, dynamodb.Table] = {}
         self.table_indexes: dict[str, str] = {}
-        for spec in declarations.tables():
+        for spec in deployment.tables():
             table = dynamodb.Table(
                 self,
                 spec.name,
@@ -70,7 +70,7 @@ class Storage(Construct):
             self.tables[spec.name] = table
 
         self.buckets: dict[str, s3.Bucket] = {}
-        specs = declarations.buckets()
+        specs = deployment.buckets()
         self.access_logs = self._access_log_bucket(removal, settings) if specs else None
         for spec in specs:
             name = bucket_name(spec)

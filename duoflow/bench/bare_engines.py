@@ -148,8 +148,8 @@ def _bare_asl(runs: int) -> list[float]:
     import boto3
     from moto import mock_aws
 
-    from duoflow.runtime import asl_with_placeholders, jsonata_bridge
-    from duoflow.statemachines import LOAN_HYBRID
+    from catalog.state_machines import LOAN_HYBRID, asl_with_placeholders
+    from duoflow.runtime import jsonata_bridge
 
     region, account = "us-east-1", "123456789012"
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):

@@ -3,7 +3,7 @@
 The demo and the benchmark talk to "where the workflows run" through four things: ``client(service)``,
 ``resolve(ResourceRef)``, ``execution_status(arn)`` and ``time_control``. ``LocalRuntime`` provides them for the
 embedded runtime; ``DeployedTarget`` provides them for a stack deployed with ``cdk deploy --outputs-file``
-(names and ARNs from infra/outputs.py). The API is reached as the local runtime reaches it: an API Gateway
+(names and ARNs from catalog/outputs.py). The API is reached as the local runtime reaches it: an API Gateway
 HTTP API event to the API function, invoked with the caller's IAM credentials (the simulated manager's role
 claim travels in the event, where the JWT authorizer would put it).
 
@@ -21,13 +21,13 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from catalog.outputs import DeployedStack
 from duoflow.bench.pricing import PriceTable, RunFigures, cost_per_million
 from duoflow.bench.runner import measure_latency, percentile
 from duoflow.demo import run_loan_case
 from duoflow.runtime import ResourceRef, TimeControl
 from duoflow.scenarios import LoanCase
 from duoflow.variants import LOAN_VARIANTS
-from infra.outputs import DeployedStack
 
 NOT_MEASURED_ON_AWS = ("lambda_gb_seconds", "durable_bytes_written")
 

@@ -1,6 +1,6 @@
 """The console's reader of executions: plain boto3 calls (as against AWS), one client per service a thread.
 
-* the list: every Step Functions execution of every state machine in duoflow/statemachines.py, and every
+* the list: every Step Functions execution of every state machine in catalog/state_machines.py, and every
   execution of a durable function no state machine calls (a pure-durable variant);
 * one Step Functions execution: its description, the ASL that ran (drawn, duoflow/diagrams) and its whole
   history, turned into each state's status by state_history.py; under each Task that called a durable
@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from duoflow.catalog import CATALOG
+from catalog.functions import CATALOG
+from catalog.specs import ResourceRef
 from duoflow.console.durable_operations import operations
 from duoflow.console.history_values import iso, json_or_text
 from duoflow.console.scrub import secrets_in
@@ -31,7 +32,6 @@ from duoflow.diagrams.asl import all_states, asl_graph, called_function
 from duoflow.diagrams.layout import layout
 from duoflow.diagrams.sources import all_state_machines
 from duoflow.diagrams.svg import render
-from duoflow.runtime.functions import ResourceRef
 
 DURABLE_FUNCTIONS = frozenset(spec.name for spec in CATALOG if spec.durable)
 

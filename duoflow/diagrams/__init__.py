@@ -13,15 +13,15 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from duoflow.catalog import CATALOG
+from catalog.functions import CATALOG
+from catalog.specs import ResourceRef
+from catalog.state_machines import STATEMACHINES_DIR
 from duoflow.diagrams.architecture import architecture_graph
 from duoflow.diagrams.asl import asl_graph, function_name_from_arn
 from duoflow.diagrams.layout import layout
 from duoflow.diagrams.mermaid import to_mermaid
 from duoflow.diagrams.sources import all_state_machines
 from duoflow.diagrams.svg import render
-from duoflow.runtime.functions import ResourceRef
-from duoflow.statemachines import STATEMACHINES_DIR
 
 DIAGRAMS_DIR = STATEMACHINES_DIR.parent / "diagrams"
 DURABLE_FUNCTIONS = frozenset(spec.name for spec in CATALOG if spec.durable)
@@ -62,7 +62,7 @@ def state_machine_diagram(path: Path) -> Diagram:
 
 def architecture_diagram() -> Diagram:
     graph = architecture_graph()
-    title = "duoflow: the deployed system (from duoflow/catalog.py, statemachines.py, resources.py, routes.py)"
+    title = "duoflow: the deployed system (from catalog/: functions, state machines, resources; services/api/routes.py)"
     return Diagram("architecture", title, to_mermaid(graph), render(layout(graph), title=title))
 
 

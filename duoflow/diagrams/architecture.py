@@ -5,11 +5,11 @@ machine, table, topic or bucket appears here (and the staleness test fails until
 
 from __future__ import annotations
 
-from duoflow import resources
-from duoflow.catalog import CATALOG
+from catalog import resources
+from catalog.functions import CATALOG
+from catalog.specs import ResourceRef
 from duoflow.diagrams.graph import Edge, Graph, Node
 from duoflow.diagrams.sources import all_state_machines
-from duoflow.runtime.functions import ResourceRef
 from services.api.routes import ROLES, ROUTES
 
 STORE_KINDS = {"table": "DynamoDB table", "topic": "SNS topic", "bucket": "S3 bucket"}

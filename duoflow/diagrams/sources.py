@@ -6,7 +6,7 @@ from typing import Any
 
 
 def all_state_machines() -> list[Any]:
-    from duoflow import statemachines
+    from catalog import state_machines
 
-    machines = [*statemachines.STATE_MACHINES, *getattr(statemachines, "TRAINING_STATE_MACHINES", [])]
+    machines = [*state_machines.STATE_MACHINES, *state_machines.TRAINING_STATE_MACHINES]
     return list({machine.name: machine for machine in machines}.values())

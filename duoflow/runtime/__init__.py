@@ -1,7 +1,8 @@
-"""The embedded local runtime (see runtime.py)."""
+"""The embedded local runtime (see runtime.py). It runs what catalog/ declares; ``FunctionSpec`` and ``ResourceRef``
+are catalog/specs.py's, named here too because the runtime's API takes them."""
 
-from duoflow.runtime.functions import FunctionSpec, ResourceRef
-from duoflow.runtime.runtime import LocalRuntime, asl_with_placeholders
+from catalog.specs import FunctionSpec, ResourceRef
+from duoflow.runtime.runtime import LocalRuntime
 from duoflow.runtime.time_control import TimeControl
 
-__all__ = ["FunctionSpec", "LocalRuntime", "ResourceRef", "TimeControl", "asl_with_placeholders"]
+__all__ = ["FunctionSpec", "LocalRuntime", "ResourceRef", "TimeControl"]

@@ -1,24 +1,23 @@
-"""Amazon Bedrock ``Converse``, answered by the local screening model, inside moto's interception.
+"""Amazon Bedrock ``Converse`` inside moto's interception, answered by whatever the deployment gives the runtime.
 
 moto 5.2.5 knows the ``bedrock-runtime`` endpoint but not Converse. This module puts a route for
 ``POST /model/{modelId}/converse`` in front of moto's own ``bedrock-runtime`` routes, so a plain
-``boto3.client("bedrock-runtime").converse(...)`` — the Bedrock scorer inside a Lambda handler, or a test — gets an
-answer with Converse's response shape from the local model (services/scorer/local_model.py), whatever the model id.
-
-It answers screening prompts only (domain/training/screening.py builds them): the request travels in the prompt as a
-tagged JSON block, which the route reads back and scores. Any other conversation gets a ``ValidationException``
-saying so. The answer text is the JSON object the prompt asks for; ``stopReason`` is ``end_turn``; ``usage`` counts
-tokens with the local model's tokenizer; ``metrics.latencyMs`` is the real scoring time.
+``boto3.client("bedrock-runtime").converse(...)`` — a Lambda handler's, or a test's — gets an answer with
+Converse's response shape from the answerer given to ``LocalRuntime.serve_converse`` (duoflow's deployment gives
+the local screening model: services/scorer/local_converse.py), whatever the model id. Without one, Converse is a
+``ValidationException`` saying so. The runtime itself knows no model and no prompt.
 """
 
 from __future__ import annotations
 
 import json
-import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from domain.training.screening import request_in_prompt
+# (model id, request body) → (200, Converse response) or (4xx, {"type", "message"})
+Answerer = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
+_answerer: Answerer | None = None
 
 CONVERSE_PATH = r"{0}/model/(?P<model_id>[^/]+)/converse$"
 
@@ -34,9 +33,16 @@ def install() -> None:
 
 
 def uninstall() -> None:
+    global _answerer
     from moto.bedrockruntime import urls
 
     urls.url_paths.pop(CONVERSE_PATH, None)
+    _answerer = None
+
+
+def answer_with(answerer: Answerer | None) -> None:
+    global _answerer
+    _answerer = answerer
 
 
 def converse_route(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], bytes]:
@@ -47,62 +53,12 @@ def converse_route(request: Any, full_url: str, headers: Any) -> tuple[int, dict
         body = json.loads(raw or b"{}")
     except json.JSONDecodeError:
         return _error(400, "ValidationException", "the request body is not JSON")
-    status, payload = converse(model_id, body)
+    if _answerer is None:
+        return _error(400, "ValidationException", f"no model answers Converse on this local runtime ({model_id})")
+    status, payload = _answerer(model_id, body)
     if status != 200:
         return _error(status, payload["type"], payload["message"])
     return 200, {"content-type": "application/json"}, json.dumps(payload).encode()
-
-
-def converse(model_id: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Converse's answer for one request body: ``(200, response)`` or ``(4xx, {"type", "message"})``."""
-    from services.scorer.local_model import shared_model
-
-    started = time.perf_counter()
-    texts = _user_texts(body.get("messages"))
-    if texts is None:
-        return 400, {
-            "type": "ValidationException",
-            "message": "messages must be a non-empty list of user and assistant messages",
-        }
-    fields = next((f for f in map(request_in_prompt, texts) if f is not None), None)
-    if fields is None:
-        return 400, {
-            "type": "ValidationException",
-            "message": f"the local model behind {model_id} answers training-screening prompts only "
-            "(domain/training/screening.py builds them); no training request was found in the messages",
-        }
-    model = shared_model()
-    match = model.match(
-        fields["job_role"], fields["job_description"], fields["training_title"], fields["training_description"]
-    )
-    answer = json.dumps({"score": match.score, "rationale": match.rationale})
-    system = " ".join(block.get("text", "") for block in body.get("system") or [] if isinstance(block, dict))
-    input_tokens = model.token_count(" ".join([system, *texts]))
-    output_tokens = model.token_count(answer)
-    return 200, {
-        "output": {"message": {"role": "assistant", "content": [{"text": answer}]}},
-        "stopReason": "end_turn",
-        "usage": {
-            "inputTokens": input_tokens,
-            "outputTokens": output_tokens,
-            "totalTokens": input_tokens + output_tokens,
-        },
-        "metrics": {"latencyMs": max(1, round((time.perf_counter() - started) * 1000))},
-    }
-
-
-def _user_texts(messages: Any) -> list[str] | None:
-    if not isinstance(messages, list) or not messages:
-        return None
-    texts = []
-    for message in messages:
-        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
-            return None
-        if message["role"] == "user":
-            texts += [
-                block["text"] for block in message.get("content") or [] if isinstance(block, dict) and "text" in block
-            ]
-    return texts
 
 
 def _error(status: int, error_type: str, message: str) -> tuple[int, dict[str, str], bytes]:

@@ -41,7 +41,7 @@ from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecuti
 from aws_durable_execution_sdk_python_testing.worker.registry import ExecutionRegistry
 
 from duoflow.runtime import crash_points
-from duoflow.runtime.functions import InFlight
+from duoflow.runtime.in_flight import InFlight
 from duoflow.runtime.journal import Journal
 from duoflow.runtime.speedups import freshly_parsed
 from duoflow.runtime.time_control import ModelledClock, ScaledScheduler, TimeControl

@@ -32,8 +32,9 @@ from typing import Any
 from aws_durable_execution_sdk_python_testing.invoker import create_test_lambda_context
 from moto.core.exceptions import JsonRESTError
 
+from catalog.specs import FunctionSpec
 from duoflow.runtime.durable_host import DurableExecutionNameConflict, DurableFunction, DurableHost
-from duoflow.runtime.functions import FunctionSpec, InFlight
+from duoflow.runtime.in_flight import InFlight
 from duoflow.runtime.journal import Journal
 from duoflow.runtime.time_control import TimeControl
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -35,10 +34,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from catalog.specs import FunctionSpec, ResourceRef
 from duoflow.runtime import bedrock_local, jsonata_bridge, moto_fixes, pins, speedups
 from duoflow.runtime.durable_api import API_VERSION, DurableApi, moto_route
 from duoflow.runtime.durable_host import DurableHost
-from duoflow.runtime.functions import FunctionSpec, ResourceRef
 from duoflow.runtime.journal import Journal
 from duoflow.runtime.keep_moto_data import MotoDataKeeper
 from duoflow.runtime.keep_step_functions import StepFunctionsKeeper
@@ -175,6 +174,10 @@ class LocalRuntime:
     def _build_request_routers(self) -> None:
         for service, operation in self.WARM_UP_CALLS:
             getattr(self.client(service), operation)()
+
+    def serve_converse(self, answerer: bedrock_local.Answerer | None) -> None:
+        """Answer bedrock-runtime Converse with ``answerer`` (model id, body → status, response); None: refuse it."""
+        bedrock_local.answer_with(answerer)
 
     def deploy_functions(self) -> None:
         """Load every handler of the catalog. Its environment is resolved against the resources registered so
@@ -342,7 +345,7 @@ class LocalRuntime:
         self._original_invoke = LambdaSimpleBackend.invoke
         LambdaSimpleBackend.invoke = invoke
         urls.url_paths[_DURABLE_PATH] = moto_route(lambda: runtime._durable_api)
-        bedrock_local.install()  # bedrock-runtime Converse → the local screening model
+        bedrock_local.install()  # bedrock-runtime Converse → what serve_converse gives
 
     def _invoke_event(self, function_name: str, payload: bytes) -> None:
         """An asynchronous invoke from inside the runtime (an event source such as S3 → EventBridge)."""
@@ -372,11 +375,3 @@ def _quiet_library_loggers() -> dict[str, int]:
         saved[name] = logging.getLogger(name).level
         logging.getLogger(name).setLevel(logging.CRITICAL)
     return saved
-
-
-def asl_with_placeholders(text: str, values: Mapping[str, Any]) -> str:
-    """Fill ``${Name}`` placeholders in an ASL document; every placeholder must have a value."""
-    missing = sorted(set(re.findall(r"\$\{(\w+)\}", text)) - set(values))
-    if missing:
-        raise KeyError(f"ASL placeholders without a value: {', '.join(missing)}")
-    return re.sub(r"\$\{(\w+)\}", lambda match: str(values[match.group(1)]), text)

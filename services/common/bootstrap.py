@@ -44,7 +44,7 @@ def setting(name: str) -> str:
     value = os.environ.get(name)
     if not value:
         raise MissingSetting(
-            f"environment variable {name} is not set; see duoflow/catalog.py for what each function needs"
+            f"environment variable {name} is not set; see catalog/functions.py for what each function needs"
         )
     return value
 

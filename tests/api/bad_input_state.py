@@ -9,8 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from catalog.functions import CATALOG
 from duoflow.api_client import API_FUNCTION
-from duoflow.catalog import CATALOG
 from duoflow.runtime import LocalRuntime
 
 DURABLE_FUNCTIONS = tuple(spec.name for spec in CATALOG if spec.durable)

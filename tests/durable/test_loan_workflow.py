@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_durable_execution_sdk_python.execution import InvocationStatus
 
+from catalog.functions import FUNCTIONS
 from domain.loan.models import LoanApplication, ManagerDecision
 from domain.loan.rules import (
     BUREAUS,
@@ -19,7 +20,6 @@ from domain.loan.rules import (
     pull_bureau_report,
     screen_for_fraud,
 )
-from duoflow.catalog import FUNCTIONS
 from duoflow.scenarios import loan_cases
 from durable.loan_workflow import handler as workflow
 from durable.loan_workflow.handler import handler

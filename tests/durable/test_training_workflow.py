@@ -17,9 +17,9 @@ from aws_durable_execution_sdk_python_testing import runner as runner_module
 from aws_durable_execution_sdk_python_testing.exceptions import ResourceNotFoundException
 from botocore.exceptions import ClientError
 
+from catalog.functions import FUNCTIONS
 from domain.training.models import HrDecision, Screening
 from domain.training.rules import NO_HR_DECISION_REASON, hr_reason, screening_reason
-from duoflow.catalog import FUNCTIONS
 from duoflow.runtime.time_control import ScaledScheduler, TimeControl
 from duoflow.scenarios import training_cases
 from durable.enrollment.handler import handler as enrollment_handler

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from duoflow.runtime.functions import FunctionSpec, ResourceRef
-from duoflow.statemachines import LOAN_HYBRID, StateMachineSpec
-from infra import declarations
+from catalog import deployment
+from catalog.outputs import OutputsError, read_outputs
+from catalog.specs import FunctionSpec, ResourceRef
+from catalog.state_machines import LOAN_HYBRID, StateMachineSpec
 from infra.bundling import LAMBDA_DISTRIBUTIONS, ROOT, SOURCE_PACKAGES, pinned_requirements
 from infra.config import DEFAULTS, SettingError, Settings
-from infra.outputs import OutputsError, read_outputs
 from infra.permissions import ANSWERS, TABLE_ACTIONS, UnscopedAccess, function_access, state_machine_access
 
 # --- settings ---------------------------------------------------------------------------------------------------
@@ -114,12 +114,12 @@ def test_a_function_may_touch_only_what_its_environment_names():
 
 
 def test_every_declared_answer_names_a_deployed_function_or_state_machine():
-    functions = {spec.name for spec in declarations.functions()}
-    machines = {spec.name for spec in declarations.state_machines()}
+    functions = {spec.name for spec in deployment.functions()}
+    machines = {spec.name for spec in deployment.state_machines()}
     for name, answers in ANSWERS.items():
         assert name in functions, name
         assert set(answers.task_tokens_of) <= machines, name
-        assert set(answers.durable_callbacks_of) <= {s.name for s in declarations.functions() if s.durable}, name
+        assert set(answers.durable_callbacks_of) <= {s.name for s in deployment.functions() if s.durable}, name
 
 
 # --- the Lambda bundle ----------------------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def _import_time_nodes(tree: ast.AST):
 def _lambda_modules() -> dict[str, Path]:
     """Every project module a catalog handler imports when it is loaded (a cold start), with its packages."""
     found: dict[str, Path] = {}
-    pending = [spec.handler.rpartition(".")[0] for spec in declarations.functions()]
+    pending = [spec.handler.rpartition(".")[0] for spec in deployment.functions()]
     while pending:
         module = pending.pop()
         parts = module.split(".")

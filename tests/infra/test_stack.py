@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from catalog import deployment, outputs
+from catalog.specs import ResourceRef
 from domain.loan.rules import MANAGER_APPROVAL_THRESHOLD
 from domain.training.rules import APPROVE_MIN_SCORE, REVIEW_MIN_SCORE
-from duoflow.runtime.functions import ResourceRef
-from infra import declarations, outputs
 from infra.config import Settings
 from infra.permissions import ANSWERS, calls_bedrock
 from services.api.routes import ROLES, ROUTES
@@ -25,8 +25,8 @@ from services.scorer.bedrock import DEFAULT_MODEL_ID
 from tests.infra.conftest import CONTEXT, listed, of_type, render, statements
 
 SETTINGS = Settings.from_context(CONTEXT)
-FUNCTIONS = declarations.functions()
-MACHINES = declarations.state_machines()
+FUNCTIONS = deployment.functions()
+MACHINES = deployment.state_machines()
 PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
 
@@ -318,7 +318,7 @@ def test_api_calls_the_api_function_alias_and_its_stage_is_logged_and_throttled(
 
 def test_tables_have_point_in_time_recovery_and_their_index(resources):
     tables = of_type(resources, "AWS::DynamoDB::Table").values()
-    specs = {spec.partition_key: spec for spec in declarations.tables()}
+    specs = {spec.partition_key: spec for spec in deployment.tables()}
     assert len(tables) == len(specs)
     for table in tables:
         properties = table["Properties"]
@@ -355,9 +355,9 @@ def test_buckets_are_encrypted_private_tls_only_and_logged(resources):
 
 def test_declared_buckets_get_versioning_and_events_as_declared(resources):
     buckets = of_type(resources, "AWS::S3::Bucket")
-    declared = declarations.buckets()
+    declared = deployment.buckets()
     assert len(buckets) == len(declared) + (1 if declared else 0)  # plus the access-log bucket
-    listened = {rule.bucket for rule in declarations.upload_rules()}
+    listened = {rule.bucket for rule in deployment.upload_rules()}
     for spec in declared:
         name = getattr(spec, "name", spec)
         (bucket,) = [b for lid, b in buckets.items() if lid.startswith("storage" + name.replace("-", ""))]
@@ -373,8 +373,8 @@ def test_declared_buckets_get_versioning_and_events_as_declared(resources):
 
 def test_uploads_invoke_their_function_alias_through_eventbridge(resources):
     rules = list(of_type(resources, "AWS::Events::Rule").values())
-    assert len(rules) == len(declarations.upload_rules())
-    for declared, rule in zip(declarations.upload_rules(), rules, strict=True):
+    assert len(rules) == len(deployment.upload_rules())
+    for declared, rule in zip(deployment.upload_rules(), rules, strict=True):
         pattern = rule["Properties"]["EventPattern"]
         assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
         assert pattern["detail"]["object"]["key"] == [{"prefix": declared.prefix}]
@@ -383,7 +383,7 @@ def test_uploads_invoke_their_function_alias_through_eventbridge(resources):
 
 def test_topics_are_encrypted_and_tls_only(resources):
     topics = of_type(resources, "AWS::SNS::Topic")
-    assert len(topics) == len(declarations.topic_names())
+    assert len(topics) == len(deployment.topic_names())
     for topic in topics.values():
         assert "alias/aws/sns" in render(topic["Properties"]["KmsMasterKeyId"])
     for policy in of_type(resources, "AWS::SNS::TopicPolicy").values():
@@ -527,6 +527,6 @@ def test_outputs_hold_what_the_benchmark_reads(template, resources, tmp_path):
     assert set(deployed.function_alias_arns) == {s.name for s in FUNCTIONS}
     assert deployed.function_names["loan-workflow"] == f"<{function_resource(resources, 'loan-workflow')[0]}>"
     assert deployed.function_alias_arns["loan-workflow"] == f"<{alias_of(resources, 'loan-workflow')}>"
-    assert set(deployed.table_names) == {t.name for t in declarations.tables()}
-    assert set(deployed.bucket_names) == set(declarations.bucket_names())
+    assert set(deployed.table_names) == {t.name for t in deployment.tables()}
+    assert set(deployed.bucket_names) == set(deployment.bucket_names())
     assert deployed.stage == "test" and deployed.api_url

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
+from catalog import deployment, outputs
 from duoflow.bench.pricing import PriceTable
 from duoflow.bench.target import DeployedTarget, bench_deployed
 from duoflow.runtime import ResourceRef
 from duoflow.scenarios import loan_cases
-from infra import declarations, outputs
 
 
 def outputs_file_of(runtime, path):
@@ -23,18 +23,18 @@ def outputs_file_of(runtime, path):
         outputs.USER_POOL_ID: "local-pool",
         outputs.USER_POOL_CLIENT_ID: "local-client",
     }
-    for spec in declarations.functions():
+    for spec in deployment.functions():
         values[outputs.function_name_key(spec.name)] = spec.name
         values[outputs.function_alias_arn_key(spec.name)] = runtime.function_arn(spec.name)
-    for spec in declarations.state_machines():
+    for spec in deployment.state_machines():
         values[outputs.state_machine_arn_key(spec.name)] = runtime.resolve(
             ResourceRef("state_machine", spec.name, "arn")
         )
-    for spec in declarations.tables():
+    for spec in deployment.tables():
         values[outputs.table_name_key(spec.name)] = spec.name
-    for name in declarations.topic_names():
+    for name in deployment.topic_names():
         values[outputs.topic_arn_key(name)] = runtime.resolve(ResourceRef("topic", name, "arn"))
-    for name in declarations.bucket_names():
+    for name in deployment.bucket_names():
         values[outputs.bucket_name_key(name)] = runtime.resolve(ResourceRef("bucket", name))
     path.write_text(json.dumps({"duoflow-local": values, "CDKToolkit": {}}))
     return path

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from domain.training.models import TrainingRequest
 from domain.training.screening import build_prompt, parse_answer
 from duoflow.runtime import LocalRuntime
-from services.scorer import BedrockScorer, LocalScorer
+from services.scorer import BedrockScorer, LocalScorer, local_converse
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios" / "training"
 
@@ -20,6 +20,11 @@ SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios" / "training"
 def demo_request(case: str) -> TrainingRequest:
     document = json.loads((SCENARIOS / f"{case}.json").read_text())
     return TrainingRequest(request_id=f"test-{case}", **document["request"])
+
+
+@pytest.fixture(autouse=True)
+def local_model_answers(runtime: LocalRuntime) -> None:
+    runtime.serve_converse(local_converse.converse)  # as duoflow's deployment does (duoflow/stack.py)
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +79,14 @@ def test_a_conversation_without_a_training_request_is_refused_by_name(bedrock: A
         bedrock.converse(modelId="m", messages=[{"role": "user", "content": [{"text": "Write me a poem."}]}])
     assert error.value.response["Error"]["Code"] == "ValidationException"
     assert "training-screening prompts only" in error.value.response["Error"]["Message"]
+
+
+def test_without_an_answerer_converse_is_refused_by_name(runtime: LocalRuntime) -> None:
+    runtime.serve_converse(None)
+    with pytest.raises(ClientError) as refused:
+        runtime.client("bedrock-runtime").converse(
+            modelId="m", messages=[{"role": "user", "content": [{"text": "hello"}]}]
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "no model answers Converse on this local runtime (m)" in str(refused.value)
+    runtime.serve_converse(local_converse.converse)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from duoflow.resources import TABLES
+from catalog.resources import TABLES
 from duoflow.runtime import FunctionSpec, LocalRuntime, TimeControl, keep_moto_data
 from duoflow.runtime.keep_moto_data import MotoDataKeeper
 from duoflow.stack import _create_table

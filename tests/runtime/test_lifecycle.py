@@ -176,7 +176,7 @@ def test_a_stop_waits_for_running_handlers_within_its_bound() -> None:
     import threading
     import time
 
-    from duoflow.runtime.functions import InFlight
+    from duoflow.runtime.in_flight import InFlight
 
     in_flight = InFlight()
     released = threading.Event()

@@ -1,7 +1,7 @@
 """The loan state machines on the local runtime, their Lambdas replaced by tests/statemachines/doubles.py.
 
 Deployed like duoflow/stack.py deploys the real stack (same table with its "pending" index, same topics, every
-state machine of duoflow.statemachines.STATE_MACHINES), only the function catalog differs. ``stack`` runs the
+state machine of catalog.state_machines.STATE_MACHINES), only the function catalog differs. ``stack`` runs the
 hybrid (LOAN_HYBRID), ``sfn_stack`` the pure Step Functions variant (LOAN_SFN). One LocalRuntime per process:
 the fixtures are module-scoped, always stopped, and a test module uses one of them. Modelled time runs at SCALE
 (30 min → 1.8 s).
@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 import pytest
 
+from catalog.state_machines import LOAN_HYBRID, LOAN_SFN, StateMachineSpec
 from duoflow.runtime import LocalRuntime, ResourceRef, TimeControl
 from duoflow.stack import local_stack
-from duoflow.statemachines import LOAN_HYBRID, LOAN_SFN, StateMachineSpec
 from tests.statemachines import doubles
 from tests.waiting import wait_until
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import jsonata
 import pytest
 
+from catalog.functions import CATALOG
+from catalog.specs import ResourceRef
+from catalog.state_machines import LOAN_HYBRID, LOAN_SFN, STATE_MACHINES, StateMachineSpec
 from domain.loan import rules
-from duoflow.catalog import CATALOG
-from duoflow.runtime.functions import ResourceRef
-from duoflow.statemachines import LOAN_HYBRID, LOAN_SFN, STATE_MACHINES, StateMachineSpec
 from tests.statemachines import doubles
 
 REGION, ACCOUNT = "us-east-1", "123456789012"

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from catalog.functions import CATALOG
+from catalog.state_machines import TRAINING_HYBRID, TRAINING_SFN, TRAINING_STATE_MACHINES
 from domain.training import rules
-from duoflow.catalog import CATALOG
-from duoflow.statemachines import TRAINING_HYBRID, TRAINING_SFN, TRAINING_STATE_MACHINES
 from tests.statemachines.test_definitions import (
     KNOWN_STRICT_PROBLEMS,
     PLACEHOLDER,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
+from catalog.state_machines import STATEMACHINES_DIR
 from duoflow.diagrams import DIAGRAMS_DIR, all_diagrams, stale
 from duoflow.diagrams.asl import asl_graph
 from duoflow.diagrams.layout import layout
-from duoflow.statemachines import STATEMACHINES_DIR
 
 
 def test_diagrams_are_up_to_date():

@@ -1,14 +1,10 @@
-"""What the runtime needs to know about a Lambda function: the shape of one function catalog entry.
-
-The project's catalog (``duoflow/catalog.py``) is a list of these; the local runtime and the CDK app both
-read it, so a function cannot exist in one and not the other.
+"""The shape of a catalog entry: a Lambda function (``FunctionSpec``) and an environment value that names a deployed
+resource (``ResourceRef``). The local runtime runs them, the CDK app deploys them; neither defines them.
 """
 
 from __future__ import annotations
 
 import importlib
-import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -53,32 +49,3 @@ class FunctionSpec:
     def load_handler(self) -> Callable:
         module_name, _, attribute = self.handler.rpartition(".")
         return getattr(importlib.import_module(module_name), attribute)
-
-
-class InFlight:
-    """How many handler invocations are running now; ``stop()`` waits (bounded) for them to finish, so a graceful
-    stop lets each reach its end or its next checkpoint instead of cutting it (a cut one runs again on resume)."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._changed = threading.Condition()
-
-    def __enter__(self) -> InFlight:
-        with self._changed:
-            self._count += 1
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        with self._changed:
-            self._count -= 1
-            self._changed.notify_all()
-
-    def wait_idle(self, deadline: float) -> bool:
-        """Until none is running or ``deadline`` (``time.monotonic()``) passes; True when none is running."""
-        with self._changed:
-            while self._count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._changed.wait(left)
-            return True

@@ -7,9 +7,9 @@ runtime's names or to the CDK constructs.
 
 from __future__ import annotations
 
+from catalog.specs import FunctionSpec, ResourceRef
 from domain.loan.rules import ASSESSMENT_TIMEOUT_SECONDS, MANAGER_APPROVAL_TIMEOUT_SECONDS
 from domain.training.rules import ENROLLMENT_TIMEOUT_SECONDS, HR_REVIEW_TIMEOUT_SECONDS, SCREENING_TIMEOUT_SECONDS
-from duoflow.runtime.functions import FunctionSpec, ResourceRef
 
 PROGRESS_TABLE = ResourceRef("table", "loan-progress")
 APPLICANT_TOPIC = ResourceRef("topic", "applicant-notifications", "arn")

@@ -74,7 +74,7 @@ class DeployedStack:
 
 def read_outputs(path: str | Path, stack_name: str | None = None) -> DeployedStack:
     """Read ``cdk deploy --outputs-file`` JSON. ``stack_name`` chooses a stack when the file holds several."""
-    from infra import declarations
+    from catalog import deployment
 
     file = Path(path)
     try:
@@ -108,7 +108,7 @@ def read_outputs(path: str | Path, stack_name: str | None = None) -> DeployedSta
     def each(names: list[str], key) -> dict[str, str]:
         return {name: get(key(name)) for name in names}
 
-    functions = [spec.name for spec in declarations.functions()]
+    functions = [spec.name for spec in deployment.functions()]
     deployed = DeployedStack(
         stack_name=stack_name,
         region=get(REGION),
@@ -116,12 +116,12 @@ def read_outputs(path: str | Path, stack_name: str | None = None) -> DeployedSta
         api_url=get(API_URL).rstrip("/"),
         user_pool_id=get(USER_POOL_ID),
         user_pool_client_id=get(USER_POOL_CLIENT_ID),
-        state_machine_arns=each([spec.name for spec in declarations.state_machines()], state_machine_arn_key),
+        state_machine_arns=each([spec.name for spec in deployment.state_machines()], state_machine_arn_key),
         function_names=each(functions, function_name_key),
         function_alias_arns=each(functions, function_alias_arn_key),
-        table_names=each([spec.name for spec in declarations.tables()], table_name_key),
-        topic_arns=each(declarations.topic_names(), topic_arn_key),
-        bucket_names=each(declarations.bucket_names(), bucket_name_key),
+        table_names=each([spec.name for spec in deployment.tables()], table_name_key),
+        topic_arns=each(deployment.topic_names(), topic_arn_key),
+        bucket_names=each(deployment.bucket_names(), bucket_name_key),
     )
     if missing:
         raise OutputsError(

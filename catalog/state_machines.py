@@ -7,13 +7,15 @@ ResourceRefs, resolved to the local runtime's resources or to the CDK constructs
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from catalog.specs import ResourceRef
 from domain.loan import rules
 from domain.training import rules as training_rules
-from duoflow.runtime.functions import ResourceRef
 
 STATEMACHINES_DIR = Path(__file__).resolve().parent.parent / "statemachines"
 
@@ -34,8 +36,6 @@ class StateMachineSpec:
         return STATEMACHINES_DIR / self.asl_file
 
     def definition(self, resolve: Callable[[ResourceRef], str]) -> str:
-        from duoflow.runtime import asl_with_placeholders
-
         values = {
             key: resolve(value) if isinstance(value, ResourceRef) else value for key, value in self.placeholders.items()
         }
@@ -141,3 +141,11 @@ TRAINING_SFN = StateMachineSpec(
 # Deployed with STATE_MACHINES (duoflow/stack.py). A list of its own because the loan's tests of
 # STATE_MACHINES check every function against the loan's test doubles.
 TRAINING_STATE_MACHINES: list[StateMachineSpec] = [TRAINING_HYBRID, TRAINING_SFN]
+
+
+def asl_with_placeholders(text: str, values: Mapping[str, Any]) -> str:
+    """Fill ``${Name}`` placeholders in an ASL document; every placeholder must have a value."""
+    missing = sorted(set(re.findall(r"\$\{(\w+)\}", text)) - set(values))
+    if missing:
+        raise KeyError(f"ASL placeholders without a value: {', '.join(missing)}")
+    return re.sub(r"\$\{(\w+)\}", lambda match: str(values[match.group(1)]), text)

@@ -1,15 +1,16 @@
-"""What the CDK app deploys, read from the project's single sources (no CDK here: infra/outputs.py uses it too).
+"""Everything a deployment holds, as lists: what the CDK app deploys and outputs.py reads back (no CDK here).
 
-duoflow/catalog.py (functions), duoflow/statemachines.py (state machines), duoflow/resources.py (tables, topics,
-buckets, upload rules). A declaration list a scenario has not added yet reads as empty.
+functions.py (functions), state_machines.py (state machines), resources.py (tables, topics, buckets, upload
+rules). A declaration list a scenario has not added yet reads as empty.
 """
 
 from __future__ import annotations
 
-from duoflow import resources, statemachines
-from duoflow.catalog import CATALOG
-from duoflow.runtime.functions import FunctionSpec
-from duoflow.statemachines import StateMachineSpec
+from catalog import resources
+from catalog import state_machines as declared_state_machines
+from catalog.functions import CATALOG
+from catalog.specs import FunctionSpec
+from catalog.state_machines import StateMachineSpec
 
 
 def functions() -> list[FunctionSpec]:
@@ -19,7 +20,7 @@ def functions() -> list[FunctionSpec]:
 def state_machines() -> list[StateMachineSpec]:
     """STATE_MACHINES and TRAINING_STATE_MACHINES (kept apart for the loan's tests; deployed together)."""
     found: dict[str, StateMachineSpec] = {}
-    for spec in [*statemachines.STATE_MACHINES, *getattr(statemachines, "TRAINING_STATE_MACHINES", ())]:
+    for spec in [*declared_state_machines.STATE_MACHINES, *declared_state_machines.TRAINING_STATE_MACHINES]:
         found.setdefault(spec.name, spec)
     return list(found.values())
 

@@ -1,0 +1,35 @@
+"""What the runtime keeps about the Lambda handlers it runs (the specs themselves: catalog/specs.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+
+class InFlight:
+    """How many handler invocations are running now; ``stop()`` waits (bounded) for them to finish, so a graceful
+    stop lets each reach its end or its next checkpoint instead of cutting it (a cut one runs again on resume)."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+
+    def __enter__(self) -> InFlight:
+        with self._changed:
+            self._count += 1
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._changed:
+            self._count -= 1
+            self._changed.notify_all()
+
+    def wait_idle(self, deadline: float) -> bool:
+        """Until none is running or ``deadline`` (``time.monotonic()``) passes; True when none is running."""
+        with self._changed:
+            while self._count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+            return True
