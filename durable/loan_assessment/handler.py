@@ -22,6 +22,7 @@ from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create
 from domain.loan.models import AssessmentResult, BureauReport, CreditAssessment, FraudCheckResult, LoanApplication
 from domain.loan.rules import BUREAUS, FRAUD_CHECK_TIMEOUT_SECONDS, assessment_after_fraud_check
 from durable.task_token import run_for_task_token
+from services.common.reply_to import ReplyTo
 from services.credit.scoring import pull_report, score_credit
 from services.fraud.check import decide_after_fraud_check, request_fraud_check
 
@@ -61,7 +62,7 @@ def decide(
 
 def fraud_check_submitter(application: LoanApplication):
     def submit(callback_id: str, _context: Any) -> None:
-        request_fraud_check(application, {"callback_id": callback_id})
+        request_fraud_check(application, ReplyTo.callback(callback_id))
 
     return submit
 

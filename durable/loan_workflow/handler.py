@@ -38,6 +38,7 @@ from durable.loan_assessment.handler import assess_application
 from services.approvals.handler import request_manager_approval
 from services.common.bootstrap import adapters
 from services.common.notifier import applicant_subject
+from services.common.reply_to import ReplyTo
 from services.disbursement.handler import disburse
 from services.intake.handler import record_application
 from services.offer.handler import make_offer
@@ -115,7 +116,7 @@ def recorded_application(context: DurableContext, event: Any) -> LoanApplication
 
 def manager_approval_submitter(application: LoanApplication, assessment: AssessmentResult):
     def submit(callback_id: str, _context: Any) -> None:
-        request_manager_approval(application, assessment, reply_to={"callback_id": callback_id})
+        request_manager_approval(application, assessment, reply_to=ReplyTo.callback(callback_id))
 
     return submit
 

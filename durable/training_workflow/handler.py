@@ -28,6 +28,7 @@ from durable.enrollment.handler import enroll
 from durable.loan_workflow.handler import error_name, processing_failure_reason
 from durable.training_screening.handler import screen
 from services.common.bootstrap import adapters
+from services.common.reply_to import ReplyTo
 from services.training.intake import record_request
 from services.training.results import employee_subject, write_result
 from services.training.review import request_hr_review
@@ -103,7 +104,7 @@ def recorded_request(context: DurableContext, event: Any) -> TrainingRequest:
 
 def hr_review_submitter(request: TrainingRequest, screening: ScreeningResult):
     def submit(callback_id: str, _context: Any) -> None:
-        request_hr_review(request, screening, reply_to={"callback_id": callback_id})
+        request_hr_review(request, screening, reply_to=ReplyTo.callback(callback_id))
 
     return submit
 

@@ -9,26 +9,25 @@ from typing import Any
 from domain.loan.models import AssessmentResult, LoanApplication
 from services.common.bootstrap import adapters
 from services.common.progress import ProgressEntry, utc_now
+from services.common.reply_to import ReplyTo
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
     request_manager_approval(
         LoanApplication.model_validate(event["application"]),
         AssessmentResult.model_validate(event["assessment"]),
-        reply_to={"task_token": event["task_token"]},
+        reply_to=ReplyTo.task_token(event["task_token"]),
     )
 
 
-def request_manager_approval(
-    application: LoanApplication, assessment: AssessmentResult, reply_to: dict[str, str]
-) -> None:
-    """``reply_to`` is how the manager's answer resumes the workflow: {"task_token": ...} (Step Functions) or
-    {"callback_id": ...} (a durable function's callback)."""
+def request_manager_approval(application: LoanApplication, assessment: AssessmentResult, reply_to: ReplyTo) -> None:
+    """``reply_to`` is how the manager's answer resumes the workflow (a task token or a durable callback id); it is
+    kept in the pending approval."""
     clients = adapters()
     clients.progress.put_pending_approval(
         application.application_id,
         {
-            **reply_to,
+            **reply_to.as_fields(),
             "applicant_name": application.applicant_name,
             "loan_amount": application.loan_amount,
             "risk_tier": assessment.credit.risk_tier.name,

@@ -8,8 +8,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from services.common.bootstrap import adapters
 from services.common.progress import ProgressEntry
+from services.common.reply_to import ReplyTo
 
 # What Step Functions and Lambda answer when the workflow stopped waiting (timed out, or already answered).
 NO_LONGER_WAITING = (
@@ -28,16 +28,10 @@ class NoLongerWaiting(RuntimeError):
 def resume_with_decision(log: Any, item_id: str, pending: dict[str, Any], answer: str, decided: ProgressEntry) -> None:
     """Record the decision in ``log`` (a workflow log: services/common/progress.py), then resume the workflow
     with ``answer`` (JSON) and withdraw the pending item. Raises :class:`NoLongerWaiting` when it timed out."""
-    clients = adapters()
     # Recorded before the workflow resumes, so the audit trail shows the decision before what follows from it.
     log.record(item_id, decided)
     try:
-        if "callback_id" in pending:
-            clients.lambda_client.send_durable_execution_callback_success(
-                CallbackId=pending["callback_id"], Result=answer.encode()
-            )
-        else:
-            clients.sfn_client.send_task_success(taskToken=pending["task_token"], output=answer)
+        ReplyTo.from_fields(pending).succeed(answer)
     except ClientError as error:
         if error.response["Error"]["Code"] not in NO_LONGER_WAITING:
             raise

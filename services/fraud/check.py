@@ -11,14 +11,15 @@ from domain.loan.models import AssessmentResult, CreditAssessment, FraudCheckRes
 from domain.loan.rules import FRAUD_TIMEOUT_REASON, assessment_after_fraud_check, fraud_failure_reason
 from services.common.bootstrap import adapters
 from services.common.progress import ProgressEntry
+from services.common.reply_to import ReplyTo
 
 
-def request_fraud_check(application: LoanApplication, reply_to: dict[str, str]) -> None:
-    """``reply_to``: {"callback_id": ...} or {"task_token": ...}; the service answers through it."""
+def request_fraud_check(application: LoanApplication, reply_to: ReplyTo) -> None:
+    """The service answers through ``reply_to`` (a durable callback id or a Step Functions task token)."""
     adapters().lambda_client.invoke(
         FunctionName=os.environ["FRAUD_SERVICE_FUNCTION"],
         InvocationType="Event",
-        Payload=json.dumps({**reply_to, "application": application.model_dump(mode="json")}),
+        Payload=json.dumps({**reply_to.as_fields(), "application": application.model_dump(mode="json")}),
     )
     adapters().progress.record(
         application.application_id,
@@ -46,7 +47,7 @@ def decide_after_fraud_check(
 
 def request_handler(event: dict[str, Any], context: Any) -> None:
     """Task "Request Fraud Check" (.waitForTaskToken): forwards the task token to the fraud service."""
-    request_fraud_check(LoanApplication.model_validate(event["application"]), {"task_token": event["task_token"]})
+    request_fraud_check(LoanApplication.model_validate(event["application"]), ReplyTo.task_token(event["task_token"]))
 
 
 def decision_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from domain.training.rules import hr_reason
 from services.common.bootstrap import adapters
 from services.common.people import NoLongerWaiting, resume_with_decision
 from services.common.progress import ProgressEntry, utc_now
+from services.common.reply_to import ReplyTo
 
 
 class NoPendingReview(LookupError):
@@ -27,17 +28,17 @@ def handler(event: dict[str, Any], context: Any) -> None:
     request_hr_review(
         TrainingRequest.model_validate(event["request"]),
         ScreeningResult.model_validate(event["screening"]),
-        reply_to={"task_token": event["task_token"]},
+        reply_to=ReplyTo.task_token(event["task_token"]),
     )
 
 
-def request_hr_review(request: TrainingRequest, screening: ScreeningResult, reply_to: dict[str, str]) -> None:
-    """``reply_to``: {"task_token": ...} (Step Functions) or {"callback_id": ...} (a durable callback)."""
+def request_hr_review(request: TrainingRequest, screening: ScreeningResult, reply_to: ReplyTo) -> None:
+    """``reply_to``: how HR's answer resumes the workflow (a task token or a durable callback id)."""
     clients = adapters()
     clients.training.put_pending_review(
         request.request_id,
         {
-            **reply_to,
+            **reply_to.as_fields(),
             "employee_name": request.employee_name,
             "job_role": request.job_role,
             "training_title": request.training_title,
