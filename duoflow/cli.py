@@ -12,25 +12,18 @@ SIGTERM stops every command as Ctrl-C does: the runtime stops, and a throwaway s
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
-import shutil
 import signal
-import socket
-import subprocess
 import sys
-import threading
-import time
-from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from duoflow.reloader import CODE_FOLDERS, code_folders, supervise
+from duoflow.state_dir import DEFAULT_STATE_DIR, StateDirError, absolute, claim_state_dir, clear_state_dir
+from duoflow.terminal import err, interrupt, main_thread, out
 from duoflow.variants import LOAN_VARIANTS
 
 app = typer.Typer(
@@ -39,9 +32,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# A results table is read in full: when stdout is a file or a pipe, don't squeeze it into 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 180)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 180)
 
 
 class Scenario(StrEnum):
@@ -76,9 +66,9 @@ def time_control(time_scale: float, timeout_scale: float):
 @app.callback()
 def main(ctx: typer.Context) -> None:
     """Everything runs on this machine on the embedded local runtime: no AWS account, no Docker."""
-    if _main_thread():
+    if main_thread():
         # SIGTERM unwinds like Ctrl-C, so the runtime stops and removes its throwaway state directory.
-        previous = signal.signal(signal.SIGTERM, _interrupt)
+        previous = signal.signal(signal.SIGTERM, interrupt)
         ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
 
 
@@ -100,14 +90,11 @@ def demo(
     Cases are the files in scenarios/<scenario>/. Ends with a table (or JSON) of outcome, reason, end-to-end time, state transitions and durable operations per run; exits 1 if a run's outcome is not the expected one.
     """
     from duoflow.demo import run_cases
+    from duoflow.demo_report import loan_table, model_disagreements, progress_line, training_table
     from duoflow.stack import local_stack
     from duoflow.training_demo import run_training_cases
 
-    scenarios = [scenario] if scenario else [Scenario.loan, Scenario.training]
-    if case and len(scenarios) > 1:
-        err.print("[red]error:[/red] --case needs --scenario (loan or training)")
-        raise typer.Exit(2)
-    chosen = {name: _cases_or_exit(case, name) for name in scenarios}
+    chosen = {name: _cases_or_exit(case, name) for name in _scenarios(scenario, case)}
     runners = {Scenario.loan: run_cases, Scenario.training: run_training_cases}
     variants = variants_for(variant)
     results = []
@@ -119,22 +106,20 @@ def demo(
                 def show(result, name=name, total=total, done=done) -> None:
                     results.append(result)
                     done.append(result)
-                    mark = "[green]✓[/green]" if result.as_expected else "[red]✗[/red]"
-                    err.print(
-                        f"{mark} {result.variant:7} {result.case:20} {result.outcome:17} {result.latency_ms:8.1f} ms  {result.reason}"
-                    )
+                    err.print(progress_line(result))
                     status.update(f"running {name.value} cases… {len(done)}/{total}")
 
                 status.update(f"running {name.value} cases… 0/{total}")
                 runners[name](runtime, cases, variants, on_done=show)
 
     if as_json:
-        sys.stdout.write(json.dumps([result.to_json() for result in results], indent=2) + "\n")
+        _print_json([result.to_json() for result in results])
     else:
         for name in chosen:
             runs = [result for result in results if result.scenario == name.value]
-            out.print(_table(runs) if name is Scenario.loan else _training_table(runs))
-        _report_model_disagreements(results)
+            out.print(loan_table(runs) if name is Scenario.loan else training_table(runs))
+        for note in model_disagreements(results):
+            err.print(note)
     unexpected = [result for result in results if not result.as_expected]
     if unexpected:
         err.print(
@@ -193,91 +178,54 @@ def bench(
 
     Writes bench.json (every raw figure, the machine, library versions, the price table's sources and date) and a chart (bench.png, bench.svg) beside it. Prices: duoflow/bench/prices.json.
     """
-    from functools import partial
+    from catalog.outputs import OutputsError
+    from duoflow.bench.passes import bench_locally, bench_on_aws
+    from duoflow.bench.report import headlines, shown, write
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from duoflow.bench.bare_engines import measure as measure_engine
-    from duoflow.bench.bare_engines import overhead_figures
-    from duoflow.bench.chart import draw
-    from duoflow.bench.load import LOAD_TIMEOUT_SCALE, load_test
-    from duoflow.bench.pricing import PriceTable
-    from duoflow.bench.runner import bench as run_bench
-    from duoflow.bench.runner import hybrid_happy_path
-    from duoflow.bench.synth import measure_synth
-    from duoflow.scenarios import loan_cases
-    from duoflow.stack import local_stack
-
-    scenarios = [scenario] if scenario else [Scenario.loan, Scenario.training]
-    if case and len(scenarios) > 1:
-        err.print("[red]error:[/red] --case needs --scenario (loan or training)")
-        raise typer.Exit(2)
+    scenarios = _scenarios(scenario, case)
     variants = variants_for(variant)
     if target not in ("local", "aws"):
-        err.print(f"[red]error:[/red] --target must be local or aws, not {target!r}")
-        raise typer.Exit(2)
+        raise _error(f"--target must be local or aws, not {target!r}")
     if target == "aws":
         if scenario is Scenario.training:
-            err.print("[red]error:[/red] --target aws measures the loan scenario; the training scenario runs locally")
-            raise typer.Exit(2)
-        _bench_deployed(outputs_file, stack_name, _cases_or_exit(case), variants, runs, concurrency, output, as_json)
-        return
-    chosen = {name: _cases_or_exit(case, name) for name in scenarios}
-    overhead = overhead and "hybrid" in variants and Scenario.loan in chosen
-    output.parent.mkdir(parents=True, exist_ok=True)
-    progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
-    )
-    reports: dict[Scenario, dict] = {}
-    with progress, local_stack(time_control(time_scale, timeout_scale)) as runtime:
-        for name, cases in chosen.items():
-            total = len(variants) * len(cases) * (runs + 1) + (
-                len(variants) if any(getattr(c, "manager", None) for c in cases) else 0
-            )
-            task = progress.add_task(f"benchmarking {name.value}: {', '.join(variants)}", total=total)
-            reports[name] = run_bench(
-                runtime, cases, variants, runs, concurrency, PriceTable.load(), on_run=partial(progress.advance, task)
-            )
-        if overhead:
-            overhead_task = progress.add_task("hybrid happy path (Charlie), one at a time", total=runs)
-            hybrid_latencies = hybrid_happy_path(
-                runtime, loan_cases(["charlie"])[0], runs, on_run=lambda: progress.advance(overhead_task)
-            )
-    if load and Scenario.loan in chosen:
-        # A fresh stack whose timeouts run in real time: a burst of applications queues for the CPU, and a
-        # timeout scaled down would fire while the work it guards is still waiting its turn.
-        with progress, local_stack(time_control(time_scale, LOAD_TIMEOUT_SCALE)) as runtime:
-            load_task = progress.add_task(f"{load} applications at once", total=load)
-            reports[Scenario.loan]["load"] = load_test(
-                runtime, chosen[Scenario.loan], variants, load, on_end=lambda: progress.advance(load_task)
-            )
-    if overhead:
-        with err.status("the same happy path on the stock durable testing runner, then on moto's stock engine…"):
-            reports[Scenario.loan]["runtime_overhead"] = overhead_figures(
-                hybrid_latencies, measure_engine("durable", runs), measure_engine("asl", runs)
-            )
-    if synth:
-        with err.status("synthesizing the CDK app (infra/app.py)…"):
-            next(iter(reports.values()))["cdk_synth"] = measure_synth()
-    written = []
-    for name, report in reports.items():
-        path = output if name is Scenario.loan else output.with_name(f"{output.stem}-{name.value}{output.suffix}")
-        path.write_text(json.dumps(report, indent=2, default=str) + "\n")
-        written += [path, *draw(report, path.with_suffix(""))]
+            raise _error("--target aws measures the loan scenario; the training scenario runs locally")
+        cases = _cases_or_exit(case)
+        try:
+            reports = {"loan": bench_on_aws(outputs_file, stack_name, cases, variants, runs, concurrency)}
+        except OutputsError as error:
+            raise _error(str(error)) from None
+    else:
+        chosen = {name.value: _cases_or_exit(case, name) for name in scenarios}
+        output.parent.mkdir(parents=True, exist_ok=True)
+        clock = time_control(time_scale, timeout_scale)
+        reports = bench_locally(chosen, variants, runs, concurrency, clock, overhead=overhead, load=load, synth=synth)
+    written = write(reports, output, charts=target == "local")
     if as_json:
-        headlines = {
-            name.value: {variant: _headline(figures) for variant, figures in report["variants"].items()}
-            for name, report in reports.items()
-        }
-        sys.stdout.write(
-            json.dumps(headlines if len(headlines) > 1 else next(iter(headlines.values())), indent=2) + "\n"
-        )
+        _print_json(headlines(reports))
     else:
         for report in reports.values():
-            out.print(_bench_table(report))
-            for line in _bench_extras(report):
-                out.print(line)
+            for part in shown(report):
+                out.print(part)
     err.print(f"wrote {', '.join(str(path) for path in written)}")
+
+
+def _error(message: str, code: int = 2) -> typer.Exit:
+    """Print the error (rich markup) and return the exit to raise."""
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _print_json(document: object) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
+def _scenarios(scenario: Scenario | None, case: list[str] | None) -> list[Scenario]:
+    """The scenario asked for, or both, the loan first; --case names one scenario's cases, so it needs it."""
+    if case and scenario is None:
+        raise _error("--case needs --scenario (loan or training)")
+    return [scenario] if scenario else [Scenario.loan, Scenario.training]
 
 
 def _cases_or_exit(names: list[str] | None, scenario: Scenario = Scenario.loan):
@@ -287,300 +235,15 @@ def _cases_or_exit(names: list[str] | None, scenario: Scenario = Scenario.loan):
     try:
         return (training_cases if scenario is Scenario.training else loan_cases)(names or None)
     except KeyError as error:
-        err.print(f"[red]error:[/red] {error.args[0]}")
-        raise typer.Exit(2) from None
+        raise _error(error.args[0]) from None
 
 
-def _headline(figures: dict) -> dict:
-    return {key: value for key, value in figures.items() if key not in ("cases", "latencies_ms")}
+# --- the state directory (duoflow/state_dir.py) ----------------------------------------------------------------------
 
-
-def _bench_deployed(outputs_file, stack_name, cases, variants, runs, concurrency, output, as_json) -> None:
-    """``duoflow bench --target aws``: the same cases against a deployed stack (duoflow/bench/target.py)."""
-    from catalog.outputs import OutputsError, read_outputs
-    from duoflow.bench.pricing import PriceTable
-    from duoflow.bench.target import DeployedTarget, bench_deployed
-
-    try:
-        deployed = read_outputs(outputs_file, stack_name)
-    except OutputsError as error:
-        err.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
-    err.print(
-        f"benchmarking the deployed stack {deployed.stack_name} in {deployed.region}: people and services answer in real time"
-    )
-    report = bench_deployed(DeployedTarget(deployed), cases, variants, runs, concurrency, PriceTable.load())
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    if as_json:
-        sys.stdout.write(
-            json.dumps({name: _headline(figures) for name, figures in report["variants"].items()}, indent=2) + "\n"
-        )
-    else:
-        table = Table(title=f"duoflow bench: loan on {deployed.stack_name} ({deployed.region})", title_justify="left")
-        for column in ("variant", "p50", "p95", "transitions", "durable ops", "$/M transitions + ops"):
-            table.add_column(column, justify="left" if column == "variant" else "right")
-        for name, f in report["variants"].items():
-            table.add_row(
-                name,
-                f"{f['p50_ms']:,.0f} ms",
-                f"{f['p95_ms']:,.0f} ms",
-                f"{f['state_transitions']:.1f}",
-                f"{f['durable_operations']:.1f}",
-                f"{f['usd_per_million_transitions_and_operations']:,.2f}",
-            )
-        out.print(table)
-        out.print("not measured on AWS: " + ", ".join(report["not_measured"]) + " (see duoflow/bench/target.py)")
-    err.print(f"wrote {output}")
-
-
-def _bench_extras(report: dict) -> list[str]:
-    lines = []
-    if overhead := report.get("runtime_overhead"):
-        lines.append(
-            f"runtime overhead (hybrid happy path, one at a time): hybrid p50 {overhead['hybrid_p50_ms']:,.0f} ms / "
-            f"(stock durable runner {overhead['bare_durable_p50_ms']:,.0f} ms + stock moto ASL "
-            f"{overhead['bare_asl_p50_ms']:,.0f} ms) = [bold]{overhead['ratio']:.2f}[/bold] (below 1.0: the integrated runtime wins)"
-        )
-    if synth := report.get("cdk_synth"):
-        lines.append(
-            f"cdk synth (python infra/app.py, bundling skipped): {synth['seconds']:.1f} s (target under {synth['target_seconds']} s)"
-        )
-    if load := report.get("load"):
-        lines.append(
-            f"{load['applications']} applications at once: {load['finished']} finished in {load['total_seconds']:,.1f} s "
-            f"({load['throughput_per_second']:.1f}/s), p50 {load['p50_ms']:,.0f} ms, p95 {load['p95_ms']:,.0f} ms; "
-            f"still running at the deadline {len(load['unfinished_at_deadline'])}, wrong outcome {len(load['wrong_outcome'])}"
-        )
-    return lines
-
-
-def _bench_table(report: dict) -> Table:
-    table = Table(
-        title=f"duoflow bench: {report['scenario']} ({report['settings']['runs_per_case']} runs per case, {report['settings']['concurrency']} at a time)",
-        title_justify="left",
-    )
-    columns = [
-        "variant",
-        "p50",
-        "p95",
-        "transitions",
-        "durable ops",
-        "durable inv.",
-        "Lambda inv.",
-        "GB-s",
-        "stored B",
-        "$/M SFN",
-        "$/M Lambda",
-        "$/M durable ops",
-        "$/M storage",
-        "$/M total",
-    ]
-    for column in columns:
-        table.add_column(column, justify="left" if column == "variant" else "right")
-    for name, f in report["variants"].items():
-        usd = f["usd_per_million"]
-        table.add_row(
-            name,
-            f"{f['p50_ms']:,.0f} ms",
-            f"{f['p95_ms']:,.0f} ms",
-            f"{f['state_transitions']:.1f}",
-            f"{f['durable_operations']:.1f}",
-            f"{f['durable_invocations']:.1f}",
-            f"{f['lambda_invocations']:.1f}",
-            f"{f['billed_gb_seconds']:.4f}",
-            f"{f['stored_bytes']:,.0f}",
-            f"{usd['step_functions']:,.2f}",
-            f"{usd['lambda_requests'] + usd['lambda_compute']:,.2f}",
-            f"{usd['durable_operations']:,.2f}",
-            f"{usd['durable_storage']:,.2f}",
-            f"[bold]{usd['total']:,.2f}[/bold]",
-        )
-    return table
-
-
-def _training_table(results) -> Table:
-    table = Table(title="duoflow demo: training request approval", title_justify="left")
-    for column, justify in [
-        ("request", "left"),
-        ("variant", "left"),
-        ("score", "right"),
-        ("band", "left"),
-        ("outcome", "left"),
-        ("reason", "left"),
-        ("end to end", "right"),
-        ("state transitions", "right"),
-        ("durable ops", "right"),
-    ]:
-        table.add_column(column, justify=justify)
-    for r in results:
-        colour = {"approved": "green", "rejected": "yellow"}.get(r.outcome, "red")
-        band = r.band or "?"
-        if not r.model_agrees:
-            band += f" [red](expected {r.expected_band})[/red]"
-        table.add_row(
-            f"{r.applicant}: {r.training}",
-            r.variant,
-            "" if r.score is None else str(r.score),
-            band,
-            f"[{colour}]{r.outcome}[/{colour}]",
-            r.reason,
-            f"{r.latency_ms:,.0f} ms",
-            str(r.state_transitions),
-            str(r.durable_operations),
-        )
-    return table
-
-
-def _report_model_disagreements(results) -> None:
-    """The scenario files say what a person expects; the model's band is shown as it is, never bent."""
-    disagreements = {
-        (r.case, r.band, r.expected_band, r.score) for r in results if getattr(r, "model_agrees", True) is False
-    }
-    for case, band, expected, score in sorted(disagreements, key=str):
-        err.print(
-            f"[yellow]note:[/yellow] the screening model scored {case} {score} ({band}); a person expects {expected} "
-            "(scenarios/training/README.md). The workflow followed the model's score."
-        )
-
-
-def _table(results) -> Table:
-    table = Table(title="duoflow demo: loan approval", title_justify="left")
-    for column, justify in [
-        ("applicant", "left"),
-        ("amount", "right"),
-        ("variant", "left"),
-        ("outcome", "left"),
-        ("reason", "left"),
-        ("end to end", "right"),
-        ("state transitions", "right"),
-        ("durable ops", "right"),
-    ]:
-        table.add_column(column, justify=justify)
-    for r in results:
-        colour = "green" if r.outcome == "approved" else "yellow" if r.outcome == "denied" else "red"
-        table.add_row(
-            r.applicant,
-            f"${r.amount:,.0f}",
-            r.variant,
-            f"[{colour}]{r.outcome}[/{colour}]",
-            r.reason,
-            f"{r.latency_ms:,.0f} ms",
-            str(r.state_transitions),
-            str(r.durable_operations),
-        )
-    return table
-
-
-SERVE_TIME_SCALE_HELP = (
-    "Modelled time × this = real time for waits and simulated delays. People answer in real time in the console; "
-    "0.1 lets you watch the fraud service's 5 s go by in 0.5 s."
-)
-SERVE_TIMEOUT_SCALE_HELP = "The same for timeouts: 0.5 gives a manager 15 minutes to answer and HR 36 hours."
-
-# --- the state directory -----------------------------------------------------------------------------------------
-
-DEFAULT_STATE_DIR = Path(".duoflow/state")
 STATE_DIR_HELP = (
     "Where the server keeps its state: executions with their history, pending approvals and reviews, timers, "
     "DynamoDB items, S3 objects, the console's token secret. Relative to the current directory; created 0700."
 )
-# `duoflow serve` holds an exclusive flock on this file while it runs: a second server on the same state, or
-# `duoflow state clear`, sees it and refuses. The kernel releases it when the process ends, even by SIGKILL.
-LOCK_FILE = "serve.lock"
-
-
-class StateDirInUse(Exception):
-    """Another process holds the state directory's lock; ``holder`` is the pid it wrote there ('' if none)."""
-
-    def __init__(self, holder: str) -> None:
-        super().__init__(holder)
-        self.holder = holder
-
-
-def _absolute(state_dir: Path) -> Path:
-    return Path(os.path.abspath(state_dir.expanduser()))
-
-
-def _refuse_foreign_dir(path: Path) -> None:
-    """--fresh and `state clear` delete everything in the directory and serve tightens it to 0700: refuse a
-    directory that holds something and was never a server's state directory (a mistyped --state-dir ~)."""
-    if path.exists() and not path.is_dir():
-        err.print(f"[red]error:[/red] {escape(str(path))} is not a directory")
-        raise typer.Exit(1)
-    if path.is_dir() and not (path / LOCK_FILE).exists() and any(path.iterdir()):
-        err.print(
-            f"[red]error:[/red] {escape(str(path))} is not empty and is not a duoflow state directory (it has no "
-            f"{LOCK_FILE}): give --state-dir a new or empty directory"
-        )
-        raise typer.Exit(1)
-
-
-def _make_private_dir(path: Path) -> None:
-    """Create the directory (and its missing parents) 0700; tighten it to 0700 if it is readable by others."""
-    missing = []
-    parent = path
-    while not parent.exists():
-        missing.append(parent)
-        parent = parent.parent
-    for folder in reversed(missing):
-        folder.mkdir(mode=0o700, exist_ok=True)
-        folder.chmod(0o700)  # whatever the umask
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        path.chmod(0o700)
-        err.print(f"note: {escape(str(path))} was readable by others ({mode:04o}); it is 0700 now")
-
-
-def _lock_state_dir(path: Path) -> int:
-    """The state directory's lock, held until the returned descriptor is closed (or the process ends)."""
-    descriptor = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.pread(descriptor, 32, 0).decode(errors="replace").strip()
-        os.close(descriptor)
-        raise StateDirInUse(holder) from None
-    os.ftruncate(descriptor, 0)
-    os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
-    return descriptor
-
-
-def _server_on(holder: str) -> str:
-    return f"`duoflow serve` (pid {holder})" if holder else "`duoflow serve`"
-
-
-def _empty_state_dir(path: Path) -> int:
-    """Delete everything in the state directory but its lock (which the caller holds); returns how many entries."""
-    removed = 0
-    for entry in os.scandir(path):
-        if entry.name == LOCK_FILE:
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path)
-        else:
-            os.unlink(entry.path)
-        removed += 1
-    return removed
-
-
-def _claim_state_dir(path: Path, fresh: bool) -> int:
-    """Make the state directory ready for a server: created 0700, locked (exit 1 if another server holds it),
-    emptied first with ``fresh``. Returns the lock's descriptor."""
-    _refuse_foreign_dir(path)
-    _make_private_dir(path)
-    try:
-        lock = _lock_state_dir(path)
-    except StateDirInUse as in_use:
-        err.print(
-            f"[red]error:[/red] another {_server_on(in_use.holder)} is running on the state directory "
-            f"{escape(str(path))}: stop it first, or give this one another --state-dir"
-        )
-        raise typer.Exit(1) from None
-    if fresh and _empty_state_dir(path):
-        err.print(f"--fresh: emptied {escape(str(path))}")
-    return lock
-
 
 state_app = typer.Typer(
     help="The state `duoflow serve` keeps between runs (executions, approvals, timers, items, objects, the console's token secret).",
@@ -598,44 +261,38 @@ def state_clear(
 
     Asks first unless --yes. Refused (exit 1) while a server runs on that state directory: stop it first (or start it again with --fresh).
     """
-    path = _absolute(state_dir)
+    path = absolute(state_dir)
     if not path.exists():
         err.print(f"nothing to clear: {escape(str(path))} does not exist")
         return
-    _refuse_foreign_dir(path)
-    try:
-        lock = _lock_state_dir(path)  # held while clearing: no server starts on a half-emptied directory
-    except StateDirInUse as in_use:
-        err.print(
-            f"[red]error:[/red] {_server_on(in_use.holder)} is running on {escape(str(path))}: stop it before "
-            "clearing its state"
-        )
-        raise typer.Exit(1) from None
-    try:
+
+    def confirm() -> None:
         if not yes:
             typer.confirm(
                 f"Forget every execution, approval, item and object kept in {path}? Tokens printed before stop working",
                 abort=True,
             )
-        removed = _empty_state_dir(path)
-    finally:
-        os.close(lock)
+
+    try:
+        removed = clear_state_dir(path, confirm)
+    except StateDirError as error:
+        raise _error(escape(str(error)), 1) from None
     out.print(f"cleared {escape(str(path))} ({removed} entries removed)")
 
 
 @state_app.command("path")
 def state_path(state_dir: Path = typer.Option(DEFAULT_STATE_DIR, "--state-dir", help=STATE_DIR_HELP)) -> None:
     """Print the state directory's absolute path."""
-    sys.stdout.write(f"{_absolute(state_dir)}\n")
+    sys.stdout.write(f"{absolute(state_dir)}\n")
 
 
-# --- serve ---------------------------------------------------------------------------------------------------------
+# --- serve (duoflow/serving.py; --reload: duoflow/reloader.py) -------------------------------------------------------
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-CODE_FOLDERS = ("domain", "durable", "services", "duoflow", "statemachines")
-RELOAD_SUFFIXES = (".py", ".json")
-RELOAD_POLL_SECONDS = 0.5
-CHILD_STOP_SECONDS = 60.0  # a graceful stop is a few seconds; past this the old server is killed (SIGKILL)
+SERVE_TIME_SCALE_HELP = (
+    "Modelled time × this = real time for waits and simulated delays. People answer in real time in the console; "
+    "0.1 lets you watch the fraud service's 5 s go by in 0.5 s."
+)
+SERVE_TIMEOUT_SCALE_HELP = "The same for timeouts: 0.5 gives a manager 15 minutes to answer and HR 36 hours."
 
 
 @app.command()
@@ -669,249 +326,36 @@ def serve(
 
     Stopping: Ctrl-C or SIGTERM stops accepting requests, lets those being answered finish (5 s at most), stops the runtime and exits 0. Even a kill -9 loses nothing acknowledged: every 2xx answer to a change is on disk before it is sent.
     """
-    path = _absolute(state_dir)
+    from duoflow.serving import handed_down, listen, run_server
+
+    path = absolute(state_dir)
     if (socket_fd is None) != (lock_fd is None):
-        err.print("[red]error:[/red] --socket-fd and --lock-fd go together")
-        raise typer.Exit(2)
+        raise _error("--socket-fd and --lock-fd go together")
     if socket_fd is not None:
         # A server started by --reload's supervisor, which holds the state directory's lock and the socket.
-        os.set_inheritable(socket_fd, False)
-        os.set_inheritable(lock_fd, False)
-        sock = socket.socket(fileno=socket_fd)
-        lock = lock_fd
+        sock, lock = handed_down(socket_fd, lock_fd)
     else:
-        lock = _claim_state_dir(path, fresh)
         try:
-            sock = _listen(host, port)
+            lock = claim_state_dir(path, fresh, note=lambda text: err.print(escape(text)))
+        except StateDirError as error:
+            raise _error(escape(str(error)), 1) from None
+        try:
+            sock = listen(host, port)
         except OSError as error:
             os.close(lock)
-            err.print(
-                f"[red]error:[/red] cannot listen on {host}:{port}: {error.strerror or error}; "
-                "--port another one (0: any free port)"
-            )
-            raise typer.Exit(1) from None
+            raise _error(
+                f"cannot listen on {host}:{port}: {error.strerror or error}; --port another one (0: any free port)", 1
+            ) from None
     if reload:
         if socket_fd is not None:
-            err.print("[red]error:[/red] --reload supervises servers; it cannot be one")
-            raise typer.Exit(2)
-        folders = [_absolute(folder) for folder in watch] if watch else _code_folders()
+            raise _error("--reload supervises servers; it cannot be one")
+        folders = [absolute(folder) for folder in watch] if watch else code_folders()
         options = ["--host", host, "--time-scale", repr(time_scale), "--timeout-scale", repr(timeout_scale)]
-        raise typer.Exit(_supervise(sock, lock, [*options, "--state-dir", str(path)], folders))
+        raise typer.Exit(supervise(sock, lock, [*options, "--state-dir", str(path)], folders))
     try:
-        _serve(sock, host, path, time_scale, timeout_scale)
+        run_server(sock, host, path, time_control(time_scale, timeout_scale))
     finally:
         os.close(lock)  # the lock is released (a supervisor's copy, if any, keeps it held)
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """The server's socket, bound and listening (port 0: any free one) before the runtime starts: a taken port
-    is reported at once, and a request made while the runtime starts waits in the backlog instead of failing."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, backlog=2048)
-
-
-def _serve(sock: socket.socket, host: str, state_dir: Path, time_scale: float, timeout_scale: float) -> None:
-    from duoflow.console.server import serve_forever
-    from duoflow.console.tokens import ROLE_USERS, TokenSigner
-    from duoflow.stack import local_stack
-
-    signer = TokenSigner.kept_in(state_dir)
-    port = sock.getsockname()[1]
-    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-    # Until the server takes the signals over (and after), SIGTERM unwinds like Ctrl-C: the runtime stops.
-    previous = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
-    try:
-        try:
-            with err.status("starting the local runtime…"):
-                stack = local_stack(time_control(time_scale, timeout_scale), state_dir=state_dir)
-                runtime = stack.__enter__()
-        except KeyboardInterrupt:
-            err.print("stopped while starting")
-            return
-        try:
-            out.print(f"[bold]duoflow console[/bold]  {url}")
-            out.print(
-                f"state: {escape(str(state_dir))} (kept across restarts; --fresh or `duoflow state clear` forgets it)",
-                soft_wrap=True,
-            )
-            if (resumed := _resumed_text(getattr(runtime, "resumed", None))) is not None:
-                out.print(f"resumed: {escape(resumed)}", soft_wrap=True)
-            out.print(
-                f"time ×{time_scale} (waits), ×{max(timeout_scale, time_scale)} (timeouts); tokens stay valid "
-                f"across restarts for {signer.ttl_seconds // 3600} hours (clearing the state revokes them)",
-                soft_wrap=True,
-            )
-            for role, token in signer.role_tokens().items():
-                username, name = ROLE_USERS[role]
-                out.print(f"\n[bold]{role}[/bold] token ({name}):", soft_wrap=True)
-                out.print(token, soft_wrap=True)
-                out.print(f"sign in as {role}: {url}/#/loan?token={token}", soft_wrap=True)
-            out.print("\nCtrl-C stops the server.")
-            serve_forever(runtime, signer, sock)
-        except KeyboardInterrupt:
-            pass  # SIGTERM or Ctrl-C before the server took the signals over
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping already; a kill -9 still ends it at once
-            with err.status("stopping the local runtime…"):
-                stack.__exit__(None, None, None)
-        out.print(f"stopped; the state is in {escape(str(state_dir))}", soft_wrap=True)
-    finally:
-        sock.close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _resumed_text(resumed: object) -> str | None:
-    """What the runtime resumed from the state directory (``runtime.resumed``: counts by kind), as one line."""
-    if resumed is None:
-        return None
-    if isinstance(resumed, Mapping):
-        parts = [f"{count} {kind}" for kind, count in resumed.items() if count]
-        return ", ".join(parts) if parts else "nothing (an empty state)"
-    return str(resumed)
-
-
-# --- serve --reload ------------------------------------------------------------------------------------------------
-
-
-def _code_folders() -> list[Path]:
-    return [PROJECT_ROOT / name for name in CODE_FOLDERS if (PROJECT_ROOT / name).is_dir()]
-
-
-def _code_snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
-    """Every .py and .json file under the folders, with its modification time and size."""
-    files = {}
-    for folder in folders:
-        for root, dirs, names in os.walk(folder):
-            dirs[:] = [
-                name for name in dirs if not name.startswith(".") and name not in ("__pycache__", "node_modules")
-            ]
-            for name in names:
-                if name.endswith(RELOAD_SUFFIXES):
-                    path = os.path.join(root, name)
-                    try:
-                        stat = os.stat(path)
-                    except FileNotFoundError:  # deleted while walking
-                        continue
-                    files[path] = (stat.st_mtime_ns, stat.st_size)
-    return files
-
-
-def _what_changed(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> str:
-    changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
-    shown = []
-    for path in changed[:3]:
-        try:
-            shown.append(str(Path(path).relative_to(PROJECT_ROOT)))
-        except ValueError:
-            shown.append(path)
-    return ", ".join(shown) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
-
-
-def _supervise(sock: socket.socket, lock: int, options: list[str], folders: list[Path]) -> int:
-    """``serve --reload``: run ``duoflow serve`` (the same options, without --reload) as a child process, and
-    restart it when a watched file changes. The supervisor holds the state directory's lock and the listening
-    socket and hands both to each child, so no other server takes the state while one restarts, the port stays
-    the same, and a request made during a restart waits instead of failing. The child is stopped with SIGTERM
-    (gracefully); one that does not stop within CHILD_STOP_SECONDS is killed. Ctrl-C or SIGTERM stops the child,
-    then the supervisor; a second one kills the child. Files are polled (standard library only)."""
-    command = [sys.executable, "-m", "duoflow.cli", "serve", *options]
-    command += ["--socket-fd", str(sock.fileno()), "--lock-fd", str(lock)]
-    stops: list[int] = []
-
-    def request_stop(signum: int, frame: object) -> None:
-        stops.append(signum)
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        err.print(
-            f"reload: watching {', '.join(escape(str(folder)) for folder in folders)} (.py, .json); "
-            "the server restarts when a file changes",
-            soft_wrap=True,
-        )
-        snapshot = _code_snapshot(folders)
-        child = _start_child(command, (sock.fileno(), lock))
-        reported_exit = False
-        next_scan = time.monotonic() + RELOAD_POLL_SECONDS
-        while not stops:
-            if child.poll() is not None and not reported_exit:
-                err.print(f"reload: the server exited ({child.returncode}); it starts again when a file changes")
-                reported_exit = True
-            time.sleep(0.05)
-            if time.monotonic() < next_scan:
-                continue
-            current = _code_snapshot(folders)
-            next_scan = time.monotonic() + RELOAD_POLL_SECONDS
-            if current == snapshot:
-                continue
-            time.sleep(0.2)  # an editor's save can be several writes: take them all in one restart
-            current, changed = _code_snapshot(folders), _what_changed(snapshot, current)
-            snapshot = current
-            err.print(f"reload: {escape(changed)} changed; restarting the server on the same state", soft_wrap=True)
-            _stop_child(child, stops)
-            if stops:
-                break
-            child = _start_child(command, (sock.fileno(), lock))
-            reported_exit = False
-        code = _stop_child(child, stops)
-        return 0 if code is None else code
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        sock.close()
-        os.close(lock)
-
-
-def _start_child(command: list[str], fds: tuple[int, ...]) -> subprocess.Popen:
-    parent = os.getpid()
-
-    def in_child() -> None:
-        # Its own session, so a Ctrl-C in the terminal reaches the supervisor only (which stops the child once);
-        # and on Linux the child gets SIGTERM if the supervisor dies, instead of running on without it.
-        _terminate_with_parent()
-        if os.getppid() != parent:
-            os._exit(1)
-
-    return subprocess.Popen(command, pass_fds=fds, start_new_session=True, preexec_fn=in_child)
-
-
-def _terminate_with_parent() -> None:
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux
-        pass
-
-
-def _stop_child(child: subprocess.Popen, stops: list[int]) -> int | None:
-    """Stop the child gracefully (SIGTERM); kill it if it takes too long or another stop signal comes. Its exit
-    code; None if it had already exited."""
-    if child.poll() is not None:
-        return None
-    signals_before = len(stops)
-    child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + CHILD_STOP_SECONDS
-    while True:
-        try:
-            return child.wait(timeout=0.1)
-        except subprocess.TimeoutExpired:
-            if len(stops) > max(signals_before, 1) or time.monotonic() > deadline:
-                err.print("reload: the server did not stop; killing it (its state is safe: it is on disk)")
-                child.kill()
-                return child.wait()
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM → KeyboardInterrupt, once: the command unwinds as on Ctrl-C (the runtime stops, its throwaway
-    state directory is removed); a second SIGTERM while it unwinds is ignored (kill -9 still ends it)."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise KeyboardInterrupt
-
-
-def _main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
 
 
 @app.command()

@@ -14,8 +14,9 @@ from types import SimpleNamespace
 import pytest
 from typer.testing import CliRunner
 
-from duoflow import cli
+from duoflow import cli, reloader
 from duoflow.console.tokens import SECRET_FILE, InvalidToken, TokenSigner
+from duoflow.state_dir import LOCK_FILE, lock_state_dir
 
 runner = CliRunner()
 
@@ -55,7 +56,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> dict:
 
 
 def _locked(state_dir: Path) -> bool:
-    descriptor = os.open(state_dir / cli.LOCK_FILE, os.O_RDWR)
+    descriptor = os.open(state_dir / LOCK_FILE, os.O_RDWR)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -69,7 +70,7 @@ def _locked(state_dir: Path) -> bool:
 def held(state_dir: Path):
     """The state directory locked as a running server holds it (flock conflicts between two opens, even in one
     process)."""
-    descriptor = cli._lock_state_dir(state_dir)
+    descriptor = lock_state_dir(state_dir)
     try:
         yield
     finally:
@@ -150,7 +151,7 @@ def test_a_second_server_on_the_same_state_is_refused(tmp_path, started):
         result.stderr
     )
     assert fresh.exit_code == 1 and "state_dir" not in started, "nothing may start on a held state directory"
-    assert (state_dir / cli.LOCK_FILE).exists()
+    assert (state_dir / LOCK_FILE).exists()
 
 
 def test_a_directory_that_is_not_a_state_directory_is_never_emptied_or_used(tmp_path, started):
@@ -180,7 +181,7 @@ def test_a_taken_port_is_reported_before_the_runtime_starts(tmp_path, started):
 def test_state_clear_asks_first_empties_the_state_and_refuses_while_a_server_runs(tmp_path):
     state_dir = tmp_path / "state"
     state_dir.mkdir()
-    (state_dir / cli.LOCK_FILE).touch()
+    (state_dir / LOCK_FILE).touch()
     (state_dir / SECRET_FILE).write_text("ab" * 32)
     (state_dir / "moto").mkdir()
     (state_dir / "moto" / "tables.json").write_text("{}")
@@ -198,7 +199,7 @@ def test_state_clear_asks_first_empties_the_state_and_refuses_while_a_server_run
 
     accepted = runner.invoke(cli.app, clear, input="y\n")
     assert accepted.exit_code == 0, accepted.output
-    assert sorted(path.name for path in state_dir.iterdir()) == [cli.LOCK_FILE]
+    assert sorted(path.name for path in state_dir.iterdir()) == [LOCK_FILE]
 
     (state_dir / "runtime.sqlite3").write_text("x")
     assert runner.invoke(cli.app, [*clear, "--yes"]).exit_code == 0
@@ -235,12 +236,12 @@ def test_reload_watches_python_and_json_files_only(tmp_path):
     (tmp_path / "pkg" / "cases.json").write_text("{}")
     (tmp_path / "pkg" / "notes.md").write_text("")
     (tmp_path / "pkg" / "__pycache__" / "handler.cpython-311.pyc").write_text("")
-    before = cli._code_snapshot([tmp_path])
+    before = reloader.code_snapshot([tmp_path])
     assert sorted(Path(path).name for path in before) == ["cases.json", "handler.py"]
 
     (tmp_path / "pkg" / "notes.md").write_text("changed")
-    assert cli._code_snapshot([tmp_path]) == before
+    assert reloader.code_snapshot([tmp_path]) == before
     (tmp_path / "pkg" / "handler.py").write_text("x = 22")
-    after = cli._code_snapshot([tmp_path])
-    assert after != before and cli._what_changed(before, after) == str(tmp_path / "pkg" / "handler.py")
-    assert [folder.name for folder in cli._code_folders()] == list(cli.CODE_FOLDERS)
+    after = reloader.code_snapshot([tmp_path])
+    assert after != before and reloader.what_changed(before, after) == str(tmp_path / "pkg" / "handler.py")
+    assert [folder.name for folder in reloader.code_folders()] == list(reloader.CODE_FOLDERS)

@@ -1,0 +1,154 @@
+"""`duoflow serve --reload`: a supervisor that runs the server as a child process and restarts it when the code
+changes, on the same state directory and port, so executions carry on on the new code. Files are polled
+(standard library only)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+
+from duoflow.terminal import err
+
+if TYPE_CHECKING:
+    import socket
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CODE_FOLDERS = ("domain", "durable", "services", "duoflow", "statemachines")
+RELOAD_SUFFIXES = (".py", ".json")
+RELOAD_POLL_SECONDS = 0.5
+CHILD_STOP_SECONDS = 60.0  # a graceful stop is a few seconds; past this the old server is killed (SIGKILL)
+
+
+def code_folders() -> list[Path]:
+    return [PROJECT_ROOT / name for name in CODE_FOLDERS if (PROJECT_ROOT / name).is_dir()]
+
+
+def code_snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
+    """Every .py and .json file under the folders, with its modification time and size."""
+    files = {}
+    for folder in folders:
+        for root, dirs, names in os.walk(folder):
+            dirs[:] = [
+                name for name in dirs if not name.startswith(".") and name not in ("__pycache__", "node_modules")
+            ]
+            for name in names:
+                if name.endswith(RELOAD_SUFFIXES):
+                    path = os.path.join(root, name)
+                    try:
+                        stat = os.stat(path)
+                    except FileNotFoundError:  # deleted while walking
+                        continue
+                    files[path] = (stat.st_mtime_ns, stat.st_size)
+    return files
+
+
+def what_changed(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> str:
+    changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    shown = []
+    for path in changed[:3]:
+        try:
+            shown.append(str(Path(path).relative_to(PROJECT_ROOT)))
+        except ValueError:
+            shown.append(path)
+    return ", ".join(shown) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+
+
+def supervise(sock: socket.socket, lock: int, options: list[str], folders: list[Path]) -> int:
+    """Run ``duoflow serve`` (the same options, without --reload) as a child process, and restart it when a
+    watched file changes; returns the exit code. The supervisor holds the state directory's lock and the listening
+    socket and hands both to each child, so no other server takes the state while one restarts, the port stays
+    the same, and a request made during a restart waits instead of failing. The child is stopped with SIGTERM
+    (gracefully); one that does not stop within CHILD_STOP_SECONDS is killed. Ctrl-C or SIGTERM stops the child,
+    then the supervisor; a second one kills the child."""
+    command = [sys.executable, "-m", "duoflow.cli", "serve", *options]
+    command += ["--socket-fd", str(sock.fileno()), "--lock-fd", str(lock)]
+    stops: list[int] = []
+
+    def request_stop(signum: int, frame: object) -> None:
+        stops.append(signum)
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        err.print(
+            f"reload: watching {', '.join(escape(str(folder)) for folder in folders)} (.py, .json); "
+            "the server restarts when a file changes",
+            soft_wrap=True,
+        )
+        snapshot = code_snapshot(folders)
+        child = _start_child(command, (sock.fileno(), lock))
+        reported_exit = False
+        next_scan = time.monotonic() + RELOAD_POLL_SECONDS
+        while not stops:
+            if child.poll() is not None and not reported_exit:
+                err.print(f"reload: the server exited ({child.returncode}); it starts again when a file changes")
+                reported_exit = True
+            time.sleep(0.05)
+            if time.monotonic() < next_scan:
+                continue
+            current = code_snapshot(folders)
+            next_scan = time.monotonic() + RELOAD_POLL_SECONDS
+            if current == snapshot:
+                continue
+            time.sleep(0.2)  # an editor's save can be several writes: take them all in one restart
+            current, changed = code_snapshot(folders), what_changed(snapshot, current)
+            snapshot = current
+            err.print(f"reload: {escape(changed)} changed; restarting the server on the same state", soft_wrap=True)
+            _stop_child(child, stops)
+            if stops:
+                break
+            child = _start_child(command, (sock.fileno(), lock))
+            reported_exit = False
+        code = _stop_child(child, stops)
+        return 0 if code is None else code
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sock.close()
+        os.close(lock)
+
+
+def _start_child(command: list[str], fds: tuple[int, ...]) -> subprocess.Popen:
+    parent = os.getpid()
+
+    def in_child() -> None:
+        # Its own session, so a Ctrl-C in the terminal reaches the supervisor only (which stops the child once);
+        # and on Linux the child gets SIGTERM if the supervisor dies, instead of running on without it.
+        _terminate_with_parent()
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return subprocess.Popen(command, pass_fds=fds, start_new_session=True, preexec_fn=in_child)
+
+
+def _terminate_with_parent() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux
+        pass
+
+
+def _stop_child(child: subprocess.Popen, stops: list[int]) -> int | None:
+    """Stop the child gracefully (SIGTERM); kill it if it takes too long or another stop signal comes. Its exit
+    code; None if it had already exited."""
+    if child.poll() is not None:
+        return None
+    signals_before = len(stops)
+    child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + CHILD_STOP_SECONDS
+    while True:
+        try:
+            return child.wait(timeout=0.1)
+        except subprocess.TimeoutExpired:
+            if len(stops) > max(signals_before, 1) or time.monotonic() > deadline:
+                err.print("reload: the server did not stop; killing it (its state is safe: it is on disk)")
+                child.kill()
+                return child.wait()

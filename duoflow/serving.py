@@ -1,0 +1,97 @@
+"""`duoflow serve` in the foreground: the listening socket, the local runtime on the state directory, the console
+answering on it (duoflow/console/server.py) until Ctrl-C or SIGTERM, and what is printed on the way."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+
+from duoflow.terminal import err, interrupt, main_thread, out
+
+if TYPE_CHECKING:
+    from duoflow.runtime import TimeControl
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound and listening (port 0: any free one) before the runtime starts: a taken port
+    is reported at once, and a request made while the runtime starts waits in the backlog instead of failing."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=2048)
+
+
+def handed_down(socket_fd: int, lock_fd: int) -> tuple[socket.socket, int]:
+    """The listening socket and the state directory's lock a --reload supervisor (duoflow/reloader.py) passed to
+    this server, kept from this server's own children."""
+    os.set_inheritable(socket_fd, False)
+    os.set_inheritable(lock_fd, False)
+    return socket.socket(fileno=socket_fd), lock_fd
+
+
+def run_server(sock: socket.socket, host: str, state_dir: Path, time_control: TimeControl) -> None:
+    """Start the runtime on ``state_dir``, print the console's address and a token per role, answer on ``sock``
+    until Ctrl-C or SIGTERM, stop the runtime. The socket is closed on return."""
+    from duoflow.console.server import serve_forever
+    from duoflow.console.tokens import ROLE_USERS, TokenSigner
+    from duoflow.stack import local_stack
+
+    signer = TokenSigner.kept_in(state_dir)
+    port = sock.getsockname()[1]
+    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    # Until the server takes the signals over (and after), SIGTERM unwinds like Ctrl-C: the runtime stops.
+    previous = signal.signal(signal.SIGTERM, interrupt) if main_thread() else None
+    try:
+        try:
+            with err.status("starting the local runtime…"):
+                stack = local_stack(time_control, state_dir=state_dir)
+                runtime = stack.__enter__()
+        except KeyboardInterrupt:
+            err.print("stopped while starting")
+            return
+        try:
+            out.print(f"[bold]duoflow console[/bold]  {url}")
+            out.print(
+                f"state: {escape(str(state_dir))} (kept across restarts; --fresh or `duoflow state clear` forgets it)",
+                soft_wrap=True,
+            )
+            if (resumed := _resumed_text(getattr(runtime, "resumed", None))) is not None:
+                out.print(f"resumed: {escape(resumed)}", soft_wrap=True)
+            out.print(
+                f"time ×{time_control.scale} (waits), ×{time_control.timeouts} (timeouts); tokens stay valid "
+                f"across restarts for {signer.ttl_seconds // 3600} hours (clearing the state revokes them)",
+                soft_wrap=True,
+            )
+            for role, token in signer.role_tokens().items():
+                username, name = ROLE_USERS[role]
+                out.print(f"\n[bold]{role}[/bold] token ({name}):", soft_wrap=True)
+                out.print(token, soft_wrap=True)
+                out.print(f"sign in as {role}: {url}/#/loan?token={token}", soft_wrap=True)
+            out.print("\nCtrl-C stops the server.")
+            serve_forever(runtime, signer, sock)
+        except KeyboardInterrupt:
+            pass  # SIGTERM or Ctrl-C before the server took the signals over
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping already; a kill -9 still ends it at once
+            with err.status("stopping the local runtime…"):
+                stack.__exit__(None, None, None)
+        out.print(f"stopped; the state is in {escape(str(state_dir))}", soft_wrap=True)
+    finally:
+        sock.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _resumed_text(resumed: object) -> str | None:
+    """What the runtime resumed from the state directory (``runtime.resumed``: counts by kind), as one line."""
+    if resumed is None:
+        return None
+    if isinstance(resumed, Mapping):
+        parts = [f"{count} {kind}" for kind, count in resumed.items() if count]
+        return ", ".join(parts) if parts else "nothing (an empty state)"
+    return str(resumed)
