@@ -56,6 +56,8 @@ diagrams: setup
 
 test: setup browser lint
 	$(VENV)/bin/python -m pytest
+	# the runtime tier again without the speed-ups (duoflow/runtime/speedups.py): they must change no behaviour
+	DUOFLOW_SPEEDUPS=0 $(VENV)/bin/python -m pytest tests/runtime
 
 bench: setup
 	$(VENV)/bin/duoflow bench --variant all --runs 5 --concurrency 4 --out docs/bench.json

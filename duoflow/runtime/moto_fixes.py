@@ -3,6 +3,7 @@ and guarded by a test in tests/runtime that fails when a moto upgrade changes th
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
@@ -26,6 +27,7 @@ def install() -> None:
     StepFunctionResponse.send_task_failure = send_task_failure
     _answer_only_started_executions()
     _serialize_requests()
+    _serialize_object_requests()
     _installed = True
 
 
@@ -48,6 +50,23 @@ def _serialize_requests() -> None:
                 return _unlocked(self)
 
         response_class.call_action = call_action
+
+
+def _serialize_object_requests() -> None:
+    """moto's S3 ``put_object`` stores the new object, then reads it again for the answer's ETag: if another PUT of
+    the same key replaced (and closed) it in between, the answer fails with "I/O operation on closed file". AWS
+    serves them concurrently; here requests on objects take turns (their own lock: S3 never waits for DynamoDB)."""
+    from moto.s3.responses import S3Response
+
+    lock = threading.RLock()
+    unlocked = S3Response.key_response
+
+    @functools.wraps(unlocked)
+    def key_response(self: Any, request: Any, full_url: str, headers: Any) -> Any:
+        with lock:
+            return unlocked(self, request, full_url, headers)
+
+    S3Response.key_response = key_response
 
 
 def _answer_only_started_executions() -> None:

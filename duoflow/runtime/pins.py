@@ -1,7 +1,7 @@
 """The library versions whose internals the runtime hooks into.
 
-The runtime patches moto's Lambda backend and ASL timers and wires the durable testing SDK's executor by
-hand. Those are internals: a different version may move them. Starting the runtime on another version fails
+The runtime patches moto's Lambda backend and ASL timers, wires the durable testing SDK's executor by hand,
+replaces moto's JSONata stub with jsonata-python's evaluator, and (speedups.py) memoises botocore's User-Agent. Those are internals: a different version may move them. Starting the runtime on another version fails
 here, with the reason, instead of misbehaving later; the tests under ``tests/runtime`` check each hook.
 """
 
@@ -13,6 +13,8 @@ PINNED = {
     "moto": "5.2.5",
     "aws-durable-execution-sdk-python": "3.0.0",
     "aws-durable-execution-sdk-python-testing": "1.4.0",
+    "botocore": "1.44.5",
+    "jsonata-python": "0.7.1",
 }
 
 

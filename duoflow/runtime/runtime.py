@@ -143,7 +143,8 @@ class LocalRuntime:
         install_moto_time_hooks(self.time_control)
         jsonata_bridge.install()
         moto_fixes.install()
-        speedups.install()
+        if speedups.enabled():  # process-wide and behaviour-preserving, so kept after stop (README, "Patches")
+            speedups.install()
         self._saved_log_levels = _quiet_library_loggers()
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.state_dir.chmod(0o700)  # names, SIN digits and incomes are in it

@@ -50,6 +50,7 @@ The durable SDKs
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,6 +59,11 @@ from typing import Any
 STOP_SIGNAL_POLL_SECONDS = 0.01
 
 _installed = False
+SWITCH = "DUOFLOW_SPEEDUPS"  # "0" leaves them out: the runtime then runs the libraries as they come
+
+
+def enabled() -> bool:
+    return os.environ.get(SWITCH, "1").strip() != "0"
 
 
 def install() -> None:

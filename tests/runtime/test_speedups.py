@@ -15,6 +15,10 @@ from moto.stepfunctions.parser.asl.parse import asl_parser
 from duoflow.runtime import speedups
 from tests.runtime.conftest import create_state_machine, run_state_machine, unique, wait_sfn_done
 
+# These test the speed-ups themselves; the run with DUOFLOW_SPEEDUPS=0 (make test runs tests/runtime both ways)
+# checks that the runtime behaves the same without them.
+pytestmark = pytest.mark.skipif(not speedups.enabled(), reason="DUOFLOW_SPEEDUPS=0: the speed-ups are left out")
+
 JSONATA_MACHINE = {
     "QueryLanguage": "JSONata",
     "StartAt": "Remember",
