@@ -30,7 +30,6 @@ from domain.loan.models import AssessmentResult, LoanApplication, LoanOffer, Loa
 from domain.loan.rules import (
     MANAGER_APPROVAL_TIMEOUT_SECONDS,
     NO_MANAGER_DECISION_REASON,
-    manager_reason,
     requires_manager_approval,
 )
 from domain.loan.validation import ApplicationInvalid, FieldError
@@ -132,9 +131,9 @@ def managers_answer(
         )
     except CallbackTimeoutError:
         return False, NO_MANAGER_DECISION_REASON
-    sent = json.loads(answer)
+    sent = json.loads(answer)  # the decision and its reason, as decisions.py words it (the ASL reads the same)
     decision = ManagerDecision.model_validate({key: value for key, value in sent.items() if key != "reason"})
-    return decision.approved, sent.get("reason") or manager_reason(decision)
+    return decision.approved, sent["reason"]
 
 
 def decide(context: DurableContext, application: LoanApplication) -> dict[str, Any]:
