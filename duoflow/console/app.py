@@ -289,7 +289,7 @@ class Console:
             return _problem(404, "the training scenario is not deployed on this runtime")
         from domain.training.validation import RequestInvalid, validate_request
         from services.common.one_workflow import IdAlreadyBound, bind
-        from services.common.variants import DEFAULT_VARIANT, VARIANTS
+        from services.common.variants import DEFAULT_VARIANT, variant_error
         from services.training.audit import DynamoTrainingLog
         from services.training.upload import WHAT
 
@@ -309,8 +309,8 @@ class Console:
         variant = body.get("variant", DEFAULT_VARIANT) if wrapped else DEFAULT_VARIANT
         request_id = body.get("request_id") if wrapped else None
         request_id = f"tr-{uuid.uuid4().hex[:10]}" if request_id is None else request_id
-        if variant not in VARIANTS:
-            errors.append({"field": "variant", "rule": f"must be one of {', '.join(VARIANTS)}"})
+        if error := variant_error(variant):
+            errors.append({"field": error.field, "rule": error.rule})
         if error := id_error(request_id, "request_id"):
             errors.append({"field": error.field, "rule": error.rule})
             request_id = "invalid"  # named once, here

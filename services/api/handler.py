@@ -41,7 +41,7 @@ from services.api.bodies import json_body
 from services.api.reviews import router as reviews_router
 from services.approvals.decisions import ApprovalNoLongerPending, NoPendingApproval, decide
 from services.common.bootstrap import adapters, setting
-from services.common.variants import DEFAULT_VARIANT, VARIANTS
+from services.common.variants import DEFAULT_VARIANT, variant_error
 
 app = APIGatewayHttpResolver()
 app.use(middlewares=[require_route_role])  # every route: the role services/api/routes.py gives it
@@ -87,8 +87,8 @@ def _unexpected(error: Exception) -> Response:
 @app.post("/apply")
 def apply() -> tuple[dict[str, Any], int]:
     variant = app.current_event.get_query_string_value("variant", DEFAULT_VARIANT)
-    if variant not in VARIANTS:
-        raise InputInvalid([FieldError("variant", f"must be one of {', '.join(VARIANTS)}")])
+    if error := variant_error(variant):
+        raise InputInvalid([error])
     body = json_body(app.current_event)
     key = app.current_event.headers.get("idempotency-key")  # case-insensitive
     if key is None:

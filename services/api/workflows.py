@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from domain.loan.models import LoanApplication
 from services.common.bootstrap import adapters, setting
-from services.common.one_workflow import IdAlreadyBound, bind
+from services.common.one_workflow import IdAlreadyBound, bind, start_named
 
 # variant -> the setting naming what starts it
 STATE_MACHINE_SETTINGS = {"hybrid": "LOAN_HYBRID_STATE_MACHINE_ARN", "sfn": "LOAN_SFN_STATE_MACHINE_ARN"}
@@ -44,28 +44,15 @@ def start_loan(variant: str, application: LoanApplication) -> LoanWorkflow:
         return LoanWorkflow(variant, bound.execution_arn, started_now=False)
     payload = json.dumps(document)
     if variant in STATE_MACHINE_SETTINGS:
-        arn = _start_state_machine(setting(STATE_MACHINE_SETTINGS[variant]), application.application_id, payload)
+        arn = start_named(
+            application.application_id,
+            payload,
+            state_machine_arn=setting(STATE_MACHINE_SETTINGS[variant]),
+            expected_input=payload,
+        )
     else:
-        arn = _start_durable_function(setting(DURABLE_FUNCTION_SETTINGS[variant]), application.application_id, payload)
+        arn = start_named(
+            application.application_id, payload, durable_function=setting(DURABLE_FUNCTION_SETTINGS[variant])
+        )
     progress.note_workflow_execution(application.application_id, arn)
     return LoanWorkflow(variant, arn, started_now=bound is None)
-
-
-def _start_state_machine(state_machine_arn: str, name: str, payload: str) -> str:
-    sfn = adapters().sfn_client
-    try:
-        return sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=payload)["executionArn"]
-    except sfn.exceptions.ExecutionAlreadyExists:
-        # Started before the binding noted it (a crash in between): the same application if the input matches.
-        execution_arn = state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
-        if json.loads(sfn.describe_execution(executionArn=execution_arn)["input"]) != json.loads(payload):
-            raise
-        return execution_arn
-
-
-def _start_durable_function(function_name: str, name: str, payload: str) -> str:
-    # Lambda answers the same name with the same payload with the execution it already has.
-    response = adapters().lambda_client.invoke(
-        FunctionName=function_name, InvocationType="Event", DurableExecutionName=name, Payload=payload
-    )
-    return response["DurableExecutionArn"]

@@ -19,6 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
+
+from services.common.bootstrap import adapters
+
 
 class WorkflowBindings(Protocol):
     def bind_workflow(self, item_id: str, binding: dict[str, Any]) -> dict[str, Any] | None: ...
@@ -77,3 +81,47 @@ def bind(
     if (bound.variant, bound.fingerprint) != (mine.variant, mine.fingerprint):
         raise IdAlreadyBound(what, item_id, bound, variant)
     return bound
+
+
+def start_named(
+    name: str,
+    payload: str,
+    *,
+    state_machine_arn: str | None = None,
+    durable_function: str | None = None,
+    expected_input: str | None = None,
+) -> str:
+    """Start the bound workflow named ``name`` (a Step Functions execution of ``state_machine_arn`` or a durable
+    execution of ``durable_function``) and return its execution ARN — or the ARN of the one already started under
+    that name, when a crash came between starting it and noting it in the binding (which has checked it is the
+    same request). ``expected_input``: a started Step Functions execution must have this input, or the start is
+    refused as the orchestrator refused it."""
+    clients = adapters()
+    if state_machine_arn is not None:
+        try:
+            return clients.sfn_client.start_execution(stateMachineArn=state_machine_arn, name=name, input=payload)[
+                "executionArn"
+            ]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise
+            execution_arn = state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
+            if expected_input is not None:
+                started = clients.sfn_client.describe_execution(executionArn=execution_arn)["input"]
+                if json.loads(started) != json.loads(expected_input):
+                    raise
+            return execution_arn
+    lambda_client = clients.lambda_client
+    try:
+        # Lambda answers the same name with the same payload with the execution it already has.
+        return lambda_client.invoke(
+            FunctionName=durable_function, InvocationType="Event", DurableExecutionName=name, Payload=payload
+        )["DurableExecutionArn"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "DurableExecutionAlreadyStartedException":
+            raise
+        # Started with another payload of the same request (a training upload's new object version).
+        [started] = lambda_client.list_durable_executions_by_function(
+            FunctionName=durable_function, DurableExecutionName=name
+        )["DurableExecutions"]
+        return started["DurableExecutionArn"]

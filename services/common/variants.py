@@ -9,5 +9,12 @@ What each variant runs, per scenario, is in duoflow/variants.py.
 
 from __future__ import annotations
 
+from domain.validation import FieldError
+
 VARIANTS = ("hybrid", "sfn", "durable")  # the order a request's error message lists them in
 DEFAULT_VARIANT = "hybrid"
+
+
+def variant_error(variant: object) -> FieldError | None:
+    """The error of a variant that is not one of :data:`VARIANTS`, or None."""
+    return None if variant in VARIANTS else FieldError("variant", f"must be one of {', '.join(VARIANTS)}")

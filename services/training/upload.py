@@ -23,9 +23,9 @@ from botocore.exceptions import ClientError
 from domain.training.validation import FieldError, RequestInvalid, request_id_from_key, validate_request
 from domain.validation import MAX_BODY_BYTES, BodyTooLarge, InputInvalid, read_json_body
 from services.common.bootstrap import adapters, setting
-from services.common.one_workflow import IdAlreadyBound, bind, fingerprint
+from services.common.one_workflow import IdAlreadyBound, bind, fingerprint, start_named
 from services.common.progress import ProgressEntry
-from services.common.variants import DEFAULT_VARIANT, VARIANTS
+from services.common.variants import DEFAULT_VARIANT, variant_error
 from services.training.results import result_key
 
 REQUESTS_PREFIX = "requests/"
@@ -55,10 +55,8 @@ def start_from_upload(bucket: str, key: str, version_id: str | None = None) -> d
     except RequestInvalid as invalid:
         return _reject(request_id, source, invalid)
     variant = (metadata.get("variant") or os.environ.get("TRAINING_VARIANT") or DEFAULT_VARIANT).strip().lower()
-    if variant not in VARIANTS:
-        return _reject(
-            request_id, source, RequestInvalid([FieldError("variant", f"must be one of {', '.join(VARIANTS)}")])
-        )
+    if error := variant_error(variant):
+        return _reject(request_id, source, RequestInvalid([error]))
     log = adapters().training
     document = request.model_dump(mode="json", exclude={"request_id"})
     try:
@@ -77,7 +75,12 @@ def start_from_upload(bucket: str, key: str, version_id: str | None = None) -> d
     if bound is not None and bound.execution_arn:
         return {"request_id": request.request_id, "variant": variant, "status": "already started"}
     payload = json.dumps({"request_id": request.request_id, "document": document, "source": source})
-    execution_arn = _start(variant, request.request_id, payload)
+    if variant in STATE_MACHINE_SETTINGS:
+        execution_arn = start_named(
+            request.request_id, payload, state_machine_arn=setting(STATE_MACHINE_SETTINGS[variant])
+        )
+    else:
+        execution_arn = start_named(request.request_id, payload, durable_function=setting(DURABLE_FUNCTION_SETTING))
     log.note_workflow_execution(request.request_id, execution_arn)
     return {
         "request_id": request.request_id,
@@ -139,28 +142,3 @@ def _reject(request_id: str, source: dict[str, str], invalid: RequestInvalid) ->
         ContentType="application/json",
     )
     return {"request_id": request_id, "status": "rejected-invalid", "errors": invalid.as_json()}
-
-
-def _start(variant: str, request_id: str, payload: str) -> str:
-    """Starts the workflow named ``request_id``; its execution ARN (the one it has, if it was started before)."""
-    clients = adapters()
-    if variant in STATE_MACHINE_SETTINGS:
-        sfn = clients.sfn_client
-        state_machine_arn = setting(STATE_MACHINE_SETTINGS[variant])
-        try:
-            return sfn.start_execution(stateMachineArn=state_machine_arn, name=request_id, input=payload)[
-                "executionArn"
-            ]
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
-                raise
-            # Started before the binding noted it (a crash in between).
-            return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + request_id
-    # Lambda answers the same name with the same payload with the execution it already has.
-    response = clients.lambda_client.invoke(
-        FunctionName=setting(DURABLE_FUNCTION_SETTING),
-        InvocationType="Event",
-        DurableExecutionName=request_id,
-        Payload=payload,
-    )
-    return response["DurableExecutionArn"]

@@ -4,8 +4,10 @@ again gets the bound workflow; any other request under that id is refused, namin
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
-from services.common.one_workflow import BoundWorkflow, IdAlreadyBound, bind, fingerprint
+from services.common import bootstrap
+from services.common.one_workflow import BoundWorkflow, IdAlreadyBound, bind, fingerprint, start_named
 from services.common.progress import InMemoryProgressLog
 
 DOCUMENT = {"applicant_name": "Alice Johnson", "loan_amount": 150_000}
@@ -41,3 +43,47 @@ def test_another_request_under_a_bound_id_is_refused_naming_the_workflow(variant
     )
     assert refused.value.as_json()["variant"] == "hybrid"
     assert refused.value.as_json()["execution_arn"] == ARN
+
+
+class Orchestrators:
+    """Step Functions and Lambda as a bound workflow's start meets them after a crash: the execution exists."""
+
+    def __init__(self, started_input: str) -> None:
+        self.started_input = started_input
+
+    def start_execution(self, **arguments):
+        raise ClientError({"Error": {"Code": "ExecutionAlreadyExists", "Message": "exists"}}, "StartExecution")
+
+    def describe_execution(self, executionArn):
+        return {"executionArn": executionArn, "input": self.started_input}
+
+    def invoke(self, **arguments):
+        error = {"Error": {"Code": "DurableExecutionAlreadyStartedException", "Message": "another input"}}
+        raise ClientError(error, "Invoke")
+
+    def list_durable_executions_by_function(self, FunctionName, DurableExecutionName):
+        return {"DurableExecutions": [{"DurableExecutionArn": f"arn:durable:{FunctionName}/{DurableExecutionName}"}]}
+
+
+@pytest.fixture
+def already_started(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    orchestrators = Orchestrators(started_input='{"a": 1}')
+    bootstrap.use(sfn_client=orchestrators, lambda_client=orchestrators)
+    yield orchestrators
+    bootstrap.reset()
+
+
+def test_a_start_that_a_crash_separated_from_its_binding_returns_the_execution_already_there(already_started):
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:training-sfn"
+    assert (
+        start_named("req-1", '{"a": 2}', state_machine_arn=machine)
+        == machine.replace(":stateMachine:", ":execution:") + ":req-1"
+    )
+    assert start_named("req-1", '{"a": 2}', durable_function="training-workflow") == (
+        "arn:durable:training-workflow/req-1"  # the same request with another object version in its payload
+    )
+    # An expected input that the existing execution does not have: refused as Step Functions refused it.
+    assert start_named("app-1", '{"a":1}', state_machine_arn=machine, expected_input='{"a": 1}').endswith(":app-1")
+    with pytest.raises(ClientError, match="ExecutionAlreadyExists"):
+        start_named("app-1", '{"a": 3}', state_machine_arn=machine, expected_input='{"a": 3}')
