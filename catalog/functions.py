@@ -3,6 +3,14 @@
 The local runtime (duoflow/stack.py) and the CDK app (infra/) both read this list, so a function cannot exist
 in one and not the other. Environment values that name a resource are ResourceRefs, resolved to the local
 runtime's names or to the CDK constructs.
+
+A function is named after its code (``name_for_handler``, checked by tests/unit/test_catalog_names.py):
+  services/<scenario>/<module>.py  handler          -> <scenario>-<module>            (loan-intake)
+  services/<scenario>/<module>.py  <role>_handler   -> <scenario>-<module>-<role>     (loan-credit-report)
+  services/simulated/<module>.py   handler          -> <module>                       (loan-fraud-service)
+  durable/<flow>/handler.py        handler          -> <flow>                         (training-enrollment)
+  services/api/handler.py          handler          -> duoflow-api
+with underscores written as hyphens.
 """
 
 from __future__ import annotations
@@ -24,8 +32,26 @@ EMPLOYEE_TOPIC = ResourceRef("topic", "employee-notifications", "arn")
 HR_TOPIC = ResourceRef("topic", "hr-notifications", "arn")
 # The scorer adapter (services/scorer): Bedrock Converse everywhere; the local runtime answers it with the local model.
 SCORER = {"SCORER": "bedrock"}
-# The simulated training provider that has no seat left (services/training/providers.py): the demo's saga case.
+# The simulated training provider that has no seat left (services/simulated/training_providers.py): the demo's saga case.
 PROVIDERS = {"TRAINING_FULL_PROVIDERS": "Sold Out Academy"}
+
+
+def name_for_handler(handler: str) -> str:
+    """The function name the rule above gives the handler ``module.function``."""
+    module, function = handler.rsplit(".", 1)
+    parts = module.split(".")
+    if parts[0] == "durable":
+        name = parts[1]
+    elif parts[1] == "api":
+        name = "duoflow-api"
+    elif parts[1] == "simulated":
+        name = parts[2]
+    else:
+        name = "-".join(parts[1:])
+    if function != "handler":
+        name += "-" + function.removesuffix("_handler")
+    return name.replace("_", "-")
+
 
 CATALOG: list[FunctionSpec] = [
     FunctionSpec(
@@ -46,7 +72,7 @@ CATALOG: list[FunctionSpec] = [
     ),
     FunctionSpec(
         name="loan-intake",
-        handler="services.intake.handler.handler",
+        handler="services.loan.intake.handler",
         description="Record Application: re-validates and opens the progress log",
         environment=PROGRESS,
     ),
@@ -63,49 +89,49 @@ CATALOG: list[FunctionSpec] = [
     ),
     FunctionSpec(
         name="loan-fraud-service",
-        handler="services.fraud.handler.handler",
+        handler="services.simulated.loan_fraud_service.handler",
         description="Simulated external fraud service: answers a callback id or task token asynchronously",
         timeout_seconds=60,
         environment={"FRAUD_DELAY_SECONDS": "5"},
     ),
     FunctionSpec(
         name="loan-manager-approval",
-        handler="services.approvals.handler.handler",
+        handler="services.loan.manager_approval.handler",
         description="Request Manager Approval: files the task token where managers see it",
         environment={**PROGRESS, "MANAGER_TOPIC_ARN": MANAGER_TOPIC},
     ),
     FunctionSpec(
         name="loan-offer",
-        handler="services.offer.handler.handler",
+        handler="services.loan.offer.handler",
         description="Generate Loan Offer: 60-month amortization at the risk-tier rate",
         environment=PROGRESS,
     ),
     FunctionSpec(
         name="loan-disbursement",
-        handler="services.disbursement.handler.handler",
+        handler="services.loan.disbursement.handler",
         description="Disburse Funds: exactly once per application",
         environment=PROGRESS,
     ),
     FunctionSpec(
-        name="loan-credit-bureau",
-        handler="services.credit.scoring.bureau_handler",
+        name="loan-credit-report",
+        handler="services.loan.credit.report_handler",
         description="Pull <Bureau> Report (pure Step Functions)",
     ),
     FunctionSpec(
         name="loan-credit-scoring",
-        handler="services.credit.scoring.scoring_handler",
+        handler="services.loan.credit.scoring_handler",
         description="Score Credit (pure Step Functions): risk tier, debt-to-income, credit decision",
         environment=PROGRESS,
     ),
     FunctionSpec(
         name="loan-fraud-request",
-        handler="services.fraud.check.request_handler",
+        handler="services.loan.fraud.request_handler",
         description="Request Fraud Check (pure Step Functions): forwards the task token to the fraud service",
         environment={**PROGRESS, "FRAUD_SERVICE_FUNCTION": "loan-fraud-service"},
     ),
     FunctionSpec(
         name="loan-fraud-decision",
-        handler="services.fraud.check.decision_handler",
+        handler="services.loan.fraud.decision_handler",
         description="Decide After Fraud Check (pure Step Functions): the assessment after the fraud answer",
         environment=PROGRESS,
     ),
@@ -158,7 +184,7 @@ CATALOG: list[FunctionSpec] = [
     ),
     FunctionSpec(
         name="training-screen-request",
-        handler="services.training.screening.handler",
+        handler="services.training.screen_request.handler",
         description="Screen Request (pure Step Functions): the model's score, band and rationale",
         memory_mb=512,
         timeout_seconds=120,
@@ -166,13 +192,13 @@ CATALOG: list[FunctionSpec] = [
     ),
     FunctionSpec(
         name="training-hr-review",
-        handler="services.training.review.handler",
+        handler="services.training.hr_review.handler",
         description="Request HR Review: files the task token where HR sees it, notifies HR",
         environment={**TRAINING, "HR_TOPIC_ARN": HR_TOPIC},
     ),
     FunctionSpec(
         name="training-enrollment",
-        handler="durable.enrollment.handler.handler",
+        handler="durable.training_enrollment.handler.handler",
         description="Durable: enrollment saga with compensations; answers the task token",
         durable=True,
         timeout_seconds=60,
@@ -181,19 +207,19 @@ CATALOG: list[FunctionSpec] = [
     ),
     FunctionSpec(
         name="training-saga-step",
-        handler="services.training.enrollment.step_handler",
+        handler="services.training.saga.step_handler",
         description="Reserve Budget / Book Seat / Add to Calendar (pure Step Functions)",
         environment={**TRAINING, **PROVIDERS},
     ),
     FunctionSpec(
         name="training-saga-compensation",
-        handler="services.training.enrollment.compensation_handler",
+        handler="services.training.saga.compensation_handler",
         description="Record Enrollment Failure / Cancel Seat / Release Budget (pure Step Functions)",
         environment={**TRAINING, **PROVIDERS},
     ),
     FunctionSpec(
         name="training-result",
-        handler="services.training.results.handler",
+        handler="services.training.result.handler",
         description="Write Result: decides the outcome and writes the result JSON to the results bucket",
         environment={**TRAINING, **RESULTS},
     ),

@@ -81,7 +81,7 @@ LOAN_SFN = StateMachineSpec(
     description="Loan approval: the whole process in ASL, every business step a plain Lambda task",
     placeholders={
         **LOAN_MACRO_FLOW,
-        "CreditBureauFunctionArn": _function("loan-credit-bureau"),
+        "CreditBureauFunctionArn": _function("loan-credit-report"),
         "CreditScoringFunctionArn": _function("loan-credit-scoring"),
         "FraudRequestFunctionArn": _function("loan-fraud-request"),
         "FraudDecisionFunctionArn": _function("loan-fraud-decision"),

@@ -45,40 +45,15 @@ FRAUD_CHECK_TIMEOUT_SECONDS = 5 * 60
 ASSESSMENT_TIMEOUT_SECONDS = 30 * 60
 OFFER_TERM_MONTHS = 60
 
-# --- demo profiles (seed article): fixed bureau data and a fixed decision per SIN ---------------------------
+# --- demo profiles (seed article): a fixed decision per SIN ---------------------------------------------------
+# (the simulated bureaus' data for them: services/simulated/credit_bureaus.py)
 
 ALICE, BOB, CHARLIE = "1111", "2222", "3333"
 CHARLIE_LIMIT = 25_000
 
-# sin -> (base credit score, derogatory marks, monthly debt payments)
-_DEMO_BUREAU_DATA: dict[str, tuple[int, int, float]] = {
-    ALICE: (785, 0, 1_150.0),
-    BOB: (548, 3, 1_900.0),
-    CHARLIE: (702, 0, 480.0),
-}
-
 
 def _digest(*parts: str) -> int:
     return int.from_bytes(hashlib.sha256("|".join(parts).encode()).digest()[:8], "big")
-
-
-def pull_bureau_report(bureau: str, sin_last4: str) -> BureauReport:
-    """A bureau's report: deterministic per bureau and SIN, so a replay or a rerun sees the same data."""
-    if bureau not in BUREAUS:
-        raise ValueError(f"unknown credit bureau {bureau!r}; expected one of {', '.join(BUREAUS)}")
-    spread = _digest("spread", bureau, sin_last4) % 21 - 10  # bureaus disagree by up to ±10 points
-    if sin_last4 in _DEMO_BUREAU_DATA:
-        base, marks, debt = _DEMO_BUREAU_DATA[sin_last4]
-    else:
-        base = 520 + _digest("score", sin_last4) % 321  # 520..840
-        marks = (_digest("marks", sin_last4) % 10) // 7  # 0 or 1, one SIN in three has a mark
-        debt = float(150 + _digest("debt", sin_last4) % 2_350)
-    return BureauReport(
-        bureau=bureau,
-        credit_score=max(300, min(850, base + spread)),
-        derogatory_marks=marks,
-        monthly_debt_payments=debt,
-    )
 
 
 def risk_tier(average_score: float, derogatory_marks: int) -> RiskTier:
@@ -156,15 +131,6 @@ def _credit_decision(application: LoanApplication, tier: RiskTier, average: int,
 
 
 # --- fraud check --------------------------------------------------------------------------------------------
-
-FRAUD_SERVICE_NAME = "FraudCheckService-v2"
-
-
-def screen_for_fraud(application: LoanApplication) -> FraudCheckResult:
-    """What the (simulated) external fraud service concludes: it flags an income that is implausible for the
-    amount asked (more than 50× the loan) — a pattern of synthetic identities."""
-    indicators = int(application.annual_income > 50 * application.loan_amount)
-    return FraudCheckResult(passed=indicators == 0, risk_indicators=indicators, checked_by=FRAUD_SERVICE_NAME)
 
 
 def fraud_denial_reason(result: FraudCheckResult) -> str:

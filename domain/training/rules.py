@@ -53,7 +53,7 @@ def hr_reason(approved: bool, reviewer: str, comment: str = "") -> str:
     return f"HR reviewer {reviewer} {verdict}" + (f": {comment}" if comment else "")
 
 
-def decide(
+def training_outcome(
     request: TrainingRequest,
     screening: ScreeningResult,
     review: HrReview | None = None,

@@ -24,7 +24,9 @@ import time
 from typing import Any
 
 from domain.loan.models import LoanApplication
-from domain.loan.rules import assess_credit, assessment_after_fraud_check, pull_bureau_report, screen_for_fraud
+from domain.loan.rules import assess_credit, assessment_after_fraud_check
+from services.simulated.credit_bureaus import simulated_credit_report
+from services.simulated.loan_fraud_service import screen_for_fraud
 
 ENGINES = ("durable", "asl")
 WARM_UP_RUNS = 3  # runs not counted: imports, first parses, first clients
@@ -72,7 +74,7 @@ def overhead_figures(hybrid_latencies: list[float], durable: list[float], asl: l
 
 def _expected_assessment(application: dict[str, Any]) -> dict[str, Any]:
     loan = LoanApplication.model_validate(application)
-    reports = [pull_bureau_report(bureau, loan.sin_last4) for bureau in ("equifax", "transunion", "experian")]
+    reports = [simulated_credit_report(bureau, loan.sin_last4) for bureau in ("equifax", "transunion", "experian")]
     assessment = assessment_after_fraud_check(loan, assess_credit(loan, reports), fraud=screen_for_fraud(loan))
     return assessment.model_dump(mode="json")
 
@@ -87,10 +89,10 @@ def _bare_durable(runs: int) -> list[float]:
 
     from durable.loan_assessment.handler import handler
     from services.common import bootstrap
-    from services.common.bureaus import SimulatedCreditBureaus
     from services.common.notifier import InMemoryNotifier
     from services.common.progress import InMemoryProgressLog
-    from services.fraud import handler as fraud_service
+    from services.simulated import loan_fraud_service as fraud_service
+    from services.simulated.credit_bureaus import SimulatedCreditBureaus
 
     # No AWS is reached: every client below is replaced; the region only lets the defaults be built.
     os.environ.update(

@@ -23,8 +23,8 @@ from domain.loan.models import AssessmentResult, BureauReport, CreditAssessment,
 from domain.loan.rules import BUREAUS, FRAUD_CHECK_TIMEOUT_SECONDS, assessment_after_fraud_check
 from durable.task_token import run_for_task_token
 from services.common.reply_to import ReplyTo
-from services.credit.scoring import pull_report, score_credit
-from services.fraud.check import decide_after_fraud_check, request_fraud_check
+from services.loan.credit import pull_credit_report, score_credit
+from services.loan.fraud import assess_after_fraud_check, request_fraud_check
 
 BUREAU_RETRY = StepConfig(
     retry_strategy=create_retry_strategy(
@@ -43,7 +43,7 @@ class CreditBureauUnavailable(Exception):
 
 @durable_step
 def pull_bureau_report(step_context: StepContext, bureau: str, sin_last4: str) -> dict[str, Any]:
-    return pull_report(bureau, sin_last4).model_dump(mode="json")
+    return pull_credit_report(bureau, sin_last4).model_dump(mode="json")
 
 
 @durable_step
@@ -57,7 +57,7 @@ def decide(
     step_context: StepContext, application: dict[str, Any], credit: dict[str, Any], **outcome: Any
 ) -> dict[str, Any]:
     loan, scored = LoanApplication.model_validate(application), CreditAssessment.model_validate(credit)
-    return decide_after_fraud_check(loan, scored, **outcome).model_dump(mode="json")
+    return assess_after_fraud_check(loan, scored, **outcome).model_dump(mode="json")
 
 
 def fraud_check_submitter(application: LoanApplication):

@@ -34,13 +34,13 @@ from domain.loan.rules import (
 )
 from domain.loan.validation import ApplicationInvalid, FieldError
 from durable.loan_assessment.handler import assess_application
-from services.approvals.handler import request_manager_approval
 from services.common.bootstrap import adapters
 from services.common.notifier import applicant_subject
 from services.common.reply_to import ReplyTo
-from services.disbursement.handler import disburse
-from services.intake.handler import record_application
-from services.offer.handler import make_offer
+from services.loan.disbursement import disburse
+from services.loan.intake import record_application
+from services.loan.manager_approval import request_manager_approval
+from services.loan.offer import make_offer
 
 
 def _retries(max_attempts: int, first_delay_seconds: int) -> StepConfig:
@@ -123,7 +123,7 @@ def manager_approval_submitter(application: LoanApplication, assessment: Assessm
 def managers_answer(
     context: DurableContext, application: LoanApplication, assessment: AssessmentResult
 ) -> tuple[bool, str]:
-    """(approved, reason): the manager's answer through POST /approve (services/approvals/decisions.py), or a
+    """(approved, reason): the manager's answer through POST /approve (services/loan/manager_approval.py), or a
     denial when nobody answers in time."""
     try:
         answer = context.wait_for_callback(

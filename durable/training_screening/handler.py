@@ -21,7 +21,7 @@ from domain.training.models import Screening, ScreeningResult, TrainingRequest
 from durable.task_token import run_for_task_token
 from services.common.bootstrap import adapters
 from services.scorer.interface import ScreeningFailed
-from services.training.screening import record_screening
+from services.training.screen_request import record_screening
 
 # The model stays unavailable (throttled past the adapter's own retries, or down): 3 attempts, 2 then 4 s apart.
 MODEL_RETRY = StepConfig(

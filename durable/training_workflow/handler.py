@@ -5,7 +5,7 @@ employee notification and audit trail for the same upload; here Python orchestra
   1. record the request (an invalid one fails the execution with RequestInvalid, nothing else runs),
   2. screen it with the model (durable/training_screening's flow, reused as is),
   3. score 50-75: wait for HR's answer, 72 hours at most (no answer: rejected, "no HR decision"),
-  4. approved: the enrollment saga (durable/enrollment's flow, reused as is: compensations exactly once),
+  4. approved: the enrollment saga (durable/training_enrollment's flow, reused as is: compensations exactly once),
   5. write the result file, notify the employee, record the decision in the audit trail.
 A failure after intake marks the request failed, as the state machine's "Record Processing Failure" does, and
 fails the execution. Every side effect happens inside a step. Replay rules: durable/README.md.
@@ -22,16 +22,16 @@ from aws_durable_execution_sdk_python.exceptions import CallbackTimeoutError, St
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 
 from domain.training.models import Enrollment, HrReview, ScreeningResult, TrainingRequest
-from domain.training.rules import HR_REVIEW_TIMEOUT_SECONDS, decide
+from domain.training.rules import HR_REVIEW_TIMEOUT_SECONDS, training_outcome
 from domain.training.validation import FieldError, RequestInvalid
-from durable.enrollment.handler import enroll
 from durable.loan_workflow.handler import error_name, processing_failure_reason
+from durable.training_enrollment.handler import enroll
 from durable.training_screening.handler import screen
 from services.common.bootstrap import adapters
 from services.common.reply_to import ReplyTo
+from services.training.hr_review import request_hr_review
 from services.training.intake import record_request
-from services.training.results import employee_subject, write_result
-from services.training.review import request_hr_review
+from services.training.result import employee_subject, write_result
 
 # The state machines' retries (an ASL MaxAttempts of 3 is three retries after the first attempt; the SDK's
 # max_attempts counts the first one too).
@@ -68,7 +68,7 @@ def write(
     review: dict[str, Any] | None,
     enrollment: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    outcome = decide(
+    outcome = training_outcome(
         TrainingRequest.model_validate(request),
         ScreeningResult.model_validate(screening),
         HrReview.model_validate(review) if review else None,
@@ -110,7 +110,7 @@ def hr_review_submitter(request: TrainingRequest, screening: ScreeningResult):
 
 
 def hr_answer(context: DurableContext, request: TrainingRequest, screening: ScreeningResult) -> HrReview | None:
-    """HR's answer through POST /reviews/{id} (services/training/review.py), or None when nobody answers in time."""
+    """HR's answer through POST /reviews/{id} (services/training/hr_review.py), or None when nobody answers in time."""
     try:
         answer = context.wait_for_callback(hr_review_submitter(request, screening), name="HR review", config=HR_REVIEW)
     except CallbackTimeoutError:

@@ -39,9 +39,9 @@ from services.api import workflows
 from services.api.auth import require_route_role, route_for
 from services.api.bodies import json_body
 from services.api.reviews import router as reviews_router
-from services.approvals.decisions import ApprovalNoLongerPending, NoPendingApproval, decide
 from services.common.bootstrap import adapters, setting
 from services.common.variants import DEFAULT_VARIANT, variant_error
+from services.loan.manager_approval import ApprovalNoLongerPending, NoPendingApproval, answer_manager_approval
 
 app = APIGatewayHttpResolver()
 app.use(middlewares=[require_route_role])  # every route: the role services/api/routes.py gives it
@@ -176,7 +176,7 @@ def approve(application_id: str) -> dict[str, Any] | tuple[dict[str, Any], int]:
     checked_id(application_id, "application_id")
     decision = validate_manager_decision(json_body(app.current_event))
     try:
-        decide(application_id, decision)
+        answer_manager_approval(application_id, decision)
     except NoPendingApproval as error:
         raise NotFoundError(str(error)) from None
     except ApprovalNoLongerPending as error:

@@ -18,7 +18,7 @@ from domain.training.validation import validate_hr_review
 from domain.validation import checked_id
 from services.api.bodies import json_body
 from services.common.bootstrap import adapters
-from services.training.review import NoPendingReview, ReviewNoLongerPending, decide
+from services.training.hr_review import NoPendingReview, ReviewNoLongerPending, answer_hr_review
 
 router = Router()
 
@@ -36,7 +36,7 @@ def review(request_id: str) -> dict[str, Any] | tuple[dict[str, Any], int]:
     checked_id(request_id, "request_id")
     decision = validate_hr_review(json_body(router.current_event))
     try:
-        answered = decide(request_id, decision)
+        answered = answer_hr_review(request_id, decision)
     except NoPendingReview as error:
         raise NotFoundError(str(error)) from None
     except ReviewNoLongerPending as error:

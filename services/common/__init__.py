@@ -1,2 +1,3 @@
-"""Side effects behind small interfaces (progress log, approvals inbox, notifier, credit bureaus), each with
-an AWS adapter and an in-memory one, wired in one place: bootstrap.py."""
+"""What both scenarios share: the workflow log (progress.py), people's decisions (people.py), the reply channel
+(reply_to.py), one workflow per id (one_workflow.py), the notifier, the variants' names, and the composition
+root (bootstrap.py) that wires every side effect."""

@@ -14,9 +14,9 @@ from typing import Any
 
 import boto3
 
-from services.common.bureaus import CreditBureaus, SimulatedCreditBureaus
 from services.common.notifier import Notifier, SnsNotifier
 from services.common.progress import DynamoProgressLog, ProgressLog
+from services.simulated.credit_bureaus import CreditBureaus, SimulatedCreditBureaus
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def _bedrock_scorer() -> Any:
 
 
 def _simulated_enrollment() -> Any:
-    from services.training.providers import simulated
+    from services.simulated.training_providers import simulated
 
     return simulated()
 

@@ -26,7 +26,7 @@ from services.common.bootstrap import adapters, setting
 from services.common.one_workflow import IdAlreadyBound, bind, fingerprint, start_named
 from services.common.progress import ProgressEntry
 from services.common.variants import DEFAULT_VARIANT, variant_error
-from services.training.results import result_key
+from services.training.result import result_key
 
 REQUESTS_PREFIX = "requests/"
 WHAT = "training request"

@@ -12,9 +12,9 @@ from aws_durable_execution_sdk_python_testing import runner as runner_module
 
 from duoflow.runtime.time_control import ScaledScheduler, TimeControl
 from services.common import bootstrap
-from services.common.bureaus import SimulatedCreditBureaus
 from services.common.notifier import InMemoryNotifier
 from services.common.progress import InMemoryProgressLog
+from services.simulated.credit_bureaus import SimulatedCreditBureaus
 
 
 class RecordingLambda:

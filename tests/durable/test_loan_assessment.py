@@ -10,8 +10,9 @@ from aws_durable_execution_sdk_python.execution import InvocationStatus
 from aws_durable_execution_sdk_python.lambda_service import ErrorObject
 
 from domain.loan.models import BureauReport
-from domain.loan.rules import FRAUD_TIMEOUT_REASON, pull_bureau_report
+from domain.loan.rules import FRAUD_TIMEOUT_REASON
 from durable.loan_assessment.handler import handler
+from services.simulated.credit_bureaus import simulated_credit_report
 from tests.durable.conftest import BureausDown
 
 CHARLIE = {
@@ -128,7 +129,7 @@ class FailsOnce:
             self.calls += 1
             if self.calls == 1:
                 raise ConnectionError(f"{bureau} is unavailable")
-        return pull_bureau_report(bureau, sin_last4)
+        return simulated_credit_report(bureau, sin_last4)
 
 
 def test_a_bureau_failing_once_is_retried_alone(durable_runner, world):

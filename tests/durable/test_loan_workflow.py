@@ -11,21 +11,15 @@ from aws_durable_execution_sdk_python.execution import InvocationStatus
 
 from catalog.functions import FUNCTIONS
 from domain.loan.models import LoanApplication, ManagerDecision
-from domain.loan.rules import (
-    BUREAUS,
-    NO_MANAGER_DECISION_REASON,
-    assess_credit,
-    generate_offer,
-    manager_reason,
-    pull_bureau_report,
-    screen_for_fraud,
-)
+from domain.loan.rules import BUREAUS, NO_MANAGER_DECISION_REASON, assess_credit, generate_offer, manager_reason
 from duoflow.scenarios import loan_cases
 from durable.loan_workflow import handler as workflow
 from durable.loan_workflow.handler import handler
-from services.approvals import decisions
 from services.common import bootstrap
 from services.common.notifier import applicant_subject
+from services.loan import manager_approval
+from services.simulated.credit_bureaus import simulated_credit_report
+from services.simulated.loan_fraud_service import screen_for_fraud
 from tests.durable.conftest import BureausDown
 from tests.waiting import wait_until
 
@@ -57,7 +51,7 @@ def fraud_service_answers(runner, arn: str, loan: dict[str, Any]) -> None:
 
 
 class ApiAnswersTheRunner:
-    """The Lambda client of the API's POST /approve (services/approvals/decisions.py), wired to the runner:
+    """The Lambda client of the API's POST /approve (services/loan/manager_approval.py), wired to the runner:
     a manager's answer to a durable callback reaches the waiting execution."""
 
     def __init__(self, runner, recording) -> None:
@@ -77,12 +71,12 @@ def manager_answers(runner, world, arn: str, application_id: str, decision: Mana
     pending = wait_until(lambda: world.progress.pending_approval(application_id), what="the pending approval")
     assert pending["callback_id"] == callback_id
     assert "task_token" not in pending
-    decisions.decide(application_id, decision)
+    manager_approval.answer_manager_approval(application_id, decision)
 
 
 def expected_offer(loan: dict[str, Any]) -> dict[str, Any]:
     applicant = LoanApplication.model_validate(loan)
-    credit = assess_credit(applicant, [pull_bureau_report(bureau, applicant.sin_last4) for bureau in BUREAUS])
+    credit = assess_credit(applicant, [simulated_credit_report(bureau, applicant.sin_last4) for bureau in BUREAUS])
     return generate_offer(applicant, credit.risk_tier).model_dump(mode="json")
 
 

@@ -1,5 +1,5 @@
 """The training flows on the durable testing runner (durable/training_workflow, which reuses
-durable/training_screening and durable/enrollment): HR approve / reject / timeout, the saga's compensation,
+durable/training_screening and durable/training_enrollment): HR approve / reject / timeout, the saga's compensation,
 and compensations exactly once when the execution replays. Side effects go to in-memory fakes; the scorer is a
 double that returns the score a test needs."""
 
@@ -22,15 +22,15 @@ from domain.training.models import HrDecision, Screening
 from domain.training.rules import NO_HR_DECISION_REASON, hr_reason, screening_reason
 from duoflow.runtime.time_control import ScaledScheduler, TimeControl
 from duoflow.scenarios import training_cases
-from durable.enrollment.handler import handler as enrollment_handler
+from durable.training_enrollment.handler import handler as enrollment_handler
 from durable.training_screening.handler import handler as screening_handler
 from durable.training_workflow.handler import handler
 from services.common import bootstrap
 from services.common.notifier import InMemoryNotifier
-from services.training import review
+from services.simulated.training_providers import EnrollmentRefused, EnrollmentServices
+from services.training import hr_review as review
 from services.training.audit import InMemoryTrainingLog
-from services.training.providers import EnrollmentRefused, EnrollmentServices
-from services.training.results import employee_subject
+from services.training.result import employee_subject
 from tests.durable.conftest import RecordingStepFunctions
 from tests.waiting import wait_until
 
@@ -218,7 +218,7 @@ def hr_answers(runner, world: World, arn: str, decision: HrDecision) -> None:
     callback_id = runner.wait_for_callback(arn, name=HR_CALLBACK, timeout=10)
     pending = wait_until(lambda: world.training.pending_review("req-1"), what="the pending review")
     assert pending["callback_id"] == callback_id and pending["score"] == world.scorer.score_value
-    review.decide("req-1", decision)
+    review.answer_hr_review("req-1", decision)
 
 
 # --- automatic decisions ---------------------------------------------------------------------------------------
@@ -314,7 +314,7 @@ def test_an_answer_after_the_timeout_is_refused(runner_at, world):
     # The review was withdrawn when the decision was recorded: nothing is pending any more.
     fake.training.put_pending_review("req-1", {"callback_id": callback_id})  # a stale entry, as a race could leave
     with pytest.raises(review.ReviewNoLongerPending):
-        review.decide("req-1", HrDecision(approved=True, reviewer="Late Larry"))
+        review.answer_hr_review("req-1", HrDecision(approved=True, reviewer="Late Larry"))
     assert "hr-decision-too-late" in log_of(fake)
 
 

@@ -10,12 +10,13 @@ import uuid
 import pytest
 
 from domain.loan.models import LoanApplication
-from domain.loan.rules import BUREAUS, NO_MANAGER_DECISION_REASON, assess_credit, generate_offer, pull_bureau_report
+from domain.loan.rules import BUREAUS, NO_MANAGER_DECISION_REASON, assess_credit, generate_offer
 from duoflow.demo import RunWatch, run_loan_case
 from duoflow.metrics import durable_history
 from duoflow.runtime import ResourceRef
 from duoflow.scenarios import loan_cases
 from duoflow.variants import LOAN_VARIANTS
+from services.simulated.credit_bureaus import simulated_credit_report
 
 
 @pytest.mark.parametrize("case", loan_cases(), ids=lambda case: case.case)
@@ -33,7 +34,9 @@ def test_every_demo_case_ends_as_the_scenario_says(runtime, api, case):
 
     if case.expected["outcome"] == "approved":
         application = LoanApplication.model_validate({**case.application, "application_id": result.id})
-        credit = assess_credit(application, [pull_bureau_report(bureau, application.sin_last4) for bureau in BUREAUS])
+        credit = assess_credit(
+            application, [simulated_credit_report(bureau, application.sin_last4) for bureau in BUREAUS]
+        )
         assert status["offer"] == generate_offer(application, credit.risk_tier).model_dump(mode="json")
         assert status["disbursement_reference"].startswith("DSB-")
     else:

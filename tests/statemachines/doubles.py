@@ -10,9 +10,9 @@ token) in :data:`MANAGER_REQUESTS`.
 The payload shapes follow the real handlers: intake returns the application, the assessment answers the task
 token with ``{application_id, decision, reason, credit}``, the offer returns an offer, the disbursement
 ``{disbursement_reference, paid_now}``, and the manager-approval request files an ``APPROVAL`` item (with its
-task token) in the progress table, as services/approvals/handler.py does. For the pure Step Functions variant:
+task token) in the progress table, as services/loan/manager_approval.py does. For the pure Step Functions variant:
 a bureau returns a report, the scoring a credit assessment, the fraud request answers its task token with a
-fraud-check result (as services/fraud/handler.py would), and the fraud decision returns the assessment.
+fraud-check result (as services/simulated/loan_fraud_service.py would), and the fraud decision returns the assessment.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def bureau_calls(sin_last4: str, bureau: str | None = None) -> list[Call]:
         return [
             c
             for c in CALLS
-            if c.function == "loan-credit-bureau"
+            if c.function == "loan-credit-report"
             and c.event["sin_last4"] == sin_last4
             and (bureau is None or c.event["bureau"] == bureau)
         ]
@@ -271,7 +271,7 @@ def assessment(event: dict[str, Any], context: Any) -> None:
 
 def manager_approval(event: dict[str, Any], context: Any) -> None:
     """Request Manager Approval: files the APPROVAL item (with the task token) in the progress table, like
-    services/approvals/handler.py, and remembers the request for the test, which answers the token itself."""
+    services/loan/manager_approval.py, and remembers the request for the test, which answers the token itself."""
     application = event["application"]
     application_id = application["application_id"]
     _record("loan-manager-approval", application_id, event)
@@ -337,10 +337,10 @@ def credit_bureau(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Pull <Bureau> Report: {"bureau", "sin_last4"} (no application id) → a report, or the scripted failure."""
     bureau, sin = event["bureau"], event["sin_last4"]
     with _lock:
-        CALLS.append(Call("loan-credit-bureau", None, event))
+        CALLS.append(Call("loan-credit-report", None, event))
         _lock.notify_all()
         scripted = BUREAU_SCRIPTS.get(sin, BureauScript())
-        attempt = sum(1 for c in CALLS if c.function == "loan-credit-bureau" and c.event == event)
+        attempt = sum(1 for c in CALLS if c.function == "loan-credit-report" and c.event == event)
     if attempt <= scripted.failures.get(bureau, 0):
         raise _error("BureauUnavailable", f"{bureau} did not answer (attempt {attempt})")
     if scripted.answer_late == bureau and attempt <= LATE_FAILURES and not bureau_answers(sin):
@@ -389,7 +389,7 @@ def fraud_request(event: dict[str, Any], context: Any) -> None:
 
 def fraud_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Decide After Fraud Check: {"application", "credit", "fraud" | "error"} → the assessment. Its reasons
-    name what it was given, so a test can tell the routes apart (the real wording is services/fraud/check.py's)."""
+    name what it was given, so a test can tell the routes apart (the real wording is services/loan/fraud.py's)."""
     application, credit = event["application"], event["credit"]
     scripted = _record("loan-fraud-decision", application["application_id"], event)
     if scripted.fraud_decision_error:
@@ -426,7 +426,7 @@ CATALOG: list[FunctionSpec] = [
     FunctionSpec(name="loan-offer", handler=f"{_HERE}.offer", description="double: Generate Loan Offer"),
     FunctionSpec(name="loan-disbursement", handler=f"{_HERE}.disbursement", description="double: Disburse Funds"),
     FunctionSpec(
-        name="loan-credit-bureau", handler=f"{_HERE}.credit_bureau", description="double: Pull <Bureau> Report"
+        name="loan-credit-report", handler=f"{_HERE}.credit_bureau", description="double: Pull <Bureau> Report"
     ),
     FunctionSpec(name="loan-credit-scoring", handler=f"{_HERE}.credit_scoring", description="double: Score Credit"),
     FunctionSpec(

@@ -173,9 +173,9 @@ def test_sfn_resources_point_at_the_catalogs_names():
     states = all_states(filled(LOAN_SFN))
     functions = {
         "Record Application": "loan-intake",
-        "Pull Equifax Report": "loan-credit-bureau",
-        "Pull Transunion Report": "loan-credit-bureau",
-        "Pull Experian Report": "loan-credit-bureau",
+        "Pull Equifax Report": "loan-credit-report",
+        "Pull Transunion Report": "loan-credit-report",
+        "Pull Experian Report": "loan-credit-report",
         "Score Credit": "loan-credit-scoring",
         "Request Fraud Check": "loan-fraud-request",
         "Decide After Fraud Check": "loan-fraud-decision",

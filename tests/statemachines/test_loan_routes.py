@@ -179,7 +179,7 @@ def test_no_manager_decision_denies_after_the_modelled_timeout(stack):
     assert "loan-offer" not in doubles.called(app_id)
     assert_decision_recorded(stack, app_id, "denied", rules.NO_MANAGER_DECISION_REASON)  # APPROVAL removed
 
-    # A manager answering late is refused, with one of the codes services/approvals/decisions.py handles.
+    # A manager answering late is refused, with one of the codes services/loan/manager_approval.py handles.
     with pytest.raises(ClientError) as late:
         stack.sfn.send_task_success(
             taskToken=request["task_token"],

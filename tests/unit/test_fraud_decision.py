@@ -4,11 +4,12 @@ import json
 
 import pytest
 
-from domain.loan.rules import BUREAUS, assess_credit, pull_bureau_report
+from domain.loan.rules import BUREAUS, assess_credit
 from domain.loan.validation import validate_application
 from services.common import bootstrap
 from services.common.progress import InMemoryProgressLog
-from services.fraud.check import decision_handler
+from services.loan.fraud import decision_handler
+from services.simulated.credit_bureaus import simulated_credit_report
 
 CHARLIE = validate_application(
     {
@@ -37,7 +38,7 @@ def in_memory_progress():
 
 
 def decide(error: dict) -> dict:
-    credit = assess_credit(CHARLIE, [pull_bureau_report(bureau, CHARLIE.sin_last4) for bureau in BUREAUS])
+    credit = assess_credit(CHARLIE, [simulated_credit_report(bureau, CHARLIE.sin_last4) for bureau in BUREAUS])
     event = {"application": CHARLIE.model_dump(mode="json"), "credit": credit.model_dump(mode="json"), "error": error}
     return decision_handler(event, None)
 

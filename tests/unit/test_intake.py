@@ -4,7 +4,7 @@ audit trail and failure status on the id it was started with."""
 import pytest
 
 from domain.loan.validation import ApplicationInvalid, FieldError
-from services.intake.handler import handler
+from services.loan.intake import handler
 
 
 @pytest.mark.parametrize("event", [{"applicant_name": "Ann"}, [], None], ids=["no id", "a list", "nothing"])

@@ -1,4 +1,4 @@
-"""A manager's decision resumes the waiting loan workflow (services/approvals/decisions.py through
+"""A manager's decision resumes the waiting loan workflow (services/loan/manager_approval.py through
 services/common/people.py): recorded in the audit trail before the workflow resumes, and a late answer is
 refused with a too-late entry instead of the decision counting."""
 
@@ -10,9 +10,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from domain.loan.models import ManagerDecision
-from services.approvals.decisions import ApprovalNoLongerPending, NoPendingApproval, decide
 from services.common import bootstrap
 from services.common.progress import InMemoryProgressLog
+from services.loan.manager_approval import ApprovalNoLongerPending, NoPendingApproval, answer_manager_approval
 
 DANA = ManagerDecision(approved=True, manager="Dana Lee", comment="strong file")
 
@@ -55,7 +55,7 @@ def test_the_decision_is_in_the_audit_trail_before_the_workflow_resumes(progress
     sfn = StepFunctions(progress)
     use(progress, sfn)
 
-    decide("app-1", DANA)
+    answer_manager_approval("app-1", DANA)
 
     [(token, answer, logged_when_resumed)] = sfn.answers
     assert token == "token-1"
@@ -68,11 +68,11 @@ def test_a_late_answer_is_refused_and_says_so_in_the_audit_trail(progress):
     use(progress, StepFunctions(progress, timed_out=True))
 
     with pytest.raises(ApprovalNoLongerPending, match="no longer pending"):
-        decide("app-1", DANA)
+        answer_manager_approval("app-1", DANA)
 
     entries = {entry["entry_id"]: entry for entry in progress.entries("app-1")}
     assert set(entries) == {"manager-decision", "manager-decision-too-late"}
     assert entries["manager-decision-too-late"]["level"] == "warning"
     assert progress.pending_approval("app-1") is None
     with pytest.raises(NoPendingApproval):
-        decide("app-1", DANA)
+        answer_manager_approval("app-1", DANA)

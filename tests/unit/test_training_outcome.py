@@ -1,4 +1,4 @@
-"""The outcome follows from the screening's band, HR's review and the enrollment saga (rules.decide)."""
+"""The outcome follows from the screening's band, HR's review and the enrollment saga (rules.training_outcome)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from domain.training import saga
 from domain.training.models import HrReview, ScreeningResult, TrainingRequest
-from domain.training.rules import NO_HR_DECISION_REASON, band, decide, hr_reason, screening_reason
+from domain.training.rules import NO_HR_DECISION_REASON, band, hr_reason, screening_reason, training_outcome
 
 REQUEST = TrainingRequest(
     request_id="r1",
@@ -55,20 +55,20 @@ def test_band_boundaries(score, expected):
 
 
 def test_a_low_score_is_rejected_without_anyone():
-    outcome = decide(REQUEST, screened(49))
+    outcome = training_outcome(REQUEST, screened(49))
     assert (outcome.decision, outcome.outcome, outcome.reason) == ("rejected", "rejected", screening_reason("reject"))
     assert outcome.enrollment is None and outcome.reviewer is None
 
 
 def test_a_high_score_is_approved_and_enrolled():
-    outcome = decide(REQUEST, screened(76), enrollment=enrolled())
+    outcome = training_outcome(REQUEST, screened(76), enrollment=enrolled())
     assert (outcome.decision, outcome.outcome, outcome.reason) == ("approved", "approved", screening_reason("approve"))
     assert outcome.enrollment.completed == ["reserve budget", "book seat", "add to calendar"]
 
 
 def test_hr_decides_the_middle_band():
-    approved = decide(REQUEST, screened(60), review(True), enrolled())
-    rejected = decide(REQUEST, screened(60), review(False))
+    approved = training_outcome(REQUEST, screened(60), review(True), enrolled())
+    rejected = training_outcome(REQUEST, screened(60), review(False))
     assert (approved.outcome, approved.reason, approved.reviewer, approved.comment) == (
         "approved",
         "HR reviewer Priya Shah approved: ok",
@@ -79,7 +79,7 @@ def test_hr_decides_the_middle_band():
 
 
 def test_no_hr_answer_rejects():
-    outcome = decide(REQUEST, screened(50))
+    outcome = training_outcome(REQUEST, screened(50))
     assert (outcome.outcome, outcome.reason) == ("rejected", NO_HR_DECISION_REASON)
 
 
@@ -87,11 +87,11 @@ def test_a_failed_enrollment_says_what_was_undone():
     record = saga.after_step(saga.begin(), saga.step_named("reserve budget"), "BUD-1")
     record = saga.after_failure(record, saga.step_named("book seat"), "no seat left")
     record = saga.after_compensation(record, saga.step_named("reserve budget"))
-    outcome = decide(REQUEST, screened(90), enrollment=record)
+    outcome = training_outcome(REQUEST, screened(90), enrollment=record)
     assert (outcome.decision, outcome.outcome) == ("approved", "enrollment-failed")
     assert outcome.reason == "approved, but enrollment failed at book seat: no seat left (undone: release budget)"
 
 
 def test_an_approved_request_needs_a_finished_enrollment():
     with pytest.raises(ValueError, match="enrollment has not finished"):
-        decide(REQUEST, screened(90))
+        training_outcome(REQUEST, screened(90))

@@ -7,7 +7,8 @@ from statistics import mean
 import pytest
 
 from domain.loan.models import BureauReport
-from domain.loan.rules import ALICE, BOB, BUREAUS, CHARLIE, pull_bureau_report
+from domain.loan.rules import ALICE, BOB, BUREAUS, CHARLIE
+from services.simulated.credit_bureaus import simulated_credit_report
 from tests.unit.loan.builders import ORDINARY_SIN
 
 EVERY_SIN = [f"{n:04d}" for n in range(10_000)]
@@ -17,7 +18,7 @@ DEMO_SINS = (ALICE, BOB, CHARLIE)
 @pytest.fixture(scope="module")
 def every_report() -> dict[str, list[BureauReport]]:
     """All 10,000 SINs × 3 bureaus (about 0.2 s): the bounds below hold for every input, not a sample."""
-    return {sin: [pull_bureau_report(bureau, sin) for bureau in BUREAUS] for sin in EVERY_SIN}
+    return {sin: [simulated_credit_report(bureau, sin) for bureau in BUREAUS] for sin in EVERY_SIN}
 
 
 def test_the_three_bureaus():
@@ -27,8 +28,8 @@ def test_the_three_bureaus():
 @pytest.mark.parametrize("bureau", BUREAUS)
 @pytest.mark.parametrize("sin", [*DEMO_SINS, ORDINARY_SIN, "0000", "9999"])
 def test_the_same_bureau_and_sin_give_the_same_report(bureau, sin):
-    first = pull_bureau_report(bureau, sin)
-    second = pull_bureau_report(bureau, sin)
+    first = simulated_credit_report(bureau, sin)
+    second = simulated_credit_report(bureau, sin)
 
     assert first == second
     assert first.bureau == bureau
@@ -36,7 +37,7 @@ def test_the_same_bureau_and_sin_give_the_same_report(bureau, sin):
 
 @pytest.mark.parametrize("sin", [*DEMO_SINS, ORDINARY_SIN, "0000", "9999"])
 def test_bureaus_disagree_about_the_same_person(sin):
-    scores = [pull_bureau_report(bureau, sin).credit_score for bureau in BUREAUS]
+    scores = [simulated_credit_report(bureau, sin).credit_score for bureau in BUREAUS]
 
     assert len(set(scores)) > 1, scores
 
@@ -74,11 +75,11 @@ def test_non_demo_reports_have_plausible_marks_and_debts(every_report):
 @pytest.mark.parametrize("bureau", ["Equifax", "EQUIFAX", "innovis", "", " equifax"])
 def test_an_unknown_bureau_is_refused(bureau):
     with pytest.raises(ValueError, match="unknown credit bureau"):
-        pull_bureau_report(bureau, ORDINARY_SIN)
+        simulated_credit_report(bureau, ORDINARY_SIN)
 
 
 def _scores(sin: str) -> list[int]:
-    return [pull_bureau_report(bureau, sin).credit_score for bureau in BUREAUS]
+    return [simulated_credit_report(bureau, sin).credit_score for bureau in BUREAUS]
 
 
 def test_alice_scores_in_the_prime_range_with_a_clean_record():
@@ -86,14 +87,14 @@ def test_alice_scores_in_the_prime_range_with_a_clean_record():
 
     assert all(740 <= score <= 850 for score in scores), scores
     assert mean(scores) >= 740
-    assert all(pull_bureau_report(bureau, ALICE).derogatory_marks == 0 for bureau in BUREAUS)
+    assert all(simulated_credit_report(bureau, ALICE).derogatory_marks == 0 for bureau in BUREAUS)
 
 
 def test_bob_scores_in_the_deep_subprime_range():
     scores = _scores(BOB)
 
     assert all(300 <= score < 580 for score in scores), scores
-    assert all(pull_bureau_report(bureau, BOB).derogatory_marks > 0 for bureau in BUREAUS)
+    assert all(simulated_credit_report(bureau, BOB).derogatory_marks > 0 for bureau in BUREAUS)
 
 
 def test_charlie_scores_in_the_near_prime_range():

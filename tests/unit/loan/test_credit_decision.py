@@ -17,10 +17,10 @@ from domain.loan.rules import (
     MAX_DEBT_TO_INCOME,
     assess_credit,
     debt_to_income,
-    pull_bureau_report,
     risk_tier,
 )
 from domain.loan.validation import ApplicationInvalid, validate_application
+from services.simulated.credit_bureaus import simulated_credit_report
 from tests.unit.loan.builders import ORDINARY_SIN, application, form, reports
 
 # An ordinary applicant earning $10,000 a month, asking $25,000 in the near-prime tier: the new loan costs
@@ -36,7 +36,7 @@ def ordinary(monthly_debt: float, scores: tuple[int, int, int] = NEAR_PRIME_SCOR
 
 
 def bureau_reports(sin: str) -> list[BureauReport]:
-    return [pull_bureau_report(bureau, sin) for bureau in BUREAUS]
+    return [simulated_credit_report(bureau, sin) for bureau in BUREAUS]
 
 
 # --- debt-to-income --------------------------------------------------------------------------------------------

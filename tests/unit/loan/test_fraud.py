@@ -7,14 +7,13 @@ import pytest
 from domain.loan.models import CreditAssessment, FraudCheckResult
 from domain.loan.rules import (
     FRAUD_CHECK_TIMEOUT_SECONDS,
-    FRAUD_SERVICE_NAME,
     FRAUD_TIMEOUT_REASON,
     NEAR_PRIME,
     assessment_after_fraud_check,
     fraud_denial_reason,
     fraud_failure_reason,
-    screen_for_fraud,
 )
+from services.simulated.loan_fraud_service import FRAUD_SERVICE_NAME, screen_for_fraud
 from tests.unit.loan.builders import application
 
 APP = application(application_id="loan-fraud-1")

@@ -20,7 +20,7 @@ from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create
 from domain.training import saga
 from domain.training.models import Enrollment, TrainingRequest
 from durable.task_token import run_for_task_token
-from services.training.enrollment import EnrollmentRefused, compensate, record_failure, run_step
+from services.training.saga import EnrollmentRefused, compensate, record_failure, run_step
 
 # A counterpart that does not answer is asked 3 times in all, 1 then 2 s apart (the sfn variant's Retry).
 COUNTERPART_RETRY = StepConfig(

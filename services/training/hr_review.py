@@ -1,5 +1,5 @@
 """HR review: step "Request HR Review" files the request (with the workflow's task token or durable callback
-id) where HR sees it (GET /reviews) and tells HR; ``decide`` is HR's answer (POST /reviews/{id}), which resumes
+id) where HR sees it (GET /reviews) and tells HR; ``answer_hr_review`` is HR's answer (POST /reviews/{id}), which resumes
 the waiting workflow. Nobody answering within the timeout rejects the request ("no HR decision")."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def request_hr_review(request: TrainingRequest, screening: ScreeningResult, repl
     )
 
 
-def decide(request_id: str, decision: HrDecision) -> HrReview:
+def answer_hr_review(request_id: str, decision: HrDecision) -> HrReview:
     """HR's answer: resumes the workflow waiting on this request's review."""
     clients = adapters()
     pending = clients.training.pending_review(request_id)

@@ -27,7 +27,7 @@ def request_fraud_check(application: LoanApplication, reply_to: ReplyTo) -> None
     )
 
 
-def decide_after_fraud_check(
+def assess_after_fraud_check(
     application: LoanApplication,
     credit: CreditAssessment,
     fraud: FraudCheckResult | None = None,
@@ -57,12 +57,12 @@ def decision_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     credit = CreditAssessment.model_validate(event["credit"])
     error = event.get("error")
     if error is None:
-        return decide_after_fraud_check(
+        return assess_after_fraud_check(
             application, credit, FraudCheckResult.model_validate(event["fraud"])
         ).model_dump(mode="json")
     if error.get("Error") == "States.Timeout":
-        return decide_after_fraud_check(application, credit, timed_out=True).model_dump(mode="json")
-    return decide_after_fraud_check(
+        return assess_after_fraud_check(application, credit, timed_out=True).model_dump(mode="json")
+    return assess_after_fraud_check(
         application, credit, failure=(error.get("Error", ""), _readable_cause(error.get("Cause")))
     ).model_dump(mode="json")
 

@@ -12,10 +12,18 @@ import json
 import os
 from typing import Any
 
-from domain.loan.models import LoanApplication
-from domain.loan.rules import FRAUD_SERVICE_NAME, screen_for_fraud
+from domain.loan.models import FraudCheckResult, LoanApplication
 from services.common.pacing import simulated_delay
 from services.common.reply_to import ReplyTo
+
+FRAUD_SERVICE_NAME = "FraudCheckService-v2"
+
+
+def screen_for_fraud(application: LoanApplication) -> FraudCheckResult:
+    """What the service concludes: it flags an income that is implausible for the amount asked (more than 50×
+    the loan), a pattern of synthetic identities."""
+    indicators = int(application.annual_income > 50 * application.loan_amount)
+    return FraudCheckResult(passed=indicators == 0, risk_indicators=indicators, checked_by=FRAUD_SERVICE_NAME)
 
 
 def handler(event: dict[str, Any], context: Any) -> None:

@@ -1,4 +1,4 @@
-"""Step "Write Result": decides the outcome from what happened (domain.training.rules.decide), writes it as
+"""Step "Write Result": decides the outcome from what happened (domain.training.rules.training_outcome), writes it as
 JSON to the results bucket (``<request id>.json``) and records that in the audit trail."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from domain.training.models import Enrollment, HrReview, ScreeningResult, TrainingOutcome, TrainingRequest
-from domain.training.rules import decide
+from domain.training.rules import training_outcome
 from services.common.bootstrap import adapters, setting
 from services.common.progress import ProgressEntry
 
@@ -16,7 +16,7 @@ RESULTS_BUCKET_SETTING = "RESULTS_BUCKET"
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """{"request", "screening", "review" (or null), "enrollment" (or null)} → the outcome."""
-    outcome = decide(
+    outcome = training_outcome(
         TrainingRequest.model_validate(event["request"]),
         ScreeningResult.model_validate(event["screening"]),
         HrReview.model_validate(event["review"]) if event.get("review") else None,

@@ -13,7 +13,7 @@ from services.common.bootstrap import adapters
 from services.common.progress import ProgressEntry
 
 
-def pull_report(bureau: str, sin_last4: str) -> BureauReport:
+def pull_credit_report(bureau: str, sin_last4: str) -> BureauReport:
     return adapters().bureaus.pull(bureau, sin_last4)
 
 
@@ -31,9 +31,9 @@ def score_credit(application: LoanApplication, reports: list[BureauReport]) -> C
     return credit
 
 
-def bureau_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def report_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Task "Pull <Bureau> Report": {"bureau", "sin_last4"} → the bureau's report."""
-    return pull_report(event["bureau"], event["sin_last4"]).model_dump(mode="json")
+    return pull_credit_report(event["bureau"], event["sin_last4"]).model_dump(mode="json")
 
 
 def scoring_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

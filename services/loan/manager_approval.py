@@ -1,15 +1,27 @@
-"""Step "Request Manager Approval": files the request (with the workflow's task token) where managers see it,
-and tells them. The workflow then waits until a manager answers through POST /approve/{id}
-(services/approvals/decisions.py) or the approval times out."""
+"""Manager approval: step "Request Manager Approval" files the application (with the workflow's task token or
+durable callback id) where managers see it (GET /approvals) and tells them; ``answer_manager_approval`` is the
+manager's answer (POST /approve/{id}), which resumes the waiting workflow. Nobody answering within the timeout
+denies the loan ("no manager decision")."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from domain.loan.models import AssessmentResult, LoanApplication
+from domain.loan.models import AssessmentResult, LoanApplication, ManagerDecision
+from domain.loan.rules import manager_reason
 from services.common.bootstrap import adapters
+from services.common.people import NoLongerWaiting, resume_with_decision
 from services.common.progress import ProgressEntry, utc_now
 from services.common.reply_to import ReplyTo
+
+
+class NoPendingApproval(LookupError):
+    pass
+
+
+class ApprovalNoLongerPending(RuntimeError):
+    pass
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
@@ -46,3 +58,20 @@ def request_manager_approval(application: LoanApplication, assessment: Assessmen
         f"Approval needed: {application.applicant_name}, ${application.loan_amount:,.0f}",
         {"application_id": application.application_id, "loan_amount": application.loan_amount},
     )
+
+
+def answer_manager_approval(application_id: str, decision: ManagerDecision) -> None:
+    """The manager's answer: resumes the workflow waiting on this application's approval."""
+    clients = adapters()
+    pending = clients.progress.pending_approval(application_id)
+    if pending is None:
+        raise NoPendingApproval(f"no approval is pending for application {application_id}")
+    reason = manager_reason(decision)
+    answer = json.dumps({**decision.model_dump(mode="json"), "reason": reason})
+    decided = ProgressEntry("manager-decision", step="manager approval", message=reason, actor=decision.manager)
+    try:
+        resume_with_decision(clients.progress, application_id, pending, answer, decided)
+    except NoLongerWaiting as error:
+        raise ApprovalNoLongerPending(
+            f"the approval for {application_id} is no longer pending (it timed out)"
+        ) from error

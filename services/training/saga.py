@@ -17,7 +17,7 @@ from domain.training import saga
 from domain.training.models import Enrollment, TrainingRequest
 from services.common.bootstrap import adapters
 from services.common.progress import ProgressEntry
-from services.training.providers import EnrollmentRefused
+from services.simulated.training_providers import EnrollmentRefused
 
 __all__ = ["EnrollmentRefused", "compensate", "record_failure", "run_step"]
 
