@@ -1,7 +1,8 @@
 """Amazon Bedrock ``Converse`` inside moto's interception, answered by whatever the deployment gives the runtime.
 
-moto 5.2.5 knows the ``bedrock-runtime`` endpoint but not Converse. This module puts a route for
-``POST /model/{modelId}/converse`` in front of moto's own ``bedrock-runtime`` routes, so a plain
+moto 5.2.5 knows the ``bedrock-runtime`` endpoint but not Converse. The runtime puts this module's route for
+``POST /model/{modelId}/converse`` in front of moto's own ``bedrock-runtime`` routes
+(duoflow/runtime/patches/moto_bedrock.py), so a plain
 ``boto3.client("bedrock-runtime").converse(...)`` — a Lambda handler's, or a test's — gets an answer with
 Converse's response shape from the answerer given to ``LocalRuntime.serve_converse`` (duoflow's deployment gives
 the local screening model: services/scorer/local_converse.py), whatever the model id. Without one, Converse is a
@@ -20,24 +21,6 @@ Answerer = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
 _answerer: Answerer | None = None
 
 CONVERSE_PATH = r"{0}/model/(?P<model_id>[^/]+)/converse$"
-
-
-def install() -> None:
-    """Put the Converse route first: moto's catch-all ``{0}/.*$`` would otherwise answer it ("not implemented")."""
-    from moto.bedrockruntime import urls
-
-    existing = {k: v for k, v in urls.url_paths.items() if k != CONVERSE_PATH}
-    urls.url_paths.clear()
-    urls.url_paths[CONVERSE_PATH] = converse_route
-    urls.url_paths.update(existing)
-
-
-def uninstall() -> None:
-    global _answerer
-    from moto.bedrockruntime import urls
-
-    urls.url_paths.pop(CONVERSE_PATH, None)
-    _answerer = None
 
 
 def answer_with(answerer: Answerer | None) -> None:

@@ -43,7 +43,7 @@ from aws_durable_execution_sdk_python_testing.worker.registry import ExecutionRe
 from duoflow.runtime import crash_points
 from duoflow.runtime.in_flight import InFlight
 from duoflow.runtime.journal import Journal
-from duoflow.runtime.speedups import freshly_parsed
+from duoflow.runtime.patches.durable_sdk import freshly_parsed
 from duoflow.runtime.time_control import ModelledClock, ScaledScheduler, TimeControl
 
 
@@ -83,7 +83,7 @@ class ReusedConnectionsStore(SQLiteExecutionStore):
     * Lambda finds an execution by function and name (``DurableExecutionName``); the SDK's schema indexes the
       function only, so each lookup read every execution of the function.
     * Executions read from the database are built from JSON parsed just now, without the SDK's defensive copy
-      of every operation (duoflow/runtime/speedups.py ``freshly_parsed``).
+      of every operation (duoflow/runtime/patches/durable_sdk.py ``freshly_parsed``).
     """
 
     _per_thread = threading.local()

@@ -27,17 +27,17 @@ Where it hooks moto 5.2.5 (each guarded by tests/runtime/test_keep_moto_data.py)
   delivered). The after-images are read from moto then, so what the S3 handler sets after storing an object
   (metadata, tags, ACL) is included, and a request that changed several items (a transaction, a batch) is one
   commit. A write made outside any request (Python code calling moto's backend) is journaled at once.
-* ``DynamoHandler.call_action``, around moto_fixes' request lock: DynamoDB after-images are read under that lock
+* ``DynamoHandler.call_action``, around moto_core's request lock: DynamoDB after-images are read under that lock
   (so they are queued in moto's order) but committed after it is released, before the request returns: the lock
   is not held while the commit waits for the journal, which the rest of the runtime writes too. Measured in a
   burst of 300 applications, committing under the lock held it 20 s of 41 s, for 0.6 s of the keeper's CPU.
   Requests that wait together share one commit, in queue order; a request that only read waits for what was
   queued before it, so no answer carries a write a crash could still lose.
-* ``TransactWriteItems`` that fails was rolled back whole (speedups' item rollback puts back every item it names on
-  any exception), so what it noted is forgotten: nothing is written. ``DynamoDBBackend.delete_table`` forgets the
-  table's rows.
+* ``TransactWriteItems`` that fails was rolled back whole (moto_dynamodb's item rollback puts back every item it
+  names on any exception), so what it noted is forgotten: nothing is written. ``DynamoDBBackend.delete_table``
+  forgets the table's rows.
 
-DynamoDB requests take turns (moto_fixes' request lock) and queue their after-images inside it, so the journal
+DynamoDB requests take turns (moto_core's request lock) and queue their after-images inside it, so the journal
 sees the writes in moto's order (a write made outside any request is ordered only among those). S3 requests do
 not take turns: reading the after-images and committing them happen under one lock, so the last commit for a key
 holds what moto holds last.
@@ -194,7 +194,7 @@ class MotoDataKeeper:
     # --- lifecycle -------------------------------------------------------------------------------------------------
 
     def install(self) -> None:
-        """Hook moto (after ``mock_aws`` started, and after moto_fixes and speedups, whose patches these wrap)."""
+        """Hook moto (after ``mock_aws`` started, and after the patches, some of whose hooks these wrap)."""
         if self._installed:
             return
         from moto.dynamodb.models import DynamoDBBackend
@@ -215,9 +215,9 @@ class MotoDataKeeper:
         # when to write
         for action in DYNAMODB_WRITE_ACTIONS:
             self._patch(DynamoHandler, action, self._request)
-        # a transaction that fails was rolled back whole (speedups' item rollback, on any exception): nothing to write
+        # a transaction that fails was rolled back whole (moto_dynamodb's item rollback, on any error): nothing to write
         self._patch(DynamoHandler, "transact_write_items", self._all_or_nothing_request)
-        # ... and committed once moto_fixes' request lock is released, before the request returns
+        # ... and committed once moto_core's request lock is released, before the request returns
         self._patch(DynamoHandler, "call_action", self._committed_before_returning)
         for handler in S3_REQUEST_HANDLERS:
             self._patch(S3Response, handler, self._request)
@@ -472,7 +472,7 @@ class MotoDataKeeper:
                 self._ignoring_a_closed_journal(self._write_objects, batch.objects)
 
     def _queue(self, statements: list[tuple[str, list[tuple]]]) -> None:
-        """Queue DynamoDB after-images in moto's order (a DynamoDB request calls this under moto_fixes' request lock);
+        """Queue DynamoDB after-images in moto's order (a DynamoDB request calls this under moto_core's request lock);
         a request commits them when it lets go of that lock; a write outside any request, at once."""
         with self._pending_lock:
             self._issued += 1

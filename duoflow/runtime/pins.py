@@ -1,8 +1,10 @@
 """The library versions whose internals the runtime hooks into.
 
-The runtime patches moto's Lambda backend and ASL timers, wires the durable testing SDK's executor by hand,
-replaces moto's JSONata stub with jsonata-python's evaluator, and (speedups.py) memoises botocore's User-Agent. Those are internals: a different version may move them. Starting the runtime on another version fails
-here, with the reason, instead of misbehaving later; the tests under ``tests/runtime`` check each hook.
+The patches in duoflow/runtime/patches/ (one module per library: moto by service, the durable SDK, botocore,
+jsonata-python) hook internals of these versions, and the runtime subclasses the durable testing SDK's store,
+scheduler and clock (durable_host.py, time_control.py). A different version may move them: starting the runtime
+on another version fails here, with the reason, instead of misbehaving later; the tests under ``tests/runtime``
+check each hook.
 """
 
 from __future__ import annotations

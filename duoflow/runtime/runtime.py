@@ -10,7 +10,8 @@ plain boto3 calls (``runtime.client("stepfunctions").create_state_machine(...)``
 Parts: moto 5.2.5 (its vendored ASL interpreter, DynamoDB, SNS, S3) with every Lambda invoke dispatched to
 the catalog's handlers (:mod:`lambda_host`), the durable testing SDK's executor with a SQLite store
 (:mod:`durable_host`), the durable APIs served on the lambda endpoint (:mod:`durable_api`), and one time
-switch (:mod:`time_control`).
+switch (:mod:`time_control`). Every hook into a library's internals is in :mod:`duoflow.runtime.patches`,
+installed by ``start()`` and removed by ``stop()``.
 
 State: everything that must outlive the process is journaled in ``state_dir`` (:mod:`journal`): Step Functions
 executions (:mod:`keep_step_functions`), DynamoDB items and S3 objects (:mod:`keep_moto_data`), durable
@@ -35,23 +36,21 @@ import boto3
 from botocore.config import Config
 
 from catalog.specs import FunctionSpec, ResourceRef
-from duoflow.runtime import bedrock_local, jsonata_bridge, moto_fixes, pins, speedups
-from duoflow.runtime.durable_api import API_VERSION, DurableApi, moto_route
+from duoflow.runtime import bedrock_local, patches, pins
+from duoflow.runtime.durable_api import DurableApi
 from duoflow.runtime.durable_host import DurableHost
 from duoflow.runtime.journal import Journal
 from duoflow.runtime.keep_moto_data import MotoDataKeeper
 from duoflow.runtime.keep_step_functions import StepFunctionsKeeper
 from duoflow.runtime.lambda_host import LambdaHost, function_name_of
 from duoflow.runtime.s3_events import S3Events
-from duoflow.runtime.time_control import TimeControl, install_moto_time_hooks, reset_moto_time_hooks
+from duoflow.runtime.time_control import TimeControl
 
 MOTO_CONFIG = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
     "core": {"passthrough": {"urls": [r"http://127\.0\.0\.1.*", r"http://localhost.*"], "services": []}},
 }
-
-_DURABLE_PATH = r"{0}/" + API_VERSION + r"/.*$"
 
 # The runtime keeps every execution, item and history in memory: with the interpreter's default thresholds
 # (700, 10, 10) a burst of applications spends a sixth of its time in the collector re-examining objects that
@@ -87,7 +86,7 @@ class LocalRuntime:
         self.resumed: dict[str, int] | None = None
         self._step_functions_keeper: StepFunctionsKeeper | None = None
         self._data_keeper: MotoDataKeeper | None = None
-        self._original_invoke: Any = None
+        self._patches: patches.Installed | None = None
         self.s3_events: S3Events | None = None
         self._saved_gc_thresholds = gc.get_threshold()
         self.resources: dict[tuple[str, str], dict[str, str]] = {}
@@ -140,11 +139,13 @@ class LocalRuntime:
         gc.set_threshold(*GC_THRESHOLDS)
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._mock.start()
-        install_moto_time_hooks(self.time_control)
-        jsonata_bridge.install()
-        moto_fixes.install()
-        if speedups.enabled():  # process-wide and behaviour-preserving, so kept after stop (README, "Patches")
-            speedups.install()
+        # every patch to a library's internals, in one place (duoflow/runtime/patches/); stop() removes them all
+        self._patches = patches.install(
+            self.time_control,
+            invoke=self._invoke_from_moto,
+            durable_api=lambda: self._durable_api,
+            speedups=patches.speedups_enabled(),
+        )
         self._saved_log_levels = _quiet_library_loggers()
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.state_dir.chmod(0o700)  # names, SIN digits and incomes are in it
@@ -161,7 +162,7 @@ class LocalRuntime:
             journal=self.journal,
         )
         self._durable_api = DurableApi(self.durable.executor)
-        self._install_lambda_routes()
+        # the features built on hooks, over the patches: each is removed before what it wraps
         self.s3_events = S3Events(self._invoke_event, self.account_id, self.region).install()
         self._build_request_routers()
 
@@ -222,6 +223,8 @@ class LocalRuntime:
                 host.in_flight.wait_idle(deadline)
         if self._step_functions_keeper:
             self._step_functions_keeper.close()
+        if self.s3_events:
+            self.s3_events.uninstall()  # it wraps the data keeper's S3 hooks: removed first
         if self._data_keeper:
             self._data_keeper.uninstall()
         if self.lambdas:
@@ -230,13 +233,12 @@ class LocalRuntime:
             self.durable.close()
         if self.journal:
             self.journal.close()
-        if self._original_invoke is not None:
-            self._uninstall_lambda_routes()
-        if self.s3_events:
-            self.s3_events.uninstall()
+        if self._patches is not None:
+            self._patches.uninstall()  # the last installed first; moto's Lambda invoke only now the hosts are closed
+            self._patches = None
+        bedrock_local.answer_with(None)
         if self._mock is not None:
             self._mock.stop()
-        reset_moto_time_hooks()
         for name, level in self._saved_log_levels.items():
             logging.getLogger(name).setLevel(level)
         if self._own_state_dir:
@@ -332,33 +334,17 @@ class LocalRuntime:
             self._saved_environ.setdefault(key, os.environ.get(key))
             os.environ[key] = value
 
-    def _install_lambda_routes(self) -> None:
-        from moto.awslambda import urls
-        from moto.awslambda_simple.models import LambdaSimpleBackend
-
-        runtime = self
-
-        def invoke(backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any):
-            if runtime.lambdas is None:
-                raise RuntimeError("deploy_functions() has not been called on the LocalRuntime")
-            return runtime.lambdas.invoke_from_moto(function_name, qualifier, body, headers, response_headers)
-
-        self._original_invoke = LambdaSimpleBackend.invoke
-        LambdaSimpleBackend.invoke = invoke
-        urls.url_paths[_DURABLE_PATH] = moto_route(lambda: runtime._durable_api)
-        bedrock_local.install()  # bedrock-runtime Converse → what serve_converse gives
+    def _invoke_from_moto(
+        self, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
+    ) -> bytes | None:
+        """Every Lambda invoke moto receives (patches/moto_lambda.py) → the catalog's handler."""
+        if self.lambdas is None:
+            raise RuntimeError("deploy_functions() has not been called on the LocalRuntime")
+        return self.lambdas.invoke_from_moto(function_name, qualifier, body, headers, response_headers)
 
     def _invoke_event(self, function_name: str, payload: bytes) -> None:
         """An asynchronous invoke from inside the runtime (an event source such as S3 → EventBridge)."""
         self.lambdas.invoke_from_moto(function_name, None, payload, {"X-Amz-Invocation-Type": "Event"}, {})
-
-    def _uninstall_lambda_routes(self) -> None:
-        from moto.awslambda import urls
-        from moto.awslambda_simple.models import LambdaSimpleBackend
-
-        LambdaSimpleBackend.invoke = self._original_invoke
-        urls.url_paths.pop(_DURABLE_PATH, None)
-        bedrock_local.uninstall()
 
 
 def _quiet_library_loggers() -> dict[str, int]:

@@ -9,8 +9,9 @@ wait that was skipped, so a one-hour ``context.wait`` shows as one hour in ``get
 Timeouts (callback, execution) fire after the scaled time and their events carry the clock as it is then;
 Step Functions history timestamps are moto's wall clock (see ``duoflow/runtime/README.md``).
 
-The hooks below patch moto 5.2.5 and the durable testing SDK 1.4.0 at the exact places the pinned versions
-wait; ``tests/runtime/test_time_control.py`` fails if a new version moves them.
+The durable testing SDK 1.4.0 takes the scaled clock and scheduler below (subclasses, handed to its executor by
+duoflow/runtime/durable_host.py); moto 5.2.5's ASL timers are patched in duoflow/runtime/patches/moto_stepfunctions.py.
+``tests/runtime/test_time_control.py`` fails if a new version of either moves what they rely on.
 """
 
 from __future__ import annotations
@@ -114,59 +115,3 @@ class ScaledScheduler(Scheduler):
         return super().call_later(
             func, delay=self._time_control.real_timeout_seconds(delay), count=count, completion_event=completion_event
         )
-
-
-# --- moto's Step Functions interpreter ---------------------------------------------------------------------
-
-_active = TimeControl.real()
-_installed = False
-
-
-def install_moto_time_hooks(time_control: TimeControl) -> None:
-    """Make moto's ASL interpreter honour ``time_control`` (idempotent; the latest call wins)."""
-    global _active, _installed
-    _active = time_control
-    if _installed:
-        return
-
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-    from moto.stepfunctions.parser.asl.component.common.timeouts.heartbeat import Heartbeat
-    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Timeout, TimeoutSeconds
-    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
-
-    from duoflow.runtime.keep_step_functions import timer_seconds
-
-    def scaled_timeout_eval_body(self: Timeout, env: Any) -> None:
-        seconds = self._eval_seconds(env=env)
-        if seconds != TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS:
-            seconds = timer_seconds(env, "timeout", _active.real_timeout_seconds(seconds))
-        env.stack.append(seconds)
-
-    def scaled_heartbeat_eval_body(self: Heartbeat, env: Any) -> None:
-        env.stack.append(_active.real_timeout_seconds(self._eval_seconds(env=env)))
-
-    def scaled_wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
-        # moto re-enters its wait on whole seconds; a scaled wait is a fraction of one, so wait once on the
-        # program's event (set when the execution is stopped) for the scaled duration.
-        deadline = time.monotonic() + timer_seconds(env, "wait", _active.real_seconds(wait_seconds))
-        while env.is_running() and (remaining := deadline - time.monotonic()) > 0:
-            env.program_state_event.wait(remaining)
-
-    class _ScaledSleep:
-        """Stands in for the ``time`` module inside moto's retrier, which only calls ``time.sleep``."""
-
-        @staticmethod
-        def sleep(seconds: float) -> None:
-            _active.sleep(seconds)
-
-    Timeout._eval_body = scaled_timeout_eval_body
-    Heartbeat._eval_body = scaled_heartbeat_eval_body
-    WaitFunction._wait_interval = scaled_wait_interval
-    retrier_decl.time = _ScaledSleep
-    _installed = True
-
-
-def reset_moto_time_hooks() -> None:
-    """Back to real time (the hooks stay installed; at scale 1 they wait exactly as moto does)."""
-    global _active
-    _active = TimeControl.real()

@@ -520,7 +520,7 @@ def test_every_dynamodb_action_that_writes_items_is_a_journaled_request():
 
 
 def test_concurrent_writes_to_the_same_items_come_back_as_moto_held_them_last(tmp_path):
-    """DynamoDB after-images are queued under moto_fixes' request lock (moto's order) and committed after it; S3's are
+    """DynamoDB after-images are queued under moto_core's request lock (moto's order) and committed after it; S3's are
     read and committed under the keeper's lock. Eight threads rewriting the same items and objects: the journal ends
     with what moto ends with."""
     from concurrent.futures import ThreadPoolExecutor
@@ -544,7 +544,7 @@ def test_concurrent_writes_to_the_same_items_come_back_as_moto_held_them_last(tm
             s3.put_object(Bucket=REQUESTS, Key=f"shared/{n % 2}.json", Body=f"{thread}-{n}".encode())
 
     with started(tmp_path) as first:
-        locked = DynamoHandler.call_action.__wrapped__  # the keeper commits around moto_fixes' request lock
+        locked = DynamoHandler.call_action.__wrapped__  # the keeper commits around patches.moto_core's request lock
         assert "lock" in inspect.getclosurevars(locked).nonlocals
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(lambda thread: hammer(first, thread), range(8)))

@@ -127,15 +127,16 @@ def test_durable_executions_and_their_names_survive_a_restart(tmp_path):
 def test_start_installs_the_jsonata_evaluator(tmp_path, monkeypatch):
     from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 
-    from duoflow.runtime import jsonata_bridge
+    from duoflow.runtime.patches import moto_jsonata as jsonata_patch
 
     monkeypatch.setattr(moto_jsonata, "_eval_jsonata", None)  # as moto ships it: no evaluator
 
     runtime = start_runtime(tmp_path)
     try:
-        assert moto_jsonata._eval_jsonata is jsonata_bridge.evaluate
+        assert moto_jsonata._eval_jsonata is jsonata_patch.evaluate
     finally:
         runtime.stop()
+    assert moto_jsonata._eval_jsonata is None  # moto's stub again
 
 
 def test_a_runtime_without_a_state_dir_cleans_up_its_own():
@@ -147,12 +148,15 @@ def test_a_runtime_without_a_state_dir_cleans_up_its_own():
 
 
 def test_a_stopped_runtime_leaves_moto_at_real_time(tmp_path):
-    from duoflow.runtime import time_control
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    from duoflow.runtime.patches import moto_stepfunctions
 
     runtime = LocalRuntime(FULL_CATALOG, state_dir=tmp_path, time_control=TimeControl.scaled(SCALE)).start()
-    assert time_control._active.scale == SCALE
+    assert moto_stepfunctions._active.scale == SCALE
     runtime.stop()
-    assert time_control._active == TimeControl.real()
+    assert moto_stepfunctions._active == TimeControl.real()
+    assert retrier_decl.time is __import__("time")  # moto's own timers again
 
 
 def test_a_stopped_runtime_gives_the_garbage_collector_back_its_settings(tmp_path):

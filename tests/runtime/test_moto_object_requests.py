@@ -1,4 +1,4 @@
-"""Guards duoflow.runtime.moto_fixes' object-request lock: moto 5.2.5's S3 ``put_object`` reads the object it just
+"""Guards duoflow.runtime.patches.moto_s3's object-request lock: moto 5.2.5's S3 ``put_object`` reads the object it just
 stored again for the answer's ETag, so two PUTs of one key at once can answer "I/O operation on closed file";
 the runtime makes requests on objects take turns."""
 

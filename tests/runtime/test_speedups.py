@@ -1,4 +1,4 @@
-"""The local runtime's speed-ups (duoflow/runtime/speedups.py) change nothing a workflow can observe; these
+"""The local runtime's speed-ups (the ``SPEEDUPS`` of duoflow/runtime/patches/) change nothing a workflow can observe; these
 tests pin that, and fail loudly when a library upgrade moves what they patch."""
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import aws_durable_execution_sdk_python.state as durable_state
 import pytest
 from moto.stepfunctions.parser.asl.parse import asl_parser
 
-from duoflow.runtime import speedups
+from duoflow.runtime import patches
+from duoflow.runtime.patches import durable_sdk, moto_dynamodb, moto_stepfunctions
 from tests.runtime.conftest import create_state_machine, run_state_machine, unique, wait_sfn_done
 
 # These test the speed-ups themselves; the run with DUOFLOW_SPEEDUPS=0 (make test runs tests/runtime both ways)
 # checks that the runtime behaves the same without them.
-pytestmark = pytest.mark.skipif(not speedups.enabled(), reason="DUOFLOW_SPEEDUPS=0: the speed-ups are left out")
+pytestmark = pytest.mark.skipif(not patches.speedups_enabled(), reason="DUOFLOW_SPEEDUPS=0: the speed-ups are left out")
 
 JSONATA_MACHINE = {
     "QueryLanguage": "JSONata",
@@ -107,18 +108,18 @@ def test_a_definition_is_parsed_once_and_its_executions_stay_independent(sfn, mo
     assert len(calls) == 1
 
 
-def test_the_patched_hooks_are_where_the_pinned_libraries_have_them():
-    assert speedups._installed, "LocalRuntime.start() installs the speed-ups"
-    assert durable_state._STOP_SIGNAL_POLL_SECONDS == speedups.STOP_SIGNAL_POLL_SECONDS
+def test_the_patched_hooks_are_where_the_pinned_libraries_have_them(runtime):
+    assert runtime._patches.speedups, "LocalRuntime.start() installs the speed-ups"
+    assert durable_state._STOP_SIGNAL_POLL_SECONDS == durable_sdk.STOP_SIGNAL_POLL_SECONDS
     from moto.stepfunctions.parser.asl.utils import boto_client
 
-    for module_name in speedups.CLIENT_USERS:
+    for module_name in moto_stepfunctions.CLIENT_USERS:
         module = importlib.import_module(module_name)
         assert module.boto_client_for is boto_client.boto_client_for, module_name
     assert boto_client.boto_client_for.__name__ == "cached_client"
 
 
-def test_moto_builds_task_clients_without_the_task_credentials():
+def test_moto_builds_task_clients_without_the_task_credentials(runtime):
     """The client cache serves Tasks with and without Credentials alike: moto's factory never reads them."""
     import ast
     import inspect
@@ -324,7 +325,7 @@ def test_a_query_on_an_index_finds_every_match_in_key_order(ddb):
         )
 
 
-def test_moto_queries_pick_candidates_through_all_items():
+def test_moto_queries_pick_candidates_through_all_items(runtime):
     """The partition query narrows what ``Table.all_items`` returns while moto's query runs; if moto's query
     stops reading its candidates there, the narrowing would silently do nothing (or wrong) and this fails."""
     import inspect
@@ -342,14 +343,14 @@ def test_every_kind_of_attribute_value_comes_back_as_it_was_written(ddb, monkeyp
     """Plain values take the short way out of moto's serializer, binary ones moto's walk; both arrive whole."""
     client, name = ddb
     taken = []
-    plain = speedups.is_plain_attribute_value
+    plain = moto_dynamodb.is_plain_attribute_value
 
     def spying(value):
         answer = plain(value)
         taken.append(answer)
         return answer
 
-    monkeypatch.setattr(speedups, "is_plain_attribute_value", spying)
+    monkeypatch.setattr(moto_dynamodb, "is_plain_attribute_value", spying)
     item = {
         "pk": {"S": "kinds"},
         "sk": {"S": "all"},
@@ -378,7 +379,7 @@ def test_every_kind_of_attribute_value_comes_back_as_it_was_written(ddb, monkeyp
 
 
 def test_only_wire_shaped_values_count_as_plain():
-    plain = speedups.is_plain_attribute_value
+    plain = moto_dynamodb.is_plain_attribute_value
     assert plain({"S": "x"}) and plain({"N": "1"}) and plain({"NULL": True})
     assert plain({"M": {"a": {"L": [{"SS": ["x"]}]}}})
     assert not plain({"N": 1})  # moto's walk turns it into "1"
@@ -387,7 +388,7 @@ def test_only_wire_shaped_values_count_as_plain():
     assert not plain({"M": {"a": {"B": b"\x00"}}})
 
 
-def test_operations_read_by_the_store_skip_the_sdk_copy_and_others_keep_it():
+def test_operations_read_by_the_store_skip_the_sdk_copy_and_others_keep_it(runtime):
     import inspect
 
     import aws_durable_execution_sdk_python.lambda_service as lambda_service
@@ -405,7 +406,7 @@ def test_operations_read_by_the_store_skip_the_sdk_copy_and_others_keep_it():
     }
     outside = Operation.from_json_dict(data)
     assert data["StartTimestamp"] == 1_700_000_000_000, "outside the store's reads the caller's data is copied"
-    with speedups.freshly_parsed():
+    with durable_sdk.freshly_parsed():
         inside = Operation.from_json_dict(data)
     assert inside == outside
     assert data["StartTimestamp"] == outside.start_timestamp, "inside, the operation took the data as its own"
@@ -517,7 +518,7 @@ def test_pooled_jsonata_programs_keep_concurrent_evaluations_apart_and_now_curre
         assert at >= started - datetime.timedelta(milliseconds=5), (at, started)
 
 
-def test_moto_parses_jsonpaths_where_the_cache_is_installed():
+def test_moto_parses_jsonpaths_where_the_cache_is_installed(runtime):
     import inspect
 
     from jsonpath_ng import parse as plain_parse

@@ -225,7 +225,7 @@ def test_an_unanswered_task_token_times_out_quickly(sfn):
 
 
 def test_a_task_failure_sent_for_a_token_keeps_its_cause(sfn):
-    """Guards duoflow.runtime.moto_fixes: moto 5.2.5 drops ``cause`` from SendTaskFailure."""
+    """Guards duoflow.runtime.patches.moto_stepfunctions: moto 5.2.5 drops ``cause`` from SendTaskFailure."""
     definition = {
         "StartAt": "Ask",
         "States": {

@@ -1,0 +1,294 @@
+"""moto's Step Functions (``pins.PINNED["moto"]``, 5.2.5): its task-token answers, its timers, and four speed-ups.
+
+Fixes (always installed):
+
+* ``StepFunctionResponse.send_task_success`` / ``send_task_failure`` / ``send_task_heartbeat`` (the request
+  layer, moto/stepfunctions/responses.py). moto's ``SendTaskFailure`` passes only ``error`` on; AWS keeps
+  ``cause`` too, and a Catch reads it from ``$states.errorOutput``. moto's backend then looks for the token in
+  every execution, reading ``execution.exec_worker.env``: an execution started a moment ago has no worker
+  environment yet, and the AttributeError aborts the search, so an answer for another execution is lost. Here
+  the three requests are answered in this one layer (moto's backend methods are left as they are): the
+  parameters moto reads, plus ``cause``; only executions that have an environment are searched; and an answer
+  is journaled first (duoflow/runtime/keep_step_functions.py), so once acknowledged it survives a crash, and a
+  task being re-entered after a restart takes it when it registers its token.
+* Time (duoflow/runtime/time_control.py): ``Timeout._eval_body``, ``Heartbeat._eval_body``,
+  ``WaitFunction._wait_interval`` and the ``time`` module of moto's retrier (``retrier_decl.time``, which only
+  calls ``time.sleep``) take the runtime's :class:`TimeControl` scale, and a task timeout or a Wait keeps its
+  journaled due date across a restart (``keep_step_functions.timer_seconds``). Uninstalled, moto waits in real
+  time again.
+
+Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
+
+* ``ExecutionWorker._get_evaluation_entrypoint``: moto parses a state machine's definition with ANTLR on every
+  ``start_execution`` (tens of ms of CPU); the parsed program is a tree of immutable components (every
+  per-execution value lives in the Environment), so one parse per definition serves every execution.
+* ``boto_client_for`` (moto/stepfunctions/parser/asl/utils/boto_client.py and the Task modules that imported it,
+  ``CLIENT_USERS``): moto builds a new boto3 client for every Task (and ignores the Task's credentials when it
+  does); clients are thread-safe, so one per service and region.
+* ``StepFunctionBackend.describe_execution``: moto finds an execution by reading its state machine's list of
+  executions from the start; a watcher following hundreds of runs read those lists hundreds of times a second.
+  Here each state machine gets an index by ARN, extended with the executions appended since the last lookup
+  (moto only appends).
+* ``parse`` in the JSONPath users (``JSONPATH_USERS``): moto parses a JSONPath (ResultPath, InputPath, a
+  Parameters path …) with its PLY grammar each time a state uses it; the parsed paths are immutable trees, so each
+  path is parsed once.
+
+Guarded by tests/runtime/test_time_control.py, test_state_machine.py and test_speedups.py, which fail when the
+pinned moto moves what these rely on.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from duoflow.runtime.patches._patching import Patcher, Target
+from duoflow.runtime.time_control import TimeControl
+
+LIBRARIES = ("moto",)
+
+_RESPONSES = "moto.stepfunctions.responses"
+_TASKS = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
+CLIENT_USERS = [
+    f"{_TASKS}.lambda_eval_utils",
+    *(
+        f"{_TASKS}.service.state_task_service_{name}"
+        for name in ("aws_sdk", "dynamodb", "sns", "sqs", "sfn", "events", "unsupported")
+    ),
+]
+JSONPATH_USERS = (
+    "moto.stepfunctions.parser.asl.component.common.path.result_path",
+    "moto.stepfunctions.parser.asl.utils.json_path",
+)
+
+_TASK_ANSWERS = tuple(
+    Target(_RESPONSES, f"StepFunctionResponse.{name}")
+    for name in ("send_task_success", "send_task_failure", "send_task_heartbeat")
+)
+_TIMEOUT = Target("moto.stepfunctions.parser.asl.component.common.timeouts.timeout", "Timeout._eval_body")
+_HEARTBEAT = Target("moto.stepfunctions.parser.asl.component.common.timeouts.heartbeat", "Heartbeat._eval_body")
+_WAIT = Target(
+    "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function", "WaitFunction._wait_interval"
+)
+_RETRIER_TIME = Target("moto.stepfunctions.parser.asl.component.common.retry.retrier_decl", "time")
+_ENTRYPOINT = Target("moto.stepfunctions.parser.backend.execution_worker", "ExecutionWorker._get_evaluation_entrypoint")
+_CLIENT_FACTORY = Target("moto.stepfunctions.parser.asl.utils.boto_client", "boto_client_for")
+_CLIENT_USERS = tuple(Target(module, "boto_client_for") for module in CLIENT_USERS)
+_DESCRIBE_EXECUTION = Target("moto.stepfunctions.models", "StepFunctionBackend.describe_execution")
+_JSONPATH_PARSERS = tuple(Target(module, "parse") for module in JSONPATH_USERS)
+
+FIXES = (*_TASK_ANSWERS, _TIMEOUT, _HEARTBEAT, _WAIT, _RETRIER_TIME)
+SPEEDUPS = (_ENTRYPOINT, _CLIENT_FACTORY, *_CLIENT_USERS, _DESCRIBE_EXECUTION, *_JSONPATH_PARSERS)
+
+_patcher = Patcher(FIXES, SPEEDUPS)
+_active = TimeControl.real()  # the scale moto's timers run at (the running runtime's)
+
+
+def install(time_control: TimeControl, speedups: bool) -> None:
+    global _active
+    _active = time_control
+    if _patcher.installed:
+        return
+    _install_task_answers()
+    _install_timers()
+    if speedups:
+        _install_parsed_once()
+        _install_client_cache()
+        _install_execution_index()
+        _install_jsonpath_cache()
+    _patcher.installed = True
+
+
+def uninstall() -> None:
+    global _active
+    _patcher.restore()
+    _active = TimeControl.real()
+
+
+# --- fixes ------------------------------------------------------------------------------------------------------
+
+
+def _install_task_answers() -> None:
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.parser.api import ExecutionStatus, InvalidToken, TaskDoesNotExist, TaskTimedOut
+    from moto.stepfunctions.parser.asl.eval.callback.callback import (
+        CallbackConsumerTimeout,
+        CallbackNotifyConsumerError,
+        CallbackOutcomeFailure,
+        CallbackOutcomeSuccess,
+    )
+
+    from duoflow.runtime import keep_step_functions
+
+    def callback_pools(backend: Any, status: Any = None):
+        for execution in backend._get_executions(status):
+            environment = getattr(getattr(execution, "exec_worker", None), "env", None)
+            if environment is not None:
+                yield environment.callback_pool_manager
+
+    def deliver(backend: Any, answer: Any, status: Any) -> None:
+        for pool in callback_pools(backend, status):
+            try:
+                if answer(pool):
+                    return
+            except CallbackNotifyConsumerError as consumer_error:
+                raise (
+                    TaskTimedOut() if isinstance(consumer_error, CallbackConsumerTimeout) else TaskDoesNotExist()
+                ) from None
+        raise InvalidToken()
+
+    def deliver_journaled(backend: Any, task_token: str, answer: dict, outcome: Any, status: Any) -> None:
+        keep_step_functions.journal_answer(task_token, answer)
+        try:
+            deliver(backend, lambda pool: pool.notify(callback_id=task_token, outcome=outcome), status)
+        except InvalidToken:
+            if not keep_step_functions.answer_is_held(task_token):
+                raise
+
+    def send_task_success(self: Any) -> Any:
+        task_token, output = self._get_param("taskToken"), self._get_param("output")
+        success = CallbackOutcomeSuccess(callback_id=task_token, output=output)
+        answer = {"kind": "success", "output": output}
+        deliver_journaled(self.stepfunction_backend, task_token, answer, success, ExecutionStatus.RUNNING)
+        return EmptyResult()
+
+    def send_task_failure(self: Any) -> Any:
+        task_token, error, cause = (self._get_param(name) for name in ("taskToken", "error", "cause"))
+        failure = CallbackOutcomeFailure(callback_id=task_token, error=error, cause=cause)
+        answer = {"kind": "failure", "error": error, "cause": cause}
+        deliver_journaled(self.stepfunction_backend, task_token, answer, failure, None)
+        return EmptyResult()
+
+    def send_task_heartbeat(self: Any) -> Any:
+        task_token = self._get_param("taskToken")
+        heartbeat = lambda pool: pool.heartbeat(callback_id=task_token)  # noqa: E731
+        deliver(self.stepfunction_backend, heartbeat, ExecutionStatus.RUNNING)
+        return EmptyResult()
+
+    for target, answer in zip(_TASK_ANSWERS, (send_task_success, send_task_failure, send_task_heartbeat), strict=True):
+        _patcher.replace(target, answer)
+
+
+def _install_timers() -> None:
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+
+    from duoflow.runtime.keep_step_functions import timer_seconds
+
+    def scaled_timeout_eval_body(self: Any, env: Any) -> None:
+        seconds = self._eval_seconds(env=env)
+        if seconds != TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS:
+            seconds = timer_seconds(env, "timeout", _active.real_timeout_seconds(seconds))
+        env.stack.append(seconds)
+
+    def scaled_heartbeat_eval_body(self: Any, env: Any) -> None:
+        env.stack.append(_active.real_timeout_seconds(self._eval_seconds(env=env)))
+
+    def scaled_wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
+        # moto re-enters its wait on whole seconds; a scaled wait is a fraction of one, so wait once on the
+        # program's event (set when the execution is stopped) for the scaled duration.
+        deadline = time.monotonic() + timer_seconds(env, "wait", _active.real_seconds(wait_seconds))
+        while env.is_running() and (remaining := deadline - time.monotonic()) > 0:
+            env.program_state_event.wait(remaining)
+
+    _patcher.replace(_TIMEOUT, scaled_timeout_eval_body)
+    _patcher.replace(_HEARTBEAT, scaled_heartbeat_eval_body)
+    _patcher.replace(_WAIT, scaled_wait_interval)
+    _patcher.replace(_RETRIER_TIME, _ScaledSleep)
+
+
+class _ScaledSleep:
+    """Stands in for the ``time`` module inside moto's retrier, which only calls ``time.sleep``."""
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        _active.sleep(seconds)
+
+
+# --- speed-ups --------------------------------------------------------------------------------------------------
+
+
+def _install_parsed_once() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    programs: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def parsed_once(self: Any) -> Any:
+        definition = self._evaluation_details.state_machine_details.definition
+        with lock:  # a cold definition is parsed by the first execution; the others wait for it
+            if definition not in programs:
+                programs[definition] = AmazonStateLanguageParser.parse(definition)[0]
+            return programs[definition]
+
+    _patcher.replace(_ENTRYPOINT, parsed_once)
+
+
+def _install_client_cache() -> None:
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    make_client = boto_client.boto_client_for
+    clients: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+
+    def cached_client(region: str, service: str, state_credentials: Any = None) -> Any:
+        # moto's boto_client_for ignores state_credentials (every client signs with the same fake keys), so a
+        # Task with Credentials gets the same client it would have built (tests/runtime/test_speedups.py).
+        with lock:
+            if (region, service) not in clients:
+                clients[(region, service)] = make_client(region=region, service=service)
+            return clients[(region, service)]
+
+    for target in _CLIENT_USERS:
+        if getattr(target.owner(), target.name, None) is make_client:
+            _patcher.replace(target, cached_client)
+    _patcher.replace(_CLIENT_FACTORY, cached_client)
+
+
+def _install_execution_index() -> None:
+    import weakref
+
+    from moto.stepfunctions.exceptions import ExecutionDoesNotExist
+
+    # id(state machine) -> (the machine, weakly; how many of its executions are indexed; ARN -> position in its
+    # list). Positions, not executions, and a weak reference: the index keeps nothing alive, and the entry
+    # goes when its machine does (moto deep-copies machines, so nothing is stored on them).
+    indexes: dict[int, tuple[Any, int, dict[str, int]]] = {}
+    lock = threading.Lock()
+
+    def forget(key: int) -> Any:
+        return lambda _gone: indexes.pop(key, None)
+
+    def describe_execution(self: Any, execution_arn: str) -> Any:
+        self._validate_execution_arn(execution_arn)
+        state_machine = self._get_state_machine_for_execution(execution_arn)
+        executions = state_machine.executions
+        with lock:
+            machine, read, positions = indexes.get(id(state_machine), (None, 0, {}))
+            if machine is None or machine() is not state_machine:
+                machine, read, positions = weakref.ref(state_machine, forget(id(state_machine))), 0, {}
+            for position in range(read, len(executions)):
+                positions.setdefault(executions[position].execution_arn, position)  # the first, as moto's scan
+            indexes[id(state_machine)] = (machine, len(executions), positions)
+        position = positions.get(execution_arn)
+        if position is None:
+            raise ExecutionDoesNotExist("Execution Does Not Exist: '" + execution_arn + "'")
+        return executions[position]
+
+    _patcher.replace(_DESCRIBE_EXECUTION, describe_execution)
+
+
+def _install_jsonpath_cache() -> None:
+    lock = threading.Lock()
+    for target in _JSONPATH_PARSERS:
+        parse = target.owner().parse
+        parsed: dict[str, Any] = {}
+
+        def parsed_once(path: str, _parse: Any = parse, _parsed: dict[str, Any] = parsed) -> Any:
+            with lock:
+                if path not in _parsed:
+                    _parsed[path] = _parse(path)
+                return _parsed[path]
+
+        parsed_once.stock = parse  # type: ignore[attr-defined]
+        _patcher.replace(target, parsed_once)
