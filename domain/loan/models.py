@@ -53,6 +53,28 @@ class FraudCheckResult(Model):
     checked_by: str
 
 
+class FraudCheckOutcome(Model):
+    """What came of asking the external fraud service, the same in every variant: its answer (``answered``),
+    its failure (``failed``: the error it reported) or its silence until the timeout (``timed out``)."""
+
+    status: Literal["answered", "failed", "timed out"]
+    result: FraudCheckResult | None = None
+    error: str = ""
+
+    @classmethod
+    def answered(cls, result: FraudCheckResult) -> FraudCheckOutcome:
+        return cls(status="answered", result=result)
+
+    @classmethod
+    def failed(cls, error_type: str, message: str) -> FraudCheckOutcome:
+        """``message`` as the service worded it; its error type when it gave none."""
+        return cls(status="failed", error=message or error_type)
+
+    @classmethod
+    def timed_out(cls) -> FraudCheckOutcome:
+        return cls(status="timed out")
+
+
 class AssessmentResult(Model):
     """What the credit-and-fraud micro flow hands back to the macro flow."""
 
@@ -76,6 +98,11 @@ class LoanOffer(Model):
     monthly_payment: float
     total_repayment: float
     total_interest: float
+
+
+class Disbursement(Model):
+    disbursement_reference: str
+    paid_now: bool  # False when an earlier call already paid (a retry or a replay): nothing moved this time
 
 
 class LoanOutcome(Model):

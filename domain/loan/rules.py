@@ -14,6 +14,7 @@ from domain.loan.models import (
     AssessmentResult,
     BureauReport,
     CreditAssessment,
+    FraudCheckOutcome,
     FraudCheckResult,
     LoanApplication,
     LoanOffer,
@@ -137,36 +138,34 @@ def fraud_denial_reason(result: FraudCheckResult) -> str:
     return f"fraud check flagged the application ({result.risk_indicators} risk indicator(s))"
 
 
-def fraud_failure_reason(error_type: str, message: str) -> str:
-    return f"fraud check failed: {message or error_type}"
+def fraud_failure_reason(error: str) -> str:
+    return f"fraud check failed: {error}"
 
 
 FRAUD_TIMEOUT_REASON = f"fraud check timed out: no answer within {FRAUD_CHECK_TIMEOUT_SECONDS // 60} minutes"
 
 
+def fraud_check_reason(fraud: FraudCheckOutcome) -> str:
+    """What the audit trail says the fraud check came to."""
+    if fraud.status == "timed out":
+        return FRAUD_TIMEOUT_REASON
+    if fraud.status == "failed":
+        return fraud_failure_reason(fraud.error)
+    return "passed" if fraud.result.passed else fraud_denial_reason(fraud.result)
+
+
 def assessment_after_fraud_check(
-    application: LoanApplication,
-    credit: CreditAssessment,
-    fraud: FraudCheckResult | None,
-    fraud_problem: str | None = None,
+    application: LoanApplication, credit: CreditAssessment, fraud: FraudCheckOutcome | None
 ) -> AssessmentResult:
-    """Combine the credit decision with the fraud check (``fraud_problem`` when the check failed or timed out)."""
+    """Combine the credit decision with the fraud check (``None``: not asked, because the credit was denied)."""
+    decided = {"application_id": application.application_id, "credit": credit}
     if credit.decision == "denied":
-        return AssessmentResult(
-            application_id=application.application_id, decision="denied", reason=credit.reason, credit=credit
-        )
-    if fraud_problem is not None:
-        return AssessmentResult(
-            application_id=application.application_id, decision="denied", reason=fraud_problem, credit=credit
-        )
-    if fraud is None or not fraud.passed:
-        reason = fraud_denial_reason(fraud) if fraud else "fraud check gave no result"
-        return AssessmentResult(
-            application_id=application.application_id, decision="denied", reason=reason, credit=credit, fraud=fraud
-        )
-    return AssessmentResult(
-        application_id=application.application_id, decision="approved", reason=credit.reason, credit=credit, fraud=fraud
-    )
+        return AssessmentResult(**decided, decision="denied", reason=credit.reason)
+    if fraud is None:
+        return AssessmentResult(**decided, decision="denied", reason="fraud check gave no result")
+    if fraud.status != "answered" or not fraud.result.passed:
+        return AssessmentResult(**decided, decision="denied", reason=fraud_check_reason(fraud), fraud=fraud.result)
+    return AssessmentResult(**decided, decision="approved", reason=credit.reason, fraud=fraud.result)
 
 
 # --- manager approval ----------------------------------------------------------------------------------------

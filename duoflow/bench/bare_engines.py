@@ -23,7 +23,7 @@ import threading
 import time
 from typing import Any
 
-from domain.loan.models import LoanApplication
+from domain.loan.models import FraudCheckOutcome, LoanApplication
 from domain.loan.rules import assess_credit, assessment_after_fraud_check
 from services.simulated.credit_bureaus import simulated_credit_report
 from services.simulated.loan_fraud_service import screen_for_fraud
@@ -75,7 +75,8 @@ def overhead_figures(hybrid_latencies: list[float], durable: list[float], asl: l
 def _expected_assessment(application: dict[str, Any]) -> dict[str, Any]:
     loan = LoanApplication.model_validate(application)
     reports = [simulated_credit_report(bureau, loan.sin_last4) for bureau in ("equifax", "transunion", "experian")]
-    assessment = assessment_after_fraud_check(loan, assess_credit(loan, reports), fraud=screen_for_fraud(loan))
+    fraud = FraudCheckOutcome.answered(screen_for_fraud(loan))
+    assessment = assessment_after_fraud_check(loan, assess_credit(loan, reports), fraud)
     return assessment.model_dump(mode="json")
 
 

@@ -11,17 +11,29 @@ replay repeats none of them. Replay rules: durable/README.md.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from aws_durable_execution_sdk_python import DurableContext, StepContext, durable_execution, durable_step
-from aws_durable_execution_sdk_python.config import Duration, StepConfig, WaitForCallbackConfig
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python.config import (
+    Duration,
+    ParallelBranch,
+    StepConfig,
+    WaitForCallbackConfig,
+)
 from aws_durable_execution_sdk_python.exceptions import CallbackError, CallbackTimeoutError
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 
-from domain.loan.models import AssessmentResult, BureauReport, CreditAssessment, FraudCheckResult, LoanApplication
+from domain.loan.models import (
+    AssessmentResult,
+    BureauReport,
+    CreditAssessment,
+    FraudCheckOutcome,
+    FraudCheckResult,
+    LoanApplication,
+)
 from domain.loan.rules import BUREAUS, FRAUD_CHECK_TIMEOUT_SECONDS, assessment_after_fraud_check
 from durable.task_token import run_for_task_token
+from durable.typed_steps import parallel_of, run_step
 from services.common.reply_to import ReplyTo
 from services.loan.credit import pull_credit_report, score_credit
 from services.loan.fraud import assess_after_fraud_check, request_fraud_check
@@ -35,29 +47,26 @@ FRAUD_CHECK = WaitForCallbackConfig(
     timeout=Duration.from_seconds(FRAUD_CHECK_TIMEOUT_SECONDS),
     retry_strategy=create_retry_strategy(RetryStrategyConfig(max_attempts=3, initial_delay=Duration.from_seconds(1))),
 )
+CREDIT_REPORTS = parallel_of(BureauReport)  # each branch's result is a bureau's report
 
 
 class CreditBureauUnavailable(Exception):
     """A bureau kept failing after its retries; the workflow cannot decide without its report."""
 
 
-@durable_step
-def pull_bureau_report(step_context: StepContext, bureau: str, sin_last4: str) -> dict[str, Any]:
-    return pull_credit_report(bureau, sin_last4).model_dump(mode="json")
+def credit_report_branch(bureau: str, sin_last4: str) -> ParallelBranch[BureauReport]:
+    def pull(context: DurableContext) -> BureauReport:
+        return run_step(
+            context,
+            f"pull {bureau} report",
+            pull_credit_report,
+            bureau,
+            sin_last4,
+            returns=BureauReport,
+            config=BUREAU_RETRY,
+        )
 
-
-@durable_step
-def score(step_context: StepContext, application: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]:
-    loan = LoanApplication.model_validate(application)
-    return score_credit(loan, [BureauReport.model_validate(report) for report in reports]).model_dump(mode="json")
-
-
-@durable_step
-def decide(
-    step_context: StepContext, application: dict[str, Any], credit: dict[str, Any], **outcome: Any
-) -> dict[str, Any]:
-    loan, scored = LoanApplication.model_validate(application), CreditAssessment.model_validate(credit)
-    return assess_after_fraud_check(loan, scored, **outcome).model_dump(mode="json")
+    return ParallelBranch(pull, name=f"{bureau} report")
 
 
 def fraud_check_submitter(application: LoanApplication):
@@ -67,31 +76,38 @@ def fraud_check_submitter(application: LoanApplication):
     return submit
 
 
-def assess_application(context: DurableContext, application: LoanApplication) -> AssessmentResult:
-    """The micro flow: bureaus in parallel, scoring, and if the credit is approved the fraud check."""
-    sin = application.sin_last4
-    branches = [
-        lambda ctx, bureau=bureau: ctx.step(
-            pull_bureau_report(bureau, sin), name=f"pull {bureau} report", config=BUREAU_RETRY
-        )
-        for bureau in BUREAUS
-    ]
-    pulled = context.parallel(branches, name="pull credit reports")
-    if pulled.get_errors():
-        raise CreditBureauUnavailable(f"{len(pulled.get_errors())} credit bureau(s) did not answer after retries")
-    loan = application.model_dump(mode="json")
-    credit = context.step(score(loan, pulled.get_results()), name="score credit")
-    if credit["decision"] == "denied":
-        return assessment_after_fraud_check(application, CreditAssessment.model_validate(credit), fraud=None)
-
+def fraud_check(context: DurableContext, application: LoanApplication) -> FraudCheckOutcome:
+    """Ask the fraud service and wait for its callback: its answer, its failure, or its silence."""
     try:
         answer = context.wait_for_callback(fraud_check_submitter(application), name="fraud check", config=FRAUD_CHECK)
-        outcome: dict[str, Any] = {"fraud": FraudCheckResult.model_validate(json.loads(answer))}
     except CallbackTimeoutError:
-        outcome = {"timed_out": True}
+        return FraudCheckOutcome.timed_out()
     except CallbackError as error:
-        outcome = {"failure": (type(error).__name__, str(error))}
-    return AssessmentResult.model_validate(context.step(decide(loan, credit, **outcome), name="record fraud outcome"))
+        return FraudCheckOutcome.failed(type(error).__name__, str(error))
+    return FraudCheckOutcome.answered(FraudCheckResult.model_validate_json(answer))
+
+
+def assess_application(context: DurableContext, application: LoanApplication) -> AssessmentResult:
+    """The micro flow: bureaus in parallel, scoring, and if the credit is approved the fraud check."""
+    branches = [credit_report_branch(bureau, application.sin_last4) for bureau in BUREAUS]
+    pulled = context.parallel(branches, name="pull credit reports", config=CREDIT_REPORTS)
+    if pulled.get_errors():
+        raise CreditBureauUnavailable(f"{len(pulled.get_errors())} credit bureau(s) did not answer after retries")
+    credit = run_step(
+        context, "score credit", score_credit, application, pulled.get_results(), returns=CreditAssessment
+    )
+    if credit.decision == "denied":
+        return assessment_after_fraud_check(application, credit, fraud=None)
+    fraud = fraud_check(context, application)
+    return run_step(
+        context,
+        "record fraud outcome",
+        assess_after_fraud_check,
+        application,
+        credit,
+        fraud,
+        returns=AssessmentResult,
+    )
 
 
 @durable_execution

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_durable_execution_sdk_python import DurableContext, StepContext, durable_execution, durable_step
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import Duration, StepConfig, WaitForCallbackConfig
 from aws_durable_execution_sdk_python.exceptions import (
     CallbackTimeoutError,
@@ -26,7 +26,7 @@ from aws_durable_execution_sdk_python.exceptions import (
 )
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 
-from domain.loan.models import AssessmentResult, LoanApplication, LoanOffer, LoanOutcome, ManagerDecision
+from domain.loan.models import AssessmentResult, Disbursement, LoanApplication, LoanOffer, LoanOutcome, ManagerDecision
 from domain.loan.rules import (
     MANAGER_APPROVAL_TIMEOUT_SECONDS,
     NO_MANAGER_DECISION_REASON,
@@ -34,6 +34,7 @@ from domain.loan.rules import (
 )
 from domain.loan.validation import ApplicationInvalid, FieldError
 from durable.loan_assessment.handler import assess_application
+from durable.typed_steps import run_step
 from services.common.bootstrap import adapters
 from services.common.notifier import applicant_subject
 from services.common.reply_to import ReplyTo
@@ -65,52 +66,44 @@ def processing_failure_reason(error_name: str) -> str:
     return f"processing failed: {error_name} (the execution history has the cause)"
 
 
-# --- steps: each is one side effect, with a JSON result ----------------------------------------------------
+# --- steps that are not business steps of services/loan: each is one side effect ------------------------------
 
 
-@durable_step
-def intake(step_context: StepContext, event: Any) -> dict[str, Any]:
-    """The application, or the rules it breaks: an invalid application is an answer, not a failure to retry."""
-    try:
-        return {"application": record_application(event).model_dump(mode="json")}
-    except ApplicationInvalid as invalid:
-        return {"invalid": [{"field": error.field, "rule": error.rule} for error in invalid.errors]}
+def notify(outcome: LoanOutcome) -> None:
+    adapters().applicant_notifier.notify(applicant_subject(outcome_fields(outcome)), outcome_fields(outcome))
 
 
-@durable_step
-def offer_for(step_context: StepContext, application: dict[str, Any], assessment: dict[str, Any]) -> dict[str, Any]:
-    loan, assessed = LoanApplication.model_validate(application), AssessmentResult.model_validate(assessment)
-    return make_offer(loan, assessed).model_dump(mode="json")
+def record_decision(outcome: LoanOutcome) -> None:
+    adapters().progress.record_decision(outcome.application_id, outcome_fields(outcome))
 
 
-@durable_step
-def pay_out(step_context: StepContext, application: dict[str, Any], offer: dict[str, Any]) -> dict[str, Any]:
-    return disburse(LoanApplication.model_validate(application), LoanOffer.model_validate(offer))
-
-
-@durable_step
-def notify(step_context: StepContext, outcome: dict[str, Any]) -> None:
-    adapters().applicant_notifier.notify(applicant_subject(outcome), outcome)
-
-
-@durable_step
-def record_decision(step_context: StepContext, outcome: dict[str, Any]) -> None:
-    adapters().progress.record_decision(outcome["application_id"], outcome)
-
-
-@durable_step
-def mark_failed(step_context: StepContext, application_id: str, error_name: str) -> None:
+def mark_failed(application_id: str, error_name: str) -> None:
     adapters().progress.set_status(application_id, status="failed", reason=processing_failure_reason(error_name))
+
+
+def outcome_fields(outcome: LoanOutcome) -> dict[str, Any]:
+    """The outcome as the state machines write it: no empty offer or reference."""
+    return outcome.model_dump(mode="json", exclude_none=True)
 
 
 # --- the process ----------------------------------------------------------------------------------------------
 
 
+def intake(event: Any) -> LoanApplication | list[FieldError]:
+    """The application, or the rules it breaks: an invalid application is an answer, not a failure to retry."""
+    try:
+        return record_application(event)
+    except ApplicationInvalid as invalid:
+        return invalid.errors
+
+
 def recorded_application(context: DurableContext, event: Any) -> LoanApplication:
-    recorded = context.step(intake(event), name="record application", config=SERVICE_RETRY)
-    if "invalid" in recorded:
-        raise ApplicationInvalid([FieldError(**error) for error in recorded["invalid"]])
-    return LoanApplication.model_validate(recorded["application"])
+    recorded = run_step(
+        context, "record application", intake, event, returns=LoanApplication | list[FieldError], config=SERVICE_RETRY
+    )
+    if isinstance(recorded, list):
+        raise ApplicationInvalid(recorded)
+    return recorded
 
 
 def manager_approval_submitter(application: LoanApplication, assessment: AssessmentResult):
@@ -131,18 +124,16 @@ def managers_answer(
         )
     except CallbackTimeoutError:
         return False, NO_MANAGER_DECISION_REASON
-    sent = json.loads(answer)  # the decision and its reason, as decisions.py words it (the ASL reads the same)
+    sent = json.loads(answer)  # the decision and its reason, as manager_approval.py words it (the ASL reads the same)
     decision = ManagerDecision.model_validate({key: value for key, value in sent.items() if key != "reason"})
     return decision.approved, sent["reason"]
 
 
-def decide(context: DurableContext, application: LoanApplication) -> dict[str, Any]:
+def decide_application(context: DurableContext, application: LoanApplication) -> LoanOutcome:
     """The outcome, in the shape the state machine builds: denied with a reason, or approved and paid out."""
 
-    def denied(reason: str) -> dict[str, Any]:
-        return LoanOutcome(application_id=application.application_id, outcome="denied", reason=reason).model_dump(
-            mode="json", exclude_none=True
-        )
+    def denied(reason: str) -> LoanOutcome:
+        return LoanOutcome(application_id=application.application_id, outcome="denied", reason=reason)
 
     assessment = assess_application(context, application)
     if assessment.decision == "denied":
@@ -153,23 +144,22 @@ def decide(context: DurableContext, application: LoanApplication) -> dict[str, A
         if not approved:
             return denied(reason)
 
-    loan = application.model_dump(mode="json")
-    offer = context.step(
-        offer_for(loan, assessment.model_dump(mode="json")), name="generate loan offer", config=SERVICE_RETRY
+    offer = run_step(
+        context, "generate loan offer", make_offer, application, assessment, returns=LoanOffer, config=SERVICE_RETRY
     )
-    paid = context.step(pay_out(loan, offer), name="disburse funds", config=SERVICE_RETRY)
+    paid = run_step(context, "disburse funds", disburse, application, offer, returns=Disbursement, config=SERVICE_RETRY)
     return LoanOutcome(
         application_id=application.application_id,
         outcome="approved",
         reason=reason,
-        offer=LoanOffer.model_validate(offer),
-        disbursement_reference=paid["disbursement_reference"],
-    ).model_dump(mode="json", exclude_none=True)
+        offer=offer,
+        disbursement_reference=paid.disbursement_reference,
+    )
 
 
-def notify_applicant(context: DurableContext, outcome: dict[str, Any]) -> None:
+def notify_applicant(context: DurableContext, outcome: LoanOutcome) -> None:
     try:
-        context.step(notify(outcome), name="notify applicant", config=NOTIFY_RETRY)
+        run_step(context, "notify applicant", notify, outcome, returns=None, config=NOTIFY_RETRY)
     except StepError as error:
         # As in the state machine: the decision stands even if the message could not be sent.
         context.logger.warning("the applicant could not be notified: %s", error.message)
@@ -192,8 +182,14 @@ def error_name(error: Exception) -> str:
 def record_processing_failure(context: DurableContext, application_id: str, error: Exception) -> None:
     """Marks the application failed so nobody waits on it; the execution then fails with the error."""
     try:
-        context.step(
-            mark_failed(application_id, error_name(error)), name="record processing failure", config=SERVICE_RETRY
+        run_step(
+            context,
+            "record processing failure",
+            mark_failed,
+            application_id,
+            error_name(error),
+            returns=None,
+            config=SERVICE_RETRY,
         )
     except StepError as failure:
         # As in the state machine: the execution still fails with the original error.
@@ -205,12 +201,12 @@ def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
     """``event`` is the application (the API starts the execution named after its id); returns the outcome."""
     try:
         application = recorded_application(context, event)
-        outcome = decide(context, application)
+        outcome = decide_application(context, application)
     except (ApplicationInvalid, UnrecoverableError):
         raise  # an invalid application is rejected before anything happens; the SDK's own failures end the run
     except Exception as error:
         record_processing_failure(context, event["application_id"], error)
         raise
     notify_applicant(context, outcome)
-    context.step(record_decision(outcome), name="record decision in audit trail", config=SERVICE_RETRY)
-    return outcome
+    run_step(context, "record decision in audit trail", record_decision, outcome, returns=None, config=SERVICE_RETRY)
+    return outcome_fields(outcome)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_durable_execution_sdk_python import DurableContext, StepContext, durable_execution, durable_step
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import Duration, StepConfig
 from aws_durable_execution_sdk_python.exceptions import StepError
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
@@ -20,7 +20,8 @@ from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create
 from domain.training import saga
 from domain.training.models import Enrollment, TrainingRequest
 from durable.task_token import run_for_task_token
-from services.training.saga import EnrollmentRefused, compensate, record_failure, run_step
+from durable.typed_steps import run_step
+from services.training.saga import EnrollmentRefused, compensate, record_failure, take_step
 
 # A counterpart that does not answer is asked 3 times in all, 1 then 2 s apart (the sfn variant's Retry).
 COUNTERPART_RETRY = StepConfig(
@@ -30,57 +31,48 @@ COUNTERPART_RETRY = StepConfig(
 )
 
 
-@durable_step
-def forward(step_context: StepContext, step_name: str, request: dict[str, Any], enrollment: dict[str, Any]) -> dict:
-    """One saga step. A refusal is an answer (returned, not retried); any other error is retried."""
+def forward(step_name: str, request: TrainingRequest, enrollment: Enrollment) -> Enrollment | str:
+    """One saga step: the record moved on, or the counterpart's refusal (an answer, not retried); any other error
+    is retried."""
     try:
-        moved = run_step(step_name, TrainingRequest.model_validate(request), Enrollment.model_validate(enrollment))
+        return take_step(step_name, request, enrollment)
     except EnrollmentRefused as refused:
-        return {"refused": str(refused)}
-    return {"enrollment": moved.model_dump(mode="json")}
-
-
-@durable_step
-def fail(step_context: StepContext, request: dict[str, Any], enrollment: dict[str, Any], step_name: str, error: str):
-    failed = record_failure(
-        TrainingRequest.model_validate(request), Enrollment.model_validate(enrollment), step_name, error
-    )
-    return failed.model_dump(mode="json")
-
-
-@durable_step
-def undo(step_context: StepContext, compensation: str, request: dict[str, Any], enrollment: dict[str, Any]) -> dict:
-    undone = compensate(compensation, TrainingRequest.model_validate(request), Enrollment.model_validate(enrollment))
-    return undone.model_dump(mode="json")
+        return str(refused)
 
 
 def enroll(context: DurableContext, request: TrainingRequest) -> Enrollment:
     """The saga: every step forward in order; on a failure, the compensations of the steps done, in reverse."""
-    document = request.model_dump(mode="json")
     record = saga.begin()
     while (step := saga.next_step(record)) is not None:
         try:
-            done = context.step(
-                forward(step.name, document, record.model_dump(mode="json")), name=step.name, config=COUNTERPART_RETRY
-            )
-            error = done.get("refused")
-        except StepError as failure:
-            done, error = {}, failure.message or failure.error_type or "failed"
-        if error is not None:
-            record = Enrollment.model_validate(
-                context.step(
-                    fail(document, record.model_dump(mode="json"), step.name, error), name=f"{step.name} failed"
-                )
-            )
-            break
-        record = Enrollment.model_validate(done["enrollment"])
-    for due in saga.compensations_due(record):
-        record = Enrollment.model_validate(
-            context.step(
-                undo(due.compensation, document, record.model_dump(mode="json")),
-                name=due.compensation,
+            done = run_step(
+                context,
+                step.name,
+                forward,
+                step.name,
+                request,
+                record,
+                returns=Enrollment | str,
                 config=COUNTERPART_RETRY,
             )
+        except StepError as failure:
+            done = failure.message or failure.error_type or "failed"
+        if isinstance(done, str):
+            record = run_step(
+                context, f"{step.name} failed", record_failure, request, record, step.name, done, returns=Enrollment
+            )
+            break
+        record = done
+    for due in saga.compensations_due(record):
+        record = run_step(
+            context,
+            due.compensation,
+            compensate,
+            due.compensation,
+            request,
+            record,
+            returns=Enrollment,
+            config=COUNTERPART_RETRY,
         )
     return record
 

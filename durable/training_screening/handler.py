@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_durable_execution_sdk_python import DurableContext, StepContext, durable_execution, durable_step
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import Duration, StepConfig
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 
 from domain.training.models import Screening, ScreeningResult, TrainingRequest
 from durable.task_token import run_for_task_token
+from durable.typed_steps import run_step
 from services.common.bootstrap import adapters
 from services.scorer.interface import ScreeningFailed
 from services.training.screen_request import record_screening
@@ -31,29 +32,23 @@ MODEL_RETRY = StepConfig(
 )
 
 
-@durable_step
-def ask_model(step_context: StepContext, request: dict[str, Any]) -> dict[str, Any]:
+def ask_model(request: TrainingRequest) -> Screening | str:
     """The model's screening, or why there is none: the scorer already retried and re-asked, so its
     ScreeningFailed is an answer to report, not an error to retry (other errors are retried)."""
     try:
-        return {"screening": adapters().scorer.score(TrainingRequest.model_validate(request)).model_dump(mode="json")}
+        return adapters().scorer.score(request)
     except ScreeningFailed as failed:
-        return {"failed": str(failed)}
-
-
-@durable_step
-def record(step_context: StepContext, request: dict[str, Any], screening: dict[str, Any]) -> dict[str, Any]:
-    scored = record_screening(TrainingRequest.model_validate(request), Screening.model_validate(screening))
-    return scored.model_dump(mode="json")
+        return str(failed)
 
 
 def screen(context: DurableContext, request: TrainingRequest) -> ScreeningResult:
     """The micro flow: the model's judgement, then its band and reason, recorded."""
-    document = request.model_dump(mode="json")
-    answer = context.step(ask_model(document), name="ask the screening model", config=MODEL_RETRY)
-    if "failed" in answer:
-        raise ScreeningFailed(answer["failed"])  # the task token's failure: the state machine catches it by name
-    return ScreeningResult.model_validate(context.step(record(document, answer["screening"]), name="record screening"))
+    answer = run_step(
+        context, "ask the screening model", ask_model, request, returns=Screening | str, config=MODEL_RETRY
+    )
+    if isinstance(answer, str):
+        raise ScreeningFailed(answer)  # the task token's failure: the state machine catches it by name
+    return run_step(context, "record screening", record_screening, request, answer, returns=ScreeningResult)
 
 
 @durable_execution

@@ -16,22 +16,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_durable_execution_sdk_python import DurableContext, StepContext, durable_execution, durable_step
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import Duration, StepConfig, WaitForCallbackConfig
 from aws_durable_execution_sdk_python.exceptions import CallbackTimeoutError, StepError, UnrecoverableError
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 
-from domain.training.models import Enrollment, HrReview, ScreeningResult, TrainingRequest
-from domain.training.rules import HR_REVIEW_TIMEOUT_SECONDS, training_outcome
+from domain.training.models import HrReview, ScreeningResult, TrainingOutcome, TrainingRequest
+from domain.training.rules import HR_REVIEW_TIMEOUT_SECONDS
 from domain.training.validation import FieldError, RequestInvalid
 from durable.loan_workflow.handler import error_name, processing_failure_reason
 from durable.training_enrollment.handler import enroll
 from durable.training_screening.handler import screen
+from durable.typed_steps import run_step
 from services.common.bootstrap import adapters
 from services.common.reply_to import ReplyTo
 from services.training.hr_review import request_hr_review
 from services.training.intake import record_request
-from services.training.result import employee_subject, write_result
+from services.training.result import employee_subject, write_outcome
 
 # The state machines' retries (an ASL MaxAttempts of 3 is three retries after the first attempt; the SDK's
 # max_attempts counts the first one too).
@@ -48,58 +49,40 @@ NOTIFY_RETRY = StepConfig(
 HR_REVIEW = WaitForCallbackConfig(timeout=Duration.from_seconds(HR_REVIEW_TIMEOUT_SECONDS))
 
 
-# --- steps: each is one side effect, with a JSON result ----------------------------------------------------
+# --- steps that are not business steps of services/training: each is one side effect --------------------------
 
 
-@durable_step
-def intake(step_context: StepContext, event: Any) -> dict[str, Any]:
-    """The request, or the rules it breaks: an invalid request is an answer, not a failure to retry."""
-    try:
-        return {"request": record_request(event).model_dump(mode="json")}
-    except RequestInvalid as invalid:
-        return {"invalid": invalid.as_json()}
+def notify(outcome: TrainingOutcome) -> None:
+    document = outcome.model_dump(mode="json")
+    adapters().employee_notifier.notify(employee_subject(document), document)
 
 
-@durable_step
-def write(
-    step_context: StepContext,
-    request: dict[str, Any],
-    screening: dict[str, Any],
-    review: dict[str, Any] | None,
-    enrollment: dict[str, Any] | None,
-) -> dict[str, Any]:
-    outcome = training_outcome(
-        TrainingRequest.model_validate(request),
-        ScreeningResult.model_validate(screening),
-        HrReview.model_validate(review) if review else None,
-        Enrollment.model_validate(enrollment) if enrollment else None,
-    )
-    return write_result(outcome)
+def record_decision(outcome: TrainingOutcome) -> None:
+    adapters().training.record_decision(outcome.request_id, outcome.model_dump(mode="json"))
 
 
-@durable_step
-def notify(step_context: StepContext, outcome: dict[str, Any]) -> None:
-    adapters().employee_notifier.notify(employee_subject(outcome), outcome)
-
-
-@durable_step
-def record_decision(step_context: StepContext, outcome: dict[str, Any]) -> None:
-    adapters().training.record_decision(outcome["request_id"], outcome)
-
-
-@durable_step
-def mark_failed(step_context: StepContext, request_id: str, failure: str) -> None:
+def mark_failed(request_id: str, failure: str) -> None:
     adapters().training.set_status(request_id, status="failed", reason=processing_failure_reason(failure))
 
 
 # --- the process ----------------------------------------------------------------------------------------------
 
 
+def intake(event: Any) -> TrainingRequest | list[FieldError]:
+    """The request, or the rules it breaks: an invalid request is an answer, not a failure to retry."""
+    try:
+        return record_request(event)
+    except RequestInvalid as invalid:
+        return invalid.errors
+
+
 def recorded_request(context: DurableContext, event: Any) -> TrainingRequest:
-    recorded = context.step(intake(event), name="record request", config=SERVICE_RETRY)
-    if "invalid" in recorded:
-        raise RequestInvalid([FieldError(**error) for error in recorded["invalid"]])
-    return TrainingRequest.model_validate(recorded["request"])
+    recorded = run_step(
+        context, "record request", intake, event, returns=TrainingRequest | list[FieldError], config=SERVICE_RETRY
+    )
+    if isinstance(recorded, list):
+        raise RequestInvalid(recorded)
+    return recorded
 
 
 def hr_review_submitter(request: TrainingRequest, screening: ScreeningResult):
@@ -118,26 +101,27 @@ def hr_answer(context: DurableContext, request: TrainingRequest, screening: Scre
     return HrReview.model_validate(json.loads(answer))
 
 
-def decide_request(context: DurableContext, request: TrainingRequest) -> dict[str, Any]:
+def decide_request(context: DurableContext, request: TrainingRequest) -> TrainingOutcome:
     screening = screen(context, request)
     review = hr_answer(context, request, screening) if screening.band == "review" else None
     approved = screening.band == "approve" or (review is not None and review.approved)
     enrollment = enroll(context, request) if approved else None
-    return context.step(
-        write(
-            request.model_dump(mode="json"),
-            screening.model_dump(mode="json"),
-            review.model_dump(mode="json") if review else None,
-            enrollment.model_dump(mode="json") if enrollment else None,
-        ),
-        name="write result",
+    return run_step(
+        context,
+        "write result",
+        write_outcome,
+        request,
+        screening,
+        review,
+        enrollment,
+        returns=TrainingOutcome,
         config=SERVICE_RETRY,
     )
 
 
-def notify_employee(context: DurableContext, outcome: dict[str, Any]) -> None:
+def notify_employee(context: DurableContext, outcome: TrainingOutcome) -> None:
     try:
-        context.step(notify(outcome), name="notify employee", config=NOTIFY_RETRY)
+        run_step(context, "notify employee", notify, outcome, returns=None, config=NOTIFY_RETRY)
     except StepError as error:
         # As in the state machine: the decision stands even if the message could not be sent.
         context.logger.warning("the employee could not be notified: %s", error.message)
@@ -145,7 +129,15 @@ def notify_employee(context: DurableContext, outcome: dict[str, Any]) -> None:
 
 def record_processing_failure(context: DurableContext, request_id: str, error: Exception) -> None:
     try:
-        context.step(mark_failed(request_id, error_name(error)), name="record processing failure", config=SERVICE_RETRY)
+        run_step(
+            context,
+            "record processing failure",
+            mark_failed,
+            request_id,
+            error_name(error),
+            returns=None,
+            config=SERVICE_RETRY,
+        )
     except StepError as failure:
         context.logger.warning("the failure could not be recorded: %s", failure.message)
 
@@ -162,5 +154,5 @@ def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
         record_processing_failure(context, event["request_id"], error)
         raise
     notify_employee(context, outcome)
-    context.step(record_decision(outcome), name="record decision in audit trail", config=SERVICE_RETRY)
-    return outcome
+    run_step(context, "record decision in audit trail", record_decision, outcome, returns=None, config=SERVICE_RETRY)
+    return outcome.model_dump(mode="json")

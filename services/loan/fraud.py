@@ -7,8 +7,14 @@ import json
 import os
 from typing import Any
 
-from domain.loan.models import AssessmentResult, CreditAssessment, FraudCheckResult, LoanApplication
-from domain.loan.rules import FRAUD_TIMEOUT_REASON, assessment_after_fraud_check, fraud_failure_reason
+from domain.loan.models import (
+    AssessmentResult,
+    CreditAssessment,
+    FraudCheckOutcome,
+    FraudCheckResult,
+    LoanApplication,
+)
+from domain.loan.rules import assessment_after_fraud_check, fraud_check_reason
 from services.common.bootstrap import adapters
 from services.common.progress import ProgressEntry
 from services.common.reply_to import ReplyTo
@@ -28,19 +34,13 @@ def request_fraud_check(application: LoanApplication, reply_to: ReplyTo) -> None
 
 
 def assess_after_fraud_check(
-    application: LoanApplication,
-    credit: CreditAssessment,
-    fraud: FraudCheckResult | None = None,
-    failure: tuple[str, str] | None = None,
-    timed_out: bool = False,
+    application: LoanApplication, credit: CreditAssessment, fraud: FraudCheckOutcome
 ) -> AssessmentResult:
-    """The assessment once the fraud check answered (``fraud``), failed (``failure``: error, message) or
-    timed out; records the fraud outcome in the progress log."""
-    problem = FRAUD_TIMEOUT_REASON if timed_out else fraud_failure_reason(*failure) if failure else None
-    result = assessment_after_fraud_check(application, credit, fraud, problem)
-    message = problem or ("passed" if fraud and fraud.passed else result.reason)
+    """The assessment once the fraud check answered, failed or timed out; records what it came to."""
+    result = assessment_after_fraud_check(application, credit, fraud)
     adapters().progress.record(
-        application.application_id, ProgressEntry("fraud-checked", step="fraud check", message=message)
+        application.application_id,
+        ProgressEntry("fraud-checked", step="fraud check", message=fraud_check_reason(fraud)),
     )
     return result
 
@@ -55,16 +55,17 @@ def decision_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     "error" (the caught error: {"Error", "Cause"})} → the assessment."""
     application = LoanApplication.model_validate(event["application"])
     credit = CreditAssessment.model_validate(event["credit"])
+    return assess_after_fraud_check(application, credit, _outcome_of_task(event)).model_dump(mode="json")
+
+
+def _outcome_of_task(event: dict[str, Any]) -> FraudCheckOutcome:
+    """The fraud outcome as the state machine hands it over: the answer, or the error its Catch caught."""
     error = event.get("error")
     if error is None:
-        return assess_after_fraud_check(
-            application, credit, FraudCheckResult.model_validate(event["fraud"])
-        ).model_dump(mode="json")
+        return FraudCheckOutcome.answered(FraudCheckResult.model_validate(event["fraud"]))
     if error.get("Error") == "States.Timeout":
-        return assess_after_fraud_check(application, credit, timed_out=True).model_dump(mode="json")
-    return assess_after_fraud_check(
-        application, credit, failure=(error.get("Error", ""), _readable_cause(error.get("Cause")))
-    ).model_dump(mode="json")
+        return FraudCheckOutcome.timed_out()
+    return FraudCheckOutcome.failed(error.get("Error", ""), _readable_cause(error.get("Cause")))
 
 
 def _readable_cause(cause: str | None) -> str:

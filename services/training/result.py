@@ -15,22 +15,21 @@ RESULTS_BUCKET_SETTING = "RESULTS_BUCKET"
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """{"request", "screening", "review" (or null), "enrollment" (or null)} → the outcome."""
-    outcome = training_outcome(
+    """Task "Write Result": {"request", "screening", "review" (or null), "enrollment" (or null)} → the outcome."""
+    return write_outcome(
         TrainingRequest.model_validate(event["request"]),
         ScreeningResult.model_validate(event["screening"]),
         HrReview.model_validate(event["review"]) if event.get("review") else None,
         Enrollment.model_validate(event["enrollment"]) if event.get("enrollment") else None,
-    )
-    return write_result(outcome)
+    ).model_dump(mode="json")
 
 
-def result_key(request_id: str) -> str:
-    return f"{request_id}.json"
-
-
-def write_result(outcome: TrainingOutcome) -> dict[str, Any]:
-    """Writes the result file (the same key on a retry: one file per request) and returns the outcome as JSON."""
+def write_outcome(
+    request: TrainingRequest, screening: ScreeningResult, review: HrReview | None, enrollment: Enrollment | None
+) -> TrainingOutcome:
+    """The outcome of what happened, written as the request's result file (the same key on a retry: one file per
+    request) and recorded in the audit trail."""
+    outcome = training_outcome(request, screening, review, enrollment)
     document = outcome.model_dump(mode="json")
     bucket = setting(RESULTS_BUCKET_SETTING)
     adapters().s3_client.put_object(
@@ -47,7 +46,11 @@ def write_result(outcome: TrainingOutcome) -> dict[str, Any]:
             message=f"{outcome.outcome}: result written to s3://{bucket}/{result_key(outcome.request_id)}",
         ),
     )
-    return document
+    return outcome
+
+
+def result_key(request_id: str) -> str:
+    return f"{request_id}.json"
 
 
 def employee_subject(outcome: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """The enrollment saga's steps and compensations as every variant runs them.
 
-``run_step`` makes one step take effect (reserve the budget, book the seat, add to the calendar) and returns
+``take_step`` makes one step take effect (reserve the budget, book the seat, add to the calendar) and returns
 the saga's record moved on; ``compensate`` undoes one completed step. The counterparts act by the request's
 reference (a repeated call after a crash changes nothing) and each audit entry is written with put-if-absent,
 so a retried call adds nothing twice; a durable replay does not call them at all (the step is checkpointed).
@@ -19,7 +19,7 @@ from services.common.bootstrap import adapters
 from services.common.progress import ProgressEntry
 from services.simulated.training_providers import EnrollmentRefused
 
-__all__ = ["EnrollmentRefused", "compensate", "record_failure", "run_step"]
+__all__ = ["EnrollmentRefused", "compensate", "record_failure", "take_step"]
 
 
 def _do(step: saga.SagaStep, request: TrainingRequest) -> str:
@@ -41,7 +41,7 @@ def _undo(step: saga.SagaStep, request: TrainingRequest, reference: str) -> None
         services.calendar.remove(request, reference)
 
 
-def run_step(step_name: str, request: TrainingRequest, enrollment: Enrollment) -> Enrollment:
+def take_step(step_name: str, request: TrainingRequest, enrollment: Enrollment) -> Enrollment:
     """Run one saga step; raises EnrollmentRefused (or the counterpart's error) when it fails."""
     step = saga.step_named(step_name)
     reference = _do(step, request)
@@ -89,7 +89,7 @@ def step_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Tasks "Reserve Budget", "Book Seat", "Add to Calendar": {"step", "request", "enrollment" (null at first)}."""
     request = TrainingRequest.model_validate(event["request"])
     enrollment = Enrollment.model_validate(event["enrollment"]) if event.get("enrollment") else saga.begin()
-    return run_step(event["step"], request, enrollment).model_dump(mode="json")
+    return take_step(event["step"], request, enrollment).model_dump(mode="json")
 
 
 def compensation_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

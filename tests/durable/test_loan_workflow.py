@@ -10,7 +10,7 @@ from typing import Any
 from aws_durable_execution_sdk_python.execution import InvocationStatus
 
 from catalog.functions import FUNCTIONS
-from domain.loan.models import LoanApplication, ManagerDecision
+from domain.loan.models import Disbursement, LoanApplication, ManagerDecision
 from domain.loan.rules import BUREAUS, NO_MANAGER_DECISION_REASON, assess_credit, generate_offer, manager_reason
 from duoflow.scenarios import loan_cases
 from durable.loan_workflow import handler as workflow
@@ -262,18 +262,18 @@ def test_disbursement_happens_once_although_the_handler_replays(durable_runner, 
     payouts: list[bool] = []
     payouts_when_the_handler_ran: list[int] = []
 
-    def counted_disburse(*args: Any) -> dict[str, Any]:
+    def counted_disburse(*args: Any) -> Disbursement:
         paid = workflow_disburse(*args)
-        payouts.append(paid["paid_now"])
+        payouts.append(paid.paid_now)
         return paid
 
     def counted_decide(context, loan):
         payouts_when_the_handler_ran.append(len(payouts))
         return workflow_decide(context, loan)
 
-    workflow_disburse, workflow_decide = workflow.disburse, workflow.decide
+    workflow_disburse, workflow_decide = workflow.disburse, workflow.decide_application
     monkeypatch.setattr(workflow, "disburse", counted_disburse)
-    monkeypatch.setattr(workflow, "decide", counted_decide)
+    monkeypatch.setattr(workflow, "decide_application", counted_decide)
     world.applicant_notifier.notify = fails_once(world.applicant_notifier.notify)
 
     runner, loan = durable_runner(handler), application("charlie")

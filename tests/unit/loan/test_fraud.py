@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from domain.loan.models import CreditAssessment, FraudCheckResult
+from domain.loan.models import CreditAssessment, FraudCheckOutcome, FraudCheckResult
 from domain.loan.rules import (
     FRAUD_CHECK_TIMEOUT_SECONDS,
     FRAUD_TIMEOUT_REASON,
     NEAR_PRIME,
     assessment_after_fraud_check,
+    fraud_check_reason,
     fraud_denial_reason,
-    fraud_failure_reason,
 )
 from services.simulated.loan_fraud_service import FRAUD_SERVICE_NAME, screen_for_fraud
 from tests.unit.loan.builders import application
@@ -60,12 +60,18 @@ def test_an_income_more_than_50_times_the_loan_is_flagged(income, amount, flagge
 
 
 @pytest.mark.parametrize(
-    ("fraud", "problem"),
-    [(CLEAR, None), (FLAGGED, None), (None, FRAUD_TIMEOUT_REASON), (None, None)],
-    ids=["fraud clear", "fraud flagged", "fraud timed out", "no fraud result"],
+    "fraud",
+    [
+        FraudCheckOutcome.answered(CLEAR),
+        FraudCheckOutcome.answered(FLAGGED),
+        FraudCheckOutcome.timed_out(),
+        FraudCheckOutcome.failed("ServiceUnavailable", "down"),
+        None,
+    ],
+    ids=["fraud clear", "fraud flagged", "fraud timed out", "fraud failed", "fraud not asked"],
 )
-def test_a_credit_denial_stays_denied_with_the_credit_reason(fraud, problem):
-    result = assessment_after_fraud_check(APP, DENIED, fraud, problem)
+def test_a_credit_denial_stays_denied_with_the_credit_reason(fraud):
+    result = assessment_after_fraud_check(APP, DENIED, fraud)
 
     assert result.decision == "denied"
     assert result.reason == DENIED.reason
@@ -74,23 +80,26 @@ def test_a_credit_denial_stays_denied_with_the_credit_reason(fraud, problem):
 
 
 def test_a_fraud_check_timeout_denies_with_the_timeout_reason():
-    result = assessment_after_fraud_check(APP, APPROVED, None, FRAUD_TIMEOUT_REASON)
+    result = assessment_after_fraud_check(APP, APPROVED, FraudCheckOutcome.timed_out())
 
     assert result.decision == "denied"
     assert result.reason == FRAUD_TIMEOUT_REASON == "fraud check timed out: no answer within 5 minutes"
     assert result.credit == APPROVED
+    assert result.fraud is None
 
 
 def test_a_fraud_check_failure_denies_with_the_failure_reason():
-    reason = fraud_failure_reason("ServiceUnavailable", "fraud service returned 503")
-
-    result = assessment_after_fraud_check(APP, APPROVED, None, reason)
+    result = assessment_after_fraud_check(
+        APP, APPROVED, FraudCheckOutcome.failed("ServiceUnavailable", "fraud service returned 503")
+    )
 
     assert (result.decision, result.reason) == ("denied", "fraud check failed: fraud service returned 503")
 
 
 def test_a_failure_without_a_message_is_named_by_its_error_type():
-    assert fraud_failure_reason("ServiceUnavailable", "") == "fraud check failed: ServiceUnavailable"
+    failed = FraudCheckOutcome.failed("ServiceUnavailable", "")
+
+    assert fraud_check_reason(failed) == "fraud check failed: ServiceUnavailable"
 
 
 def test_the_fraud_check_times_out_after_5_minutes():
@@ -98,24 +107,37 @@ def test_the_fraud_check_times_out_after_5_minutes():
 
 
 def test_a_flagged_application_is_denied():
-    result = assessment_after_fraud_check(APP, APPROVED, FLAGGED)
+    result = assessment_after_fraud_check(APP, APPROVED, FraudCheckOutcome.answered(FLAGGED))
 
     assert result.decision == "denied"
     assert result.reason == fraud_denial_reason(FLAGGED) == "fraud check flagged the application (1 risk indicator(s))"
     assert result.fraud == FLAGGED
 
 
-def test_no_fraud_result_and_no_problem_is_denied_not_waved_through():
+def test_no_fraud_outcome_is_denied_not_waved_through():
     result = assessment_after_fraud_check(APP, APPROVED, None)
 
     assert (result.decision, result.reason) == ("denied", "fraud check gave no result")
 
 
 def test_credit_approved_and_fraud_clear_is_approved_with_the_credit_reason():
-    result = assessment_after_fraud_check(APP, APPROVED, CLEAR)
+    result = assessment_after_fraud_check(APP, APPROVED, FraudCheckOutcome.answered(CLEAR))
 
     assert result.decision == "approved"
     assert result.reason == APPROVED.reason
     assert result.credit == APPROVED
     assert result.fraud == CLEAR
     assert result.application_id == "loan-fraud-1"
+
+
+@pytest.mark.parametrize(
+    ("fraud", "reason"),
+    [
+        (FraudCheckOutcome.answered(CLEAR), "passed"),
+        (FraudCheckOutcome.answered(FLAGGED), "fraud check flagged the application (1 risk indicator(s))"),
+        (FraudCheckOutcome.timed_out(), FRAUD_TIMEOUT_REASON),
+        (FraudCheckOutcome.failed("ServiceUnavailable", "down"), "fraud check failed: down"),
+    ],
+)
+def test_the_audit_trail_says_what_the_fraud_check_came_to(fraud, reason):
+    assert fraud_check_reason(fraud) == reason
