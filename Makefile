@@ -56,7 +56,7 @@ diagrams: setup
 
 test: setup browser lint
 	$(VENV)/bin/python -m pytest
-	# the runtime tier again without the speed-ups (duoflow/runtime/speedups.py): they must change no behaviour
+	# the runtime tier again without the speed-ups (the SPEEDUPS of duoflow/runtime/patches/): they must change no behaviour
 	DUOFLOW_SPEEDUPS=0 $(VENV)/bin/python -m pytest tests/runtime
 
 bench: setup

@@ -18,7 +18,9 @@ from aws_durable_execution_sdk_python import DurableContext
 from aws_durable_execution_sdk_python.concurrency.models import BatchResult
 from aws_durable_execution_sdk_python.config import ParallelConfig, StepConfig
 from aws_durable_execution_sdk_python.serdes import ExtendedTypeSerDes, SerDes, SerDesContext
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
+
+from domain.validation import FieldError, InputInvalid
 
 T = TypeVar("T")
 
@@ -34,8 +36,18 @@ class ModelSerDes(SerDes[T]):
 
     def deserialize(self, data: str, serdes_context: SerDesContext) -> T:
         if _is_sdk_envelope(data):
-            return self._adapter.validate_python(ExtendedTypeSerDes().deserialize(data, serdes_context))
+            return self._written_before_typing(ExtendedTypeSerDes().deserialize(data, serdes_context))
         return self._adapter.validate_json(data)
+
+    def _written_before_typing(self, value: Any) -> T:
+        """The untyped flows returned the model's dict, or wrapped an answer in a one-key dict
+        ({"application": ...} / {"invalid": [...]}, {"screening": ...} / {"failed": "..."}, ...)."""
+        try:
+            return self._adapter.validate_python(value)
+        except ValidationError:
+            if isinstance(value, dict) and len(value) == 1:
+                return self._adapter.validate_python(next(iter(value.values())))
+            raise
 
 
 class BatchOfModels(SerDes[BatchResult]):
@@ -76,6 +88,32 @@ def _is_sdk_envelope(data: str) -> bool:
 def typed(config: StepConfig | None, result_type: Any) -> StepConfig:
     """``config`` (retries, semantics) with the serializer of ``result_type``."""
     return replace(config or StepConfig(), serdes=ModelSerDes(result_type))
+
+
+def run_intake(
+    context: DurableContext,
+    name: str,
+    record: Callable[..., T],
+    *arguments: Any,
+    returns: Any,
+    invalid: type[InputInvalid],
+    config: StepConfig | None = None,
+) -> T:
+    """The intake step: ``record(*arguments)``'s result, or the rules the input breaks (``invalid`` with its
+    errors), checkpointed as an answer rather than retried as a failure, then raised outside the step."""
+
+    def recorded_or_refused(*arguments: Any) -> Any:
+        try:
+            return record(*arguments)
+        except invalid as refused:
+            return refused.errors
+
+    recorded = run_step(
+        context, name, recorded_or_refused, *arguments, returns=returns | list[FieldError], config=config
+    )
+    if isinstance(recorded, list):
+        raise invalid(recorded)
+    return recorded
 
 
 def run_step(

@@ -201,5 +201,5 @@ def generate_offer(application: LoanApplication, tier: RiskTier) -> LoanOffer:
 
 
 def disbursement_reference(application_id: str) -> str:
-    """One reference per application: disbursing twice would reuse it, which the ledger refuses."""
+    """One reference per application: disbursing twice would reuse it, which the audit trail refuses (the "disbursed" entry is written once)."""
     return f"DSB-{_digest('disburse', application_id) % 10**10:010d}"

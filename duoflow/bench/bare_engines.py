@@ -10,7 +10,7 @@ integrated runtime's overhead.
   evaluator is an empty stub), so the JSONata bridge is installed, and nothing else of duoflow's runtime.
 
 Each engine runs in a fresh interpreter (``python -m duoflow.bench.bare_engines durable|asl RUNS``) so none of
-the runtime's patches (duoflow/runtime/speedups.py) is in place; it prints its latencies as JSON.
+the runtime's patches (duoflow/runtime/patches/) is in place; it prints its latencies as JSON.
 """
 
 from __future__ import annotations
@@ -88,10 +88,12 @@ def _bare_durable(runs: int) -> list[float]:
 
     from aws_durable_execution_sdk_python_testing import DurableFunctionTestRunner
 
-    from durable.loan_assessment.handler import handler
+    from durable.loan_assessment.handler import assess_for_the_workflow
+    from durable.wiring import durable_handler
     from services.common import bootstrap
     from services.common.notifier import InMemoryNotifier
     from services.common.progress import InMemoryProgressLog
+    from services.common.reply_to import ReplyTo
     from services.simulated import loan_fraud_service as fraud_service
     from services.simulated.credit_bureaus import SimulatedCreditBureaus
 
@@ -99,13 +101,14 @@ def _bare_durable(runs: int) -> list[float]:
     os.environ.update(
         FRAUD_SERVICE_FUNCTION="loan-fraud-service", FRAUD_DELAY_SECONDS="0", AWS_DEFAULT_REGION="us-east-1"
     )
-    runner = DurableFunctionTestRunner(handler=handler, poll_interval=0.001)
 
     class LambdaInMemory:
         """The fraud request reaches the real fraud service, which answers on its own thread."""
 
         def invoke(self, FunctionName: str, InvocationType: str, Payload: str) -> dict[str, Any]:  # noqa: N803
-            threading.Thread(target=fraud_service.handler, args=(json.loads(Payload), None)).start()
+            event = json.loads(Payload)
+            application, reply_to = LoanApplication.model_validate(event["application"]), ReplyTo.from_fields(event)
+            threading.Thread(target=fraud_service.answer_fraud_check, args=(adapters, application, reply_to)).start()
             return {"StatusCode": 202}
 
         def send_durable_execution_callback_success(self, CallbackId: str, Result: bytes) -> None:  # noqa: N803
@@ -115,13 +118,16 @@ def _bare_durable(runs: int) -> list[float]:
         def send_task_success(self, taskToken: str, output: str) -> dict[str, Any]:  # noqa: N803
             return {}
 
-    bootstrap.use(
+    adapters = bootstrap.bootstrap(
         progress=InMemoryProgressLog(),
         applicant_notifier=InMemoryNotifier(),
         manager_notifier=InMemoryNotifier(),
         bureaus=SimulatedCreditBureaus(),
         lambda_client=LambdaInMemory(),
         sfn_client=StepFunctionsInMemory(),
+    )
+    runner = DurableFunctionTestRunner(
+        handler=durable_handler(assess_for_the_workflow, lambda: adapters), poll_interval=0.001
     )
     latencies = []
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python import DurableContext
 from aws_durable_execution_sdk_python.config import (
     Duration,
     ParallelBranch,
@@ -34,6 +34,8 @@ from domain.loan.models import (
 from domain.loan.rules import BUREAUS, FRAUD_CHECK_TIMEOUT_SECONDS, assessment_after_fraud_check
 from durable.task_token import run_for_task_token
 from durable.typed_steps import parallel_of, run_step
+from durable.wiring import durable_handler
+from services.common.bootstrap import Adapters
 from services.common.reply_to import ReplyTo
 from services.loan.credit import pull_credit_report, score_credit
 from services.loan.fraud import assess_after_fraud_check, request_fraud_check
@@ -54,12 +56,13 @@ class CreditBureauUnavailable(Exception):
     """A bureau kept failing after its retries; the workflow cannot decide without its report."""
 
 
-def credit_report_branch(bureau: str, sin_last4: str) -> ParallelBranch[BureauReport]:
+def credit_report_branch(adapters: Adapters, bureau: str, sin_last4: str) -> ParallelBranch[BureauReport]:
     def pull(context: DurableContext) -> BureauReport:
         return run_step(
             context,
             f"pull {bureau} report",
             pull_credit_report,
+            adapters,
             bureau,
             sin_last4,
             returns=BureauReport,
@@ -69,17 +72,19 @@ def credit_report_branch(bureau: str, sin_last4: str) -> ParallelBranch[BureauRe
     return ParallelBranch(pull, name=f"{bureau} report")
 
 
-def fraud_check_submitter(application: LoanApplication):
+def fraud_check_submitter(adapters: Adapters, application: LoanApplication):
     def submit(callback_id: str, _context: Any) -> None:
-        request_fraud_check(application, ReplyTo.callback(callback_id))
+        request_fraud_check(adapters, application, ReplyTo.callback(callback_id))
 
     return submit
 
 
-def fraud_check(context: DurableContext, application: LoanApplication) -> FraudCheckOutcome:
+def fraud_check(context: DurableContext, adapters: Adapters, application: LoanApplication) -> FraudCheckOutcome:
     """Ask the fraud service and wait for its callback: its answer, its failure, or its silence."""
     try:
-        answer = context.wait_for_callback(fraud_check_submitter(application), name="fraud check", config=FRAUD_CHECK)
+        answer = context.wait_for_callback(
+            fraud_check_submitter(adapters, application), name="fraud check", config=FRAUD_CHECK
+        )
     except CallbackTimeoutError:
         return FraudCheckOutcome.timed_out()
     except CallbackError as error:
@@ -87,22 +92,23 @@ def fraud_check(context: DurableContext, application: LoanApplication) -> FraudC
     return FraudCheckOutcome.answered(FraudCheckResult.model_validate_json(answer))
 
 
-def assess_application(context: DurableContext, application: LoanApplication) -> AssessmentResult:
+def assess_application(context: DurableContext, adapters: Adapters, application: LoanApplication) -> AssessmentResult:
     """The micro flow: bureaus in parallel, scoring, and if the credit is approved the fraud check."""
-    branches = [credit_report_branch(bureau, application.sin_last4) for bureau in BUREAUS]
+    branches = [credit_report_branch(adapters, bureau, application.sin_last4) for bureau in BUREAUS]
     pulled = context.parallel(branches, name="pull credit reports", config=CREDIT_REPORTS)
     if pulled.get_errors():
         raise CreditBureauUnavailable(f"{len(pulled.get_errors())} credit bureau(s) did not answer after retries")
     credit = run_step(
-        context, "score credit", score_credit, application, pulled.get_results(), returns=CreditAssessment
+        context, "score credit", score_credit, adapters, application, pulled.get_results(), returns=CreditAssessment
     )
     if credit.decision == "denied":
         return assessment_after_fraud_check(application, credit, fraud=None)
-    fraud = fraud_check(context, application)
+    fraud = fraud_check(context, adapters, application)
     return run_step(
         context,
         "record fraud outcome",
         assess_after_fraud_check,
+        adapters,
         application,
         credit,
         fraud,
@@ -110,9 +116,15 @@ def assess_application(context: DurableContext, application: LoanApplication) ->
     )
 
 
-@durable_execution
-def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+def assess_for_the_workflow(adapters: Adapters, event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    """``event``: {"application", "task_token"}; the assessment answers the task token."""
     application = LoanApplication.model_validate(event["application"])
     return run_for_task_token(
-        context, event["task_token"], lambda: assess_application(context, application).model_dump(mode="json")
+        context,
+        adapters,
+        event["task_token"],
+        lambda: assess_application(context, adapters, application).model_dump(mode="json"),
     )
+
+
+handler = durable_handler(assess_for_the_workflow)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python import DurableContext
 from aws_durable_execution_sdk_python.config import Duration, StepConfig, WaitForCallbackConfig
 from aws_durable_execution_sdk_python.exceptions import (
     CallbackTimeoutError,
@@ -32,10 +32,11 @@ from domain.loan.rules import (
     NO_MANAGER_DECISION_REASON,
     requires_manager_approval,
 )
-from domain.loan.validation import ApplicationInvalid, FieldError
+from domain.loan.validation import ApplicationInvalid
 from durable.loan_assessment.handler import assess_application
-from durable.typed_steps import run_step
-from services.common.bootstrap import adapters
+from durable.typed_steps import run_intake, run_step
+from durable.wiring import durable_handler
+from services.common.bootstrap import Adapters
 from services.common.notifier import applicant_subject
 from services.common.reply_to import ReplyTo
 from services.loan.disbursement import disburse
@@ -69,16 +70,16 @@ def processing_failure_reason(error_name: str) -> str:
 # --- steps that are not business steps of services/loan: each is one side effect ------------------------------
 
 
-def notify(outcome: LoanOutcome) -> None:
-    adapters().applicant_notifier.notify(applicant_subject(outcome_fields(outcome)), outcome_fields(outcome))
+def notify(adapters: Adapters, outcome: LoanOutcome) -> None:
+    adapters.applicant_notifier.notify(applicant_subject(outcome_fields(outcome)), outcome_fields(outcome))
 
 
-def record_decision(outcome: LoanOutcome) -> None:
-    adapters().progress.record_decision(outcome.application_id, outcome_fields(outcome))
+def record_decision(adapters: Adapters, outcome: LoanOutcome) -> None:
+    adapters.progress.record_decision(outcome.application_id, outcome_fields(outcome))
 
 
-def mark_failed(application_id: str, error_name: str) -> None:
-    adapters().progress.set_status(application_id, status="failed", reason=processing_failure_reason(error_name))
+def mark_failed(adapters: Adapters, application_id: str, error_name: str) -> None:
+    adapters.progress.set_status(application_id, status="failed", reason=processing_failure_reason(error_name))
 
 
 def outcome_fields(outcome: LoanOutcome) -> dict[str, Any]:
@@ -89,38 +90,37 @@ def outcome_fields(outcome: LoanOutcome) -> dict[str, Any]:
 # --- the process ----------------------------------------------------------------------------------------------
 
 
-def intake(event: Any) -> LoanApplication | list[FieldError]:
-    """The application, or the rules it breaks: an invalid application is an answer, not a failure to retry."""
-    try:
-        return record_application(event)
-    except ApplicationInvalid as invalid:
-        return invalid.errors
-
-
-def recorded_application(context: DurableContext, event: Any) -> LoanApplication:
-    recorded = run_step(
-        context, "record application", intake, event, returns=LoanApplication | list[FieldError], config=SERVICE_RETRY
+def recorded_application(context: DurableContext, adapters: Adapters, event: Any) -> LoanApplication:
+    """The application; an invalid one fails the execution with ApplicationInvalid, and nothing else runs."""
+    return run_intake(
+        context,
+        "record application",
+        record_application,
+        adapters,
+        event,
+        returns=LoanApplication,
+        invalid=ApplicationInvalid,
+        config=SERVICE_RETRY,
     )
-    if isinstance(recorded, list):
-        raise ApplicationInvalid(recorded)
-    return recorded
 
 
-def manager_approval_submitter(application: LoanApplication, assessment: AssessmentResult):
+def manager_approval_submitter(adapters: Adapters, application: LoanApplication, assessment: AssessmentResult):
     def submit(callback_id: str, _context: Any) -> None:
-        request_manager_approval(application, assessment, reply_to=ReplyTo.callback(callback_id))
+        request_manager_approval(adapters, application, assessment, reply_to=ReplyTo.callback(callback_id))
 
     return submit
 
 
 def managers_answer(
-    context: DurableContext, application: LoanApplication, assessment: AssessmentResult
+    context: DurableContext, adapters: Adapters, application: LoanApplication, assessment: AssessmentResult
 ) -> tuple[bool, str]:
     """(approved, reason): the manager's answer through POST /approve (services/loan/manager_approval.py), or a
     denial when nobody answers in time."""
     try:
         answer = context.wait_for_callback(
-            manager_approval_submitter(application, assessment), name="manager approval", config=MANAGER_APPROVAL
+            manager_approval_submitter(adapters, application, assessment),
+            name="manager approval",
+            config=MANAGER_APPROVAL,
         )
     except CallbackTimeoutError:
         return False, NO_MANAGER_DECISION_REASON
@@ -129,25 +129,34 @@ def managers_answer(
     return decision.approved, sent["reason"]
 
 
-def decide_application(context: DurableContext, application: LoanApplication) -> LoanOutcome:
+def decide_application(context: DurableContext, adapters: Adapters, application: LoanApplication) -> LoanOutcome:
     """The outcome, in the shape the state machine builds: denied with a reason, or approved and paid out."""
 
     def denied(reason: str) -> LoanOutcome:
         return LoanOutcome(application_id=application.application_id, outcome="denied", reason=reason)
 
-    assessment = assess_application(context, application)
+    assessment = assess_application(context, adapters, application)
     if assessment.decision == "denied":
         return denied(assessment.reason)
     reason = assessment.reason
     if requires_manager_approval(application.loan_amount):
-        approved, reason = managers_answer(context, application, assessment)
+        approved, reason = managers_answer(context, adapters, application, assessment)
         if not approved:
             return denied(reason)
 
     offer = run_step(
-        context, "generate loan offer", make_offer, application, assessment, returns=LoanOffer, config=SERVICE_RETRY
+        context,
+        "generate loan offer",
+        make_offer,
+        adapters,
+        application,
+        assessment,
+        returns=LoanOffer,
+        config=SERVICE_RETRY,
     )
-    paid = run_step(context, "disburse funds", disburse, application, offer, returns=Disbursement, config=SERVICE_RETRY)
+    paid = run_step(
+        context, "disburse funds", disburse, adapters, application, offer, returns=Disbursement, config=SERVICE_RETRY
+    )
     return LoanOutcome(
         application_id=application.application_id,
         outcome="approved",
@@ -157,9 +166,9 @@ def decide_application(context: DurableContext, application: LoanApplication) ->
     )
 
 
-def notify_applicant(context: DurableContext, outcome: LoanOutcome) -> None:
+def notify_applicant(context: DurableContext, adapters: Adapters, outcome: LoanOutcome) -> None:
     try:
-        run_step(context, "notify applicant", notify, outcome, returns=None, config=NOTIFY_RETRY)
+        run_step(context, "notify applicant", notify, adapters, outcome, returns=None, config=NOTIFY_RETRY)
     except StepError as error:
         # As in the state machine: the decision stands even if the message could not be sent.
         context.logger.warning("the applicant could not be notified: %s", error.message)
@@ -179,13 +188,16 @@ def error_name(error: Exception) -> str:
     return type(error).__name__
 
 
-def record_processing_failure(context: DurableContext, application_id: str, error: Exception) -> None:
+def record_processing_failure(
+    context: DurableContext, adapters: Adapters, application_id: str, error: Exception
+) -> None:
     """Marks the application failed so nobody waits on it; the execution then fails with the error."""
     try:
         run_step(
             context,
             "record processing failure",
             mark_failed,
+            adapters,
             application_id,
             error_name(error),
             returns=None,
@@ -196,17 +208,27 @@ def record_processing_failure(context: DurableContext, application_id: str, erro
         context.logger.warning("the failure could not be recorded: %s", failure.message)
 
 
-@durable_execution
-def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+def run_loan_workflow(adapters: Adapters, event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
     """``event`` is the application (the API starts the execution named after its id); returns the outcome."""
     try:
-        application = recorded_application(context, event)
-        outcome = decide_application(context, application)
+        application = recorded_application(context, adapters, event)
+        outcome = decide_application(context, adapters, application)
     except (ApplicationInvalid, UnrecoverableError):
         raise  # an invalid application is rejected before anything happens; the SDK's own failures end the run
     except Exception as error:
-        record_processing_failure(context, event["application_id"], error)
+        record_processing_failure(context, adapters, event["application_id"], error)
         raise
-    notify_applicant(context, outcome)
-    run_step(context, "record decision in audit trail", record_decision, outcome, returns=None, config=SERVICE_RETRY)
+    notify_applicant(context, adapters, outcome)
+    run_step(
+        context,
+        "record decision in audit trail",
+        record_decision,
+        adapters,
+        outcome,
+        returns=None,
+        config=SERVICE_RETRY,
+    )
     return outcome_fields(outcome)
+
+
+handler = durable_handler(run_loan_workflow)

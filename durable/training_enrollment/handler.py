@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python import DurableContext
 from aws_durable_execution_sdk_python.config import Duration, StepConfig
 from aws_durable_execution_sdk_python.exceptions import StepError
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
@@ -21,6 +21,8 @@ from domain.training import saga
 from domain.training.models import Enrollment, TrainingRequest
 from durable.task_token import run_for_task_token
 from durable.typed_steps import run_step
+from durable.wiring import durable_handler
+from services.common.bootstrap import Adapters
 from services.training.saga import EnrollmentRefused, compensate, record_failure, take_step
 
 # A counterpart that does not answer is asked 3 times in all, 1 then 2 s apart (the sfn variant's Retry).
@@ -31,16 +33,16 @@ COUNTERPART_RETRY = StepConfig(
 )
 
 
-def forward(step_name: str, request: TrainingRequest, enrollment: Enrollment) -> Enrollment | str:
+def forward(adapters: Adapters, step_name: str, request: TrainingRequest, enrollment: Enrollment) -> Enrollment | str:
     """One saga step: the record moved on, or the counterpart's refusal (an answer, not retried); any other error
     is retried."""
     try:
-        return take_step(step_name, request, enrollment)
+        return take_step(adapters, step_name, request, enrollment)
     except EnrollmentRefused as refused:
         return str(refused)
 
 
-def enroll(context: DurableContext, request: TrainingRequest) -> Enrollment:
+def enroll(context: DurableContext, adapters: Adapters, request: TrainingRequest) -> Enrollment:
     """The saga: every step forward in order; on a failure, the compensations of the steps done, in reverse."""
     record = saga.begin()
     while (step := saga.next_step(record)) is not None:
@@ -49,6 +51,7 @@ def enroll(context: DurableContext, request: TrainingRequest) -> Enrollment:
                 context,
                 step.name,
                 forward,
+                adapters,
                 step.name,
                 request,
                 record,
@@ -59,7 +62,15 @@ def enroll(context: DurableContext, request: TrainingRequest) -> Enrollment:
             done = failure.message or failure.error_type or "failed"
         if isinstance(done, str):
             record = run_step(
-                context, f"{step.name} failed", record_failure, request, record, step.name, done, returns=Enrollment
+                context,
+                f"{step.name} failed",
+                record_failure,
+                adapters,
+                request,
+                record,
+                step.name,
+                done,
+                returns=Enrollment,
             )
             break
         record = done
@@ -68,6 +79,7 @@ def enroll(context: DurableContext, request: TrainingRequest) -> Enrollment:
             context,
             due.compensation,
             compensate,
+            adapters,
             due.compensation,
             request,
             record,
@@ -77,7 +89,12 @@ def enroll(context: DurableContext, request: TrainingRequest) -> Enrollment:
     return record
 
 
-@durable_execution
-def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+def enroll_for_the_workflow(adapters: Adapters, event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    """``event``: {"request", "task_token"}; the saga's record answers the task token."""
     request = TrainingRequest.model_validate(event["request"])
-    return run_for_task_token(context, event["task_token"], lambda: enroll(context, request).model_dump(mode="json"))
+    return run_for_task_token(
+        context, adapters, event["task_token"], lambda: enroll(context, adapters, request).model_dump(mode="json")
+    )
+
+
+handler = durable_handler(enroll_for_the_workflow)

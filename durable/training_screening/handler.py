@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python import DurableContext
 from aws_durable_execution_sdk_python.config import Duration, StepConfig
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 
 from domain.training.models import Screening, ScreeningResult, TrainingRequest
 from durable.task_token import run_for_task_token
 from durable.typed_steps import run_step
-from services.common.bootstrap import adapters
+from durable.wiring import durable_handler
+from services.common.bootstrap import Adapters
 from services.scorer.interface import ScreeningFailed
 from services.training.screen_request import record_screening
 
@@ -32,26 +33,31 @@ MODEL_RETRY = StepConfig(
 )
 
 
-def ask_model(request: TrainingRequest) -> Screening | str:
+def ask_model(adapters: Adapters, request: TrainingRequest) -> Screening | str:
     """The model's screening, or why there is none: the scorer already retried and re-asked, so its
     ScreeningFailed is an answer to report, not an error to retry (other errors are retried)."""
     try:
-        return adapters().scorer.score(request)
+        return adapters.scorer.score(request)
     except ScreeningFailed as failed:
         return str(failed)
 
 
-def screen(context: DurableContext, request: TrainingRequest) -> ScreeningResult:
+def screen(context: DurableContext, adapters: Adapters, request: TrainingRequest) -> ScreeningResult:
     """The micro flow: the model's judgement, then its band and reason, recorded."""
     answer = run_step(
-        context, "ask the screening model", ask_model, request, returns=Screening | str, config=MODEL_RETRY
+        context, "ask the screening model", ask_model, adapters, request, returns=Screening | str, config=MODEL_RETRY
     )
     if isinstance(answer, str):
         raise ScreeningFailed(answer)  # the task token's failure: the state machine catches it by name
-    return run_step(context, "record screening", record_screening, request, answer, returns=ScreeningResult)
+    return run_step(context, "record screening", record_screening, adapters, request, answer, returns=ScreeningResult)
 
 
-@durable_execution
-def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+def screen_for_the_workflow(adapters: Adapters, event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    """``event``: {"request", "task_token"}; the screening result answers the task token."""
     request = TrainingRequest.model_validate(event["request"])
-    return run_for_task_token(context, event["task_token"], lambda: screen(context, request).model_dump(mode="json"))
+    return run_for_task_token(
+        context, adapters, event["task_token"], lambda: screen(context, adapters, request).model_dump(mode="json")
+    )
+
+
+handler = durable_handler(screen_for_the_workflow)

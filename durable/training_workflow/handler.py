@@ -16,19 +16,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python import DurableContext
 from aws_durable_execution_sdk_python.config import Duration, StepConfig, WaitForCallbackConfig
 from aws_durable_execution_sdk_python.exceptions import CallbackTimeoutError, StepError, UnrecoverableError
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 
 from domain.training.models import HrReview, ScreeningResult, TrainingOutcome, TrainingRequest
 from domain.training.rules import HR_REVIEW_TIMEOUT_SECONDS
-from domain.training.validation import FieldError, RequestInvalid
+from domain.training.validation import RequestInvalid
 from durable.loan_workflow.handler import error_name, processing_failure_reason
 from durable.training_enrollment.handler import enroll
 from durable.training_screening.handler import screen
-from durable.typed_steps import run_step
-from services.common.bootstrap import adapters
+from durable.typed_steps import run_intake, run_step
+from durable.wiring import durable_handler
+from services.common.bootstrap import Adapters
 from services.common.reply_to import ReplyTo
 from services.training.hr_review import request_hr_review
 from services.training.intake import record_request
@@ -52,64 +53,66 @@ HR_REVIEW = WaitForCallbackConfig(timeout=Duration.from_seconds(HR_REVIEW_TIMEOU
 # --- steps that are not business steps of services/training: each is one side effect --------------------------
 
 
-def notify(outcome: TrainingOutcome) -> None:
+def notify(adapters: Adapters, outcome: TrainingOutcome) -> None:
     document = outcome.model_dump(mode="json")
-    adapters().employee_notifier.notify(employee_subject(document), document)
+    adapters.employee_notifier.notify(employee_subject(document), document)
 
 
-def record_decision(outcome: TrainingOutcome) -> None:
-    adapters().training.record_decision(outcome.request_id, outcome.model_dump(mode="json"))
+def record_decision(adapters: Adapters, outcome: TrainingOutcome) -> None:
+    adapters.training.record_decision(outcome.request_id, outcome.model_dump(mode="json"))
 
 
-def mark_failed(request_id: str, failure: str) -> None:
-    adapters().training.set_status(request_id, status="failed", reason=processing_failure_reason(failure))
+def mark_failed(adapters: Adapters, request_id: str, failure: str) -> None:
+    adapters.training.set_status(request_id, status="failed", reason=processing_failure_reason(failure))
 
 
 # --- the process ----------------------------------------------------------------------------------------------
 
 
-def intake(event: Any) -> TrainingRequest | list[FieldError]:
-    """The request, or the rules it breaks: an invalid request is an answer, not a failure to retry."""
-    try:
-        return record_request(event)
-    except RequestInvalid as invalid:
-        return invalid.errors
-
-
-def recorded_request(context: DurableContext, event: Any) -> TrainingRequest:
-    recorded = run_step(
-        context, "record request", intake, event, returns=TrainingRequest | list[FieldError], config=SERVICE_RETRY
+def recorded_request(context: DurableContext, adapters: Adapters, event: Any) -> TrainingRequest:
+    """The request; an invalid one fails the execution with RequestInvalid, and nothing else runs."""
+    return run_intake(
+        context,
+        "record request",
+        record_request,
+        adapters,
+        event,
+        returns=TrainingRequest,
+        invalid=RequestInvalid,
+        config=SERVICE_RETRY,
     )
-    if isinstance(recorded, list):
-        raise RequestInvalid(recorded)
-    return recorded
 
 
-def hr_review_submitter(request: TrainingRequest, screening: ScreeningResult):
+def hr_review_submitter(adapters: Adapters, request: TrainingRequest, screening: ScreeningResult):
     def submit(callback_id: str, _context: Any) -> None:
-        request_hr_review(request, screening, reply_to=ReplyTo.callback(callback_id))
+        request_hr_review(adapters, request, screening, reply_to=ReplyTo.callback(callback_id))
 
     return submit
 
 
-def hr_answer(context: DurableContext, request: TrainingRequest, screening: ScreeningResult) -> HrReview | None:
+def hr_answer(
+    context: DurableContext, adapters: Adapters, request: TrainingRequest, screening: ScreeningResult
+) -> HrReview | None:
     """HR's answer through POST /reviews/{id} (services/training/hr_review.py), or None when nobody answers in time."""
     try:
-        answer = context.wait_for_callback(hr_review_submitter(request, screening), name="HR review", config=HR_REVIEW)
+        answer = context.wait_for_callback(
+            hr_review_submitter(adapters, request, screening), name="HR review", config=HR_REVIEW
+        )
     except CallbackTimeoutError:
         return None
     return HrReview.model_validate(json.loads(answer))
 
 
-def decide_request(context: DurableContext, request: TrainingRequest) -> TrainingOutcome:
-    screening = screen(context, request)
-    review = hr_answer(context, request, screening) if screening.band == "review" else None
+def decide_request(context: DurableContext, adapters: Adapters, request: TrainingRequest) -> TrainingOutcome:
+    screening = screen(context, adapters, request)
+    review = hr_answer(context, adapters, request, screening) if screening.band == "review" else None
     approved = screening.band == "approve" or (review is not None and review.approved)
-    enrollment = enroll(context, request) if approved else None
+    enrollment = enroll(context, adapters, request) if approved else None
     return run_step(
         context,
         "write result",
         write_outcome,
+        adapters,
         request,
         screening,
         review,
@@ -119,20 +122,21 @@ def decide_request(context: DurableContext, request: TrainingRequest) -> Trainin
     )
 
 
-def notify_employee(context: DurableContext, outcome: TrainingOutcome) -> None:
+def notify_employee(context: DurableContext, adapters: Adapters, outcome: TrainingOutcome) -> None:
     try:
-        run_step(context, "notify employee", notify, outcome, returns=None, config=NOTIFY_RETRY)
+        run_step(context, "notify employee", notify, adapters, outcome, returns=None, config=NOTIFY_RETRY)
     except StepError as error:
         # As in the state machine: the decision stands even if the message could not be sent.
         context.logger.warning("the employee could not be notified: %s", error.message)
 
 
-def record_processing_failure(context: DurableContext, request_id: str, error: Exception) -> None:
+def record_processing_failure(context: DurableContext, adapters: Adapters, request_id: str, error: Exception) -> None:
     try:
         run_step(
             context,
             "record processing failure",
             mark_failed,
+            adapters,
             request_id,
             error_name(error),
             returns=None,
@@ -142,17 +146,27 @@ def record_processing_failure(context: DurableContext, request_id: str, error: E
         context.logger.warning("the failure could not be recorded: %s", failure.message)
 
 
-@durable_execution
-def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+def run_training_workflow(adapters: Adapters, event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
     """``event``: {"request_id", "document", "source"} (the upload names the execution after the request id)."""
     try:
-        request = recorded_request(context, event)
-        outcome = decide_request(context, request)
+        request = recorded_request(context, adapters, event)
+        outcome = decide_request(context, adapters, request)
     except (RequestInvalid, UnrecoverableError):
         raise  # an invalid request is rejected before anything happens; the SDK's own failures end the run
     except Exception as error:
-        record_processing_failure(context, event["request_id"], error)
+        record_processing_failure(context, adapters, event["request_id"], error)
         raise
-    notify_employee(context, outcome)
-    run_step(context, "record decision in audit trail", record_decision, outcome, returns=None, config=SERVICE_RETRY)
+    notify_employee(context, adapters, outcome)
+    run_step(
+        context,
+        "record decision in audit trail",
+        record_decision,
+        adapters,
+        outcome,
+        returns=None,
+        config=SERVICE_RETRY,
+    )
     return outcome.model_dump(mode="json")
+
+
+handler = durable_handler(run_training_workflow)

@@ -39,7 +39,7 @@ from services.api import workflows
 from services.api.auth import require_route_role, route_for
 from services.api.bodies import json_body
 from services.api.reviews import router as reviews_router
-from services.common.bootstrap import adapters, setting
+from services.common.bootstrap import setting, wired
 from services.common.variants import DEFAULT_VARIANT, variant_error
 from services.loan.manager_approval import ApprovalNoLongerPending, NoPendingApproval, answer_manager_approval
 
@@ -113,7 +113,7 @@ def _start(variant: str, body: Any) -> dict[str, Any]:
     """{"status", "body"}: the answer to a valid application (202 started, 200 its existing workflow, 409)."""
     application = validate_application(body)
     try:
-        workflow = workflows.start_loan(variant, application)
+        workflow = workflows.start_loan(wired(), variant, application)
     except workflows.ApplicationAlreadySubmitted as taken:
         return {"status": 409, "body": {**taken.as_json(), "application_id": application.application_id}}
     answer = {"application_id": application.application_id, **workflow.as_json()}
@@ -146,7 +146,7 @@ def _start_once() -> Any:
 
 @app.get("/status/<application_id>")
 def status(application_id: str) -> dict[str, Any]:
-    progress = adapters().progress
+    progress = wired().progress
     current = progress.status(checked_id(application_id, "application_id"))
     if current is None:
         raise NotFoundError(f"no loan application {application_id}")
@@ -162,7 +162,7 @@ def status(application_id: str) -> dict[str, Any]:
 
 @app.get("/approvals")
 def pending_approvals() -> dict[str, Any]:
-    approvals = adapters().progress.pending_approvals()
+    approvals = wired().progress.pending_approvals()
     return {
         "approvals": [
             {k: v for k, v in item.items() if k not in ("task_token", "callback_id", "entry", "pending_kind")}
@@ -176,7 +176,7 @@ def approve(application_id: str) -> dict[str, Any] | tuple[dict[str, Any], int]:
     checked_id(application_id, "application_id")
     decision = validate_manager_decision(json_body(app.current_event))
     try:
-        answer_manager_approval(application_id, decision)
+        answer_manager_approval(wired(), application_id, decision)
     except NoPendingApproval as error:
         raise NotFoundError(str(error)) from None
     except ApprovalNoLongerPending as error:

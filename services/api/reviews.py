@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from domain.training.validation import validate_hr_review
 from domain.validation import checked_id
 from services.api.bodies import json_body
-from services.common.bootstrap import adapters
+from services.common.bootstrap import wired
 from services.training.hr_review import NoPendingReview, ReviewNoLongerPending, answer_hr_review
 
 router = Router()
@@ -27,7 +27,7 @@ HIDDEN = ("task_token", "callback_id", "entry", "pending_kind")
 
 @router.get("/reviews")
 def pending_reviews() -> dict[str, Any]:
-    reviews = adapters().training.pending_reviews()
+    reviews = wired().training.pending_reviews()
     return {"reviews": [{k: v for k, v in item.items() if k not in HIDDEN} for item in reviews]}
 
 
@@ -36,7 +36,7 @@ def review(request_id: str) -> dict[str, Any] | tuple[dict[str, Any], int]:
     checked_id(request_id, "request_id")
     decision = validate_hr_review(json_body(router.current_event))
     try:
-        answered = answer_hr_review(request_id, decision)
+        answered = answer_hr_review(wired(), request_id, decision)
     except NoPendingReview as error:
         raise NotFoundError(str(error)) from None
     except ReviewNoLongerPending as error:

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 
 from domain.loan.models import LoanApplication
-from services.common.bootstrap import adapters, setting
+from services.common.bootstrap import Adapters, setting
 from services.common.one_workflow import IdAlreadyBound, bind, start_named
 
 # variant -> the setting naming what starts it
@@ -31,11 +31,11 @@ class LoanWorkflow:
         return {"variant": self.variant, key: self.execution_arn}
 
 
-def start_loan(variant: str, application: LoanApplication) -> LoanWorkflow:
+def start_loan(adapters: Adapters, variant: str, application: LoanApplication) -> LoanWorkflow:
     """The application's workflow: started now, or the one the same application already has. Raises
     :class:`ApplicationAlreadySubmitted` when the id is another application's or another variant's."""
     document = application.model_dump(mode="json")
-    progress = adapters().progress
+    progress = adapters.progress
     try:
         bound = bind(progress, "application", application.application_id, variant, document)
     except IdAlreadyBound as taken:
@@ -45,6 +45,7 @@ def start_loan(variant: str, application: LoanApplication) -> LoanWorkflow:
     payload = json.dumps(document)
     if variant in STATE_MACHINE_SETTINGS:
         arn = start_named(
+            adapters,
             application.application_id,
             payload,
             state_machine_arn=setting(STATE_MACHINE_SETTINGS[variant]),
@@ -52,7 +53,7 @@ def start_loan(variant: str, application: LoanApplication) -> LoanWorkflow:
         )
     else:
         arn = start_named(
-            application.application_id, payload, durable_function=setting(DURABLE_FUNCTION_SETTINGS[variant])
+            adapters, application.application_id, payload, durable_function=setting(DURABLE_FUNCTION_SETTINGS[variant])
         )
     progress.note_workflow_execution(application.application_id, arn)
     return LoanWorkflow(variant, arn, started_now=bound is None)

@@ -17,11 +17,12 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from services.common.bootstrap import adapters
+if TYPE_CHECKING:
+    from services.common.bootstrap import Adapters
 
 
 class WorkflowBindings(Protocol):
@@ -84,6 +85,7 @@ def bind(
 
 
 def start_named(
+    adapters: Adapters,
     name: str,
     payload: str,
     *,
@@ -96,7 +98,7 @@ def start_named(
     that name, when a crash came between starting it and noting it in the binding (which has checked it is the
     same request). ``expected_input``: a started Step Functions execution must have this input, or the start is
     refused as the orchestrator refused it."""
-    clients = adapters()
+    clients = adapters
     if state_machine_arn is not None:
         try:
             return clients.sfn_client.start_execution(stateMachineArn=state_machine_arn, name=name, input=payload)[

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from services.common.bootstrap import Adapters
 
 TASK_TOKEN, CALLBACK_ID = "task_token", "callback_id"
 
@@ -37,24 +40,22 @@ class ReplyTo:
     def as_fields(self) -> dict[str, str]:
         return {self.kind: self.value}
 
-    def succeed(self, output: str) -> None:
+    def succeed(self, adapters: Adapters, output: str) -> None:
         """Resume the workflow with ``output`` (JSON text)."""
-        from services.common.bootstrap import adapters
 
         if self.kind == CALLBACK_ID:
-            adapters().lambda_client.send_durable_execution_callback_success(
+            adapters.lambda_client.send_durable_execution_callback_success(
                 CallbackId=self.value, Result=output.encode()
             )
         else:
-            adapters().sfn_client.send_task_success(taskToken=self.value, output=output)
+            adapters.sfn_client.send_task_success(taskToken=self.value, output=output)
 
-    def fail(self, error: str, message: str) -> None:
+    def fail(self, adapters: Adapters, error: str, message: str) -> None:
         """Resume the workflow with a named error (what the ASL catches, or the durable callback raises)."""
-        from services.common.bootstrap import adapters
 
         if self.kind == CALLBACK_ID:
-            adapters().lambda_client.send_durable_execution_callback_failure(
+            adapters.lambda_client.send_durable_execution_callback_failure(
                 CallbackId=self.value, Error={"ErrorType": error, "ErrorMessage": message}
             )
         else:
-            adapters().sfn_client.send_task_failure(taskToken=self.value, error=error, cause=message)
+            adapters.sfn_client.send_task_failure(taskToken=self.value, error=error, cause=message)

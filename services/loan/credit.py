@@ -9,17 +9,17 @@ from typing import Any
 
 from domain.loan.models import BureauReport, CreditAssessment, LoanApplication
 from domain.loan.rules import assess_credit
-from services.common.bootstrap import adapters
+from services.common.bootstrap import Adapters, wired
 from services.common.progress import ProgressEntry
 
 
-def pull_credit_report(bureau: str, sin_last4: str) -> BureauReport:
-    return adapters().bureaus.pull(bureau, sin_last4)
+def pull_credit_report(adapters: Adapters, bureau: str, sin_last4: str) -> BureauReport:
+    return adapters.bureaus.pull(bureau, sin_last4)
 
 
-def score_credit(application: LoanApplication, reports: list[BureauReport]) -> CreditAssessment:
+def score_credit(adapters: Adapters, application: LoanApplication, reports: list[BureauReport]) -> CreditAssessment:
     credit = assess_credit(application, reports)
-    adapters().progress.record(
+    adapters.progress.record(
         application.application_id,
         ProgressEntry(
             "credit-assessed",
@@ -33,11 +33,11 @@ def score_credit(application: LoanApplication, reports: list[BureauReport]) -> C
 
 def report_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Task "Pull <Bureau> Report": {"bureau", "sin_last4"} → the bureau's report."""
-    return pull_credit_report(event["bureau"], event["sin_last4"]).model_dump(mode="json")
+    return pull_credit_report(wired(), event["bureau"], event["sin_last4"]).model_dump(mode="json")
 
 
 def scoring_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Task "Score Credit": {"application", "reports"} → the credit assessment."""
     application = LoanApplication.model_validate(event["application"])
     reports = [BureauReport.model_validate(report) for report in event["reports"]]
-    return score_credit(application, reports).model_dump(mode="json")
+    return score_credit(wired(), application, reports).model_dump(mode="json")

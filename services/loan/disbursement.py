@@ -10,19 +10,19 @@ from typing import Any
 
 from domain.loan.models import Disbursement, LoanApplication, LoanOffer
 from domain.loan.rules import disbursement_reference
-from services.common.bootstrap import adapters
+from services.common.bootstrap import Adapters, wired
 from services.common.progress import ProgressEntry
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Task "Disburse Funds": {"application", "offer"} → {"disbursement_reference", "paid_now"}."""
     application = LoanApplication.model_validate(event["application"])
-    return disburse(application, LoanOffer.model_validate(event["offer"])).model_dump(mode="json")
+    return disburse(wired(), application, LoanOffer.model_validate(event["offer"])).model_dump(mode="json")
 
 
-def disburse(application: LoanApplication, offer: LoanOffer) -> Disbursement:
+def disburse(adapters: Adapters, application: LoanApplication, offer: LoanOffer) -> Disbursement:
     reference = disbursement_reference(application.application_id)
-    paid_now = adapters().progress.record(
+    paid_now = adapters.progress.record(
         application.application_id,
         ProgressEntry(
             "disbursed", step="disbursement", message=f"${offer.principal:,.2f} disbursed, reference {reference}"

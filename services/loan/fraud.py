@@ -15,30 +15,30 @@ from domain.loan.models import (
     LoanApplication,
 )
 from domain.loan.rules import assessment_after_fraud_check, fraud_check_reason
-from services.common.bootstrap import adapters
+from services.common.bootstrap import Adapters, wired
 from services.common.progress import ProgressEntry
 from services.common.reply_to import ReplyTo
 
 
-def request_fraud_check(application: LoanApplication, reply_to: ReplyTo) -> None:
+def request_fraud_check(adapters: Adapters, application: LoanApplication, reply_to: ReplyTo) -> None:
     """The service answers through ``reply_to`` (a durable callback id or a Step Functions task token)."""
-    adapters().lambda_client.invoke(
+    adapters.lambda_client.invoke(
         FunctionName=os.environ["FRAUD_SERVICE_FUNCTION"],
         InvocationType="Event",
         Payload=json.dumps({**reply_to.as_fields(), "application": application.model_dump(mode="json")}),
     )
-    adapters().progress.record(
+    adapters.progress.record(
         application.application_id,
         ProgressEntry("fraud-requested", step="fraud check", message="fraud check requested from the external service"),
     )
 
 
 def assess_after_fraud_check(
-    application: LoanApplication, credit: CreditAssessment, fraud: FraudCheckOutcome
+    adapters: Adapters, application: LoanApplication, credit: CreditAssessment, fraud: FraudCheckOutcome
 ) -> AssessmentResult:
     """The assessment once the fraud check answered, failed or timed out; records what it came to."""
     result = assessment_after_fraud_check(application, credit, fraud)
-    adapters().progress.record(
+    adapters.progress.record(
         application.application_id,
         ProgressEntry("fraud-checked", step="fraud check", message=fraud_check_reason(fraud)),
     )
@@ -47,7 +47,9 @@ def assess_after_fraud_check(
 
 def request_handler(event: dict[str, Any], context: Any) -> None:
     """Task "Request Fraud Check" (.waitForTaskToken): forwards the task token to the fraud service."""
-    request_fraud_check(LoanApplication.model_validate(event["application"]), ReplyTo.task_token(event["task_token"]))
+    request_fraud_check(
+        wired(), LoanApplication.model_validate(event["application"]), ReplyTo.task_token(event["task_token"])
+    )
 
 
 def decision_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -55,10 +57,10 @@ def decision_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     "error" (the caught error: {"Error", "Cause"})} → the assessment."""
     application = LoanApplication.model_validate(event["application"])
     credit = CreditAssessment.model_validate(event["credit"])
-    return assess_after_fraud_check(application, credit, _outcome_of_task(event)).model_dump(mode="json")
+    return assess_after_fraud_check(wired(), application, credit, fraud_outcome_of_task(event)).model_dump(mode="json")
 
 
-def _outcome_of_task(event: dict[str, Any]) -> FraudCheckOutcome:
+def fraud_outcome_of_task(event: dict[str, Any]) -> FraudCheckOutcome:
     """The fraud outcome as the state machine hands it over: the answer, or the error its Catch caught."""
     error = event.get("error")
     if error is None:

@@ -7,20 +7,20 @@ from typing import Any
 
 from domain.loan.models import LoanApplication
 from domain.loan.validation import ApplicationInvalid, FieldError, validate_application
-from services.common.bootstrap import adapters
+from services.common.bootstrap import Adapters, wired
 from services.common.progress import ProgressEntry
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return record_application(event).model_dump(mode="json")
+    return record_application(wired(), event).model_dump(mode="json")
 
 
-def record_application(event: Any) -> LoanApplication:
+def record_application(adapters: Adapters, event: Any) -> LoanApplication:
     # The workflow keys everything on the id it was started with, so it must come with the input.
     if not isinstance(event, dict) or "application_id" not in event:
         raise ApplicationInvalid([FieldError("application_id", "is required to start the workflow")])
     application = validate_application(event)  # ApplicationInvalid -> the state machine's Catch
-    progress = adapters().progress
+    progress = adapters.progress
     progress.set_status(
         application.application_id,
         status="processing",

@@ -10,7 +10,7 @@ from typing import Any
 
 from domain.loan.models import AssessmentResult, LoanApplication, ManagerDecision
 from domain.loan.rules import manager_reason
-from services.common.bootstrap import adapters
+from services.common.bootstrap import Adapters, wired
 from services.common.people import NoLongerWaiting, resume_with_decision
 from services.common.progress import ProgressEntry, utc_now
 from services.common.reply_to import ReplyTo
@@ -26,16 +26,19 @@ class ApprovalNoLongerPending(RuntimeError):
 
 def handler(event: dict[str, Any], context: Any) -> None:
     request_manager_approval(
+        wired(),
         LoanApplication.model_validate(event["application"]),
         AssessmentResult.model_validate(event["assessment"]),
         reply_to=ReplyTo.task_token(event["task_token"]),
     )
 
 
-def request_manager_approval(application: LoanApplication, assessment: AssessmentResult, reply_to: ReplyTo) -> None:
+def request_manager_approval(
+    adapters: Adapters, application: LoanApplication, assessment: AssessmentResult, reply_to: ReplyTo
+) -> None:
     """``reply_to`` is how the manager's answer resumes the workflow (a task token or a durable callback id); it is
     kept in the pending approval."""
-    clients = adapters()
+    clients = adapters
     clients.progress.put_pending_approval(
         application.application_id,
         {
@@ -60,9 +63,9 @@ def request_manager_approval(application: LoanApplication, assessment: Assessmen
     )
 
 
-def answer_manager_approval(application_id: str, decision: ManagerDecision) -> None:
+def answer_manager_approval(adapters: Adapters, application_id: str, decision: ManagerDecision) -> None:
     """The manager's answer: resumes the workflow waiting on this application's approval."""
-    clients = adapters()
+    clients = adapters
     pending = clients.progress.pending_approval(application_id)
     if pending is None:
         raise NoPendingApproval(f"no approval is pending for application {application_id}")
@@ -70,7 +73,7 @@ def answer_manager_approval(application_id: str, decision: ManagerDecision) -> N
     answer = json.dumps({**decision.model_dump(mode="json"), "reason": reason})
     decided = ProgressEntry("manager-decision", step="manager approval", message=reason, actor=decision.manager)
     try:
-        resume_with_decision(clients.progress, application_id, pending, answer, decided)
+        resume_with_decision(clients, clients.progress, application_id, pending, answer, decided)
     except NoLongerWaiting as error:
         raise ApprovalNoLongerPending(
             f"the approval for {application_id} is no longer pending (it timed out)"

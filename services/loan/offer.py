@@ -6,19 +6,19 @@ from typing import Any
 
 from domain.loan.models import AssessmentResult, LoanApplication, LoanOffer
 from domain.loan.rules import generate_offer
-from services.common.bootstrap import adapters
+from services.common.bootstrap import Adapters, wired
 from services.common.progress import ProgressEntry
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     application = LoanApplication.model_validate(event["application"])
     assessment = AssessmentResult.model_validate(event["assessment"])
-    return make_offer(application, assessment).model_dump(mode="json")
+    return make_offer(wired(), application, assessment).model_dump(mode="json")
 
 
-def make_offer(application: LoanApplication, assessment: AssessmentResult) -> LoanOffer:
+def make_offer(adapters: Adapters, application: LoanApplication, assessment: AssessmentResult) -> LoanOffer:
     offer = generate_offer(application, assessment.credit.risk_tier)
-    adapters().progress.record(
+    adapters.progress.record(
         application.application_id,
         ProgressEntry(
             "offer",

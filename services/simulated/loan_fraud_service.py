@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 from domain.loan.models import FraudCheckResult, LoanApplication
+from services.common.bootstrap import Adapters, wired
 from services.common.pacing import simulated_delay
 from services.common.reply_to import ReplyTo
 
@@ -27,13 +28,16 @@ def screen_for_fraud(application: LoanApplication) -> FraudCheckResult:
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
-    application = LoanApplication.model_validate(event["application"])
-    reply_to = ReplyTo.from_fields(event)
+    answer_fraud_check(wired(), LoanApplication.model_validate(event["application"]), ReplyTo.from_fields(event))
+
+
+def answer_fraud_check(adapters: Adapters, application: LoanApplication, reply_to: ReplyTo) -> None:
+    """Think for FRAUD_DELAY_SECONDS, then answer through ``reply_to`` as FRAUD_SIMULATION says."""
     simulated_delay(float(os.environ.get("FRAUD_DELAY_SECONDS", "5")))
     mode = os.environ.get("FRAUD_SIMULATION", "answer")
     if mode == "silent":
         return
     if mode == "fail":
-        reply_to.fail("FraudServiceUnavailable", f"{FRAUD_SERVICE_NAME} could not reach its data provider")
+        reply_to.fail(adapters, "FraudServiceUnavailable", f"{FRAUD_SERVICE_NAME} could not reach its data provider")
         return
-    reply_to.succeed(json.dumps(screen_for_fraud(application).model_dump(mode="json")))
+    reply_to.succeed(adapters, json.dumps(screen_for_fraud(application).model_dump(mode="json")))

@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.training.models import HrDecision, HrReview, ScreeningResult, TrainingRequest
 from domain.training.rules import hr_reason
-from services.common.bootstrap import adapters
+from services.common.bootstrap import Adapters, wired
 from services.common.people import NoLongerWaiting, resume_with_decision
 from services.common.progress import ProgressEntry, utc_now
 from services.common.reply_to import ReplyTo
@@ -26,15 +26,18 @@ class ReviewNoLongerPending(RuntimeError):
 def handler(event: dict[str, Any], context: Any) -> None:
     """Task "Request HR Review" (.waitForTaskToken): {"task_token", "request", "screening"}."""
     request_hr_review(
+        wired(),
         TrainingRequest.model_validate(event["request"]),
         ScreeningResult.model_validate(event["screening"]),
         reply_to=ReplyTo.task_token(event["task_token"]),
     )
 
 
-def request_hr_review(request: TrainingRequest, screening: ScreeningResult, reply_to: ReplyTo) -> None:
+def request_hr_review(
+    adapters: Adapters, request: TrainingRequest, screening: ScreeningResult, reply_to: ReplyTo
+) -> None:
     """``reply_to``: how HR's answer resumes the workflow (a task token or a durable callback id)."""
-    clients = adapters()
+    clients = adapters
     clients.training.put_pending_review(
         request.request_id,
         {
@@ -60,9 +63,9 @@ def request_hr_review(request: TrainingRequest, screening: ScreeningResult, repl
     )
 
 
-def answer_hr_review(request_id: str, decision: HrDecision) -> HrReview:
+def answer_hr_review(adapters: Adapters, request_id: str, decision: HrDecision) -> HrReview:
     """HR's answer: resumes the workflow waiting on this request's review."""
-    clients = adapters()
+    clients = adapters
     pending = clients.training.pending_review(request_id)
     if pending is None:
         raise NoPendingReview(f"no HR review is pending for training request {request_id}")
@@ -70,7 +73,7 @@ def answer_hr_review(request_id: str, decision: HrDecision) -> HrReview:
     answer = json.dumps(review.model_dump(mode="json"))
     decided = ProgressEntry("hr-decision", step="HR review", message=review.reason, actor=decision.reviewer)
     try:
-        resume_with_decision(clients.training, request_id, pending, answer, decided)
+        resume_with_decision(clients, clients.training, request_id, pending, answer, decided)
     except NoLongerWaiting as error:
         raise ReviewNoLongerPending(f"the HR review of {request_id} is no longer pending (it timed out)") from error
     return review

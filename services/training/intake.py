@@ -7,21 +7,21 @@ from typing import Any
 
 from domain.training.models import TrainingRequest
 from domain.training.validation import FieldError, RequestInvalid, validate_request
-from services.common.bootstrap import adapters
+from services.common.bootstrap import Adapters, wired
 from services.common.progress import ProgressEntry
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return record_request(event).model_dump(mode="json")
+    return record_request(wired(), event).model_dump(mode="json")
 
 
-def record_request(event: Any) -> TrainingRequest:
+def record_request(adapters: Adapters, event: Any) -> TrainingRequest:
     """``event``: {"request_id", "document", "source": {"bucket", "key", "version_id"}} (services/training/upload.py)."""
     if not isinstance(event, dict) or "request_id" not in event:
         raise RequestInvalid([FieldError("request_id", "is required to start the workflow")])
     request = validate_request(event.get("document"), event["request_id"])  # RequestInvalid -> the Catch
     source = event.get("source") or {}
-    log = adapters().training
+    log = adapters.training
     log.set_status(
         request.request_id,
         status="screening",

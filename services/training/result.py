@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.training.models import Enrollment, HrReview, ScreeningResult, TrainingOutcome, TrainingRequest
 from domain.training.rules import training_outcome
-from services.common.bootstrap import adapters, setting
+from services.common.bootstrap import Adapters, setting, wired
 from services.common.progress import ProgressEntry
 
 RESULTS_BUCKET_SETTING = "RESULTS_BUCKET"
@@ -17,6 +17,7 @@ RESULTS_BUCKET_SETTING = "RESULTS_BUCKET"
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Task "Write Result": {"request", "screening", "review" (or null), "enrollment" (or null)} → the outcome."""
     return write_outcome(
+        wired(),
         TrainingRequest.model_validate(event["request"]),
         ScreeningResult.model_validate(event["screening"]),
         HrReview.model_validate(event["review"]) if event.get("review") else None,
@@ -25,20 +26,24 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def write_outcome(
-    request: TrainingRequest, screening: ScreeningResult, review: HrReview | None, enrollment: Enrollment | None
+    adapters: Adapters,
+    request: TrainingRequest,
+    screening: ScreeningResult,
+    review: HrReview | None,
+    enrollment: Enrollment | None,
 ) -> TrainingOutcome:
     """The outcome of what happened, written as the request's result file (the same key on a retry: one file per
     request) and recorded in the audit trail."""
     outcome = training_outcome(request, screening, review, enrollment)
     document = outcome.model_dump(mode="json")
     bucket = setting(RESULTS_BUCKET_SETTING)
-    adapters().s3_client.put_object(
+    adapters.s3_client.put_object(
         Bucket=bucket,
         Key=result_key(outcome.request_id),
         Body=json.dumps(document, indent=2).encode(),
         ContentType="application/json",
     )
-    adapters().training.record(
+    adapters.training.record(
         outcome.request_id,
         ProgressEntry(
             "result-written",

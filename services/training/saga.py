@@ -15,15 +15,15 @@ from typing import Any
 
 from domain.training import saga
 from domain.training.models import Enrollment, TrainingRequest
-from services.common.bootstrap import adapters
+from services.common.bootstrap import Adapters, wired
 from services.common.progress import ProgressEntry
 from services.simulated.training_providers import EnrollmentRefused
 
 __all__ = ["EnrollmentRefused", "compensate", "record_failure", "take_step"]
 
 
-def _do(step: saga.SagaStep, request: TrainingRequest) -> str:
-    services = adapters().enrollment
+def _do(adapters: Adapters, step: saga.SagaStep, request: TrainingRequest) -> str:
+    services = adapters.enrollment
     if step.name == "reserve budget":
         return services.budget.reserve(request)
     if step.name == "book seat":
@@ -31,8 +31,8 @@ def _do(step: saga.SagaStep, request: TrainingRequest) -> str:
     return services.calendar.add(request)
 
 
-def _undo(step: saga.SagaStep, request: TrainingRequest, reference: str) -> None:
-    services = adapters().enrollment
+def _undo(adapters: Adapters, step: saga.SagaStep, request: TrainingRequest, reference: str) -> None:
+    services = adapters.enrollment
     if step.name == "reserve budget":
         services.budget.release(request, reference)
     elif step.name == "book seat":
@@ -41,31 +41,33 @@ def _undo(step: saga.SagaStep, request: TrainingRequest, reference: str) -> None
         services.calendar.remove(request, reference)
 
 
-def take_step(step_name: str, request: TrainingRequest, enrollment: Enrollment) -> Enrollment:
+def take_step(adapters: Adapters, step_name: str, request: TrainingRequest, enrollment: Enrollment) -> Enrollment:
     """Run one saga step; raises EnrollmentRefused (or the counterpart's error) when it fails."""
     step = saga.step_named(step_name)
-    reference = _do(step, request)
+    reference = _do(adapters, step, request)
     moved = saga.after_step(enrollment, step, reference)
-    adapters().training.record(
+    adapters.training.record(
         request.request_id,
         ProgressEntry(step.done_entry, step="enrollment", message=f"{step.name}: {reference}"),
     )
     return moved
 
 
-def record_failure(request: TrainingRequest, enrollment: Enrollment, step_name: str, error: str) -> Enrollment:
+def record_failure(
+    adapters: Adapters, request: TrainingRequest, enrollment: Enrollment, step_name: str, error: str
+) -> Enrollment:
     """The saga's record once ``step_name`` failed (idempotent: a failed record stays as it is)."""
     if enrollment.status == "failed":
         return enrollment
     failed = saga.after_failure(enrollment, saga.step_named(step_name), error)
-    adapters().training.record(
+    adapters.training.record(
         request.request_id,
         ProgressEntry("enrollment-failed", step="enrollment", message=f"{step_name} failed: {error}", level="warning"),
     )
     return failed
 
 
-def compensate(compensation: str, request: TrainingRequest, enrollment: Enrollment) -> Enrollment:
+def compensate(adapters: Adapters, compensation: str, request: TrainingRequest, enrollment: Enrollment) -> Enrollment:
     """Undo one completed step (the next one due, last done first)."""
     step = saga.COMPENSATIONS.get(compensation)
     if step is None:
@@ -74,8 +76,8 @@ def compensate(compensation: str, request: TrainingRequest, enrollment: Enrollme
     reference = enrollment.references[step.name]
     # The counterpart undoes by reference, so a call repeated after a crash changes nothing; the durable
     # checkpoint (or the state machine's recorded result) keeps a replay from calling it at all.
-    _undo(step, request, reference)
-    adapters().training.record(
+    _undo(adapters, step, request, reference)
+    adapters.training.record(
         request.request_id,
         ProgressEntry(step.undone_entry, step="compensation", message=f"{compensation}: {reference}"),
     )
@@ -89,7 +91,7 @@ def step_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Tasks "Reserve Budget", "Book Seat", "Add to Calendar": {"step", "request", "enrollment" (null at first)}."""
     request = TrainingRequest.model_validate(event["request"])
     enrollment = Enrollment.model_validate(event["enrollment"]) if event.get("enrollment") else saga.begin()
-    return take_step(event["step"], request, enrollment).model_dump(mode="json")
+    return take_step(wired(), event["step"], request, enrollment).model_dump(mode="json")
 
 
 def compensation_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -97,9 +99,10 @@ def compensation_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     {"request", "enrollment", "failed_step", "error" (the Catch's error output), "compensation" (or null)}."""
     request = TrainingRequest.model_validate(event["request"])
     enrollment = Enrollment.model_validate(event["enrollment"]) if event.get("enrollment") else saga.begin()
-    enrollment = record_failure(request, enrollment, event["failed_step"], readable_error(event.get("error")))
+    adapters = wired()
+    enrollment = record_failure(adapters, request, enrollment, event["failed_step"], readable_error(event.get("error")))
     if event.get("compensation"):
-        enrollment = compensate(event["compensation"], request, enrollment)
+        enrollment = compensate(adapters, event["compensation"], request, enrollment)
     return enrollment.model_dump(mode="json")
 
 

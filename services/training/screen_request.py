@@ -7,20 +7,20 @@ from typing import Any
 
 from domain.training.models import Screening, ScreeningResult, TrainingRequest
 from domain.training.rules import band, screening_reason
-from services.common.bootstrap import adapters
+from services.common.bootstrap import Adapters, wired
 from services.common.progress import ProgressEntry
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Task "Screen Request" (pure Step Functions): {"request"} → the screening result."""
-    return screen_request(TrainingRequest.model_validate(event["request"])).model_dump(mode="json")
+    return screen_request(wired(), TrainingRequest.model_validate(event["request"])).model_dump(mode="json")
 
 
-def screen_request(request: TrainingRequest) -> ScreeningResult:
-    return record_screening(request, adapters().scorer.score(request))
+def screen_request(adapters: Adapters, request: TrainingRequest) -> ScreeningResult:
+    return record_screening(adapters, request, adapters.scorer.score(request))
 
 
-def record_screening(request: TrainingRequest, screening: Screening) -> ScreeningResult:
+def record_screening(adapters: Adapters, request: TrainingRequest, screening: Screening) -> ScreeningResult:
     score_band = band(screening.score)
     result = ScreeningResult(
         request_id=request.request_id,
@@ -30,7 +30,7 @@ def record_screening(request: TrainingRequest, screening: Screening) -> Screenin
         model_id=screening.model_id,
         reason=screening_reason(score_band),
     )
-    log = adapters().training
+    log = adapters.training
     log.set_status(request.request_id, score=result.score, band=result.band, rationale=result.rationale)
     log.record(
         request.request_id,

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from domain.training.validation import FieldError, RequestInvalid, request_id_from_key, validate_request
 from domain.validation import MAX_BODY_BYTES, BodyTooLarge, InputInvalid, read_json_body
-from services.common.bootstrap import adapters, setting
+from services.common.bootstrap import Adapters, setting, wired
 from services.common.one_workflow import IdAlreadyBound, bind, fingerprint, start_named
 from services.common.progress import ProgressEntry
 from services.common.variants import DEFAULT_VARIANT, variant_error
@@ -38,26 +38,28 @@ DURABLE_FUNCTION_SETTING = "TRAINING_WORKFLOW_FUNCTION"
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """An EventBridge "Object Created" event from S3 (source aws.s3)."""
     detail = event.get("detail") or {}
-    return start_from_upload(detail["bucket"]["name"], detail["object"]["key"], detail["object"].get("version-id"))
+    return start_from_upload(
+        wired(), detail["bucket"]["name"], detail["object"]["key"], detail["object"].get("version-id")
+    )
 
 
-def start_from_upload(bucket: str, key: str, version_id: str | None = None) -> dict[str, Any]:
+def start_from_upload(adapters: Adapters, bucket: str, key: str, version_id: str | None = None) -> dict[str, Any]:
     """Start the workflow for the document at ``bucket``/``key``: {"request_id", "status", ...}."""
     source = {"bucket": bucket, "key": key, **({"version_id": version_id} if version_id else {})}
     try:
         request_id = request_id_from_key(key, REQUESTS_PREFIX)
     except RequestInvalid as invalid:
         # No id to record it under: the key is the only name the uploader knows.
-        return _reject(key, source, invalid)
+        return _reject(adapters, key, source, invalid)
     try:
-        document, metadata = _read(bucket, key, version_id)
+        document, metadata = _read(adapters, bucket, key, version_id)
         request = validate_request(document, request_id)
     except RequestInvalid as invalid:
-        return _reject(request_id, source, invalid)
+        return _reject(adapters, request_id, source, invalid)
     variant = (metadata.get("variant") or os.environ.get("TRAINING_VARIANT") or DEFAULT_VARIANT).strip().lower()
     if error := variant_error(variant):
-        return _reject(request_id, source, RequestInvalid([error]))
-    log = adapters().training
+        return _reject(adapters, request_id, source, RequestInvalid([error]))
+    log = adapters.training
     document = request.model_dump(mode="json", exclude={"request_id"})
     try:
         bound = bind(log, WHAT, request.request_id, variant, document)
@@ -77,10 +79,12 @@ def start_from_upload(bucket: str, key: str, version_id: str | None = None) -> d
     payload = json.dumps({"request_id": request.request_id, "document": document, "source": source})
     if variant in STATE_MACHINE_SETTINGS:
         execution_arn = start_named(
-            request.request_id, payload, state_machine_arn=setting(STATE_MACHINE_SETTINGS[variant])
+            adapters, request.request_id, payload, state_machine_arn=setting(STATE_MACHINE_SETTINGS[variant])
         )
     else:
-        execution_arn = start_named(request.request_id, payload, durable_function=setting(DURABLE_FUNCTION_SETTING))
+        execution_arn = start_named(
+            adapters, request.request_id, payload, durable_function=setting(DURABLE_FUNCTION_SETTING)
+        )
     log.note_workflow_execution(request.request_id, execution_arn)
     return {
         "request_id": request.request_id,
@@ -90,9 +94,9 @@ def start_from_upload(bucket: str, key: str, version_id: str | None = None) -> d
     }
 
 
-def _read(bucket: str, key: str, version_id: str | None) -> tuple[Any, dict[str, str]]:
+def _read(adapters: Adapters, bucket: str, key: str, version_id: str | None) -> tuple[Any, dict[str, str]]:
     try:
-        found = adapters().s3_client.get_object(
+        found = adapters.s3_client.get_object(
             Bucket=bucket, Key=key, **({"VersionId": version_id} if version_id else {})
         )
     except ClientError as error:
@@ -108,9 +112,9 @@ def _read(bucket: str, key: str, version_id: str | None) -> tuple[Any, dict[str,
         raise RequestInvalid([FieldError("document", error.rule) for error in invalid.errors]) from None
 
 
-def _reject(request_id: str, source: dict[str, str], invalid: RequestInvalid) -> dict[str, Any]:
+def _reject(adapters: Adapters, request_id: str, source: dict[str, str], invalid: RequestInvalid) -> dict[str, Any]:
     """Records the rejection (status, audit entry, result file) unless a workflow already owns this request."""
-    log = adapters().training
+    log = adapters.training
     current = log.status(request_id)
     if current is not None and current.get("status") != "rejected-invalid":
         return {"request_id": request_id, "status": "ignored", "reason": "a workflow already runs for this request"}
@@ -135,7 +139,7 @@ def _reject(request_id: str, source: dict[str, str], invalid: RequestInvalid) ->
         "errors": invalid.as_json(),
         "source": source,
     }
-    adapters().s3_client.put_object(
+    adapters.s3_client.put_object(
         Bucket=setting("RESULTS_BUCKET"),
         Key=result_key(request_id) if "/" not in request_id else result_key(request_id.replace("/", "_")),
         Body=json.dumps(document, indent=2).encode(),

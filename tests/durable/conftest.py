@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from aws_durable_execution_sdk_python_testing import DurableFunctionTestRunner
 from aws_durable_execution_sdk_python_testing import runner as runner_module
 
 from duoflow.runtime.time_control import ScaledScheduler, TimeControl
+from durable.wiring import Flow, durable_handler
 from services.common import bootstrap
 from services.common.notifier import InMemoryNotifier
 from services.common.progress import InMemoryProgressLog
@@ -51,6 +53,8 @@ class BureausDown:
 
 
 class FakeWorld:
+    """The loan's side effects in memory, handed to the flow under test as its adapters."""
+
     def __init__(self) -> None:
         self.progress = InMemoryProgressLog()
         self.lambda_client = RecordingLambda()
@@ -58,22 +62,28 @@ class FakeWorld:
         self.bureaus: Any = SimulatedCreditBureaus()
         self.applicant_notifier = InMemoryNotifier()
         self.manager_notifier = InMemoryNotifier()
+        self.adapters = bootstrap.bootstrap(
+            progress=self.progress,
+            applicant_notifier=self.applicant_notifier,
+            manager_notifier=self.manager_notifier,
+            bureaus=self.bureaus,
+            lambda_client=self.lambda_client,
+            sfn_client=self.sfn_client,
+        )
+
+    def use(self, **replacements: Any) -> None:
+        """Replace some adapters, for the handlers made before and after."""
+        self.adapters = replace(self.adapters, **replacements)
+
+    def handler(self, flow: Flow) -> Callable:
+        """The durable handler of ``flow``, wired to this world's adapters."""
+        return durable_handler(flow, lambda: self.adapters)
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorld]:
-    fake = FakeWorld()
+def world(monkeypatch: pytest.MonkeyPatch) -> FakeWorld:
     monkeypatch.setenv("FRAUD_SERVICE_FUNCTION", "loan-fraud-service")
-    bootstrap._override = bootstrap.Adapters(
-        progress=fake.progress,
-        applicant_notifier=fake.applicant_notifier,
-        manager_notifier=fake.manager_notifier,
-        bureaus=fake.bureaus,
-        lambda_client=fake.lambda_client,
-        sfn_client=fake.sfn_client,
-    )
-    yield fake
-    bootstrap.reset()
+    return FakeWorld()
 
 
 @pytest.fixture

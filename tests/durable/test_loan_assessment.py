@@ -11,7 +11,7 @@ from aws_durable_execution_sdk_python.lambda_service import ErrorObject
 
 from domain.loan.models import BureauReport
 from domain.loan.rules import FRAUD_TIMEOUT_REASON
-from durable.loan_assessment.handler import handler
+from durable.loan_assessment.handler import assess_for_the_workflow
 from services.simulated.credit_bureaus import simulated_credit_report
 from tests.durable.conftest import BureausDown
 
@@ -48,7 +48,7 @@ def answered_with(world) -> tuple[str, dict]:
 
 
 def test_approved_after_the_fraud_service_answers(durable_runner, world):
-    runner = durable_runner(handler)
+    runner = durable_runner(world.handler(assess_for_the_workflow))
     arn = start(runner, CHARLIE)
     callback_id = runner.wait_for_callback(arn, name="fraud check create callback id", timeout=10)
 
@@ -80,7 +80,7 @@ def test_approved_after_the_fraud_service_answers(durable_runner, world):
 
 
 def test_credit_denial_skips_the_fraud_check(durable_runner, world):
-    runner = durable_runner(handler)
+    runner = durable_runner(world.handler(assess_for_the_workflow))
     result = runner.wait_for_result(start(runner, BOB), timeout=10)
 
     assessment = json.loads(result.result)
@@ -91,7 +91,7 @@ def test_credit_denial_skips_the_fraud_check(durable_runner, world):
 
 
 def test_fraud_service_failure_denies_with_its_reason(durable_runner, world):
-    runner = durable_runner(handler)
+    runner = durable_runner(world.handler(assess_for_the_workflow))
     arn = start(runner, CHARLIE)
     callback_id = runner.wait_for_callback(arn, name="fraud check create callback id", timeout=10)
     runner.send_callback_failure(
@@ -106,7 +106,7 @@ def test_fraud_service_failure_denies_with_its_reason(durable_runner, world):
 
 
 def test_fraud_check_timeout_denies_after_five_modelled_minutes(durable_runner, world):
-    runner = durable_runner(handler)
+    runner = durable_runner(world.handler(assess_for_the_workflow))
     arn = start(runner, CHARLIE)
     runner.wait_for_callback(arn, name="fraud check create callback id", timeout=10)  # nobody answers it
     assessment = json.loads(runner.wait_for_result(arn, timeout=10).result)
@@ -134,10 +134,9 @@ class FailsOnce:
 
 def test_a_bureau_failing_once_is_retried_alone(durable_runner, world):
     world_bureaus = FailsOnce("transunion")
-    from services.common import bootstrap
 
-    bootstrap.use(bureaus=world_bureaus)
-    runner = durable_runner(handler)
+    world.use(bureaus=world_bureaus)
+    runner = durable_runner(world.handler(assess_for_the_workflow))
     arn = start(runner, BOB)
     result = runner.wait_for_result(arn, timeout=10)
 
@@ -152,10 +151,9 @@ def test_a_bureau_failing_once_is_retried_alone(durable_runner, world):
 
 
 def test_a_bureau_that_stays_down_fails_the_workflow_task(durable_runner, world):
-    from services.common import bootstrap
 
-    bootstrap.use(bureaus=BureausDown())
-    runner = durable_runner(handler)
+    world.use(bureaus=BureausDown())
+    runner = durable_runner(world.handler(assess_for_the_workflow))
     result = runner.wait_for_result(start(runner, CHARLIE), timeout=10)
 
     assert result.status is InvocationStatus.FAILED
@@ -167,9 +165,8 @@ def test_a_bureau_that_stays_down_fails_the_workflow_task(durable_runner, world)
 @pytest.mark.parametrize("answer_first", [True, False], ids=["service answers first", "invocation suspends first"])
 def test_the_callback_works_in_either_order(durable_runner, world, answer_first):
     """An async service can answer before the invocation that created the callback has suspended."""
-    from services.common import bootstrap
 
-    runner = durable_runner(handler)
+    runner = durable_runner(world.handler(assess_for_the_workflow))
 
     class AnsweringLambda:
         def invoke(self, FunctionName, InvocationType, Payload):  # noqa: N803
@@ -181,7 +178,7 @@ def test_the_callback_works_in_either_order(durable_runner, world, answer_first)
             return {"StatusCode": 202}
 
     pending: list[str] = []
-    bootstrap.use(lambda_client=AnsweringLambda())
+    world.use(lambda_client=AnsweringLambda())
     arn = start(runner, CHARLIE)
     if not answer_first:
         runner.send_callback_success(

@@ -14,8 +14,7 @@ from domain.loan.models import Disbursement, LoanApplication, ManagerDecision
 from domain.loan.rules import BUREAUS, NO_MANAGER_DECISION_REASON, assess_credit, generate_offer, manager_reason
 from duoflow.scenarios import loan_cases
 from durable.loan_workflow import handler as workflow
-from durable.loan_workflow.handler import handler
-from services.common import bootstrap
+from durable.loan_workflow.handler import run_loan_workflow
 from services.common.notifier import applicant_subject
 from services.loan import manager_approval
 from services.simulated.credit_bureaus import simulated_credit_report
@@ -71,7 +70,7 @@ def manager_answers(runner, world, arn: str, application_id: str, decision: Mana
     pending = wait_until(lambda: world.progress.pending_approval(application_id), what="the pending approval")
     assert pending["callback_id"] == callback_id
     assert "task_token" not in pending
-    manager_approval.answer_manager_approval(application_id, decision)
+    manager_approval.answer_manager_approval(world.adapters, application_id, decision)
 
 
 def expected_offer(loan: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +102,7 @@ def log_of(world, application_id: str) -> list[str]:
 
 
 def test_charlie_is_approved_paid_once_notified_and_recorded(durable_runner, world):
-    runner, loan = durable_runner(handler), application("charlie")
+    runner, loan = durable_runner(world.handler(run_loan_workflow)), application("charlie")
     arn = start(runner, loan)
     fraud_service_answers(runner, arn, loan)
     result = runner.wait_for_result(arn, timeout=10)
@@ -138,7 +137,7 @@ def test_charlie_is_approved_paid_once_notified_and_recorded(durable_runner, wor
 
 
 def test_bob_is_denied_on_credit_without_fraud_check_or_manager(durable_runner, world):
-    runner = durable_runner(handler)
+    runner = durable_runner(world.handler(run_loan_workflow))
     result = runner.wait_for_result(start(runner, application("bob")), timeout=10)
 
     outcome = json.loads(result.result)
@@ -150,8 +149,8 @@ def test_bob_is_denied_on_credit_without_fraud_check_or_manager(durable_runner, 
 
 
 def test_alice_is_approved_with_the_managers_reason(durable_runner, world):
-    runner, loan = durable_runner(handler), application("alice")
-    bootstrap.use(lambda_client=ApiAnswersTheRunner(runner, world.lambda_client))
+    runner, loan = durable_runner(world.handler(run_loan_workflow)), application("alice")
+    world.use(lambda_client=ApiAnswersTheRunner(runner, world.lambda_client))
     arn = start(runner, loan)
     fraud_service_answers(runner, arn, loan)
     decision = ManagerDecision.model_validate(CASES["alice"].manager)
@@ -170,8 +169,8 @@ def test_alice_is_approved_with_the_managers_reason(durable_runner, world):
 
 
 def test_alice_declined_by_the_manager_is_denied_with_the_managers_reason(durable_runner, world):
-    runner, loan = durable_runner(handler), application("alice")
-    bootstrap.use(lambda_client=ApiAnswersTheRunner(runner, world.lambda_client))
+    runner, loan = durable_runner(world.handler(run_loan_workflow)), application("alice")
+    world.use(lambda_client=ApiAnswersTheRunner(runner, world.lambda_client))
     arn = start(runner, loan)
     fraud_service_answers(runner, arn, loan)
     manager_answers(runner, world, arn, "app-alice", DECLINED)
@@ -183,7 +182,7 @@ def test_alice_declined_by_the_manager_is_denied_with_the_managers_reason(durabl
 
 
 def test_alice_is_denied_when_no_manager_answers_in_thirty_modelled_minutes(durable_runner, world):
-    runner, loan = durable_runner(handler), application("alice")
+    runner, loan = durable_runner(world.handler(run_loan_workflow)), application("alice")
     arn = start(runner, loan)
     fraud_service_answers(runner, arn, loan)
     runner.wait_for_callback(arn, name=MANAGER_CALLBACK, timeout=10)  # nobody answers: 1.8 s real at 1/1000
@@ -197,7 +196,7 @@ def test_alice_is_denied_when_no_manager_answers_in_thirty_modelled_minutes(dura
 
 
 def test_an_invalid_application_fails_the_execution_and_nothing_else_happens(durable_runner, world):
-    runner = durable_runner(handler)
+    runner = durable_runner(world.handler(run_loan_workflow))
     result = runner.wait_for_result(start(runner, {**application("charlie"), "loan_amount": -5}), timeout=10)
 
     assert result.status is InvocationStatus.FAILED
@@ -209,8 +208,8 @@ def test_an_invalid_application_fails_the_execution_and_nothing_else_happens(dur
 
 
 def test_a_bureau_that_stays_down_marks_the_application_failed_and_fails_the_execution(durable_runner, world):
-    bootstrap.use(bureaus=BureausDown())
-    runner = durable_runner(handler)
+    world.use(bureaus=BureausDown())
+    runner = durable_runner(world.handler(run_loan_workflow))
     result = runner.wait_for_result(start(runner, application("charlie")), timeout=10)
 
     assert result.status is InvocationStatus.FAILED
@@ -231,7 +230,7 @@ def test_a_step_that_keeps_failing_is_named_by_its_own_error(durable_runner, wor
         raise ConnectionError("the offer service is unavailable")
 
     monkeypatch.setattr(workflow, "make_offer", offer_service_down)
-    runner, loan = durable_runner(handler), application("charlie")
+    runner, loan = durable_runner(world.handler(run_loan_workflow)), application("charlie")
     arn = start(runner, loan)
     fraud_service_answers(runner, arn, loan)
     result = runner.wait_for_result(arn, timeout=10)
@@ -267,16 +266,16 @@ def test_disbursement_happens_once_although_the_handler_replays(durable_runner, 
         payouts.append(paid.paid_now)
         return paid
 
-    def counted_decide(context, loan):
+    def counted_decide(*args: Any):
         payouts_when_the_handler_ran.append(len(payouts))
-        return workflow_decide(context, loan)
+        return workflow_decide(*args)
 
     workflow_disburse, workflow_decide = workflow.disburse, workflow.decide_application
     monkeypatch.setattr(workflow, "disburse", counted_disburse)
     monkeypatch.setattr(workflow, "decide_application", counted_decide)
     world.applicant_notifier.notify = fails_once(world.applicant_notifier.notify)
 
-    runner, loan = durable_runner(handler), application("charlie")
+    runner, loan = durable_runner(world.handler(run_loan_workflow)), application("charlie")
     arn = start(runner, loan)
     fraud_service_answers(runner, arn, loan)
     result = runner.wait_for_result(arn, timeout=10)
@@ -289,8 +288,8 @@ def test_disbursement_happens_once_although_the_handler_replays(durable_runner, 
 
 
 def test_a_payout_retried_after_a_crash_pays_once(durable_runner, world):
-    """The step crashes after the ledger write, before its result is checkpointed; the retry finds the
-    ledger entry and pays nothing more, and the outcome keeps the one reference."""
+    """The step crashes after the audit trail write, before its result is checkpointed; the retry finds the
+    "disbursed" entry and pays nothing more, and the outcome keeps the one reference."""
     writes: list[bool] = []
     record = world.progress.record
 
@@ -303,7 +302,7 @@ def test_a_payout_retried_after_a_crash_pays_once(durable_runner, world):
         return added
 
     world.progress.record = crashes_after_the_payout
-    runner, loan = durable_runner(handler), application("charlie")
+    runner, loan = durable_runner(world.handler(run_loan_workflow)), application("charlie")
     arn = start(runner, loan)
     fraud_service_answers(runner, arn, loan)
     result = runner.wait_for_result(arn, timeout=10)
@@ -315,7 +314,7 @@ def test_a_payout_retried_after_a_crash_pays_once(durable_runner, world):
 
 
 def test_charlie_above_his_limit_is_denied_on_credit(durable_runner, world):
-    runner = durable_runner(handler)
+    runner = durable_runner(world.handler(run_loan_workflow))
     outcome = json.loads(runner.wait_for_result(start(runner, application("charlie-30k")), timeout=10).result)
 
     assert (outcome["outcome"], outcome["reason"]) == ("denied", CASES["charlie-30k"].expected["reason"])

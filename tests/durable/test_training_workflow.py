@@ -22,9 +22,10 @@ from domain.training.models import HrDecision, Screening
 from domain.training.rules import NO_HR_DECISION_REASON, hr_reason, screening_reason
 from duoflow.runtime.time_control import ScaledScheduler, TimeControl
 from duoflow.scenarios import training_cases
-from durable.training_enrollment.handler import handler as enrollment_handler
-from durable.training_screening.handler import handler as screening_handler
-from durable.training_workflow.handler import handler
+from durable.training_enrollment.handler import enroll_for_the_workflow
+from durable.training_screening.handler import screen_for_the_workflow
+from durable.training_workflow.handler import run_training_workflow
+from durable.wiring import Flow, durable_handler
 from services.common import bootstrap
 from services.common.notifier import InMemoryNotifier
 from services.simulated.training_providers import EnrollmentRefused, EnrollmentServices
@@ -113,6 +114,20 @@ class World:
         self.employee_notifier, self.hr_notifier = InMemoryNotifier(), InMemoryNotifier()
         self.sfn_client = RecordingStepFunctions()
         self.runner: DurableFunctionTestRunner | None = None
+        self.adapters = bootstrap.bootstrap(
+            lambda_client=self,
+            sfn_client=self.sfn_client,
+            training=self.training,
+            employee_notifier=self.employee_notifier,
+            hr_notifier=self.hr_notifier,
+            scorer=self.scorer,
+            enrollment=self.counterparts.services,
+            s3_client=self.s3,
+        )
+
+    def handler(self, flow: Flow):
+        """The durable handler of ``flow``, wired to this world's adapters."""
+        return durable_handler(flow, lambda: self.adapters)
 
     # the Lambda client of the API's POST /reviews, wired to the runner
     def send_durable_execution_callback_success(self, CallbackId: str, Result: bytes) -> dict:  # noqa: N803
@@ -132,30 +147,15 @@ def world(monkeypatch: pytest.MonkeyPatch):
     def make(score: int, counterparts: Counterparts | None = None) -> World:
         fake = World(score, counterparts or Counterparts())
         monkeypatch.setenv("RESULTS_BUCKET", "training-results")
-        bootstrap._override = bootstrap.Adapters(
-            progress=None,
-            applicant_notifier=None,
-            manager_notifier=None,
-            bureaus=None,
-            lambda_client=fake,
-            sfn_client=fake.sfn_client,
-            training=fake.training,
-            employee_notifier=fake.employee_notifier,
-            hr_notifier=fake.hr_notifier,
-            scorer=fake.scorer,
-            enrollment=fake.counterparts.services,
-            s3_client=fake.s3,
-        )
         made.append(fake)
         return fake
 
     yield make
-    bootstrap.reset()
 
 
 @pytest.fixture
 def runner_at(monkeypatch: pytest.MonkeyPatch) -> Iterator:
-    """``runner_at(handler, scale)``: the SDK's runner, waits skipped, timeouts at ``scale`` (72 h at 1e-5:
+    """``runner_at(fake.handler(run_training_workflow), scale)``: the SDK's runner, waits skipped, timeouts at ``scale`` (72 h at 1e-5:
     2.6 s); ``invocations`` counts how often the handler ran (each run after the first replays)."""
     runners: list[DurableFunctionTestRunner] = []
 
@@ -218,7 +218,7 @@ def hr_answers(runner, world: World, arn: str, decision: HrDecision) -> None:
     callback_id = runner.wait_for_callback(arn, name=HR_CALLBACK, timeout=10)
     pending = wait_until(lambda: world.training.pending_review("req-1"), what="the pending review")
     assert pending["callback_id"] == callback_id and pending["score"] == world.scorer.score_value
-    review.answer_hr_review("req-1", decision)
+    review.answer_hr_review(world.adapters, "req-1", decision)
 
 
 # --- automatic decisions ---------------------------------------------------------------------------------------
@@ -226,7 +226,7 @@ def hr_answers(runner, world: World, arn: str, decision: HrDecision) -> None:
 
 def test_a_high_score_is_approved_enrolled_and_recorded(runner_at, world):
     fake = world(90)
-    runner = runner_at(handler)
+    runner = runner_at(fake.handler(run_training_workflow))
     outcome = finished(runner, run(runner, upload_event()))
 
     assert (outcome["decision"], outcome["outcome"], outcome["reason"]) == (
@@ -242,7 +242,7 @@ def test_a_high_score_is_approved_enrolled_and_recorded(runner_at, world):
 
 def test_a_low_score_is_rejected_without_enrollment(runner_at, world):
     fake = world(12)
-    runner = runner_at(handler)
+    runner = runner_at(fake.handler(run_training_workflow))
     outcome = finished(runner, run(runner, upload_event("driver")))
 
     assert (outcome["outcome"], outcome["reason"], outcome["enrollment"]) == (
@@ -257,7 +257,7 @@ def test_a_low_score_is_rejected_without_enrollment(runner_at, world):
 
 def test_an_invalid_request_fails_before_anything_happens(runner_at, world):
     fake = world(90)
-    runner = runner_at(handler)
+    runner = runner_at(fake.handler(run_training_workflow))
     result = runner.wait_for_result(run(runner, upload_event(cost=-1)), timeout=20)
 
     assert result.status is InvocationStatus.FAILED
@@ -271,7 +271,7 @@ def test_an_invalid_request_fails_before_anything_happens(runner_at, world):
 @pytest.mark.parametrize("approved", [True, False], ids=["approve", "reject"])
 def test_hr_decides_a_middle_score(runner_at, world, approved):
     fake = world(60)
-    runner = runner_at(handler)
+    runner = runner_at(fake.handler(run_training_workflow))
     fake.runner = runner
     arn = run(runner, upload_event("marketing-specialist"))
     decision = HrDecision(approved=approved, reviewer="Priya Shah", comment="see plan")
@@ -294,7 +294,7 @@ def test_hr_decides_a_middle_score(runner_at, world, approved):
 def test_no_hr_answer_in_72_hours_rejects(runner_at, world):
     # 72 modelled hours at 1/100,000: 2.6 s.
     fake = world(75)
-    runner = runner_at(handler, scale=0.00001)
+    runner = runner_at(fake.handler(run_training_workflow), scale=0.00001)
     arn = run(runner, upload_event("marketing-specialist"), LONG)
     runner.wait_for_callback(arn, name=HR_CALLBACK, timeout=10)
     outcome = finished(runner, arn)
@@ -306,7 +306,7 @@ def test_no_hr_answer_in_72_hours_rejects(runner_at, world):
 
 def test_an_answer_after_the_timeout_is_refused(runner_at, world):
     fake = world(75)
-    runner = runner_at(handler, scale=0.00001)
+    runner = runner_at(fake.handler(run_training_workflow), scale=0.00001)
     fake.runner = runner
     arn = run(runner, upload_event("marketing-specialist"), LONG)
     callback_id = runner.wait_for_callback(arn, name=HR_CALLBACK, timeout=10)
@@ -314,7 +314,7 @@ def test_an_answer_after_the_timeout_is_refused(runner_at, world):
     # The review was withdrawn when the decision was recorded: nothing is pending any more.
     fake.training.put_pending_review("req-1", {"callback_id": callback_id})  # a stale entry, as a race could leave
     with pytest.raises(review.ReviewNoLongerPending):
-        review.answer_hr_review("req-1", HrDecision(approved=True, reviewer="Late Larry"))
+        review.answer_hr_review(fake.adapters, "req-1", HrDecision(approved=True, reviewer="Late Larry"))
     assert "hr-decision-too-late" in log_of(fake)
 
 
@@ -323,7 +323,7 @@ def test_an_answer_after_the_timeout_is_refused(runner_at, world):
 
 def test_a_full_provider_undoes_the_budget_reservation(runner_at, world):
     fake = world(95, Counterparts(full=True))
-    runner = runner_at(handler)
+    runner = runner_at(fake.handler(run_training_workflow))
     outcome = finished(runner, run(runner, upload_event("provider-full")))
 
     assert outcome["outcome"] == "enrollment-failed"
@@ -344,7 +344,7 @@ def test_compensations_run_exactly_once_although_the_execution_replays(runner_at
     # The calendar never answers (3 attempts, each retry a new invocation that replays the steps before it); then
     # the seat is cancelled and the budget released, the release itself failing once and retried.
     fake = world(95, Counterparts(fail={"add": "always", "release": 1}))
-    runner = runner_at(handler)
+    runner = runner_at(fake.handler(run_training_workflow))
     outcome = finished(runner, run(runner, upload_event()))
 
     assert runner.invocations["invocations"] > 3  # the flow was replayed from the top several times
@@ -364,7 +364,7 @@ def test_compensations_run_exactly_once_although_the_execution_replays(runner_at
 
 def test_the_screening_micro_flow_answers_the_task_token(runner_at, world):
     fake = world(64)
-    runner = runner_at(screening_handler)
+    runner = runner_at(fake.handler(screen_for_the_workflow))
     request = {"request_id": "req-1", **CASES["marketing-specialist"].request}
     finished(
         runner, runner.run_async(input=json.dumps({"task_token": "T1", "request": request}), execution_timeout=900)
@@ -376,7 +376,7 @@ def test_the_screening_micro_flow_answers_the_task_token(runner_at, world):
 
 def test_the_enrollment_micro_flow_answers_a_failed_saga_as_an_outcome(runner_at, world):
     fake = world(95, Counterparts(full=True))
-    runner = runner_at(enrollment_handler)
+    runner = runner_at(fake.handler(enroll_for_the_workflow))
     request = {"request_id": "req-1", **CASES["provider-full"].request}
     finished(
         runner, runner.run_async(input=json.dumps({"task_token": "T2", "request": request}), execution_timeout=900)

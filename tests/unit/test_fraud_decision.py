@@ -2,13 +2,11 @@
 
 import json
 
-import pytest
-
 from domain.loan.rules import BUREAUS, assess_credit
 from domain.loan.validation import validate_application
 from services.common import bootstrap
 from services.common.progress import InMemoryProgressLog
-from services.loan.fraud import decision_handler
+from services.loan.fraud import assess_after_fraud_check, fraud_outcome_of_task
 from services.simulated.credit_bureaus import simulated_credit_report
 
 CHARLIE = validate_application(
@@ -23,24 +21,12 @@ CHARLIE = validate_application(
 )
 
 
-@pytest.fixture(autouse=True)
-def in_memory_progress():
-    bootstrap._override = bootstrap.Adapters(
-        progress=InMemoryProgressLog(),
-        applicant_notifier=None,
-        manager_notifier=None,
-        bureaus=None,
-        lambda_client=None,
-        sfn_client=None,
-    )
-    yield
-    bootstrap.reset()
-
-
 def decide(error: dict) -> dict:
+    """What "Decide After Fraud Check" answers when the state machine caught ``error`` from the fraud check."""
     credit = assess_credit(CHARLIE, [simulated_credit_report(bureau, CHARLIE.sin_last4) for bureau in BUREAUS])
     event = {"application": CHARLIE.model_dump(mode="json"), "credit": credit.model_dump(mode="json"), "error": error}
-    return decision_handler(event, None)
+    adapters = bootstrap.bootstrap(progress=InMemoryProgressLog())
+    return assess_after_fraud_check(adapters, CHARLIE, credit, fraud_outcome_of_task(event)).model_dump(mode="json")
 
 
 def test_a_service_failure_gives_its_message():

@@ -36,26 +36,16 @@ class StepFunctions:
 def progress():
     log = InMemoryProgressLog()
     log.put_pending_approval("app-1", {"task_token": "token-1"})
-    yield log
-    bootstrap.reset()
+    return log
 
 
-def use(progress: InMemoryProgressLog, sfn: StepFunctions) -> None:
-    bootstrap._override = bootstrap.Adapters(
-        progress=progress,
-        applicant_notifier=None,
-        manager_notifier=None,
-        bureaus=None,
-        lambda_client=None,
-        sfn_client=sfn,
-    )
+def wired(progress: InMemoryProgressLog, sfn: StepFunctions) -> bootstrap.Adapters:
+    return bootstrap.bootstrap(progress=progress, sfn_client=sfn)
 
 
 def test_the_decision_is_in_the_audit_trail_before_the_workflow_resumes(progress):
     sfn = StepFunctions(progress)
-    use(progress, sfn)
-
-    answer_manager_approval("app-1", DANA)
+    answer_manager_approval(wired(progress, sfn), "app-1", DANA)
 
     [(token, answer, logged_when_resumed)] = sfn.answers
     assert token == "token-1"
@@ -65,14 +55,14 @@ def test_the_decision_is_in_the_audit_trail_before_the_workflow_resumes(progress
 
 
 def test_a_late_answer_is_refused_and_says_so_in_the_audit_trail(progress):
-    use(progress, StepFunctions(progress, timed_out=True))
+    adapters = wired(progress, StepFunctions(progress, timed_out=True))
 
     with pytest.raises(ApprovalNoLongerPending, match="no longer pending"):
-        answer_manager_approval("app-1", DANA)
+        answer_manager_approval(adapters, "app-1", DANA)
 
     entries = {entry["entry_id"]: entry for entry in progress.entries("app-1")}
     assert set(entries) == {"manager-decision", "manager-decision-too-late"}
     assert entries["manager-decision-too-late"]["level"] == "warning"
     assert progress.pending_approval("app-1") is None
     with pytest.raises(NoPendingApproval):
-        answer_manager_approval("app-1", DANA)
+        answer_manager_approval(adapters, "app-1", DANA)

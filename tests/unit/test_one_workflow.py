@@ -66,24 +66,23 @@ class Orchestrators:
 
 
 @pytest.fixture
-def already_started(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+def already_started():
     orchestrators = Orchestrators(started_input='{"a": 1}')
-    bootstrap.use(sfn_client=orchestrators, lambda_client=orchestrators)
-    yield orchestrators
-    bootstrap.reset()
+    return bootstrap.bootstrap(sfn_client=orchestrators, lambda_client=orchestrators)
 
 
 def test_a_start_that_a_crash_separated_from_its_binding_returns_the_execution_already_there(already_started):
     machine = "arn:aws:states:us-east-1:123456789012:stateMachine:training-sfn"
     assert (
-        start_named("req-1", '{"a": 2}', state_machine_arn=machine)
+        start_named(already_started, "req-1", '{"a": 2}', state_machine_arn=machine)
         == machine.replace(":stateMachine:", ":execution:") + ":req-1"
     )
-    assert start_named("req-1", '{"a": 2}', durable_function="training-workflow") == (
+    assert start_named(already_started, "req-1", '{"a": 2}', durable_function="training-workflow") == (
         "arn:durable:training-workflow/req-1"  # the same request with another object version in its payload
     )
     # An expected input that the existing execution does not have: refused as Step Functions refused it.
-    assert start_named("app-1", '{"a":1}', state_machine_arn=machine, expected_input='{"a": 1}').endswith(":app-1")
+    assert start_named(
+        already_started, "app-1", '{"a":1}', state_machine_arn=machine, expected_input='{"a": 1}'
+    ).endswith(":app-1")
     with pytest.raises(ClientError, match="ExecutionAlreadyExists"):
-        start_named("app-1", '{"a": 3}', state_machine_arn=machine, expected_input='{"a": 3}')
+        start_named(already_started, "app-1", '{"a": 3}', state_machine_arn=machine, expected_input='{"a": 3}')

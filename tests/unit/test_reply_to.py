@@ -18,12 +18,9 @@ class Recorder:
 
 
 @pytest.fixture
-def clients(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the adapters built from the environment need one
+def clients():
     lambda_client, sfn_client = Recorder(), Recorder()
-    bootstrap.use(lambda_client=lambda_client, sfn_client=sfn_client)
-    yield lambda_client, sfn_client
-    bootstrap.reset()
+    return bootstrap.bootstrap(lambda_client=lambda_client, sfn_client=sfn_client)
 
 
 @pytest.mark.parametrize(
@@ -40,9 +37,9 @@ def test_it_travels_as_one_field(fields, reply_to):
 
 
 def test_a_task_token_is_answered_through_step_functions(clients):
-    lambda_client, sfn_client = clients
-    ReplyTo.task_token("t-1").succeed('{"ok": true}')
-    ReplyTo.task_token("t-1").fail("FraudServiceUnavailable", "down")
+    lambda_client, sfn_client = clients.lambda_client, clients.sfn_client
+    ReplyTo.task_token("t-1").succeed(clients, '{"ok": true}')
+    ReplyTo.task_token("t-1").fail(clients, "FraudServiceUnavailable", "down")
     assert sfn_client.calls == [
         ("send_task_success", {"taskToken": "t-1", "output": '{"ok": true}'}),
         ("send_task_failure", {"taskToken": "t-1", "error": "FraudServiceUnavailable", "cause": "down"}),
@@ -51,9 +48,9 @@ def test_a_task_token_is_answered_through_step_functions(clients):
 
 
 def test_a_callback_id_is_answered_through_the_durable_callback_api(clients):
-    lambda_client, sfn_client = clients
-    ReplyTo.callback("c-1").succeed('{"ok": true}')
-    ReplyTo.callback("c-1").fail("FraudServiceUnavailable", "down")
+    lambda_client, sfn_client = clients.lambda_client, clients.sfn_client
+    ReplyTo.callback("c-1").succeed(clients, '{"ok": true}')
+    ReplyTo.callback("c-1").fail(clients, "FraudServiceUnavailable", "down")
     assert lambda_client.calls == [
         ("send_durable_execution_callback_success", {"CallbackId": "c-1", "Result": b'{"ok": true}'}),
         (

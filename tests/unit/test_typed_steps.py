@@ -62,6 +62,15 @@ def test_a_checkpoint_written_before_the_flows_were_typed_is_still_read():
     assert ModelSerDes(BureauReport).deserialize(written_then, CONTEXT) == REPORT
 
 
+def test_an_answer_the_untyped_flows_wrapped_in_a_one_key_dict_is_still_read():
+    serdes = ModelSerDes(LoanApplication | list[FieldError])
+    application_then = ExtendedTypeSerDes().serialize({"application": APPLICATION.model_dump(mode="json")}, CONTEXT)
+    refused_then = ExtendedTypeSerDes().serialize({"invalid": [{"field": "sin_last4", "rule": "is required"}]}, CONTEXT)
+
+    assert serdes.deserialize(application_then, CONTEXT) == APPLICATION
+    assert serdes.deserialize(refused_then, CONTEXT) == [FieldError("sin_last4", "is required")]
+
+
 def batch_of(*results: BureauReport | None) -> BatchResult:
     items = [
         BatchItem(index, BatchItemStatus.SUCCEEDED if result else BatchItemStatus.FAILED, result)

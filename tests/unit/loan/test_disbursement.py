@@ -1,4 +1,4 @@
-"""The disbursement reference: one per application, so a second disbursement reuses it and the ledger refuses."""
+"""The disbursement reference: one per application, so a second disbursement reuses it and the audit trail refuses."""
 
 from __future__ import annotations
 
