@@ -184,8 +184,9 @@ class LoanRun:
     def _step(self, server: Server) -> dict | None:
         if not self.submitted:
             code, body = server.request("POST", f"/api/apply?variant={self.variant}", self.application)
-            # 409: the first submission did reach the server before it died (its answer was lost with it).
-            assert code in (202, 409), (code, body)
+            # 200: the first submission did reach the server and start the workflow before it died (its answer was
+            # lost with it); the same application again gets that workflow back, as POST /apply promises.
+            assert code in (200, 202), (code, body)
             self.submitted = True
         code, status = server.request("GET", f"/api/status/{self.application_id}")
         if code == 404:

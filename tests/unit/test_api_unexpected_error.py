@@ -12,7 +12,7 @@ from tests.unit.loan.builders import form
 
 
 def test_an_unexpected_error_is_logged_with_the_request_id_and_answered_500_with_it(monkeypatch, caplog):
-    def broken(variant, application):
+    def broken(*arguments):
         raise RuntimeError("the table is gone")
 
     monkeypatch.setattr(api.workflows, "start_loan", broken)
