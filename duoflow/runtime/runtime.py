@@ -25,6 +25,7 @@ import gc
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -37,6 +38,7 @@ from botocore.config import Config
 
 from catalog.specs import FunctionSpec, ResourceRef
 from duoflow.runtime import bedrock_local, patches, pins
+from duoflow.runtime.aws_endpoint import AwsEndpoint
 from duoflow.runtime.durable_api import DurableApi
 from duoflow.runtime.durable_host import DurableHost
 from duoflow.runtime.journal import Journal
@@ -98,6 +100,7 @@ class LocalRuntime:
         self._saved_log_levels: dict[str, int] = {}
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
+        self.aws_endpoint: AwsEndpoint | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
@@ -177,6 +180,20 @@ class LocalRuntime:
         for service, operation in self.WARM_UP_CALLS:
             getattr(self.client(service), operation)()
 
+    def serve_aws(self, sock: socket.socket | None = None, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve this runtime's AWS APIs over HTTP (duoflow/runtime/aws_endpoint.py) on ``sock`` (a listening
+        socket; without one, bound to ``host``:``port``, 0: any free port) until ``stop()``; returns the endpoint
+        URL (``--endpoint-url``, ``AWS_ENDPOINT_URL``)."""
+        if LocalRuntime._current is not self or self.journal is None:
+            raise RuntimeError("start the LocalRuntime before serving its AWS APIs")
+        if self.aws_endpoint is not None:
+            raise RuntimeError(f"this runtime already serves its AWS APIs at {self.aws_endpoint.url}")
+        if sock is None:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            sock = socket.create_server((host, port), family=family, backlog=128)
+        self.aws_endpoint = AwsEndpoint(sock, _answer_as_moto, self.journal.barrier).start()
+        return self.aws_endpoint.url
+
     def serve_converse(self, answerer: bedrock_local.Answerer | None) -> None:
         """Answer bedrock-runtime Converse with ``answerer`` (model id, body → status, response); None: refuse it."""
         bedrock_local.answer_with(answerer)
@@ -217,6 +234,9 @@ class LocalRuntime:
         what was running stays running in the state directory and resumes on the next start."""
         if LocalRuntime._current is not self:
             return
+        if self.aws_endpoint is not None:
+            self.aws_endpoint.stop()  # no new requests from other processes; those being answered finish first
+            self.aws_endpoint = None
         deadline = time.monotonic() + self.DRAIN_SECONDS
         for host in (self.lambdas, self.durable):
             if host is not None:
@@ -345,6 +365,20 @@ class LocalRuntime:
     def _invoke_event(self, function_name: str, payload: bytes) -> None:
         """An asynchronous invoke from inside the runtime (an event source such as S3 → EventBridge)."""
         self.lambdas.invoke_from_moto(function_name, None, payload, {"X-Amz-Invocation-Type": "Event"}, {})
+
+
+def _answer_as_moto(method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, Any] | None:
+    """Answer an HTTP request to the AWS endpoint exactly as a boto3 call made in this process is answered: by
+    moto's interception (the hook botocore's ``before-send`` event calls), with the runtime's patches in it."""
+    from botocore.awsrequest import AWSPreparedRequest
+    from botocore.compat import HTTPHeaders
+    from moto.core.models import botocore_stubber
+
+    prepared = HTTPHeaders()
+    for name, value in headers.items():
+        prepared[name] = value
+    request = AWSPreparedRequest(method=method, url=url, headers=prepared, body=body, stream_output=False)
+    return botocore_stubber.process_request(request)
 
 
 def _quiet_library_loggers() -> dict[str, int]:
