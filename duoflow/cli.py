@@ -299,6 +299,16 @@ SERVE_TIMEOUT_SCALE_HELP = "The same for timeouts: 0.5 gives a manager 15 minute
 def serve(
     port: int = typer.Option(8000, min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."),
     host: str = typer.Option("127.0.0.1", help="Interface to listen on. The console has no TLS: keep it local."),
+    aws_port: int = typer.Option(
+        None,
+        min=0,
+        max=65535,
+        help="Port of the AWS endpoint: the runtime's Step Functions, Lambda (with the durable APIs), DynamoDB, S3, SNS and SQS for the AWS CLI and SDKs (--endpoint-url, AWS_ENDPOINT_URL, dummy credentials, region us-east-1). Default: --port + 1 (8001); any free port when --port is 0. Printed as 'aws endpoint: URL'.",
+    ),
+    aws_host: str = typer.Option(
+        "127.0.0.1",
+        help="Interface the AWS endpoint listens on. It checks no credentials: whoever reaches it acts as any AWS principal on the runtime. Keep it local.",
+    ),
     time_scale: float = typer.Option(0.1, min=0.000001, max=1.0, help=SERVE_TIME_SCALE_HELP),
     timeout_scale: float = typer.Option(0.5, min=0.000001, max=1.0, help=SERVE_TIMEOUT_SCALE_HELP),
     state_dir: Path = typer.Option(
@@ -317,6 +327,9 @@ def serve(
     watch: list[Path] = typer.Option(None, "--watch", hidden=True, help="--reload: watch these folders instead."),
     socket_fd: int = typer.Option(None, "--socket-fd", hidden=True, help="(--reload) the listening socket."),
     lock_fd: int = typer.Option(None, "--lock-fd", hidden=True, help="(--reload) the state directory's lock."),
+    aws_socket_fd: int = typer.Option(
+        None, "--aws-socket-fd", hidden=True, help="(--reload) the AWS endpoint's socket."
+    ),
 ) -> None:
     """Start the local runtime, the HTTP API and the web console; print a token per role.
 
@@ -324,16 +337,18 @@ def serve(
 
     State: everything lives in the state directory (.duoflow/state/ here unless --state-dir), so a restart loses nothing: executions that were running carry on, finished ones stay listed, pending approvals and reviews can still be answered, and the printed tokens (12 hours) keep working. --fresh starts from an empty state; `duoflow state clear` empties it without starting.
 
+    AWS endpoint: the runtime's AWS APIs over HTTP at the URL printed as 'aws endpoint:', for the AWS CLI, boto3 in another process and other SDKs: AWS_ENDPOINT_URL=http://127.0.0.1:8001 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 aws stepfunctions list-executions --state-machine-arn ARN. It stops with the server.
+
     Stopping: Ctrl-C or SIGTERM stops accepting requests, lets those being answered finish (5 s at most), stops the runtime and exits 0. Even a kill -9 loses nothing acknowledged: every 2xx answer to a change is on disk before it is sent.
     """
     from duoflow.serving import handed_down, listen, run_server
 
     path = absolute(state_dir)
-    if (socket_fd is None) != (lock_fd is None):
-        raise _error("--socket-fd and --lock-fd go together")
+    if not (socket_fd is None) == (lock_fd is None) == (aws_socket_fd is None):
+        raise _error("--socket-fd, --lock-fd and --aws-socket-fd go together")
     if socket_fd is not None:
-        # A server started by --reload's supervisor, which holds the state directory's lock and the socket.
-        sock, lock = handed_down(socket_fd, lock_fd)
+        # A server started by --reload's supervisor, which holds the state directory's lock and the sockets.
+        sock, lock, aws_sock = handed_down(socket_fd, lock_fd, aws_socket_fd)
     else:
         try:
             lock = claim_state_dir(path, fresh, note=lambda text: err.print(escape(text)))
@@ -346,14 +361,26 @@ def serve(
             raise _error(
                 f"cannot listen on {host}:{port}: {error.strerror or error}; --port another one (0: any free port)", 1
             ) from None
+        if aws_port is None:
+            aws_port = port + 1 if 0 < port < 65535 else 0
+        try:
+            aws_sock = listen(aws_host, aws_port)
+        except OSError as error:
+            sock.close()
+            os.close(lock)
+            raise _error(
+                f"cannot listen on {aws_host}:{aws_port} for the AWS endpoint: {error.strerror or error}; "
+                "--aws-port another one (0: any free port)",
+                1,
+            ) from None
     if reload:
         if socket_fd is not None:
             raise _error("--reload supervises servers; it cannot be one")
         folders = [absolute(folder) for folder in watch] if watch else code_folders()
         options = ["--host", host, "--time-scale", repr(time_scale), "--timeout-scale", repr(timeout_scale)]
-        raise typer.Exit(supervise(sock, lock, [*options, "--state-dir", str(path)], folders))
+        raise typer.Exit(supervise(sock, lock, [*options, "--state-dir", str(path)], folders, aws_sock))
     try:
-        run_server(sock, host, path, time_control(time_scale, timeout_scale))
+        run_server(sock, host, path, time_control(time_scale, timeout_scale), aws_sock)
     finally:
         os.close(lock)  # the lock is released (a supervisor's copy, if any, keeps it held)
 

@@ -60,15 +60,16 @@ def what_changed(before: dict[str, tuple[int, int]], after: dict[str, tuple[int,
     return ", ".join(shown) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
 
 
-def supervise(sock: socket.socket, lock: int, options: list[str], folders: list[Path]) -> int:
+def supervise(sock: socket.socket, lock: int, options: list[str], folders: list[Path], aws_sock: socket.socket) -> int:
     """Run ``duoflow serve`` (the same options, without --reload) as a child process, and restart it when a
     watched file changes; returns the exit code. The supervisor holds the state directory's lock and the listening
     socket and hands both to each child, so no other server takes the state while one restarts, the port stays
-    the same, and a request made during a restart waits instead of failing. The child is stopped with SIGTERM
+    the same (the AWS endpoint's too: ``aws_sock``), and a request made during a restart waits instead of failing. The child is stopped with SIGTERM
     (gracefully); one that does not stop within CHILD_STOP_SECONDS is killed. Ctrl-C or SIGTERM stops the child,
     then the supervisor; a second one kills the child."""
     command = [sys.executable, "-m", "duoflow.cli", "serve", *options]
-    command += ["--socket-fd", str(sock.fileno()), "--lock-fd", str(lock)]
+    command += ["--socket-fd", str(sock.fileno()), "--lock-fd", str(lock), "--aws-socket-fd", str(aws_sock.fileno())]
+    fds = (sock.fileno(), lock, aws_sock.fileno())
     stops: list[int] = []
 
     def request_stop(signum: int, frame: object) -> None:
@@ -82,7 +83,7 @@ def supervise(sock: socket.socket, lock: int, options: list[str], folders: list[
             soft_wrap=True,
         )
         snapshot = code_snapshot(folders)
-        child = _start_child(command, (sock.fileno(), lock))
+        child = _start_child(command, fds)
         reported_exit = False
         next_scan = time.monotonic() + RELOAD_POLL_SECONDS
         while not stops:
@@ -103,7 +104,7 @@ def supervise(sock: socket.socket, lock: int, options: list[str], folders: list[
             _stop_child(child, stops)
             if stops:
                 break
-            child = _start_child(command, (sock.fileno(), lock))
+            child = _start_child(command, fds)
             reported_exit = False
         code = _stop_child(child, stops)
         return 0 if code is None else code
@@ -111,6 +112,7 @@ def supervise(sock: socket.socket, lock: int, options: list[str], folders: list[
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         sock.close()
+        aws_sock.close()
         os.close(lock)
 
 

@@ -25,17 +25,25 @@ def listen(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family, backlog=2048)
 
 
-def handed_down(socket_fd: int, lock_fd: int) -> tuple[socket.socket, int]:
-    """The listening socket and the state directory's lock a --reload supervisor (duoflow/reloader.py) passed to
-    this server, kept from this server's own children."""
-    os.set_inheritable(socket_fd, False)
-    os.set_inheritable(lock_fd, False)
-    return socket.socket(fileno=socket_fd), lock_fd
+def handed_down(socket_fd: int, lock_fd: int, aws_socket_fd: int) -> tuple[socket.socket, int, socket.socket]:
+    """The listening sockets (console, AWS endpoint) and the state directory's lock a --reload supervisor
+    (duoflow/reloader.py) passed to this server, kept from this server's own children."""
+    for fd in (socket_fd, lock_fd, aws_socket_fd):
+        os.set_inheritable(fd, False)
+    return socket.socket(fileno=socket_fd), lock_fd, socket.socket(fileno=aws_socket_fd)
 
 
-def run_server(sock: socket.socket, host: str, state_dir: Path, time_control: TimeControl) -> None:
-    """Start the runtime on ``state_dir``, print the console's address and a token per role, answer on ``sock``
-    until Ctrl-C or SIGTERM, stop the runtime. The socket is closed on return."""
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def run_server(
+    sock: socket.socket, host: str, state_dir: Path, time_control: TimeControl, aws_sock: socket.socket
+) -> None:
+    """Start the runtime on ``state_dir``, print the console's address and a token per role, serve the runtime's
+    AWS APIs on ``aws_sock`` (duoflow/runtime/aws_endpoint.py) and print its URL, answer on ``sock`` until Ctrl-C or
+    SIGTERM, stop the runtime (and with it the AWS endpoint). Both sockets are closed on return."""
     from duoflow.console.server import serve_forever
     from duoflow.console.tokens import ROLE_USERS, TokenSigner
     from duoflow.stack import local_stack
@@ -54,7 +62,14 @@ def run_server(sock: socket.socket, host: str, state_dir: Path, time_control: Ti
             err.print("stopped while starting")
             return
         try:
+            aws_url = runtime.serve_aws(aws_sock)
             out.print(f"[bold]duoflow console[/bold]  {url}")
+            out.print(f"aws endpoint: {aws_url}")
+            out.print(
+                f"  AWS_ENDPOINT_URL={aws_url} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "
+                f"AWS_DEFAULT_REGION={runtime.region} aws stepfunctions list-state-machines",
+                soft_wrap=True,
+            )
             out.print(
                 f"state: {escape(str(state_dir))} (kept across restarts; --fresh or `duoflow state clear` forgets it)",
                 soft_wrap=True,
@@ -83,6 +98,7 @@ def run_server(sock: socket.socket, host: str, state_dir: Path, time_control: Ti
         out.print(f"stopped; the state is in {escape(str(state_dir))}", soft_wrap=True)
     finally:
         sock.close()
+        aws_sock.close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 

@@ -39,7 +39,9 @@ def started(monkeypatch: pytest.MonkeyPatch) -> dict:
     def local_stack(time_control, state_dir=None):
         seen["state_dir"] = state_dir
         seen["secret_at_start"] = (state_dir / SECRET_FILE).read_text()
-        runtime = SimpleNamespace()
+        runtime = SimpleNamespace(
+            region="us-east-1", serve_aws=lambda sock: f"http://127.0.0.1:{sock.getsockname()[1]}"
+        )
         if seen["resumed"] is not None:
             runtime.resumed = seen["resumed"]
         yield runtime

@@ -54,6 +54,8 @@ class Server:
             "serve",
             "--port",
             str(self.port),
+            "--aws-port",
+            "0",  # not --port + 1: another test's server may hold it
             "--state-dir",
             str(state_dir),
             *TIME_OPTIONS,

@@ -10,6 +10,7 @@ import pytest
 from duoflow.runtime import LocalRuntime, TimeControl, pins
 from duoflow.runtime.runtime import RuntimeAlreadyRunning
 from tests.runtime.conftest import FULL_CATALOG, SCALE, start_durable, start_runtime, wait_durable_done
+from tests.waiting import wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -83,6 +84,45 @@ def test_a_stopped_runtime_unhooks_lambda(tmp_path):
 
     assert LambdaSimpleBackend.invoke is original_invoke
     assert set(urls.url_paths) == routes
+
+
+def test_a_stopped_runtime_stops_its_aws_endpoint_and_every_thread_of_it(tmp_path):
+    import socket
+    import threading
+
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import EndpointConnectionError
+
+    from duoflow.runtime.aws_endpoint import REQUEST_THREAD, SERVER_THREAD
+
+    def endpoint_threads() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name in (SERVER_THREAD, REQUEST_THREAD)]
+
+    runtime = start_runtime(tmp_path)
+    try:
+        url = runtime.serve_aws()
+        assert url.startswith("http://127.0.0.1:")  # loopback unless told otherwise
+        client = boto3.client(
+            "stepfunctions",
+            endpoint_url=url,
+            region_name="us-east-1",
+            config=Config(retries={"max_attempts": 0}, connect_timeout=2, read_timeout=10),
+        )
+        assert client.list_state_machines()["stateMachines"] == []  # over HTTP: the client keeps its connection
+        idle = socket.create_connection(runtime.aws_endpoint._server.server_address)  # a connection that sends nothing
+        wait_until(lambda: endpoint_threads().count(REQUEST_THREAD) == 2, what="a thread per connection")
+        with pytest.raises(RuntimeError, match="already serves"):
+            runtime.serve_aws()
+    finally:
+        runtime.stop()
+
+    assert runtime.aws_endpoint is None
+    assert endpoint_threads() == []
+    assert idle.recv(1) == b""  # closed by the endpoint
+    idle.close()
+    with pytest.raises(EndpointConnectionError):
+        client.list_state_machines()
 
 
 def test_a_runtime_on_unsupported_versions_does_not_start(tmp_path, monkeypatch):
