@@ -4,11 +4,19 @@ directory, `state clear` refused while it runs, tokens that survive a restart, a
 
 from __future__ import annotations
 
+import re
 import signal
 import stat
 
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError
+
 from duoflow.console.tokens import SECRET_FILE
 from tests.cli.conftest import Server, cli
+
+NO_RETRIES = Config(retries={"max_attempts": 0}, connect_timeout=2, read_timeout=20)
 
 
 def flat(text: str) -> str:
@@ -24,6 +32,17 @@ def test_serve_keeps_its_state_across_restarts_and_stops_cleanly_on_sigterm_and_
         assert f"state: {state_dir}" in flat(first.log())
         manager = first.token("managers")
         assert first.request("GET", "/api/approvals", token=manager)[0] == 200
+        # The AWS endpoint it printed answers an SDK in another process (this one), on the loopback.
+        aws_url = re.search(r"aws endpoint: (http://127\.0\.0\.1:\d+)", first.log()).group(1)
+        sfn = boto3.client(
+            "stepfunctions",
+            endpoint_url=aws_url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=NO_RETRIES,
+        )
+        assert sfn.list_state_machines()["stateMachines"]  # the stack's state machines
 
         second = cli("serve", "--port", "0", "--state-dir", str(state_dir), cwd=tmp_path)
         assert second.returncode == 1
@@ -35,6 +54,8 @@ def test_serve_keeps_its_state_across_restarts_and_stops_cleanly_on_sigterm_and_
         assert first.stop(signal.SIGTERM) == 0, first.log()
         assert f"stopped; the state is in {state_dir}" in flat(first.log())
         assert "Traceback" not in first.log()
+        with pytest.raises(EndpointConnectionError):  # the endpoint stopped with the server
+            sfn.list_state_machines()
     finally:
         first.close()
 
