@@ -91,6 +91,15 @@ class ManagerDecision(Model):
     comment: str = ""
 
 
+class ManagerAnswer(Model):
+    """The manager's answer as the workflow receives it: the decision and the reason (rules.manager_reason)."""
+
+    approved: bool
+    manager: str
+    comment: str = ""
+    reason: str
+
+
 class LoanOffer(Model):
     principal: float
     annual_rate_percent: float

@@ -13,7 +13,6 @@ does, and fails the execution. Every side effect happens inside a step. Replay r
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_durable_execution_sdk_python import DurableContext
@@ -26,7 +25,7 @@ from aws_durable_execution_sdk_python.exceptions import (
 )
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 
-from domain.loan.models import AssessmentResult, Disbursement, LoanApplication, LoanOffer, LoanOutcome, ManagerDecision
+from domain.loan.models import AssessmentResult, Disbursement, LoanApplication, LoanOffer, LoanOutcome, ManagerAnswer
 from domain.loan.rules import (
     MANAGER_APPROVAL_TIMEOUT_SECONDS,
     NO_MANAGER_DECISION_REASON,
@@ -124,9 +123,8 @@ def managers_answer(
         )
     except CallbackTimeoutError:
         return False, NO_MANAGER_DECISION_REASON
-    sent = json.loads(answer)  # the decision and its reason, as manager_approval.py words it (the ASL reads the same)
-    decision = ManagerDecision.model_validate({key: value for key, value in sent.items() if key != "reason"})
-    return decision.approved, sent["reason"]
+    sent = ManagerAnswer.model_validate_json(answer)  # as manager_approval.py words it (the ASL reads the same)
+    return sent.approved, sent.reason
 
 
 def decide_application(context: DurableContext, adapters: Adapters, application: LoanApplication) -> LoanOutcome:

@@ -5,10 +5,9 @@ denies the loan ("no manager decision")."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from domain.loan.models import AssessmentResult, LoanApplication, ManagerDecision
+from domain.loan.models import AssessmentResult, LoanApplication, ManagerAnswer, ManagerDecision
 from domain.loan.rules import manager_reason
 from services.common.bootstrap import Adapters, wired
 from services.common.people import NoLongerWaiting, resume_with_decision
@@ -38,8 +37,7 @@ def request_manager_approval(
 ) -> None:
     """``reply_to`` is how the manager's answer resumes the workflow (a task token or a durable callback id); it is
     kept in the pending approval."""
-    clients = adapters
-    clients.progress.put_pending_approval(
+    adapters.progress.put_pending_approval(
         application.application_id,
         {
             **reply_to.as_fields(),
@@ -50,14 +48,14 @@ def request_manager_approval(
             "requested_at": utc_now(),
         },
     )
-    clients.progress.set_status(application.application_id, status="awaiting manager approval")
-    clients.progress.record(
+    adapters.progress.set_status(application.application_id, status="awaiting manager approval")
+    adapters.progress.record(
         application.application_id,
         ProgressEntry(
             "manager-approval-requested", step="manager approval", message="waiting for a manager's decision"
         ),
     )
-    clients.manager_notifier.notify(
+    adapters.manager_notifier.notify(
         f"Approval needed: {application.applicant_name}, ${application.loan_amount:,.0f}",
         {"application_id": application.application_id, "loan_amount": application.loan_amount},
     )
@@ -65,15 +63,13 @@ def request_manager_approval(
 
 def answer_manager_approval(adapters: Adapters, application_id: str, decision: ManagerDecision) -> None:
     """The manager's answer: resumes the workflow waiting on this application's approval."""
-    clients = adapters
-    pending = clients.progress.pending_approval(application_id)
+    pending = adapters.progress.pending_approval(application_id)
     if pending is None:
         raise NoPendingApproval(f"no approval is pending for application {application_id}")
-    reason = manager_reason(decision)
-    answer = json.dumps({**decision.model_dump(mode="json"), "reason": reason})
-    decided = ProgressEntry("manager-decision", step="manager approval", message=reason, actor=decision.manager)
+    answer = ManagerAnswer(**decision.model_dump(), reason=manager_reason(decision))
+    decided = ProgressEntry("manager-decision", step="manager approval", message=answer.reason, actor=answer.manager)
     try:
-        resume_with_decision(clients, clients.progress, application_id, pending, answer, decided)
+        resume_with_decision(adapters, adapters.progress, application_id, pending, answer.model_dump_json(), decided)
     except NoLongerWaiting as error:
         raise ApprovalNoLongerPending(
             f"the approval for {application_id} is no longer pending (it timed out)"

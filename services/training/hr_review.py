@@ -37,8 +37,7 @@ def request_hr_review(
     adapters: Adapters, request: TrainingRequest, screening: ScreeningResult, reply_to: ReplyTo
 ) -> None:
     """``reply_to``: how HR's answer resumes the workflow (a task token or a durable callback id)."""
-    clients = adapters
-    clients.training.put_pending_review(
+    adapters.training.put_pending_review(
         request.request_id,
         {
             **reply_to.as_fields(),
@@ -52,12 +51,12 @@ def request_hr_review(
             "requested_at": utc_now(),
         },
     )
-    clients.training.set_status(request.request_id, status="awaiting HR review")
-    clients.training.record(
+    adapters.training.set_status(request.request_id, status="awaiting HR review")
+    adapters.training.record(
         request.request_id,
         ProgressEntry("hr-review-requested", step="HR review", message="waiting for an HR reviewer's decision"),
     )
-    clients.hr_notifier.notify(
+    adapters.hr_notifier.notify(
         f"Review needed: {request.employee_name}, {request.training_title}"[:100],
         {"request_id": request.request_id, "score": screening.score, "rationale": screening.rationale},
     )
@@ -65,15 +64,14 @@ def request_hr_review(
 
 def answer_hr_review(adapters: Adapters, request_id: str, decision: HrDecision) -> HrReview:
     """HR's answer: resumes the workflow waiting on this request's review."""
-    clients = adapters
-    pending = clients.training.pending_review(request_id)
+    pending = adapters.training.pending_review(request_id)
     if pending is None:
         raise NoPendingReview(f"no HR review is pending for training request {request_id}")
     review = HrReview(**decision.model_dump(), reason=hr_reason(decision.approved, decision.reviewer, decision.comment))
     answer = json.dumps(review.model_dump(mode="json"))
     decided = ProgressEntry("hr-decision", step="HR review", message=review.reason, actor=decision.reviewer)
     try:
-        resume_with_decision(clients, clients.training, request_id, pending, answer, decided)
+        resume_with_decision(adapters, adapters.training, request_id, pending, answer, decided)
     except NoLongerWaiting as error:
         raise ReviewNoLongerPending(f"the HR review of {request_id} is no longer pending (it timed out)") from error
     return review
