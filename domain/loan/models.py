@@ -66,6 +66,11 @@ class FraudCheckOutcome(Model):
         return cls(status="answered", result=result)
 
     @classmethod
+    def answered_with(cls, answer: str) -> FraudCheckOutcome:
+        """The service's answer as it arrives on the callback or task token: its result's JSON."""
+        return cls.answered(FraudCheckResult.model_validate_json(answer))
+
+    @classmethod
     def failed(cls, error_type: str, message: str) -> FraudCheckOutcome:
         """``message`` as the service worded it; its error type when it gave none."""
         return cls(status="failed", error=message or error_type)

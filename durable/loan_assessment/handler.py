@@ -28,7 +28,6 @@ from domain.loan.models import (
     BureauReport,
     CreditAssessment,
     FraudCheckOutcome,
-    FraudCheckResult,
     LoanApplication,
 )
 from domain.loan.rules import BUREAUS, FRAUD_CHECK_TIMEOUT_SECONDS, assessment_after_fraud_check
@@ -89,7 +88,7 @@ def fraud_check(context: DurableContext, adapters: Adapters, application: LoanAp
         return FraudCheckOutcome.timed_out()
     except CallbackError as error:
         return FraudCheckOutcome.failed(type(error).__name__, str(error))
-    return FraudCheckOutcome.answered(FraudCheckResult.model_validate_json(answer))
+    return FraudCheckOutcome.answered_with(answer)
 
 
 def assess_application(context: DurableContext, adapters: Adapters, application: LoanApplication) -> AssessmentResult:

@@ -16,14 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from aws_durable_execution_sdk_python import DurableContext
-from aws_durable_execution_sdk_python.config import Duration, StepConfig, WaitForCallbackConfig
-from aws_durable_execution_sdk_python.exceptions import (
-    CallbackTimeoutError,
-    DurableOperationError,
-    StepError,
-    UnrecoverableError,
-)
-from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
+from aws_durable_execution_sdk_python.config import Duration, WaitForCallbackConfig
+from aws_durable_execution_sdk_python.exceptions import CallbackTimeoutError
 
 from domain.loan.models import AssessmentResult, Disbursement, LoanApplication, LoanOffer, LoanOutcome, ManagerAnswer
 from domain.loan.rules import (
@@ -33,7 +27,8 @@ from domain.loan.rules import (
 )
 from domain.loan.validation import ApplicationInvalid
 from durable.loan_assessment.handler import assess_application
-from durable.typed_steps import run_intake, run_step
+from durable.typed_steps import run_step
+from durable.whole_workflow import SERVICE_RETRY, processing_failure_reason, run_whole_workflow
 from durable.wiring import durable_handler
 from services.common.bootstrap import Adapters
 from services.common.notifier import applicant_subject
@@ -43,27 +38,7 @@ from services.loan.intake import record_application
 from services.loan.manager_approval import request_manager_approval
 from services.loan.offer import make_offer
 
-
-def _retries(max_attempts: int, first_delay_seconds: int) -> StepConfig:
-    return StepConfig(
-        retry_strategy=create_retry_strategy(
-            RetryStrategyConfig(
-                max_attempts=max_attempts, initial_delay=Duration.from_seconds(first_delay_seconds), backoff_rate=2
-            )
-        )
-    )
-
-
-# The state machine's retries, so both variants give up after the same attempts (an ASL MaxAttempts of 3 is
-# three retries after the first attempt; the SDK's max_attempts counts the first one too).
-SERVICE_RETRY = _retries(4, 1)
-NOTIFY_RETRY = _retries(4, 2)
 MANAGER_APPROVAL = WaitForCallbackConfig(timeout=Duration.from_seconds(MANAGER_APPROVAL_TIMEOUT_SECONDS))
-
-
-def processing_failure_reason(error_name: str) -> str:
-    """The status reason of an application whose workflow failed; the state machines write the same one."""
-    return f"processing failed: {error_name} (the execution history has the cause)"
 
 
 # --- steps that are not business steps of services/loan: each is one side effect ------------------------------
@@ -87,20 +62,6 @@ def outcome_fields(outcome: LoanOutcome) -> dict[str, Any]:
 
 
 # --- the process ----------------------------------------------------------------------------------------------
-
-
-def recorded_application(context: DurableContext, adapters: Adapters, event: Any) -> LoanApplication:
-    """The application; an invalid one fails the execution with ApplicationInvalid, and nothing else runs."""
-    return run_intake(
-        context,
-        "record application",
-        record_application,
-        adapters,
-        event,
-        returns=LoanApplication,
-        invalid=ApplicationInvalid,
-        config=SERVICE_RETRY,
-    )
 
 
 def manager_approval_submitter(adapters: Adapters, application: LoanApplication, assessment: AssessmentResult):
@@ -164,67 +125,19 @@ def decide_application(context: DurableContext, adapters: Adapters, application:
     )
 
 
-def notify_applicant(context: DurableContext, adapters: Adapters, outcome: LoanOutcome) -> None:
-    try:
-        run_step(context, "notify applicant", notify, adapters, outcome, returns=None, config=NOTIFY_RETRY)
-    except StepError as error:
-        # As in the state machine: the decision stands even if the message could not be sent.
-        context.logger.warning("the applicant could not be notified: %s", error.message)
-
-
-def error_name(error: Exception) -> str:
-    """The name of the error that stopped the flow, as a state machine's Catch would see it: the exception
-    raised inside a failed step, not the SDK's wrapper around it."""
-    while (
-        isinstance(error, DurableOperationError)
-        and error.error_type.startswith("aws_durable_execution_sdk_python.")
-        and isinstance(error.__cause__, DurableOperationError)
-    ):
-        error = error.__cause__
-    if isinstance(error, DurableOperationError):
-        return error.error_type.rpartition(".")[2]
-    return type(error).__name__
-
-
-def record_processing_failure(
-    context: DurableContext, adapters: Adapters, application_id: str, error: Exception
-) -> None:
-    """Marks the application failed so nobody waits on it; the execution then fails with the error."""
-    try:
-        run_step(
-            context,
-            "record processing failure",
-            mark_failed,
-            adapters,
-            application_id,
-            error_name(error),
-            returns=None,
-            config=SERVICE_RETRY,
-        )
-    except StepError as failure:
-        # As in the state machine: the execution still fails with the original error.
-        context.logger.warning("the failure could not be recorded: %s", failure.message)
-
-
 def run_loan_workflow(adapters: Adapters, event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
     """``event`` is the application (the API starts the execution named after its id); returns the outcome."""
-    try:
-        application = recorded_application(context, adapters, event)
-        outcome = decide_application(context, adapters, application)
-    except (ApplicationInvalid, UnrecoverableError):
-        raise  # an invalid application is rejected before anything happens; the SDK's own failures end the run
-    except Exception as error:
-        record_processing_failure(context, adapters, event["application_id"], error)
-        raise
-    notify_applicant(context, adapters, outcome)
-    run_step(
+    outcome = run_whole_workflow(
         context,
-        "record decision in audit trail",
-        record_decision,
         adapters,
-        outcome,
-        returns=None,
-        config=SERVICE_RETRY,
+        event,
+        id_field="application_id",
+        intake=("record application", record_application, LoanApplication),
+        invalid=ApplicationInvalid,
+        decide=lambda application: decide_application(context, adapters, application),
+        notify=("notify applicant", notify),
+        record_decision=record_decision,
+        mark_failed=mark_failed,
     )
     return outcome_fields(outcome)
 

@@ -17,17 +17,16 @@ import json
 from typing import Any
 
 from aws_durable_execution_sdk_python import DurableContext
-from aws_durable_execution_sdk_python.config import Duration, StepConfig, WaitForCallbackConfig
-from aws_durable_execution_sdk_python.exceptions import CallbackTimeoutError, StepError, UnrecoverableError
-from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
+from aws_durable_execution_sdk_python.config import Duration, WaitForCallbackConfig
+from aws_durable_execution_sdk_python.exceptions import CallbackTimeoutError
 
 from domain.training.models import HrReview, ScreeningResult, TrainingOutcome, TrainingRequest
 from domain.training.rules import HR_REVIEW_TIMEOUT_SECONDS
 from domain.training.validation import RequestInvalid
-from durable.loan_workflow.handler import error_name, processing_failure_reason
 from durable.training_enrollment.handler import enroll
 from durable.training_screening.handler import screen
-from durable.typed_steps import run_intake, run_step
+from durable.typed_steps import run_step
+from durable.whole_workflow import SERVICE_RETRY, processing_failure_reason, run_whole_workflow
 from durable.wiring import durable_handler
 from services.common.bootstrap import Adapters
 from services.common.reply_to import ReplyTo
@@ -35,18 +34,6 @@ from services.training.hr_review import request_hr_review
 from services.training.intake import record_request
 from services.training.result import employee_subject, write_outcome
 
-# The state machines' retries (an ASL MaxAttempts of 3 is three retries after the first attempt; the SDK's
-# max_attempts counts the first one too).
-SERVICE_RETRY = StepConfig(
-    retry_strategy=create_retry_strategy(
-        RetryStrategyConfig(max_attempts=4, initial_delay=Duration.from_seconds(1), backoff_rate=2)
-    )
-)
-NOTIFY_RETRY = StepConfig(
-    retry_strategy=create_retry_strategy(
-        RetryStrategyConfig(max_attempts=4, initial_delay=Duration.from_seconds(2), backoff_rate=2)
-    )
-)
 HR_REVIEW = WaitForCallbackConfig(timeout=Duration.from_seconds(HR_REVIEW_TIMEOUT_SECONDS))
 
 
@@ -67,20 +54,6 @@ def mark_failed(adapters: Adapters, request_id: str, failure: str) -> None:
 
 
 # --- the process ----------------------------------------------------------------------------------------------
-
-
-def recorded_request(context: DurableContext, adapters: Adapters, event: Any) -> TrainingRequest:
-    """The request; an invalid one fails the execution with RequestInvalid, and nothing else runs."""
-    return run_intake(
-        context,
-        "record request",
-        record_request,
-        adapters,
-        event,
-        returns=TrainingRequest,
-        invalid=RequestInvalid,
-        config=SERVICE_RETRY,
-    )
 
 
 def hr_review_submitter(adapters: Adapters, request: TrainingRequest, screening: ScreeningResult):
@@ -122,49 +95,19 @@ def decide_request(context: DurableContext, adapters: Adapters, request: Trainin
     )
 
 
-def notify_employee(context: DurableContext, adapters: Adapters, outcome: TrainingOutcome) -> None:
-    try:
-        run_step(context, "notify employee", notify, adapters, outcome, returns=None, config=NOTIFY_RETRY)
-    except StepError as error:
-        # As in the state machine: the decision stands even if the message could not be sent.
-        context.logger.warning("the employee could not be notified: %s", error.message)
-
-
-def record_processing_failure(context: DurableContext, adapters: Adapters, request_id: str, error: Exception) -> None:
-    try:
-        run_step(
-            context,
-            "record processing failure",
-            mark_failed,
-            adapters,
-            request_id,
-            error_name(error),
-            returns=None,
-            config=SERVICE_RETRY,
-        )
-    except StepError as failure:
-        context.logger.warning("the failure could not be recorded: %s", failure.message)
-
-
 def run_training_workflow(adapters: Adapters, event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
     """``event``: {"request_id", "document", "source"} (the upload names the execution after the request id)."""
-    try:
-        request = recorded_request(context, adapters, event)
-        outcome = decide_request(context, adapters, request)
-    except (RequestInvalid, UnrecoverableError):
-        raise  # an invalid request is rejected before anything happens; the SDK's own failures end the run
-    except Exception as error:
-        record_processing_failure(context, adapters, event["request_id"], error)
-        raise
-    notify_employee(context, adapters, outcome)
-    run_step(
+    outcome = run_whole_workflow(
         context,
-        "record decision in audit trail",
-        record_decision,
         adapters,
-        outcome,
-        returns=None,
-        config=SERVICE_RETRY,
+        event,
+        id_field="request_id",
+        intake=("record request", record_request, TrainingRequest),
+        invalid=RequestInvalid,
+        decide=lambda request: decide_request(context, adapters, request),
+        notify=("notify employee", notify),
+        record_decision=record_decision,
+        mark_failed=mark_failed,
     )
     return outcome.model_dump(mode="json")
 

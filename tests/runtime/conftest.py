@@ -45,6 +45,16 @@ def start_runtime(state_dir: Any, scale: float = SCALE, catalog: list | None = N
     return runtime
 
 
+@pytest.fixture
+def no_runtime_left_running() -> Iterator[None]:
+    """For tests that start their own runtimes: none is running before, and none is left after."""
+    assert LocalRuntime._current is None, "a LocalRuntime leaked from an earlier test"
+    yield
+    if LocalRuntime._current is not None:
+        LocalRuntime._current.stop()
+        pytest.fail("the test left a LocalRuntime running")
+
+
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
     assert LocalRuntime._current is None, "a LocalRuntime leaked from an earlier test module"

@@ -12,14 +12,8 @@ from duoflow.runtime.runtime import RuntimeAlreadyRunning
 from tests.runtime.conftest import FULL_CATALOG, SCALE, start_durable, start_runtime, wait_durable_done
 from tests.waiting import wait_until
 
-
-@pytest.fixture(autouse=True)
-def no_runtime_left_running():
-    assert LocalRuntime._current is None, "a LocalRuntime leaked from an earlier test"
-    yield
-    if LocalRuntime._current is not None:
-        LocalRuntime._current.stop()
-        pytest.fail("the test left a LocalRuntime running")
+# Each test starts and stops its own runtime.
+pytestmark = pytest.mark.usefixtures("no_runtime_left_running")
 
 
 def test_two_runtimes_cannot_run_at_once(tmp_path):

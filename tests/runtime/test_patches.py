@@ -9,18 +9,12 @@ from typing import Any
 
 import pytest
 
-from duoflow.runtime import LocalRuntime, patches, pins
+from duoflow.runtime import patches, pins
 from duoflow.runtime.patches._patching import Patcher, Target
 from tests.runtime.conftest import start_runtime
 
-
-@pytest.fixture(autouse=True)
-def no_runtime_left_running():
-    assert LocalRuntime._current is None, "a LocalRuntime leaked from an earlier test"
-    yield
-    if LocalRuntime._current is not None:
-        LocalRuntime._current.stop()
-        pytest.fail("the test left a LocalRuntime running")
+# Each test starts and stops its own runtime.
+pytestmark = pytest.mark.usefixtures("no_runtime_left_running")
 
 
 def snapshot(targets: list[Target]) -> dict[Target, Any]:
