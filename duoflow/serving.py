@@ -38,6 +38,11 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def function_logs_file(state_dir: Path) -> Path:
+    """Where ``duoflow serve`` appends the functions' log lines: in its state directory."""
+    return state_dir / "function-logs.jsonl"
+
+
 def run_server(
     sock: socket.socket, host: str, state_dir: Path, time_control: TimeControl, aws_sock: socket.socket
 ) -> None:
@@ -56,7 +61,7 @@ def run_server(
     try:
         try:
             with err.status("starting the local runtime…"):
-                stack = local_stack(time_control, state_dir=state_dir)
+                stack = local_stack(time_control, state_dir=state_dir, function_logs=function_logs_file(state_dir))
                 runtime = stack.__enter__()
         except KeyboardInterrupt:
             err.print("stopped while starting")
@@ -72,6 +77,10 @@ def run_server(
             )
             out.print(
                 f"state: {escape(str(state_dir))} (kept across restarts; --fresh or `duoflow state clear` forgets it)",
+                soft_wrap=True,
+            )
+            out.print(
+                f"function logs: {escape(str(function_logs_file(state_dir)))} (JSON lines; tail -f follows them)",
                 soft_wrap=True,
             )
             if (resumed := _resumed_text(getattr(runtime, "resumed", None))) is not None:

@@ -6,6 +6,7 @@ with local_stack(TimeControl.scaled(0.001)) as runtime:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from catalog.resources import BUCKETS, TABLES, TOPICS, UPLOAD_RULES, BucketSpec,
 from catalog.state_machines import STATE_MACHINES, TRAINING_STATE_MACHINES
 from duoflow.runtime import FunctionSpec, LocalRuntime, TimeControl
 from services.common import bootstrap
+from services.common.log import logger as function_logger
 from services.common.progress import PENDING_INDEX
 from services.scorer import local_converse
 
@@ -92,13 +94,33 @@ def deploy(runtime: LocalRuntime) -> LocalRuntime:
 
 @contextmanager
 def local_stack(
-    time_control: TimeControl | None = None, state_dir: Path | None = None, catalog: list[FunctionSpec] = CATALOG
+    time_control: TimeControl | None = None,
+    state_dir: Path | None = None,
+    catalog: list[FunctionSpec] = CATALOG,
+    function_logs: Path | None = None,
 ) -> Iterator[LocalRuntime]:
-    """The stack on a started runtime, stopped on exit. ``catalog`` swaps the functions (test doubles)."""
+    """The stack on a started runtime, stopped on exit. ``catalog`` swaps the functions (test doubles).
+    ``function_logs``: the file the functions' log lines are appended to (JSON lines, as CloudWatch Logs gets them
+    in AWS); without it they are dropped (the demo, the bench and the tests print their own)."""
     runtime = LocalRuntime(catalog, state_dir=state_dir, time_control=time_control)
     try:
-        runtime.start()  # inside: a signal that arrives while it starts still stops it (and removes a temporary dir)
-        yield deploy(runtime)
+        with _function_logs_to(function_logs):
+            runtime.start()  # inside: a signal that arrives while it starts still stops it (and a temporary dir goes)
+            try:
+                yield deploy(runtime)
+            finally:
+                runtime.stop()
     finally:
-        runtime.stop()
         bootstrap.reset()
+
+
+@contextmanager
+def _function_logs_to(path: Path | None) -> Iterator[None]:
+    """Point the functions' logger (services/common/log.py; stdout in Lambda) at ``path``, or nowhere."""
+    handler = function_logger.registered_handler
+    with open(path if path is not None else os.devnull, "a", encoding="utf-8") as sink:
+        previous = handler.setStream(sink)
+        try:
+            yield
+        finally:
+            handler.setStream(previous)

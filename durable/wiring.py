@@ -1,8 +1,11 @@
-"""A durable flow's Lambda entry point, with the adapters its steps use handed over explicitly.
+"""A durable flow's Lambda entry point, with the adapters its steps use handed over explicitly and its logs keyed by
+the application or request it is about.
 
 Each flow is a function ``flow(adapters, event, context)``; its module's ``handler`` is
-``durable_handler(flow)``, which hands it the process's adapters (services/common/bootstrap.wired). A test builds
-``durable_handler(flow, lambda: its_adapters)`` and runs that instead.
+``durable_handler(flow, correlation)``, which hands it the process's adapters (services/common/bootstrap.wired) and
+plugs the Powertools logger, keyed by ``correlation(event)``, into the context's replay-aware logger
+(``context.logger``: a replay repeats no line). A test builds ``durable_handler(flow, correlation, lambda:
+its_adapters)`` and runs that instead.
 """
 
 from __future__ import annotations
@@ -13,18 +16,38 @@ from typing import Any, TypeVar
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
 from services.common.bootstrap import Adapters, wired
+from services.common.log import Correlation, durable_logger
 
 T = TypeVar("T")
 
 Flow = Callable[[Adapters, dict[str, Any], DurableContext], T]
 
 
-def durable_handler(flow: Flow[T], adapters: Callable[[], Adapters] = wired) -> Callable[..., Any]:
-    """The durable Lambda handler that runs ``flow`` with ``adapters()``."""
+def durable_handler(
+    flow: Flow[T], correlation: Correlation | None = None, adapters: Callable[[], Adapters] = wired
+) -> Callable[..., Any]:
+    """The durable Lambda handler that runs ``flow`` with ``adapters()``, logging under ``correlation(event)``."""
 
     @durable_execution
     def handler(event: dict[str, Any], context: DurableContext) -> T:
-        return flow(adapters(), event, context)
+        context.set_logger(durable_logger(correlation_id=_correlation_of(correlation, event), flow=flow.__name__))
+        context.logger.info("flow started")
+        try:
+            result = flow(adapters(), event, context)
+        except Exception as error:
+            context.logger.error("flow failed: %s: %s", type(error).__name__, error)
+            raise
+        context.logger.info("flow finished")
+        return result
 
     handler.__doc__ = flow.__doc__
     return handler
+
+
+def _correlation_of(correlation: Correlation | None, event: Any) -> str | None:
+    if correlation is None:
+        return None
+    try:
+        return correlation(event)
+    except Exception:  # logging never fails a flow; the flow's own validation says what is wrong with the event
+        return None

@@ -127,7 +127,7 @@ def _bare_durable(runs: int) -> list[float]:
         sfn_client=StepFunctionsInMemory(),
     )
     runner = DurableFunctionTestRunner(
-        handler=durable_handler(assess_for_the_workflow, lambda: adapters), poll_interval=0.001
+        handler=durable_handler(assess_for_the_workflow, adapters=lambda: adapters), poll_interval=0.001
     )
     latencies = []
     try:

@@ -18,6 +18,7 @@ invocations are).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import threading
@@ -186,7 +187,11 @@ class LambdaHost:
         return len(rows)
 
     def _run_plain(self, spec: FunctionSpec, payload: bytes, invocation_type: str) -> tuple[Any, BaseException | None]:
-        context = create_test_lambda_context(region=self._region, account_id=self._account_id, function_name=spec.name)
+        # One request id per invocation, as Lambda gives (the testing SDK's context has a fixed one): logs key on it.
+        context = dataclasses.replace(
+            create_test_lambda_context(region=self._region, account_id=self._account_id, function_name=spec.name),
+            aws_request_id=str(uuid.uuid4()),
+        )
         started = time.time()
         began = time.perf_counter()
         result, failure = None, None

@@ -35,6 +35,7 @@ from durable.task_token import run_for_task_token
 from durable.typed_steps import parallel_of, run_step
 from durable.wiring import durable_handler
 from services.common.bootstrap import Adapters
+from services.common.log import at
 from services.common.reply_to import ReplyTo
 from services.loan.credit import pull_credit_report, score_credit
 from services.loan.fraud import assess_after_fraud_check, request_fraud_check
@@ -126,4 +127,4 @@ def assess_for_the_workflow(adapters: Adapters, event: dict[str, Any], context: 
     )
 
 
-handler = durable_handler(assess_for_the_workflow)
+handler = durable_handler(assess_for_the_workflow, at("application", "application_id"))

@@ -31,6 +31,7 @@ from durable.typed_steps import run_step
 from durable.whole_workflow import SERVICE_RETRY, processing_failure_reason, run_whole_workflow
 from durable.wiring import durable_handler
 from services.common.bootstrap import Adapters
+from services.common.log import at
 from services.common.notifier import applicant_subject
 from services.common.reply_to import ReplyTo
 from services.loan.disbursement import disburse
@@ -142,4 +143,4 @@ def run_loan_workflow(adapters: Adapters, event: dict[str, Any], context: Durabl
     return outcome_fields(outcome)
 
 
-handler = durable_handler(run_loan_workflow)
+handler = durable_handler(run_loan_workflow, at("application_id"))

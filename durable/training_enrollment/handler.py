@@ -23,6 +23,7 @@ from durable.task_token import run_for_task_token
 from durable.typed_steps import run_step
 from durable.wiring import durable_handler
 from services.common.bootstrap import Adapters
+from services.common.log import at
 from services.training.saga import EnrollmentRefused, compensate, record_failure, take_step
 
 # A counterpart that does not answer is asked 3 times in all, 1 then 2 s apart (the sfn variant's Retry).
@@ -97,4 +98,4 @@ def enroll_for_the_workflow(adapters: Adapters, event: dict[str, Any], context: 
     )
 
 
-handler = durable_handler(enroll_for_the_workflow)
+handler = durable_handler(enroll_for_the_workflow, at("request", "request_id"))

@@ -22,6 +22,7 @@ from durable.task_token import run_for_task_token
 from durable.typed_steps import run_step
 from durable.wiring import durable_handler
 from services.common.bootstrap import Adapters
+from services.common.log import at
 from services.scorer.interface import ScreeningFailed
 from services.training.screen_request import record_screening
 
@@ -60,4 +61,4 @@ def screen_for_the_workflow(adapters: Adapters, event: dict[str, Any], context: 
     )
 
 
-handler = durable_handler(screen_for_the_workflow)
+handler = durable_handler(screen_for_the_workflow, at("request", "request_id"))

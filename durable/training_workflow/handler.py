@@ -29,6 +29,7 @@ from durable.typed_steps import run_step
 from durable.whole_workflow import SERVICE_RETRY, processing_failure_reason, run_whole_workflow
 from durable.wiring import durable_handler
 from services.common.bootstrap import Adapters
+from services.common.log import at
 from services.common.reply_to import ReplyTo
 from services.training.hr_review import request_hr_review
 from services.training.intake import record_request
@@ -112,4 +113,4 @@ def run_training_workflow(adapters: Adapters, event: dict[str, Any], context: Du
     return outcome.model_dump(mode="json")
 
 
-handler = durable_handler(run_training_workflow)
+handler = durable_handler(run_training_workflow, at("request_id"))

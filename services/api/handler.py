@@ -16,7 +16,6 @@ the IDEMPOTENCY_TABLE). Anything unexpected is logged with the request id and an
 from __future__ import annotations
 
 import json
-import logging
 import re
 from functools import cache
 from typing import Any
@@ -34,18 +33,18 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from domain.loan.validation import validate_application, validate_manager_decision
-from domain.validation import ID_RULE, FieldError, InputInvalid, checked_id
+from domain.validation import ID_PATTERN, ID_RULE, FieldError, InputInvalid, checked_id
 from services.api import workflows
 from services.api.auth import require_route_role, route_for
 from services.api.bodies import json_body
 from services.api.reviews import router as reviews_router
 from services.common.bootstrap import setting, wired
+from services.common.log import logged, logger
 from services.common.variants import DEFAULT_VARIANT, variant_error
 from services.loan.manager_approval import ApprovalNoLongerPending, NoPendingApproval, answer_manager_approval
 
 app = APIGatewayHttpResolver()
 app.use(middlewares=[require_route_role])  # every route: the role services/api/routes.py gives it
-logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")  # printable ASCII, no spaces
 IDEMPOTENCY_HOURS = 24  # how long a key's first answer is kept
@@ -187,6 +186,21 @@ def approve(application_id: str) -> dict[str, Any] | tuple[dict[str, Any], int]:
 app.include_router(reviews_router)  # GET /reviews, POST /reviews/{id}: HR's training reviews
 
 
+_APPLICATION_ID_IN_BODY = re.compile(r'"application_id"\s*:\s*"([^"\\]{1,200})"')
+MAX_CORRELATION_SCAN = 4096
+
+
+def _correlation(event: dict[str, Any]) -> str | None:
+    """The application or request a call is about: the id in its path, or the application id in its body."""
+    path_id = re.fullmatch(r"/(?:status|approve|reviews)/([^/]+)", event.get("rawPath") or "")
+    if path_id:
+        return path_id.group(1)
+    # Read, not parsed: the body has not been checked yet (its size, its nesting), and logging must never fail a call.
+    in_body = _APPLICATION_ID_IN_BODY.search((event.get("body") or "")[:MAX_CORRELATION_SCAN])
+    return in_body.group(1) if in_body and ID_PATTERN.fullmatch(in_body.group(1)) else None
+
+
+@logged(_correlation)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     IDEMPOTENCY.register_lambda_context(context)  # an in-progress key expires with this invocation
     return app.resolve(event, context)

@@ -10,6 +10,7 @@ from typing import Any
 from domain.loan.models import BureauReport, CreditAssessment, LoanApplication
 from domain.loan.rules import assess_credit
 from services.common.bootstrap import Adapters, wired
+from services.common.log import at, logged
 from services.common.progress import ProgressEntry
 
 
@@ -31,11 +32,13 @@ def score_credit(adapters: Adapters, application: LoanApplication, reports: list
     return credit
 
 
+@logged(at("application_id"))
 def report_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Task "Pull <Bureau> Report": {"bureau", "sin_last4"} → the bureau's report."""
     return pull_credit_report(wired(), event["bureau"], event["sin_last4"]).model_dump(mode="json")
 
 
+@logged(at("application", "application_id"))
 def scoring_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Task "Score Credit": {"application", "reports"} → the credit assessment."""
     application = LoanApplication.model_validate(event["application"])

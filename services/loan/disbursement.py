@@ -11,9 +11,11 @@ from typing import Any
 from domain.loan.models import Disbursement, LoanApplication, LoanOffer
 from domain.loan.rules import disbursement_reference
 from services.common.bootstrap import Adapters, wired
+from services.common.log import at, logged
 from services.common.progress import ProgressEntry
 
 
+@logged(at("application", "application_id"))
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Task "Disburse Funds": {"application", "offer"} → {"disbursement_reference", "paid_now"}."""
     application = LoanApplication.model_validate(event["application"])

@@ -16,6 +16,7 @@ from domain.loan.models import (
 )
 from domain.loan.rules import assessment_after_fraud_check, fraud_check_reason
 from services.common.bootstrap import Adapters, wired
+from services.common.log import at, logged
 from services.common.progress import ProgressEntry
 from services.common.reply_to import ReplyTo
 
@@ -45,6 +46,7 @@ def assess_after_fraud_check(
     return result
 
 
+@logged(at("application", "application_id"))
 def request_handler(event: dict[str, Any], context: Any) -> None:
     """Task "Request Fraud Check" (.waitForTaskToken): forwards the task token to the fraud service."""
     request_fraud_check(
@@ -52,6 +54,7 @@ def request_handler(event: dict[str, Any], context: Any) -> None:
     )
 
 
+@logged(at("application", "application_id"))
 def decision_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Task "Decide After Fraud Check": {"application", "credit", and one of "fraud" (the service's answer),
     "error" (the caught error: {"Error", "Cause"})} → the assessment."""

@@ -8,9 +8,11 @@ from typing import Any
 from domain.loan.models import LoanApplication
 from domain.loan.validation import ApplicationInvalid, FieldError, validate_application
 from services.common.bootstrap import Adapters, wired
+from services.common.log import at, logged
 from services.common.progress import ProgressEntry
 
 
+@logged(at("application_id"))
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return record_application(wired(), event).model_dump(mode="json")
 

@@ -10,6 +10,7 @@ from typing import Any
 from domain.loan.models import AssessmentResult, LoanApplication, ManagerAnswer, ManagerDecision
 from domain.loan.rules import manager_reason
 from services.common.bootstrap import Adapters, wired
+from services.common.log import at, logged
 from services.common.people import NoLongerWaiting, resume_with_decision
 from services.common.progress import ProgressEntry, utc_now
 from services.common.reply_to import ReplyTo
@@ -23,6 +24,7 @@ class ApprovalNoLongerPending(RuntimeError):
     pass
 
 
+@logged(at("application", "application_id"))
 def handler(event: dict[str, Any], context: Any) -> None:
     request_manager_approval(
         wired(),

@@ -7,9 +7,11 @@ from typing import Any
 from domain.loan.models import AssessmentResult, LoanApplication, LoanOffer
 from domain.loan.rules import generate_offer
 from services.common.bootstrap import Adapters, wired
+from services.common.log import at, logged
 from services.common.progress import ProgressEntry
 
 
+@logged(at("application", "application_id"))
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     application = LoanApplication.model_validate(event["application"])
     assessment = AssessmentResult.model_validate(event["assessment"])

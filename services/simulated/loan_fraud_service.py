@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.loan.models import FraudCheckResult, LoanApplication
 from services.common.bootstrap import Adapters, wired
+from services.common.log import at, logged
 from services.common.pacing import simulated_delay
 from services.common.reply_to import ReplyTo
 
@@ -27,6 +28,7 @@ def screen_for_fraud(application: LoanApplication) -> FraudCheckResult:
     return FraudCheckResult(passed=indicators == 0, risk_indicators=indicators, checked_by=FRAUD_SERVICE_NAME)
 
 
+@logged(at("application", "application_id"))
 def handler(event: dict[str, Any], context: Any) -> None:
     answer_fraud_check(wired(), LoanApplication.model_validate(event["application"]), ReplyTo.from_fields(event))
 

@@ -10,6 +10,7 @@ from typing import Any
 from domain.training.models import HrDecision, HrReview, ScreeningResult, TrainingRequest
 from domain.training.rules import hr_reason
 from services.common.bootstrap import Adapters, wired
+from services.common.log import at, logged
 from services.common.people import NoLongerWaiting, resume_with_decision
 from services.common.progress import ProgressEntry, utc_now
 from services.common.reply_to import ReplyTo
@@ -23,6 +24,7 @@ class ReviewNoLongerPending(RuntimeError):
     pass
 
 
+@logged(at("request", "request_id"))
 def handler(event: dict[str, Any], context: Any) -> None:
     """Task "Request HR Review" (.waitForTaskToken): {"task_token", "request", "screening"}."""
     request_hr_review(

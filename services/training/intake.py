@@ -8,9 +8,11 @@ from typing import Any
 from domain.training.models import TrainingRequest
 from domain.training.validation import FieldError, RequestInvalid, validate_request
 from services.common.bootstrap import Adapters, wired
+from services.common.log import at, logged
 from services.common.progress import ProgressEntry
 
 
+@logged(at("request_id"))
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return record_request(wired(), event).model_dump(mode="json")
 

@@ -9,11 +9,13 @@ from typing import Any
 from domain.training.models import Enrollment, HrReview, ScreeningResult, TrainingOutcome, TrainingRequest
 from domain.training.rules import training_outcome
 from services.common.bootstrap import Adapters, setting, wired
+from services.common.log import at, logged
 from services.common.progress import ProgressEntry
 
 RESULTS_BUCKET_SETTING = "RESULTS_BUCKET"
 
 
+@logged(at("request", "request_id"))
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Task "Write Result": {"request", "screening", "review" (or null), "enrollment" (or null)} → the outcome."""
     return write_outcome(

@@ -16,6 +16,7 @@ from typing import Any
 from domain.training import saga
 from domain.training.models import Enrollment, TrainingRequest
 from services.common.bootstrap import Adapters, wired
+from services.common.log import at, logged
 from services.common.progress import ProgressEntry
 from services.simulated.training_providers import EnrollmentRefused
 
@@ -87,6 +88,7 @@ def compensate(adapters: Adapters, compensation: str, request: TrainingRequest, 
 # --- Lambda handlers (pure Step Functions variant) ----------------------------------------------------------
 
 
+@logged(at("request", "request_id"))
 def step_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Tasks "Reserve Budget", "Book Seat", "Add to Calendar": {"step", "request", "enrollment" (null at first)}."""
     request = TrainingRequest.model_validate(event["request"])
@@ -94,6 +96,7 @@ def step_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return take_step(wired(), event["step"], request, enrollment).model_dump(mode="json")
 
 
+@logged(at("request", "request_id"))
 def compensation_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Tasks "Record Enrollment Failure", "Remove from Calendar", "Cancel Seat", "Release Budget":
     {"request", "enrollment", "failed_step", "error" (the Catch's error output), "compensation" (or null)}."""

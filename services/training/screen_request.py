@@ -8,9 +8,11 @@ from typing import Any
 from domain.training.models import Screening, ScreeningResult, TrainingRequest
 from domain.training.rules import band, screening_reason
 from services.common.bootstrap import Adapters, wired
+from services.common.log import at, logged
 from services.common.progress import ProgressEntry
 
 
+@logged(at("request", "request_id"))
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Task "Screen Request" (pure Step Functions): {"request"} → the screening result."""
     return screen_request(wired(), TrainingRequest.model_validate(event["request"])).model_dump(mode="json")

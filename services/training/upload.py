@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from domain.training.validation import FieldError, RequestInvalid, request_id_from_key, validate_request
 from domain.validation import MAX_BODY_BYTES, BodyTooLarge, InputInvalid, read_json_body
 from services.common.bootstrap import Adapters, setting, wired
+from services.common.log import logged
 from services.common.one_workflow import IdAlreadyBound, bind, fingerprint, start_named
 from services.common.progress import ProgressEntry
 from services.common.variants import DEFAULT_VARIANT, variant_error
@@ -35,6 +36,14 @@ STATE_MACHINE_SETTINGS = {"hybrid": "TRAINING_HYBRID_STATE_MACHINE_ARN", "sfn": 
 DURABLE_FUNCTION_SETTING = "TRAINING_WORKFLOW_FUNCTION"
 
 
+def _request_id_of(event: dict[str, Any]) -> str | None:
+    try:
+        return request_id_from_key(event["detail"]["object"]["key"], REQUESTS_PREFIX)
+    except RequestInvalid:
+        return None
+
+
+@logged(_request_id_of)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """An EventBridge "Object Created" event from S3 (source aws.s3)."""
     detail = event.get("detail") or {}

@@ -77,7 +77,7 @@ class FakeWorld:
 
     def handler(self, flow: Flow) -> Callable:
         """The durable handler of ``flow``, wired to this world's adapters."""
-        return durable_handler(flow, lambda: self.adapters)
+        return durable_handler(flow, adapters=lambda: self.adapters)
 
 
 @pytest.fixture

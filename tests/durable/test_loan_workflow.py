@@ -15,11 +15,14 @@ from domain.loan.rules import BUREAUS, NO_MANAGER_DECISION_REASON, assess_credit
 from duoflow.scenarios import loan_cases
 from durable.loan_workflow import handler as workflow
 from durable.loan_workflow.handler import run_loan_workflow
+from durable.wiring import durable_handler
+from services.common.log import at
 from services.common.notifier import applicant_subject
 from services.loan import manager_approval
 from services.simulated.credit_bureaus import simulated_credit_report
 from services.simulated.loan_fraud_service import screen_for_fraud
 from tests.durable.conftest import BureausDown
+from tests.logs import captured_logs
 from tests.waiting import wait_until
 
 # The function's own execution timeout (scaled like every timeout here): it must outlast the waits inside it.
@@ -319,3 +322,28 @@ def test_charlie_above_his_limit_is_denied_on_credit(durable_runner, world):
 
     assert (outcome["outcome"], outcome["reason"]) == ("denied", CASES["charlie-30k"].expected["reason"])
     assert_decided(world, outcome)
+
+
+def test_a_replayed_flow_logs_each_line_once_keyed_by_the_application(durable_runner, world):
+    """The flow suspends twice (the fraud check, the manager) and each resume replays it from the top: its logger is
+    the durable context's (Powertools plugged in), which drops what a replay logs again."""
+    flow = durable_handler(run_loan_workflow, at("application_id"), adapters=lambda: world.adapters)
+    invocations: list[int] = []
+
+    def counted(event, context):
+        invocations.append(1)
+        return flow(event, context)
+
+    runner, loan = durable_runner(counted), application("alice")
+    world.use(lambda_client=ApiAnswersTheRunner(runner, world.lambda_client))
+    with captured_logs() as lines:
+        arn = start(runner, loan)
+        fraud_service_answers(runner, arn, loan)
+        manager_answers(runner, world, arn, "app-alice", ManagerDecision.model_validate(CASES["alice"].manager))
+        assert runner.wait_for_result(arn, timeout=10).status is InvocationStatus.SUCCEEDED
+
+    assert len(invocations) >= 3  # started, resumed after the fraud answer, resumed after the manager's
+    messages = [line["message"] for line in lines]
+    assert messages.count("flow started") == 1 and messages.count("flow finished") == 1
+    assert {line["correlation_id"] for line in lines} == {"app-alice"}
+    assert all(line["executionArn"] for line in lines)

@@ -127,7 +127,7 @@ class World:
 
     def handler(self, flow: Flow):
         """The durable handler of ``flow``, wired to this world's adapters."""
-        return durable_handler(flow, lambda: self.adapters)
+        return durable_handler(flow, adapters=lambda: self.adapters)
 
     # the Lambda client of the API's POST /reviews, wired to the runner
     def send_durable_execution_callback_success(self, CallbackId: str, Result: bytes) -> dict:  # noqa: N803

@@ -1,0 +1,169 @@
+"""Structured logs: one Powertools Logger (JSON lines) for every function, with the keys an on-call engineer follows a
+run by — the correlation id (the application id or the training request id), the function, the Lambda request id,
+cold start — on every line of an invocation, and nothing that identifies an applicant (no SIN digits, no income).
+
+A Lambda handler is wrapped in ``logged(correlation)``: it logs "invoked" and "answered" with its duration (or
+"failed" at ERROR, with the error and its traceback), and every line in between carries the invocation's keys. The keys are kept per thread (the
+local runtime runs many invocations at once in one process; Lambda runs one), so two invocations never mix them.
+A durable flow logs through its context's replay-aware logger (``durable_logger``), Powertools plugged in, so a
+replay repeats no line.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from aws_lambda_powertools import Logger
+
+SERVICE = "duoflow"
+# Fields that identify an applicant or say what they earn: never written to a log line, whatever logs them.
+HIDDEN_FIELDS = frozenset({"sin_last4", "annual_income", "income", "monthly_debt_payments"})
+HIDDEN = "(hidden)"
+
+
+class _Stdout(logging.StreamHandler):
+    """Writes to whatever ``sys.stdout`` is when a line is written (Lambda's stdout goes to CloudWatch Logs; a test
+    runner swaps it), unless ``setStream`` pointed it elsewhere (the local runtime's log file)."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+        self._stream: Any = None
+
+    @property
+    def stream(self) -> Any:
+        return self._stream if self._stream is not None else sys.stdout
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        self._stream = value
+
+    def setStream(self, stream: Any) -> Any:  # noqa: N802 (logging's name)
+        """Write to ``stream`` from now on (None: stdout again); returns what it wrote to before, to restore."""
+        previous = self._stream
+        self.flush()
+        self._stream = stream
+        return previous
+
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE), use_rfc3339=True, logger_handler=_Stdout())
+
+T = TypeVar("T")
+Correlation = Callable[[Any], str | None]
+_warm: set[str] = set()
+
+
+def logged(correlation: Correlation) -> Callable[[Callable[[Any, Any], T]], Callable[[Any, Any], T]]:
+    """Wrap a Lambda handler: ``correlation(event)`` names the application or request the invocation is about."""
+
+    def wrap(handler: Callable[[Any, Any], T]) -> Callable[[Any, Any], T]:
+        @functools.wraps(handler)
+        def invoke(event: Any, context: Any) -> T:
+            function = getattr(context, "function_name", handler.__module__)
+            cold_start = function not in _warm
+            _warm.add(function)
+            logger.thread_safe_append_keys(
+                correlation_id=_correlation_of(correlation, event),
+                function=function,
+                function_request_id=getattr(context, "aws_request_id", None),
+                cold_start=cold_start,
+            )
+            began = time.perf_counter()
+            try:
+                logger.info("invoked")
+                result = handler(event, context)
+            except Exception as error:
+                logger.error("failed: %s: %s", type(error).__name__, error, exc_info=error)
+                raise
+            else:
+                logger.info("answered", extra={"duration_ms": round((time.perf_counter() - began) * 1000, 3)})
+                return result
+            finally:
+                logger.thread_safe_clear_keys()
+
+        return invoke
+
+    return wrap
+
+
+def _correlation_of(correlation: Correlation, event: Any) -> str | None:
+    try:
+        return correlation(event)
+    except Exception:  # an event without the id: the handler's own validation says what is wrong with it
+        return None
+
+
+def at(*path: str) -> Correlation:
+    """The correlation id at ``path`` in the event (``at("application", "application_id")``)."""
+
+    def find(event: Any) -> str | None:
+        for key in path:
+            event = event[key]
+        return event if isinstance(event, str) else None
+
+    return find
+
+
+class _DurableLogger:
+    """The Powertools logger with a flow's correlation keys, as the durable context's logger (which adds the
+    execution ARN and the operation, and drops what a replay logs again)."""
+
+    def __init__(self, keys: Mapping[str, object]) -> None:
+        self._keys = dict(keys)
+
+    def _log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        kwargs["extra"] = {**self._keys, **(kwargs.get("extra") or {})}
+        kwargs.setdefault("stacklevel", 3)
+        logger.log(level, msg, *args, **kwargs)
+
+    def debug(self, msg: object, *args: object, **kwargs: Any) -> None:
+        self._log(logging.DEBUG, msg, *args, **kwargs)
+
+    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
+        self._log(logging.INFO, msg, *args, **kwargs)
+
+    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
+        self._log(logging.WARNING, msg, *args, **kwargs)
+
+    def error(self, msg: object, *args: object, **kwargs: Any) -> None:
+        self._log(logging.ERROR, msg, *args, **kwargs)
+
+    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
+        kwargs.setdefault("exc_info", True)
+        self._log(logging.ERROR, msg, *args, **kwargs)
+
+
+def durable_logger(**keys: object) -> _DurableLogger:
+    """What a durable flow plugs into its context: ``context.set_logger(durable_logger(correlation_id=...))``."""
+    return _DurableLogger(keys)
+
+
+class _HideApplicantData(logging.Filter):
+    """The last line of defence: a field that identifies an applicant is masked in any record, and digits that
+    follow "sin" in a message are hidden."""
+
+    _SIN_IN_TEXT = re.compile(r"(?i)(sin[_ ]?(?:last ?4)?\W{0,3})\d{4}")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name in HIDDEN_FIELDS & record.__dict__.keys():
+            setattr(record, name, HIDDEN)
+        if isinstance(record.msg, str):
+            record.msg = self._SIN_IN_TEXT.sub(rf"\1{HIDDEN}", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_hidden(arg) for arg in record.args)
+        return True
+
+
+def _hidden(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: HIDDEN if key in HIDDEN_FIELDS else _hidden(item) for key, item in value.items()}
+    return value
+
+
+logger.addFilter(_HideApplicantData())

@@ -1,0 +1,54 @@
+"""The functions' logs, as an on-call engineer follows a run (services/common/log.py): every line of every
+function a run touches carries the application's id, and no line carries what identifies the applicant (the SIN's
+digits) or what they earn — on every variant, for every demo case."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from duoflow.demo import run_loan_case
+from duoflow.runtime import LocalRuntime
+from duoflow.scenarios import loan_cases
+from duoflow.stack import local_stack
+from duoflow.variants import LOAN_VARIANTS
+from tests.integration.conftest import TIME_CONTROL
+
+
+@pytest.fixture(scope="module")
+def logged_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalRuntime, object]]:
+    state = tmp_path_factory.mktemp("logged")
+    with local_stack(TIME_CONTROL, state_dir=state, function_logs=state / "function-logs.jsonl") as running:
+        yield running, state / "function-logs.jsonl"
+
+
+NOISE = ("id", "Id", "Arn", "timestamp")
+
+
+def lines_about(log_file, application_id: str) -> list[dict]:
+    lines = [json.loads(line) for line in log_file.read_text().splitlines() if line.strip()]
+    return [line for line in lines if application_id in json.dumps(line)]
+
+
+@pytest.mark.parametrize("variant", LOAN_VARIANTS)
+@pytest.mark.parametrize("case", loan_cases(), ids=lambda case: case.case)
+def test_every_line_of_a_run_carries_its_id_and_nothing_about_the_applicant(logged_runtime, case, variant):
+    runtime, log_file = logged_runtime
+    result = run_loan_case(runtime, case, variant)
+
+    lines = lines_about(log_file, result.id)
+    assert lines, "the run logged nothing"
+    untagged = [line for line in lines if line.get("correlation_id") != result.id]
+    assert not untagged, untagged[:3]
+    # Ids, ARNs and timestamps are random or clock digits; everything else is what a function chose to write.
+    written = [{key: value for key, value in line.items() if not key.endswith(NOISE)} for line in lines]
+    text = json.dumps(written).replace(result.id, "")
+    assert case.application["sin_last4"] not in text
+    assert f"{case.application['annual_income']:.0f}" not in text
+    functions = {line.get("function") for line in lines if "function" in line}
+    assert "loan-intake" in functions or variant == "durable"
+    # Each invocation of a plain function says it was invoked; a failure says why, at ERROR.
+    assert any(line["message"] == "invoked" for line in lines) or variant == "durable"
+    assert all(line["level"] in ("DEBUG", "INFO", "WARNING", "ERROR") for line in lines)
