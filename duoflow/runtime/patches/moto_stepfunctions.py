@@ -1,4 +1,5 @@
-"""moto's Step Functions (``pins.PINNED["moto"]``, 5.2.5): its task-token answers, its timers, and four speed-ups.
+"""moto's Step Functions (``pins.PINNED["moto"]``, 5.2.5): its task-token answers, its timers, its context
+timestamps, its definition errors, and four speed-ups.
 
 Fixes (always installed):
 
@@ -16,6 +17,20 @@ Fixes (always installed):
   calls ``time.sleep``) take the runtime's :class:`TimeControl` scale, and a task timeout or a Wait keeps its
   journaled due date across a restart (``keep_step_functions.timer_seconds``). Uninstalled, moto waits in real
   time again.
+* Context timestamps: ``ExecutionData`` (as moto/stepfunctions/parser/backend/execution_worker.py calls it) and
+  ``StateData`` (as moto/stepfunctions/parser/asl/component/state/state.py calls it). moto puts the execution's
+  start time into the context object as a Python ``datetime`` (``$$.Execution.StartTime``), so a state that passes
+  it on fails with "Object of type datetime is not JSON serializable", and a JSONata state that reads
+  ``$states.context`` fails with States.Runtime; it writes ``$$.State.EnteredTime`` with ``isoformat()``
+  (microseconds, ``+00:00``). AWS gives both as ISO-8601 strings with milliseconds in UTC,
+  ``2026-12-03T10:00:00.123Z``; here both are built that way (docs/upstream/moto-context-timestamps.md).
+* ``StepFunctionsParserBackend._validate_definition`` (moto/stepfunctions/parser/models.py): moto raises its
+  ``InvalidDefinition`` with the code in a ``code`` attribute its error class does not read, so the client sees
+  an empty error code, and the message echoes the whole definition (or the grammar's list of every expected
+  token). AWS answers ``InvalidDefinition`` with "Invalid State Machine Definition: '<CODE>: <what, where>'"; here
+  the code is ``InvalidDefinition`` and the message names the problem only: invalid JSON, a missing ``StartAt``
+  / ``Next`` / ``Default`` target (which moto accepts), or the grammar's first complaint
+  (docs/upstream/moto-invalid-definition.md).
 
 Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
 
@@ -72,13 +87,25 @@ _WAIT = Target(
     "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function", "WaitFunction._wait_interval"
 )
 _RETRIER_TIME = Target("moto.stepfunctions.parser.asl.component.common.retry.retrier_decl", "time")
+_EXECUTION_DATA = Target("moto.stepfunctions.parser.backend.execution_worker", "ExecutionData")
+_STATE_DATA = Target("moto.stepfunctions.parser.asl.component.state.state", "StateData")
+_VALIDATE_DEFINITION = Target("moto.stepfunctions.parser.models", "StepFunctionsParserBackend._validate_definition")
 _ENTRYPOINT = Target("moto.stepfunctions.parser.backend.execution_worker", "ExecutionWorker._get_evaluation_entrypoint")
 _CLIENT_FACTORY = Target("moto.stepfunctions.parser.asl.utils.boto_client", "boto_client_for")
 _CLIENT_USERS = tuple(Target(module, "boto_client_for") for module in CLIENT_USERS)
 _DESCRIBE_EXECUTION = Target("moto.stepfunctions.models", "StepFunctionBackend.describe_execution")
 _JSONPATH_PARSERS = tuple(Target(module, "parse") for module in JSONPATH_USERS)
 
-FIXES = (*_TASK_ANSWERS, _TIMEOUT, _HEARTBEAT, _WAIT, _RETRIER_TIME)
+FIXES = (
+    *_TASK_ANSWERS,
+    _TIMEOUT,
+    _HEARTBEAT,
+    _WAIT,
+    _RETRIER_TIME,
+    _EXECUTION_DATA,
+    _STATE_DATA,
+    _VALIDATE_DEFINITION,
+)
 SPEEDUPS = (_ENTRYPOINT, _CLIENT_FACTORY, *_CLIENT_USERS, _DESCRIBE_EXECUTION, *_JSONPATH_PARSERS)
 
 _patcher = Patcher(FIXES, SPEEDUPS)
@@ -92,6 +119,8 @@ def install(time_control: TimeControl, speedups: bool) -> None:
         return
     _install_task_answers()
     _install_timers()
+    _install_context_timestamps()
+    _install_definition_errors()
     if speedups:
         _install_parsed_once()
         _install_client_cache()
@@ -203,6 +232,109 @@ class _ScaledSleep:
     @staticmethod
     def sleep(seconds: float) -> None:
         _active.sleep(seconds)
+
+
+def aws_timestamp(moment: Any) -> str:
+    """A context-object timestamp as AWS writes it: ISO-8601, UTC, milliseconds, ``Z``."""
+    import datetime
+
+    if isinstance(moment, str):
+        moment = datetime.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    moment = moment.astimezone(datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _install_context_timestamps() -> None:
+    from moto.stepfunctions.parser.asl.eval.states import ExecutionData, StateData
+
+    def execution_data(**fields: Any) -> Any:
+        if fields.get("StartTime") is not None:
+            fields["StartTime"] = aws_timestamp(fields["StartTime"])
+        return ExecutionData(**fields)
+
+    def state_data(**fields: Any) -> Any:
+        if fields.get("EnteredTime") is not None:
+            fields["EnteredTime"] = aws_timestamp(fields["EnteredTime"])
+        return StateData(**fields)
+
+    _patcher.replace(_EXECUTION_DATA, execution_data)
+    _patcher.replace(_STATE_DATA, state_data)
+
+
+def definition_problem(definition: str) -> str | None:
+    """What AWS would refuse in a definition before any grammar: invalid JSON, a transition to no state. None: no
+    such problem (the grammar still has its say)."""
+    import json
+
+    try:
+        document = json.loads(definition)
+    except ValueError as error:
+        return f"INVALID_JSON_DESCRIPTION: {error}"
+    if not isinstance(document, dict):
+        return "SCHEMA_VALIDATION_FAILED: The definition must be a JSON object at /"
+    return _missing_target(document, "")
+
+
+def _missing_target(machine: dict, where: str) -> str | None:
+    states = machine.get("States")
+    if not isinstance(states, dict):
+        return f"SCHEMA_VALIDATION_FAILED: The field 'States' is required at {where or '/'}"
+    names = set(states)
+
+    def missing(field: str, target: Any, path: str) -> str | None:
+        if isinstance(target, str) and target not in names:
+            return f"MISSING_TRANSITION_TARGET: Missing '{field}' target: {target} at {path}"
+        return None
+
+    problem = missing("StartAt", machine.get("StartAt"), f"{where}/StartAt")
+    for name, state in states.items():
+        if problem or not isinstance(state, dict):
+            break
+        at = f"{where}/States/{name}"
+        problem = missing("Next", state.get("Next"), f"{at}/Next") or missing(
+            "Default", state.get("Default"), f"{at}/Default"
+        )
+        for kind in ("Choices", "Catch"):
+            for index, rule in enumerate(state.get(kind) or []):
+                if not problem and isinstance(rule, dict):
+                    problem = missing("Next", rule.get("Next"), f"{at}/{kind}[{index}]/Next")
+        for index, branch in enumerate(state.get("Branches") or []):
+            if not problem and isinstance(branch, dict):
+                problem = _missing_target(branch, f"{at}/Branches[{index}]")
+        for field in ("ItemProcessor", "Iterator"):
+            if not problem and isinstance(state.get(field), dict):
+                problem = _missing_target(state[field], f"{at}/{field}")
+    return problem
+
+
+def _install_definition_errors() -> None:
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
+
+    class AwsInvalidDefinition(AWSError):
+        TYPE = "InvalidDefinition"
+        STATUS = 400
+
+        def __init__(self, problem: str) -> None:
+            super().__init__(f"Invalid State Machine Definition: '{problem}'")
+
+    def validate_definition(definition: str) -> None:
+        problem = definition_problem(definition)
+        if problem is None:
+            try:
+                AmazonStateLanguageParser.parse(definition)
+            except ASLParserException as error:
+                # the grammar's first complaint, without its list of every token it would have accepted
+                first = error.errors[0] if error.errors else "no details"
+                problem = f"SCHEMA_VALIDATION_FAILED: {first.split(' expecting ')[0]}"
+            except Exception as error:  # noqa: BLE001 - moto's preprocessor refuses with plain exceptions
+                problem = f"SCHEMA_VALIDATION_FAILED: {type(error).__name__}: {error}"
+        if problem is not None:
+            raise AwsInvalidDefinition(problem[:500])
+
+    _patcher.replace(_VALIDATE_DEFINITION, staticmethod(validate_definition))
 
 
 # --- speed-ups --------------------------------------------------------------------------------------------------
