@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from catalog.specs import ResourceRef
@@ -19,7 +20,37 @@ from domain.training import rules as training_rules
 
 STATEMACHINES_DIR = Path(__file__).resolve().parent.parent / "statemachines"
 
-Value = str | int | ResourceRef
+
+@dataclass(frozen=True)
+class DomainConstant:
+    """A placeholder's value and the domain constant it is read from, so a reader of the ASL (``duoflow explain``,
+    the ASL review) can name the rule beside the number. ``str()`` is the text that fills the placeholder."""
+
+    value: int | str
+    source: str  # the rules module, as a path: "domain/loan/rules.py"
+    expression: str  # the constant, or the expression over it: "APPROVE_MIN_SCORE - 1"
+    unit: str = ""  # "dollars", "seconds", "points" or "" (text, a reason)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @property
+    def cited(self) -> str:
+        """Where the value comes from, as a reviewer looks it up: "domain/loan/rules.py MANAGER_APPROVAL_THRESHOLD"."""
+        return f"{self.source} {self.expression}"
+
+
+def _constant(module: ModuleType, name: str, unit: str = "", minus: int = 0) -> DomainConstant:
+    """The constant ``name`` of a domain rules module (less ``minus``): read by name, so the value and the name
+    a reviewer is shown cannot disagree."""
+    value = getattr(module, name)
+    source = module.__name__.replace(".", "/") + ".py"
+    if minus:
+        return DomainConstant(value - minus, source, f"{name} - {minus}", unit)
+    return DomainConstant(value, source, name, unit)
+
+
+Value = str | int | ResourceRef | DomainConstant
 
 
 @dataclass(frozen=True)
@@ -34,6 +65,11 @@ class StateMachineSpec:
     @property
     def path(self) -> Path:
         return STATEMACHINES_DIR / self.asl_file
+
+    @property
+    def constants(self) -> dict[str, DomainConstant]:
+        """The placeholders filled from a domain constant (thresholds, timeouts, reasons), by placeholder name."""
+        return {key: value for key, value in self.placeholders.items() if isinstance(value, DomainConstant)}
 
     def definition(self, resolve: Callable[[ResourceRef], str]) -> str:
         values = {
@@ -55,9 +91,9 @@ LOAN_MACRO_FLOW = {
     "DisbursementFunctionArn": _function("loan-disbursement"),
     "ProgressTableName": ResourceRef("table", "loan-progress"),
     "ApplicantTopicArn": ResourceRef("topic", "applicant-notifications", "arn"),
-    "ManagerApprovalThreshold": rules.MANAGER_APPROVAL_THRESHOLD,
-    "ManagerApprovalTimeoutSeconds": rules.MANAGER_APPROVAL_TIMEOUT_SECONDS,
-    "NoManagerDecisionReason": rules.NO_MANAGER_DECISION_REASON,
+    "ManagerApprovalThreshold": _constant(rules, "MANAGER_APPROVAL_THRESHOLD", "dollars"),
+    "ManagerApprovalTimeoutSeconds": _constant(rules, "MANAGER_APPROVAL_TIMEOUT_SECONDS", "seconds"),
+    "NoManagerDecisionReason": _constant(rules, "NO_MANAGER_DECISION_REASON"),
 }
 
 LOAN_HYBRID = StateMachineSpec(
@@ -69,7 +105,7 @@ LOAN_HYBRID = StateMachineSpec(
     placeholders={
         **LOAN_MACRO_FLOW,
         "AssessmentFunctionArn": _function("loan-assessment"),
-        "AssessmentTimeoutSeconds": rules.ASSESSMENT_TIMEOUT_SECONDS,
+        "AssessmentTimeoutSeconds": _constant(rules, "ASSESSMENT_TIMEOUT_SECONDS", "seconds"),
     },
 )
 
@@ -85,7 +121,7 @@ LOAN_SFN = StateMachineSpec(
         "CreditScoringFunctionArn": _function("loan-credit-scoring"),
         "FraudRequestFunctionArn": _function("loan-fraud-request"),
         "FraudDecisionFunctionArn": _function("loan-fraud-decision"),
-        "FraudCheckTimeoutSeconds": rules.FRAUD_CHECK_TIMEOUT_SECONDS,
+        "FraudCheckTimeoutSeconds": _constant(rules, "FRAUD_CHECK_TIMEOUT_SECONDS", "seconds"),
     },
 )
 
@@ -102,11 +138,11 @@ TRAINING_MACRO_FLOW = {
     "ResultFunctionArn": _function("training-result"),
     "TrainingTableName": ResourceRef("table", "training-progress"),
     "EmployeeTopicArn": ResourceRef("topic", "employee-notifications", "arn"),
-    "ReviewMinScore": training_rules.REVIEW_MIN_SCORE,
-    "ApproveMinScore": training_rules.APPROVE_MIN_SCORE,
-    "ApproveAboveScore": training_rules.APPROVE_MIN_SCORE - 1,
-    "HrReviewTimeoutSeconds": training_rules.HR_REVIEW_TIMEOUT_SECONDS,
-    "NoHrDecisionReason": training_rules.NO_HR_DECISION_REASON,
+    "ReviewMinScore": _constant(training_rules, "REVIEW_MIN_SCORE", "points"),
+    "ApproveMinScore": _constant(training_rules, "APPROVE_MIN_SCORE", "points"),
+    "ApproveAboveScore": _constant(training_rules, "APPROVE_MIN_SCORE", "points", minus=1),
+    "HrReviewTimeoutSeconds": _constant(training_rules, "HR_REVIEW_TIMEOUT_SECONDS", "seconds"),
+    "NoHrDecisionReason": _constant(training_rules, "NO_HR_DECISION_REASON"),
 }
 
 TRAINING_HYBRID = StateMachineSpec(
@@ -118,9 +154,9 @@ TRAINING_HYBRID = StateMachineSpec(
     placeholders={
         **TRAINING_MACRO_FLOW,
         "ScreeningFunctionArn": _function("training-screening"),
-        "ScreeningTimeoutSeconds": training_rules.SCREENING_TIMEOUT_SECONDS,
+        "ScreeningTimeoutSeconds": _constant(training_rules, "SCREENING_TIMEOUT_SECONDS", "seconds"),
         "EnrollmentFunctionArn": _function("training-enrollment"),
-        "EnrollmentTimeoutSeconds": training_rules.ENROLLMENT_TIMEOUT_SECONDS,
+        "EnrollmentTimeoutSeconds": _constant(training_rules, "ENROLLMENT_TIMEOUT_SECONDS", "seconds"),
     },
 )
 
@@ -141,6 +177,12 @@ TRAINING_SFN = StateMachineSpec(
 # Deployed with STATE_MACHINES (duoflow/stack.py). A list of its own because the loan's tests of
 # STATE_MACHINES check every function against the loan's test doubles.
 TRAINING_STATE_MACHINES: list[StateMachineSpec] = [TRAINING_HYBRID, TRAINING_SFN]
+
+
+def spec_for_file(path: Path | str) -> StateMachineSpec | None:
+    """The state machine an ASL file belongs to (by file name), or None."""
+    name = Path(path).name
+    return next((spec for spec in [*STATE_MACHINES, *TRAINING_STATE_MACHINES] if spec.asl_file == name), None)
 
 
 def asl_with_placeholders(text: str, values: Mapping[str, Any]) -> str:
