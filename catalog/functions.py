@@ -132,7 +132,7 @@ CATALOG: list[FunctionSpec] = [
     FunctionSpec(
         name="loan-fraud-decision",
         handler="services.loan.fraud.decision_handler",
-        description="Decide After Fraud Check (pure Step Functions): the assessment after the fraud answer",
+        description="Decide after Fraud Check (pure Step Functions): the assessment after the fraud answer",
         environment=PROGRESS,
     ),
     FunctionSpec(

@@ -3,7 +3,7 @@ every variant calls, plus the Lambda handler the pure Step Functions variant's T
 
   intake.py             "Record Application"
   credit.py             "Pull <Bureau> Report" (credit report), "Score Credit"
-  fraud.py              "Request Fraud Check", "Decide After Fraud Check"
+  fraud.py              "Request Fraud Check", "Decide after Fraud Check"
   manager_approval.py   "Request Manager Approval" and the manager's answer (POST /approve/{id})
   offer.py              "Generate Loan Offer"
   disbursement.py       "Disburse Funds"

@@ -56,7 +56,7 @@ def request_handler(event: dict[str, Any], context: Any) -> None:
 
 @logged(at("application", "application_id"))
 def decision_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Task "Decide After Fraud Check": {"application", "credit", and one of "fraud" (the service's answer),
+    """Task "Decide after Fraud Check": {"application", "credit", and one of "fraud" (the service's answer),
     "error" (the caught error: {"Error", "Cause"})} → the assessment."""
     application = LoanApplication.model_validate(event["application"])
     credit = CreditAssessment.model_validate(event["credit"])

@@ -170,7 +170,7 @@ def test_a_failure_caught_by_the_asl_is_shown_caught_with_its_cause(client, as_m
     fraud = detail["states"]["Request Fraud Check"]
     assert fraud["status"] == "caught", fraud
     assert fraud["error"] and "could not reach its data provider" in (fraud["cause"] or "")
-    assert detail["states"]["Decide After Fraud Check"]["status"] == "succeeded"
+    assert detail["states"]["Decide after Fraud Check"]["status"] == "succeeded"
 
 
 def test_a_pure_durable_execution_is_listed_and_shows_its_operations(client, as_manager):

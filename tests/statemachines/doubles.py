@@ -388,7 +388,7 @@ def fraud_request(event: dict[str, Any], context: Any) -> None:
 
 
 def fraud_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Decide After Fraud Check: {"application", "credit", "fraud" | "error"} → the assessment. Its reasons
+    """Decide after Fraud Check: {"application", "credit", "fraud" | "error"} → the assessment. Its reasons
     name what it was given, so a test can tell the routes apart (the real wording is services/loan/fraud.py's)."""
     application, credit = event["application"], event["credit"]
     scripted = _record("loan-fraud-decision", application["application_id"], event)
@@ -433,6 +433,6 @@ CATALOG: list[FunctionSpec] = [
         name="loan-fraud-request", handler=f"{_HERE}.fraud_request", description="double: Request Fraud Check"
     ),
     FunctionSpec(
-        name="loan-fraud-decision", handler=f"{_HERE}.fraud_decision", description="double: Decide After Fraud Check"
+        name="loan-fraud-decision", handler=f"{_HERE}.fraud_decision", description="double: Decide after Fraud Check"
     ),
 ]

@@ -178,7 +178,7 @@ def test_sfn_resources_point_at_the_catalogs_names():
         "Pull Experian Report": "loan-credit-report",
         "Score Credit": "loan-credit-scoring",
         "Request Fraud Check": "loan-fraud-request",
-        "Decide After Fraud Check": "loan-fraud-decision",
+        "Decide after Fraud Check": "loan-fraud-decision",
         "Request Manager Approval": "loan-manager-approval",
         "Generate Loan Offer": "loan-offer",
         "Disburse Funds": "loan-disbursement",

@@ -38,7 +38,7 @@ THRESHOLD = rules.MANAGER_APPROVAL_THRESHOLD
 TITLES = {"equifax": "Equifax", "transunion": "Transunion", "experian": "Experian"}
 
 ENTRY = ["Record Application", "Pull Credit Reports", "Score Credit", "Credit Approved?"]
-FRAUD_CHECK = ["Request Fraud Check", "Decide After Fraud Check", "Credit and Fraud Check Passed?"]
+FRAUD_CHECK = ["Request Fraud Check", "Decide after Fraud Check", "Credit and Fraud Check Passed?"]
 PULLS = [f"Pull {title} Report" for title in TITLES.values()]
 UNAVAILABLE = [f"{title} Report Unavailable" for title in TITLES.values()]
 APPROVED_WITHOUT_MANAGER = [*ENTRY, *FRAUD_CHECK, "Manager Approval Required?", *TO_OFFER, *AUDIT, "Loan Approved"]

@@ -1,4 +1,4 @@
-"""The pure Step Functions variant's "Decide After Fraud Check": a caught error becomes a readable reason."""
+"""The pure Step Functions variant's "Decide after Fraud Check": a caught error becomes a readable reason."""
 
 import json
 
@@ -22,7 +22,7 @@ CHARLIE = validate_application(
 
 
 def decide(error: dict) -> dict:
-    """What "Decide After Fraud Check" answers when the state machine caught ``error`` from the fraud check."""
+    """What "Decide after Fraud Check" answers when the state machine caught ``error`` from the fraud check."""
     credit = assess_credit(CHARLIE, [simulated_credit_report(bureau, CHARLIE.sin_last4) for bureau in BUREAUS])
     event = {"application": CHARLIE.model_dump(mode="json"), "credit": credit.model_dump(mode="json"), "error": error}
     adapters = bootstrap.bootstrap(progress=InMemoryProgressLog())
