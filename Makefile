@@ -9,13 +9,14 @@ UV          := .cache/uv/bin/uv
 VENV        := .venv
 STAMP       := $(VENV)/.synced
 
-.PHONY: setup browser demo serve diagrams test bench synth lint clean help
+.PHONY: setup browser demo serve diagrams policies test bench synth lint clean help
 
 help:
 	@echo "make demo   run the loan and training demos (sets up first)"
 	@echo "make serve  the local runtime + API + web console on http://127.0.0.1:$(PORT) (PORT=8000; prints a token per role;"
 	@echo "            state in .duoflow/state/: a restart resumes every execution; duoflow serve --help for --fresh, --reload)"
 	@echo "make diagrams  regenerate diagrams/ from statemachines/*.asl.json and the catalog"
+	@echo "make policies  regenerate docs/policies/ (the state machines as policy documents: duoflow explain)"
 	@echo "make test   run every test tier (sets up first)"
 	@echo "make synth  synthesize the CDK app into cdk.out (offline; no npm needed)"
 	@echo "make bench  compare the three variants: table, docs/bench.json, docs/bench.png and .svg"
@@ -53,6 +54,9 @@ serve: setup
 
 diagrams: setup
 	$(VENV)/bin/duoflow diagrams
+
+policies: setup
+	$(VENV)/bin/duoflow explain --all
 
 test: setup browser lint
 	$(VENV)/bin/python -m pytest

@@ -6,6 +6,7 @@ duoflow demo --json                the same runs as JSON
 duoflow serve                      the runtime + API + console; state kept in .duoflow/state/ (resumed on start)
 duoflow serve --reload             the same, restarted when the code changes (executions carry on)
 duoflow state clear                forget the kept state (asks first; --yes for scripts)
+duoflow explain statemachines/loan.asl.json   the loan's state machine as a policy document (Markdown)
 
 SIGTERM stops every command as Ctrl-C does: the runtime stops, and a throwaway state directory is removed.
 """
@@ -404,6 +405,56 @@ def diagrams(
         return
     for path in write():
         out.print(str(path))
+
+
+@app.command()
+def explain(
+    asl_file: Path | None = typer.Argument(
+        None, help="An ASL file, e.g. statemachines/loan.asl.json. Without one: --all or --check.", show_default=False
+    ),
+    out_path: Path | None = typer.Option(None, "--out", help="Write the Markdown to this file instead of stdout."),
+    all_files: bool = typer.Option(
+        False, "--all", help="Write docs/policies/<name>.md for every statemachines/*.asl.json."
+    ),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="Write nothing; exit 1 if the ASL review finds a problem (comments, Title Case names, Retry or Catch, "
+        "named targets, unreachable states, thresholds and timeouts as ${Placeholders}) or a policy document in "
+        "docs/policies/ is stale.",
+    ),
+) -> None:
+    """Write a state machine as a policy document for a compliance reviewer (Markdown, on stdout or --out).
+
+    Each step in order: what it does (its Comment); each decision's rules in words with the domain constant's value and where it is set ("loan amount ≥ $100,000 (domain/loan/rules.py MANAGER_APPROVAL_THRESHOLD)"); each wait's time limit and the step reached when it runs out; which errors lead where. The values are those catalog/state_machines.py fills in for the state machine that uses the file (found by file name).
+
+    docs/policies/ holds the documents of every state machine (--all rewrites them); --check fails when one is stale, as `duoflow diagrams --check` does for diagrams/.
+    """
+    from duoflow.policies import POLICIES_DIR, policy_markdown, problems, write_all
+
+    if check:
+        found = problems([asl_file] if asl_file else None)
+        for problem in found:
+            err.print(escape(problem))
+        if found:
+            raise typer.Exit(1)
+        err.print(f"the ASL passes the review; the policy documents in {POLICIES_DIR} are up to date")
+        return
+    if all_files:
+        for path in write_all():
+            out.print(str(path))
+        return
+    if asl_file is None:
+        raise _error("give an ASL file (e.g. statemachines/loan.asl.json), --all or --check")
+    if not asl_file.is_file():
+        raise _error(f"no such file: {escape(str(asl_file))}")
+    text = policy_markdown(asl_file)
+    if out_path is None:
+        sys.stdout.write(text)
+        return
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(text)
+    err.print(f"wrote {escape(str(out_path))}")
 
 
 if __name__ == "__main__":
