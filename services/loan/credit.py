@@ -34,7 +34,7 @@ def score_credit(adapters: Adapters, application: LoanApplication, reports: list
 
 @logged(at("application_id"))
 def report_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Task "Pull <Bureau> Report": {"bureau", "sin_last4"} → the bureau's report."""
+    """Task "Pull <Bureau> Report": {"bureau", "sin_last4", "application_id" (what its logs are keyed by)} → the bureau's report."""
     return pull_credit_report(wired(), event["bureau"], event["sin_last4"]).model_dump(mode="json")
 
 

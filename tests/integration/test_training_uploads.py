@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 
 import pytest
 
@@ -75,6 +76,7 @@ def test_every_case_ends_the_same_on_every_variant(runtime):
     assert provider_full["enrollment"]["compensated"] == ["release budget"]
 
 
+@cache
 def review_band_case() -> TrainingCase:
     """A request the local model puts in the HR band (the scorer's labelled set has several): the HR path is
     tested on what the model really does, not on a bent score."""

@@ -101,7 +101,8 @@ def test_the_bureaus_get_only_the_sin_and_scoring_gets_their_reports_in_branch_o
     assert result.status == "SUCCEEDED"
     calls = doubles.bureau_calls(sin)
     assert {call.event["bureau"] for call in calls} == set(TITLES)
-    assert all(set(call.event) == {"bureau", "sin_last4"} for call in calls)  # nothing else about the applicant
+    # the SIN and the id its logs are keyed by: nothing else about the applicant
+    assert all(set(call.event) == {"bureau", "sin_last4", "application_id"} for call in calls)
     assert sorted(doubles.bureau_answers(sin)) == sorted(TITLES)  # one report each
     [scoring] = doubles.calls(app["application_id"], "loan-credit-scoring")
     assert scoring.event["reports"] == [doubles.bureau_report(bureau) for bureau in TITLES]
