@@ -3,8 +3,9 @@ run by — the correlation id (the application id or the training request id), t
 cold start — on every line of an invocation, and nothing that identifies an applicant (no SIN digits, no income).
 
 A Lambda handler is wrapped in ``logged(correlation)``: it logs "invoked" and "answered" with its duration (or
-"failed" at ERROR, with the error and its traceback), and every line in between carries the invocation's keys. The keys are kept per thread (the
-local runtime runs many invocations at once in one process; Lambda runs one), so two invocations never mix them.
+"failed" at ERROR, with the error and its traceback), and every line in between carries the invocation's keys.
+The keys are kept per thread (the local runtime runs many invocations at once in one process; Lambda runs one),
+so two invocations never mix them.
 A durable flow logs through its context's replay-aware logger (``durable_logger``), Powertools plugged in, so a
 replay repeats no line.
 """
@@ -157,6 +158,8 @@ class _HideApplicantData(logging.Filter):
             record.msg = self._SIN_IN_TEXT.sub(rf"\1{HIDDEN}", record.msg)
         if isinstance(record.args, tuple):
             record.args = tuple(_hidden(arg) for arg in record.args)
+        elif isinstance(record.args, Mapping):  # logging's form for one mapping argument
+            record.args = _hidden(record.args)
         return True
 
 
