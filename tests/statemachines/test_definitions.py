@@ -126,7 +126,8 @@ def test_sfn_asks_the_domains_bureaus_in_order_each_retried_like_the_durable_ass
             2,
             2.0,
         )
-        assert set(task["Arguments"]["Payload"]) == {"bureau", "sin_last4"}  # the bureaus learn nothing else
+        # the SIN and the id their logs are keyed by: the bureaus learn nothing else about the applicant
+        assert set(task["Arguments"]["Payload"]) == {"bureau", "sin_last4", "application_id"}
 
 
 def test_sfn_runs_the_hybrids_macro_flow_from_the_assessment_on():
