@@ -6,6 +6,7 @@ duoflow demo --json                the same runs as JSON
 duoflow serve                      the runtime + API + console; state kept in .duoflow/state/ (resumed on start)
 duoflow serve --reload             the same, restarted when the code changes (executions carry on)
 duoflow state clear                forget the kept state (asks first; --yes for scripts)
+duoflow logs ID                    one application's or request's log lines, every function, oldest first
 duoflow explain statemachines/loan.asl.json   the loan's state machine as a policy document (Markdown)
 
 SIGTERM stops every command as Ctrl-C does: the runtime stops, and a throwaway state directory is removed.
@@ -13,6 +14,7 @@ SIGTERM stops every command as Ctrl-C does: the runtime stops, and a throwaway s
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -384,6 +386,44 @@ def serve(
         run_server(sock, host, path, time_control(time_scale, timeout_scale), aws_sock)
     finally:
         os.close(lock)  # the lock is released (a supervisor's copy, if any, keeps it held)
+
+
+class LogLevel(StrEnum):
+    debug = "DEBUG"
+    info = "INFO"
+    warning = "WARNING"
+    error = "ERROR"
+
+
+@app.command()
+def logs(
+    correlation_id: str = typer.Argument(..., metavar="ID", help="An application id or a training request id."),
+    state_dir: Path = typer.Option(DEFAULT_STATE_DIR, "--state-dir", help=STATE_DIR_HELP),
+    level: LogLevel = typer.Option(LogLevel.debug, "--level", help="Only lines at this level or above."),
+    as_json: bool = typer.Option(False, "--json", help="Print the lines as they were logged (JSON lines)."),
+) -> None:
+    """Every log line of one application or training request, across every function, oldest first.
+
+    Reads the functions' log file of `duoflow serve` (STATE-DIR/function-logs.jsonl), whether the server runs or not.
+    Exit 1 when no line names ID.
+    """
+    from duoflow.function_logs import lines_of, readable
+    from duoflow.serving import function_logs_file
+
+    log_file = function_logs_file(absolute(state_dir))
+    if not log_file.exists():
+        raise _error(f"no function logs in {escape(str(log_file))}: start `duoflow serve` there first", code=1)
+    found = lines_of(log_file, correlation_id, level.value)
+    if found.unreadable:
+        err.print(f"skipped {found.unreadable} line(s) that are not JSON (cut short by a crash)")
+    if not found.lines:
+        raise _error(f"no log line names {escape(correlation_id)} in {escape(str(log_file))}", code=1)
+    for line in found.lines:
+        if as_json:
+            sys.stdout.write(json.dumps(line) + "\n")
+        else:
+            when, severity, who, text = next(readable([line]))
+            out.print(f"{escape(when)} {severity:<7} {escape(who):<24} {escape(text)}", soft_wrap=True, highlight=False)
 
 
 @app.command()

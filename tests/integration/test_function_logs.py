@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from duoflow.demo import run_loan_case
+from duoflow.function_logs import lines_of
 from duoflow.runtime import LocalRuntime
 from duoflow.scenarios import loan_cases
 from duoflow.stack import local_stack
@@ -40,6 +41,9 @@ def test_every_line_of_a_run_carries_its_id_and_nothing_about_the_applicant(logg
 
     lines = lines_about(log_file, result.id)
     assert lines, "the run logged nothing"
+    # duoflow logs ID reads the same lines, oldest first
+    stamps = [line["timestamp"] for line in lines_of(log_file, result.id).lines]
+    assert len(stamps) == len(lines) and stamps == sorted(stamps)
     untagged = [line for line in lines if line.get("correlation_id") != result.id]
     assert not untagged, untagged[:3]
     # Ids, ARNs and timestamps are random or clock digits; everything else is what a function chose to write.
