@@ -298,6 +298,16 @@ SERVE_TIME_SCALE_HELP = (
 SERVE_TIMEOUT_SCALE_HELP = "The same for timeouts: 0.5 gives a manager 15 minutes to answer and HR 36 hours."
 
 
+class LogLevel(StrEnum):
+    debug = "DEBUG"
+    info = "INFO"
+    warning = "WARNING"
+    error = "ERROR"
+
+
+ServeLogLevel = StrEnum("ServeLogLevel", {**{level.name: level.value for level in LogLevel}, "off": "OFF"})
+
+
 @app.command()
 def serve(
     port: int = typer.Option(8000, min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."),
@@ -332,6 +342,14 @@ def serve(
     lock_fd: int = typer.Option(None, "--lock-fd", hidden=True, help="(--reload) the state directory's lock."),
     aws_socket_fd: int = typer.Option(
         None, "--aws-socket-fd", hidden=True, help="(--reload) the AWS endpoint's socket."
+    ),
+    log_level: ServeLogLevel = typer.Option(
+        ServeLogLevel.info,
+        "--log-level",
+        help="Print the functions' log lines at this level or above as they happen (OFF: none). Every line is kept in STATE-DIR/function-logs.jsonl whatever is printed; `duoflow logs ID` reads it.",
+    ),
+    function: list[str] = typer.Option(
+        None, "--function", help="Print only these functions' or durable flows' lines (repeat the option)."
     ),
 ) -> None:
     """Start the local runtime, the HTTP API and the web console; print a token per role.
@@ -381,18 +399,20 @@ def serve(
             raise _error("--reload supervises servers; it cannot be one")
         folders = [absolute(folder) for folder in watch] if watch else code_folders()
         options = ["--host", host, "--time-scale", repr(time_scale), "--timeout-scale", repr(timeout_scale)]
+        options += ["--log-level", log_level.value, *[part for name in function or [] for part in ("--function", name)]]
         raise typer.Exit(supervise(sock, lock, [*options, "--state-dir", str(path)], folders, aws_sock))
     try:
-        run_server(sock, host, path, time_control(time_scale, timeout_scale), aws_sock)
+        run_server(
+            sock,
+            host,
+            path,
+            time_control(time_scale, timeout_scale),
+            aws_sock,
+            log_level.value,
+            frozenset(function or []),
+        )
     finally:
         os.close(lock)  # the lock is released (a supervisor's copy, if any, keeps it held)
-
-
-class LogLevel(StrEnum):
-    debug = "DEBUG"
-    info = "INFO"
-    warning = "WARNING"
-    error = "ERROR"
 
 
 @app.command()

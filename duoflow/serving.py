@@ -44,16 +44,26 @@ def function_logs_file(state_dir: Path) -> Path:
 
 
 def run_server(
-    sock: socket.socket, host: str, state_dir: Path, time_control: TimeControl, aws_sock: socket.socket
+    sock: socket.socket,
+    host: str,
+    state_dir: Path,
+    time_control: TimeControl,
+    aws_sock: socket.socket,
+    log_level: str = "INFO",
+    functions: frozenset[str] = frozenset(),
 ) -> None:
     """Start the runtime on ``state_dir``, print the console's address and a token per role, serve the runtime's
     AWS APIs on ``aws_sock`` (duoflow/runtime/aws_endpoint.py) and print its URL, answer on ``sock`` until Ctrl-C or
-    SIGTERM, stop the runtime (and with it the AWS endpoint). Both sockets are closed on return."""
+    SIGTERM, stop the runtime (and with it the AWS endpoint). Both sockets are closed on return. While it runs, an
+    access line per API request and the functions' lines at ``log_level`` or above (of ``functions`` only, if any)
+    are printed (duoflow/live_log.py)."""
     from duoflow.console.server import serve_forever
     from duoflow.console.tokens import ROLE_USERS, TokenSigner
+    from duoflow.live_log import LivePrinter, access_lines_to
     from duoflow.stack import local_stack
 
     signer = TokenSigner.kept_in(state_dir)
+    printer = LivePrinter(lambda line: out.print(line, soft_wrap=True, highlight=False), log_level, functions)
     port = sock.getsockname()[1]
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     # Until the server takes the signals over (and after), SIGTERM unwinds like Ctrl-C: the runtime stops.
@@ -61,7 +71,12 @@ def run_server(
     try:
         try:
             with err.status("starting the local runtime…"):
-                stack = local_stack(time_control, state_dir=state_dir, function_logs=function_logs_file(state_dir))
+                stack = local_stack(
+                    time_control,
+                    state_dir=state_dir,
+                    function_logs=function_logs_file(state_dir),
+                    on_function_line=printer.function_line,
+                )
                 runtime = stack.__enter__()
         except KeyboardInterrupt:
             err.print("stopped while starting")
@@ -96,7 +111,8 @@ def run_server(
                 out.print(token, soft_wrap=True)
                 out.print(f"sign in as {role}: {url}/#/loan?token={token}", soft_wrap=True)
             out.print("\nCtrl-C stops the server.")
-            serve_forever(runtime, signer, sock)
+            with access_lines_to(printer):
+                serve_forever(runtime, signer, sock)
         except KeyboardInterrupt:
             pass  # SIGTERM or Ctrl-C before the server took the signals over
         finally:

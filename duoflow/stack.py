@@ -7,9 +7,10 @@ with local_stack(TimeControl.scaled(0.001)) as runtime:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from catalog.functions import CATALOG
 from catalog.resources import BUCKETS, TABLES, TOPICS, UPLOAD_RULES, BucketSpec, TableSpec
@@ -98,13 +99,15 @@ def local_stack(
     state_dir: Path | None = None,
     catalog: list[FunctionSpec] = CATALOG,
     function_logs: Path | None = None,
+    on_function_line: Callable[[str], None] | None = None,
 ) -> Iterator[LocalRuntime]:
     """The stack on a started runtime, stopped on exit. ``catalog`` swaps the functions (test doubles).
     ``function_logs``: the file the functions' log lines are appended to (JSON lines, as CloudWatch Logs gets them
-    in AWS); without it they are dropped (the demo, the bench and the tests print their own)."""
+    in AWS); without it they are dropped (the demo, the bench and the tests print their own). ``on_function_line``
+    also gets each line as it is written (duoflow serve prints them)."""
     runtime = LocalRuntime(catalog, state_dir=state_dir, time_control=time_control)
     try:
-        with _function_logs_to(function_logs):
+        with _function_logs_to(function_logs, on_function_line):
             runtime.start()  # inside: a signal that arrives while it starts still stops it (and a temporary dir goes)
             try:
                 yield deploy(runtime)
@@ -115,12 +118,32 @@ def local_stack(
 
 
 @contextmanager
-def _function_logs_to(path: Path | None) -> Iterator[None]:
-    """Point the functions' logger (services/common/log.py; stdout in Lambda) at ``path``, or nowhere."""
+def _function_logs_to(path: Path | None, on_line: Callable[[str], None] | None) -> Iterator[None]:
+    """Point the functions' logger (services/common/log.py; stdout in Lambda) at ``path`` (or nowhere), and hand each
+    line to ``on_line`` too."""
     handler = function_logger.registered_handler
     with open(path if path is not None else os.devnull, "a", encoding="utf-8") as sink:
-        previous = handler.setStream(sink)
+        previous = handler.setStream(sink if on_line is None else _Tee(sink, on_line))
         try:
             yield
         finally:
             handler.setStream(previous)
+
+
+class _Tee:
+    """A stream that writes to ``sink`` and hands every complete line to ``on_line`` (the logging handler writes
+    one record at a time, under its lock)."""
+
+    def __init__(self, sink: Any, on_line: Callable[[str], None]) -> None:
+        self._sink, self._on_line, self._partial = sink, on_line, ""
+
+    def write(self, text: str) -> int:
+        self._sink.write(text)
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            if line.strip():
+                self._on_line(line)
+        return len(text)
+
+    def flush(self) -> None:
+        self._sink.flush()

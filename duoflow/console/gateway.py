@@ -15,6 +15,8 @@ client gets a 500 carrying it, never the Lambda's error or stack trace.
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +24,9 @@ from typing import Any
 from duoflow.api_client import API_FUNCTION, http_api_event
 from duoflow.console.errors import current_request_id, log_failure, new_request_id
 from duoflow.console.tokens import InvalidToken, TokenSigner
+
+# One line per API request (duoflow serve prints them): method, path, status, duration, request id.
+ACCESS_LOG = logging.getLogger("duoflow.access")
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,29 @@ class ApiGateway:
         self._function = function
 
     def handle(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        body: str | None,
+        authorization: str | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> GatewayResponse:
+        """Answer one API request; an access line (method, path, status, duration, request id) goes to the
+        ``duoflow.access`` logger, which ``duoflow serve`` prints, as API Gateway's access log would."""
+        began = time.perf_counter()
+        answered = self._answer(method, path, query, body, authorization, headers)
+        ACCESS_LOG.info(
+            "%s %s %d %.0f ms %s",
+            method,
+            path,
+            answered.status,
+            (time.perf_counter() - began) * 1000,
+            answered.headers.get("apigw-requestid", ""),
+        )
+        return answered
+
+    def _answer(
         self,
         method: str,
         path: str,

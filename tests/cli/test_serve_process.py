@@ -15,6 +15,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from duoflow.console.tokens import SECRET_FILE
 from tests.cli.conftest import Server, cli
+from tests.waiting import wait_until
 
 NO_RETRIES = Config(retries={"max_attempts": 0}, connect_timeout=2, read_timeout=20)
 
@@ -32,6 +33,10 @@ def test_serve_keeps_its_state_across_restarts_and_stops_cleanly_on_sigterm_and_
         assert f"state: {state_dir}" in flat(first.log())
         manager = first.token("managers")
         assert first.request("GET", "/api/approvals", token=manager)[0] == 200
+        # An access line per API request, and the API function's own lines, as they happen (the log is flushed
+        # line by line; the request has been answered, so its lines are written).
+        wait_until(lambda: "api GET /approvals 200" in flat(first.log()), timeout=10, what="the access line")
+        assert "duoflow-api" in first.log() and "invoked" in first.log()
         # The AWS endpoint it printed answers an SDK in another process (this one), on the loopback.
         aws_url = re.search(r"aws endpoint: (http://127\.0\.0\.1:\d+)", first.log()).group(1)
         sfn = boto3.client(

@@ -36,7 +36,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> dict:
     seen: dict = {"resumed": None}
 
     @contextmanager
-    def local_stack(time_control, state_dir=None, function_logs=None):
+    def local_stack(time_control, state_dir=None, **outputs):
         seen["state_dir"] = state_dir
         seen["secret_at_start"] = (state_dir / SECRET_FILE).read_text()
         runtime = SimpleNamespace(
