@@ -41,6 +41,7 @@ from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecuti
 from aws_durable_execution_sdk_python_testing.worker.registry import ExecutionRegistry
 
 from duoflow.runtime import crash_points
+from duoflow.runtime.function_environment import FunctionEnvironment, running_as
 from duoflow.runtime.in_flight import InFlight
 from duoflow.runtime.journal import Journal
 from duoflow.runtime.patches.durable_sdk import freshly_parsed
@@ -68,6 +69,7 @@ class DurableFunction:
     handler: Callable
     execution_timeout_seconds: int
     retention_period_days: int = 7
+    environment: FunctionEnvironment | None = None  # what os.environ shows its handler (function_environment.py)
 
 
 class ReusedConnectionsStore(SQLiteExecutionStore):
@@ -269,10 +271,11 @@ class DurableHost:
 
     def register(self, function: DurableFunction) -> None:
         self._functions[function.name] = function
-        self._invoker.register(function.name, self._timed(function.name, function.handler))
-        self._function_registry.register(
+        handler = _in_environment(function.environment, function.handler)
+        self._invoker.register(function.name, self._timed(function.name, handler))
+        self._function_registry.register(  # chained invokes (context.invoke) of a durable function
             function.name,
-            function.handler,
+            handler,
             is_durable=True,
             execution_timeout_seconds=function.execution_timeout_seconds,
             retention_period_days=function.retention_period_days,
@@ -429,6 +432,17 @@ class DurableHost:
     def _remember_name(self, function_name: str, name: str, arn: str, payload: str) -> None:
         with self.store._connection() as conn:
             conn.execute("INSERT INTO duoflow_execution_names VALUES (?, ?, ?, ?)", (function_name, name, arn, payload))
+
+
+def _in_environment(environment: FunctionEnvironment | None, handler: Callable) -> Callable:
+    """``handler`` run as its function: the durable SDK then runs the body and its branches on its own pools,
+    which carry the function's environment (patches/python_stdlib.py)."""
+
+    def invoke(event, context):  # noqa: ANN001
+        with running_as(environment):
+            return handler(event, context)
+
+    return invoke
 
 
 def _callback_options(execution: Execution, operation_id: str) -> Any:

@@ -25,7 +25,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +35,7 @@ from moto.core.exceptions import JsonRESTError
 
 from catalog.specs import FunctionSpec
 from duoflow.runtime.durable_host import DurableExecutionNameConflict, DurableFunction, DurableHost
+from duoflow.runtime.function_environment import FunctionEnvironment, running_as
 from duoflow.runtime.in_flight import InFlight
 from duoflow.runtime.journal import Journal
 from duoflow.runtime.time_control import TimeControl
@@ -92,6 +93,7 @@ class LambdaHost:
         account_id: str,
         event_workers: int = 32,
         journal: Journal | None = None,
+        environments: Mapping[str, FunctionEnvironment] | None = None,
     ) -> None:
         self._specs = {spec.name: spec for spec in catalog}
         self._journal = journal
@@ -105,13 +107,18 @@ class LambdaHost:
         self._region = region
         self._account_id = account_id
         self._handlers: dict[str, Callable] = {}
+        # Each function's own variables (function_environment.py): set around its handler's import and each call.
+        self._environments = {name: (environments or {}).get(name) or FunctionEnvironment(name) for name in self._specs}
         self._environment_locks: dict[str, threading.Lock] = {}
         self._event_pool = ThreadPoolExecutor(max_workers=event_workers, thread_name_prefix="lambda-event")
         self._records_lock = threading.Lock()
         self.invocations: list[Invocation] = []
         self.in_flight = InFlight()
         for spec in self._specs.values():
-            handler = spec.load_handler()
+            # Lambda's cold start: module-level code of the handler's module reads its function's variables (a
+            # module already imported by another function is not imported again: it keeps what it read then).
+            with running_as(self._environments[spec.name]):
+                handler = spec.load_handler()
             if spec.durable:
                 durable_host.register(
                     DurableFunction(
@@ -119,6 +126,7 @@ class LambdaHost:
                         handler=handler,
                         execution_timeout_seconds=spec.durable_execution_timeout_seconds,
                         retention_period_days=spec.durable_retention_days,
+                        environment=self._environments[spec.name],
                     )
                 )
             else:
@@ -199,7 +207,11 @@ class LambdaHost:
             event = json.loads(payload) if payload else {}
             # A handler that is not thread-safe (module-level per-event state, like a Powertools resolver's
             # current event) handles one event at a time, as one Lambda container would.
-            with self.in_flight, self._environment_locks.get(spec.name) or contextlib.nullcontext():
+            with (
+                self.in_flight,
+                self._environment_locks.get(spec.name) or contextlib.nullcontext(),
+                running_as(self._environments[spec.name]),
+            ):
                 result = self._handlers[spec.name](event, context)
         except Exception as error:  # a Lambda's unhandled error is data for its caller
             failure = error

@@ -41,6 +41,7 @@ from duoflow.runtime import bedrock_local, patches, pins
 from duoflow.runtime.aws_endpoint import AwsEndpoint
 from duoflow.runtime.durable_api import DurableApi
 from duoflow.runtime.durable_host import DurableHost
+from duoflow.runtime.function_environment import FunctionEnvironment, check_not_reserved
 from duoflow.runtime.journal import Journal
 from duoflow.runtime.keep_moto_data import MotoDataKeeper
 from duoflow.runtime.keep_step_functions import StepFunctionsKeeper
@@ -93,6 +94,7 @@ class LocalRuntime:
         self._saved_gc_thresholds = gc.get_threshold()
         self.resources: dict[tuple[str, str], dict[str, str]] = {}
         self._saved_environ: dict[str, str | None] = {}
+        self.environments: dict[str, FunctionEnvironment] = {}  # each function's own variables (deploy_functions)
         self._mock: Any = None
         self.durable: DurableHost | None = None
         self.lambdas: LambdaHost | None = None
@@ -199,16 +201,35 @@ class LocalRuntime:
         bedrock_local.answer_with(answerer)
 
     def deploy_functions(self) -> None:
-        """Load every handler of the catalog. Its environment is resolved against the resources registered so
-        far; a value naming a resource created later (a state machine) resolves at ``refresh_environment()``."""
-        self._set_environ(self._catalog_environment(allow_missing=True))
+        """Load every handler of the catalog, each in its own environment (function_environment.py). The
+        environment is resolved against the resources registered so far; a value naming a resource created later
+        (a state machine) resolves at ``refresh_environment()``."""
+        self.environments = {
+            name: FunctionEnvironment(name, values)
+            for name, values in self._catalog_environments(allow_missing=True).items()
+        }
         self.lambdas = LambdaHost(
-            self.catalog, self.durable, self.time_control, self.region, self.account_id, journal=self.journal
+            self.catalog,
+            self.durable,
+            self.time_control,
+            self.region,
+            self.account_id,
+            journal=self.journal,
+            environments=self.environments,
         )
 
     def refresh_environment(self) -> None:
         """Resolve the catalog's environment again, now that every resource exists."""
-        self._set_environ(self._catalog_environment())
+        for name, values in self._catalog_environments().items():
+            self.environments[name].update(values)
+
+    def environment_of(self, function_name: str) -> FunctionEnvironment:
+        """The variables ``function_name`` (name, name:alias or ARN) sees over the process environment while it
+        runs; ``environment_of(name).overridden(KEY="value")`` changes them for a while."""
+        try:
+            return self.environments[function_name_of(function_name)]
+        except KeyError:
+            raise KeyError(f"no function {function_name!r} is deployed on the runtime") from None
 
     def resume(self) -> dict[str, int]:
         """Bring back what the state directory holds, once every resource, function and state machine is deployed:
@@ -317,21 +338,18 @@ class LocalRuntime:
 
     # --- internals -----------------------------------------------------------------------------------------
 
-    def _catalog_environment(self, allow_missing: bool = False) -> dict[str, str]:
-        """The union of every function's environment, resolved. In one process all functions share
-        ``os.environ``, so a variable must mean the same value for every function that sets it."""
-        merged: dict[str, str] = {}
+    def _catalog_environments(self, allow_missing: bool = False) -> dict[str, dict[str, str]]:
+        """Each function's environment, resolved (``allow_missing``: leaving out values that name a resource not
+        registered yet). Two functions may give one variable different values; none may set a reserved one."""
+        environments: dict[str, dict[str, str]] = {}
         for spec in self.catalog:
-            for key, value in spec.environment.items():
-                if allow_missing and isinstance(value, ResourceRef) and not self.has_resource(value):
-                    continue
-                resolved = self.resolve(value)
-                if merged.get(key, resolved) != resolved:
-                    raise ValueError(
-                        f"environment variable {key} has two values in the catalog: {merged[key]!r}, {resolved!r}"
-                    )
-                merged[key] = resolved
-        return merged
+            check_not_reserved(spec.name, spec.environment)
+            environments[spec.name] = {
+                key: self.resolve(value)
+                for key, value in spec.environment.items()
+                if not (allow_missing and isinstance(value, ResourceRef) and not self.has_resource(value))
+            }
+        return environments
 
     def has_resource(self, ref: ResourceRef) -> bool:
         return ref.kind == "function" or (ref.kind, ref.logical_name) in self.resources

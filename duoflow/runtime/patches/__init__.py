@@ -7,6 +7,9 @@ observe), and has ``install(...)`` and ``uninstall()``, which puts every origina
 ``LocalRuntime.start()`` installs them all here (:func:`install`), in ``MODULES`` order, and ``stop()`` uninstalls
 them in reverse (:meth:`Installed.uninstall`). duoflow/runtime/README.md has the table.
 
+``python_stdlib`` hooks the standard library (one environment per function, ``function_environment.py``): the
+interpreter is not a pinned distribution, so it names no entry of ``pins.PINNED``.
+
 Not here, because they are features built on hooks rather than patches: the journal keepers
 (``keep_step_functions``, ``keep_moto_data``) and the S3 → EventBridge delivery (``s3_events``); see the README.
 """
@@ -29,6 +32,7 @@ from duoflow.runtime.patches import (
     moto_lambda,
     moto_s3,
     moto_stepfunctions,
+    python_stdlib,
 )
 from duoflow.runtime.patches._patching import FIX, SPEEDUP, Target
 from duoflow.runtime.time_control import TimeControl
@@ -46,6 +50,7 @@ MODULES: tuple[ModuleType, ...] = (
     moto_bedrock,
     durable_sdk,
     botocore_user_agent,
+    python_stdlib,
 )
 
 __all__ = ["FIX", "MODULES", "SPEEDUP", "SWITCH", "Installed", "Target", "install", "speedups_enabled", "targets"]
@@ -92,6 +97,7 @@ def install(
         moto_bedrock: moto_bedrock.install,
         durable_sdk: lambda: durable_sdk.install(speedups),
         botocore_user_agent: lambda: botocore_user_agent.install(speedups),
+        python_stdlib: python_stdlib.install,
     }
     try:
         for module in MODULES:
