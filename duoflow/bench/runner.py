@@ -226,9 +226,7 @@ def _people_take_time(
 def hybrid_happy_path(runtime: LocalRuntime, case: LoanCase, runs: int, on_run: Callable[[], None]) -> list[float]:
     """The hybrid loan's happy path, one run at a time, the fraud service answering at once: the integrated
     runtime's side of the runtime-overhead ratio (duoflow/bench/bare_engines.py has the other side)."""
-    saved = os.environ.get("FRAUD_DELAY_SECONDS")
-    os.environ["FRAUD_DELAY_SECONDS"] = "0"
-    try:
+    with runtime.environment_of("loan-fraud-service").overridden(FRAUD_DELAY_SECONDS="0"):
         for _ in range(WARM_UP_RUNS):
             run_loan_case(runtime, case, "hybrid", measure=False)
         latencies = []
@@ -239,8 +237,3 @@ def hybrid_happy_path(runtime: LocalRuntime, case: LoanCase, runs: int, on_run: 
             latencies.append(result.latency_ms)
             on_run()
         return latencies
-    finally:
-        if saved is None:
-            os.environ.pop("FRAUD_DELAY_SECONDS", None)
-        else:
-            os.environ["FRAUD_DELAY_SECONDS"] = saved
