@@ -103,6 +103,13 @@ class Journal:
                 return
             self.is_open = False
             try:
+                if self._db.in_transaction:
+                    self._db.rollback()  # never committed, so never acknowledged
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError:
+                # A read a signal interrupted (Ctrl-C, SIGTERM) can leave its statement active, and the checkpoint
+                # then fails ("database table is locked"). The checkpoint is only tidying: every committed write
+                # is in the write-ahead log, which SQLite replays when the journal is opened again.
+                pass
             finally:
                 self._db.close()

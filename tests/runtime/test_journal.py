@@ -68,3 +68,20 @@ def test_a_malformed_kill_point_is_refused_with_the_rule() -> None:
     )
     assert done.returncode == 1
     assert "DUOFLOW_CRASH_AFTER must be <state|checkpoint|write>:<n>" in done.stderr
+
+
+def test_closing_with_a_read_still_active_keeps_every_committed_write(tmp_path):
+    """A signal can interrupt a read between its execute and its fetch; stopping must still close the journal, and
+    what was committed is there when it is opened again."""
+    journal = Journal(tmp_path)
+    journal.ensure_schema("CREATE TABLE IF NOT EXISTS kept (key TEXT PRIMARY KEY)")
+    journal.write("INSERT INTO kept VALUES (?)", ("a",))
+    journal.write("INSERT INTO kept VALUES (?)", ("b",))
+    active = journal._db.execute("SELECT key FROM kept")  # the statement a KeyboardInterrupt left behind
+    active.fetchone()
+
+    journal.close()
+
+    again = Journal(tmp_path)
+    assert again.read("SELECT key FROM kept ORDER BY key") == [("a",), ("b",)]
+    again.close()
