@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
 from services.common.bootstrap import Adapters, wired
-from services.common.log import Correlation, durable_logger
+from services.common.log import Correlation, correlation_of, durable_logger
 
 T = TypeVar("T")
 
@@ -30,7 +30,7 @@ def durable_handler(
 
     @durable_execution
     def handler(event: dict[str, Any], context: DurableContext) -> T:
-        context.set_logger(durable_logger(correlation_id=_correlation_of(correlation, event), flow=flow.__name__))
+        context.set_logger(durable_logger(correlation_id=correlation_of(correlation, event), flow=flow.__name__))
         context.logger.info("flow started")
         try:
             result = flow(adapters(), event, context)
@@ -42,12 +42,3 @@ def durable_handler(
 
     handler.__doc__ = flow.__doc__
     return handler
-
-
-def _correlation_of(correlation: Correlation | None, event: Any) -> str | None:
-    if correlation is None:
-        return None
-    try:
-        return correlation(event)
-    except Exception:  # logging never fails a flow; the flow's own validation says what is wrong with the event
-        return None

@@ -14,6 +14,7 @@ client gets a 500 carrying it, never the Lambda's error or stack trace.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -36,36 +37,30 @@ class GatewayResponse:
     body: str
 
 
+def _access_logged(handle: Callable[..., GatewayResponse]) -> Callable[..., GatewayResponse]:
+    """An access line per request (method, path, status, duration, request id) to ``duoflow.access``, which
+    ``duoflow serve`` prints, as API Gateway's access log would."""
+
+    @functools.wraps(handle)
+    def timed(self: Any, method: str, path: str, *request: Any, **options: Any) -> GatewayResponse:
+        began = time.perf_counter()
+        answered = handle(self, method, path, *request, **options)
+        milliseconds = (time.perf_counter() - began) * 1000
+        request_id = answered.headers.get("apigw-requestid", "")
+        ACCESS_LOG.info("%s %s %d %.0f ms %s", method, path, answered.status, milliseconds, request_id)
+        return answered
+
+    return timed
+
+
 class ApiGateway:
     def __init__(self, lambda_client: Callable[[], Any], signer: TokenSigner, function: str = API_FUNCTION) -> None:
         self._lambda = lambda_client
         self._signer = signer
         self._function = function
 
+    @_access_logged
     def handle(
-        self,
-        method: str,
-        path: str,
-        query: dict[str, str],
-        body: str | None,
-        authorization: str | None,
-        headers: Mapping[str, str] | None = None,
-    ) -> GatewayResponse:
-        """Answer one API request; an access line (method, path, status, duration, request id) goes to the
-        ``duoflow.access`` logger, which ``duoflow serve`` prints, as API Gateway's access log would."""
-        began = time.perf_counter()
-        answered = self._answer(method, path, query, body, authorization, headers)
-        ACCESS_LOG.info(
-            "%s %s %d %.0f ms %s",
-            method,
-            path,
-            answered.status,
-            (time.perf_counter() - began) * 1000,
-            answered.headers.get("apigw-requestid", ""),
-        )
-        return answered
-
-    def _answer(
         self,
         method: str,
         path: str,

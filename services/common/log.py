@@ -70,7 +70,7 @@ def logged(correlation: Correlation) -> Callable[[Callable[[Any, Any], T]], Call
             cold_start = function not in _warm
             _warm.add(function)
             logger.thread_safe_append_keys(
-                correlation_id=_correlation_of(correlation, event),
+                correlation_id=correlation_of(correlation, event),
                 function=function,
                 function_request_id=getattr(context, "aws_request_id", None),
                 cold_start=cold_start,
@@ -93,7 +93,10 @@ def logged(correlation: Correlation) -> Callable[[Callable[[Any, Any], T]], Call
     return wrap
 
 
-def _correlation_of(correlation: Correlation, event: Any) -> str | None:
+def correlation_of(correlation: Correlation | None, event: Any) -> str | None:
+    """The id ``correlation`` finds in ``event``, or None: logging never fails an invocation."""
+    if correlation is None:
+        return None
     try:
         return correlation(event)
     except Exception:  # an event without the id: the handler's own validation says what is wrong with it
