@@ -104,10 +104,11 @@ class Server:
             headers["authorization"] = f"Bearer {token}"
         request = urllib.request.Request(f"{self.base}{path}", data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return response.status, json.loads(response.read() or b"null")
+            except urllib.error.HTTPError as error:  # an answer: its body can be cut by the kill too (outer except)
+                return error.code, json.loads(error.read() or b"null")
         except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as error:
             if self.wait_dead(timeout=5):  # a connection cut by a kill: the process is gone, or about to be
                 raise ServerDied(str(error)) from None

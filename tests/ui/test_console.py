@@ -101,3 +101,22 @@ def test_the_executions_list_and_the_benchmark(page, signer):
     expect(page.locator("#bench-table")).to_contain_text("hybrid")
     expect(page.locator("#bench-chart")).to_have_attribute("src", "/console/bench.svg")
     shot(page, "benchmark")
+
+
+def test_an_opened_operation_stays_open_while_the_page_polls_a_running_execution(page, signer):
+    apply_as(page, "alice", variant="durable")
+    expect(page.locator("#loan-status")).to_have_text("waiting for a manager", timeout=20_000)
+    sign_in(page, signer, HR_ROLE)
+    page.click("#loan-execution-link")
+    expect(page.locator("#execution-status")).to_have_text("RUNNING")
+    row = page.locator("section.timeline tr.op[data-op='fraud check']")
+    row.focus()
+    page.keyboard.press("Enter")
+    detail = page.locator("section.timeline .op-detail")
+    expect(detail).to_contain_text("fraud check")
+    row.evaluate("node => { node.dataset.seen = 'yes'; }")  # a mark a rebuilt row would not carry
+    for _ in range(2):  # two more polls of the running execution
+        with page.expect_response(lambda response: "/console/api/execution" in response.url):
+            pass
+    expect(detail).to_contain_text("fraud check")
+    assert row.evaluate("node => node.dataset.seen === 'yes' && document.activeElement === node")

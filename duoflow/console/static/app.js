@@ -7,7 +7,7 @@
 
 const POLL_MS = 1000; // live views refresh at least every 2 s
 const $ = (selector, root = document) => root.querySelector(selector);
-const state = { timers: [], about: null, cases: null, selected: null, execution: null };
+const state = { timers: [], about: null, cases: null, selected: null, execution: null, timelines: null, openOp: null };
 
 // --- identity: role tokens kept in this tab (sessionStorage) ------------------------------------------------
 
@@ -369,6 +369,8 @@ async function loadExecutions() {
 async function showExecution(arn) {
   state.selected = null;
   state.execution = null;
+  state.timelines = null;
+  state.openOp = null;
   $("#graph").replaceChildren();
   $("#durable").replaceChildren();
   $("#state-panel").replaceChildren(el("p", { class: "muted" }, "Select a state to see its input, output and error."));
@@ -418,10 +420,34 @@ function drawExecution(data) {
     }
     colourGraph(data);
     if (state.selected) selectState(state.selected, false);
-    $("#durable").replaceChildren(...data.durable.map((d) => timeline(d, `Durable operations of “${d.state}” (${d.function})`)));
+    drawTimelines(data.durable.map((d) => [d, `Durable operations of “${d.state}” (${d.function})`]));
   } else {
-    $("#durable").replaceChildren(timeline(data, `Durable operations of ${data.function}`));
+    drawTimelines([[data, `Durable operations of ${data.function}`]]);
   }
+}
+
+// The page polls every second; rebuilding unchanged rows would take the keyboard focus and the opened operation's
+// detail away from the person reading them, so the timelines are redrawn only when what they show has changed,
+// and a redraw puts the focus and the opened detail back on the same row.
+function drawTimelines(timelines) {
+  const shown = JSON.stringify(timelines.map(([d, title]) => [title, d.status, d.stop, d.operations, d.invocations]));
+  if (shown === state.timelines) return;
+  state.timelines = shown;
+  const focused = document.activeElement?.closest?.("section.timeline tr.op");
+  const focusedAt = focused && rowAddress(focused);
+  $("#durable").replaceChildren(...timelines.map(([d, title]) => timeline(d, title)));
+  const open = state.openOp && rowAt(state.openOp);
+  if (open) open.click();
+  const refocus = focusedAt && rowAt(focusedAt);
+  if (refocus) refocus.focus();
+}
+function rowAddress(row) {
+  const rows = [...row.closest("section.timeline").querySelectorAll("tr.op")];
+  return { durable: row.closest("section.timeline").dataset.durable, index: rows.indexOf(row) };
+}
+function rowAt(address) {
+  const section = [...$("#durable").querySelectorAll("section.timeline")].find((s) => s.dataset.durable === address.durable);
+  return section ? section.querySelectorAll("tr.op")[address.index] || null : null;
 }
 
 function statusOf(data, id) {
@@ -489,7 +515,8 @@ function timeline(execution, title) {
     const left = pos(op.start);
     const width = `${Math.max(0.4, ((Date.parse(op.end || new Date().toISOString()) - Date.parse(op.start)) / span) * 100).toFixed(2)}%`;
     const duration = op.end ? ms(Date.parse(op.end) - Date.parse(op.start)) : "running";
-    return el("tr", { class: "op", tabindex: "0", "data-op": op.name, onclick: () => showOp(detail, op), onkeydown: (e) => { if (e.key === "Enter") showOp(detail, op); } },
+    const open = (event) => { state.openOp = rowAddress(event.currentTarget); showOp(detail, op); };
+    return el("tr", { class: "op", tabindex: "0", "data-op": op.name, onclick: open, onkeydown: (e) => { if (e.key === "Enter") open(e); } },
       el("td", { style: { paddingLeft: `${8 + op.depth * 18}px` } }, op.name),
       el("td", {}, el("span", { class: "type" }, op.type)),
       el("td", {}, el("span", { class: `status-word ${op.status === "succeeded" ? "st-succeeded" : op.status === "running" ? "st-running" : "st-failed"}` }, op.status),
