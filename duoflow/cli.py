@@ -446,6 +446,46 @@ def logs(
             out.print(f"{escape(when)} {severity:<7} {escape(who):<24} {escape(text)}", soft_wrap=True, highlight=False)
 
 
+class AuditFormat(StrEnum):
+    md = "md"
+    json = "json"
+    csv = "csv"
+
+
+@app.command()
+def audit(
+    item_id: str = typer.Argument(..., metavar="ID", help="An application id or a training request id."),
+    output_format: AuditFormat = typer.Option(
+        AuditFormat.md, "--format", help="md: a document a reviewer can file; json or csv: for tools."
+    ),
+    state_dir: Path = typer.Option(DEFAULT_STATE_DIR, "--state-dir", help=STATE_DIR_HELP),
+    out_path: Path | None = typer.Option(None, "--out", help="Write the export to this file instead of stdout."),
+) -> None:
+    """The audit trail of one application or training request, as one document: what happened, when, who decided, under which rule, and the outcome.
+
+    Merges the workflow's audit trail (the business record: the same for the three variants), the Step Functions history and the durable executions' operations into one list in time order. Every person's decision appears with their name and comment; each decision point with the rule that applied and the domain constant that sets it ("a loan of $100,000 or more needs a manager (domain/loan/rules.py MANAGER_APPROVAL_THRESHOLD)"). No SIN, income, or state input or output is in it.
+
+    Reads the state directory of `duoflow serve` read-only, whether the server runs or not. Exit 1 when no application or request has that id.
+    """
+    from duoflow.audit_export import NotFound, audit_export, render
+    from duoflow.runtime.saved_state import NoSavedState, SavedState
+
+    directory = absolute(state_dir)
+    try:
+        export = audit_export(SavedState(directory), item_id)
+    except NoSavedState as missing:
+        raise _error(escape(str(missing)), code=1) from None
+    except NotFound as unknown:
+        raise _error(escape(str(unknown)), code=1) from None
+    text = render(export, output_format.value, str(state_dir))
+    if out_path is None:
+        sys.stdout.write(text)
+        return
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(text)
+    err.print(f"wrote {escape(str(out_path))} ({len(export.trail)} entries)")
+
+
 @app.command()
 def diagrams(
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if a diagram is missing or stale."),

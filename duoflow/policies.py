@@ -91,13 +91,19 @@ def constant_words(constant: DomainConstant) -> str:
     if constant.unit == "dollars":
         return f"${value:,}"
     if constant.unit == "seconds" and isinstance(value, int):
-        for size, word in ((3600, "hour"), (60, "minute"), (1, "second")):
-            if value % size == 0:
-                count = value // size
-                return f"{count} {word}{'' if count == 1 else 's'}"
+        return duration_words(value)
     if constant.unit:
         return str(value)
     return f"“{value}”"
+
+
+def duration_words(seconds: int) -> str:
+    """A whole number of seconds in the largest unit that divides it: "30 minutes", "72 hours", "1 second"."""
+    for size, word in ((3600, "hour"), (60, "minute"), (1, "second")):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {word}{'' if count == 1 else 's'}"
+    return f"{seconds} seconds"
 
 
 class _Writer:

@@ -47,6 +47,7 @@ from duoflow.runtime.keep_moto_data import MotoDataKeeper
 from duoflow.runtime.keep_step_functions import StepFunctionsKeeper
 from duoflow.runtime.lambda_host import LambdaHost, function_name_of
 from duoflow.runtime.s3_events import S3Events
+from duoflow.runtime.saved_state import DURABLE_STORE_FILE
 from duoflow.runtime.time_control import TimeControl
 
 MOTO_CONFIG = {
@@ -160,7 +161,7 @@ class LocalRuntime:
         self._data_keeper = MotoDataKeeper(self.journal, self.account_id, self.region)
         self._data_keeper.install()
         self.durable = DurableHost(
-            self.state_dir / "durable-executions.sqlite3",
+            self.state_dir / DURABLE_STORE_FILE,
             self.time_control,
             self.region,
             self.account_id,

@@ -49,6 +49,10 @@ def test_reload_restarts_the_server_on_a_code_change_on_the_same_port_and_state(
         assert answered[0] == 200, answered
         ended = wait_until(lambda: ended_status(server, application_id), timeout=30, what="Alice's loan ended")
         assert ended["status"] == "approved", ended
+        # `duoflow audit` reads the running server's state, its lock untouched: the manager's decision is in it
+        audited = cli("audit", application_id, "--state-dir", str(state_dir), cwd=tmp_path)
+        assert audited.returncode == 0, audited.stderr
+        assert "## Decisions made by people" in audited.stdout and alice.manager["comment"] in audited.stdout
 
         # The supervisor holds the state directory (between restarts too), not the server it runs.
         refused = cli("state", "clear", "--state-dir", str(state_dir), "--yes", cwd=tmp_path)
@@ -60,6 +64,12 @@ def test_reload_restarts_the_server_on_a_code_change_on_the_same_port_and_state(
         assert "Traceback" not in log
     finally:
         server.close()
+    # With no server running, the export reads the same state; an unknown id is an error that says so.
+    exported = cli("audit", application_id, "--format", "csv", "--state-dir", str(state_dir), cwd=tmp_path)
+    assert exported.returncode == 0 and exported.stdout.startswith("at,source,event,what,by,rule\n"), exported
+    assert "manager-decision" in exported.stdout
+    unknown = cli("audit", "no-such-id", "--state-dir", str(state_dir), cwd=tmp_path)
+    assert unknown.returncode == 1 and "no loan application or training request 'no-such-id'" in unknown.stderr
     # Nothing holds the state directory any more: the last server is gone with its supervisor.
     cleared = cli("state", "clear", "--state-dir", str(state_dir), "--yes", cwd=tmp_path)
     assert cleared.returncode == 0, cleared.stderr
