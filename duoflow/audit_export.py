@@ -31,6 +31,11 @@ from services.training.audit import TRAINING_LOG
 
 Format = Literal["md", "json", "csv"]
 FORMATS: tuple[Format, ...] = ("md", "json", "csv")
+MEDIA_TYPES: dict[Format, str] = {
+    "md": "text/markdown; charset=utf-8",
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+}
 
 BUSINESS = "audit trail"  # the source of the business record's entries
 PEOPLE_WORK_AS = {"system", "workflow"}  # actors that are not a person

@@ -8,6 +8,7 @@ read-only JSON endpoints, and the static UI.
     /console/api/execution?arn=  one execution: status, graph (SVG from the ASL that ran), states, durable ops [role]
     /console/api/asl/{name}      the ASL a state machine runs (placeholders filled)
     /console/api/durable?arn=    one durable execution's operations                                     [role]
+    /console/api/audit/{id}      an application's or request's audit export, a file (?format=md|csv|json) [role]
     /console/api/training/requests        POST: upload a training request document (400 names each field)
     /console/api/training/requests/{id}   a training request's status, progress log and result file  [role]
     /console/api/bench           docs/bench.json; /console/bench.svg the chart
@@ -27,6 +28,7 @@ only once the runtime's journal has forced what the request wrote to the disk (`
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from collections.abc import Callable, Collection
@@ -44,6 +46,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.validation import InputInvalid, body_text, id_error, read_json_body, unknown_fields
+from duoflow.audit_export import FORMATS as AUDIT_FORMATS
+from duoflow.audit_export import MEDIA_TYPES as AUDIT_MEDIA_TYPES
+from duoflow.audit_export import NotFound as AuditNotFound
+from duoflow.audit_export import audit_export, render
 from duoflow.console.errors import UnexpectedErrors
 from duoflow.console.executions import Executions, NotFound, top_level_durable_functions
 from duoflow.console.gateway import ApiGateway
@@ -52,6 +58,7 @@ from duoflow.console.scrub import scrub
 from duoflow.console.tokens import ROLE_USERS, InvalidToken, TokenSigner
 from duoflow.diagrams.sources import all_state_machines
 from duoflow.runtime import LocalRuntime, ResourceRef
+from duoflow.runtime.saved_state import SavedState
 from duoflow.scenarios import SCENARIOS_DIR
 from services.api.auth import groups_of
 from services.api.routes import MANAGER_ROLE
@@ -250,6 +257,29 @@ class Console:
         except NotFound as error:
             return _problem(404, str(error))
 
+    def audit(self, request: Request) -> Response:
+        """The audit export of an application or training request (`duoflow audit ID`), to a signed-in role, as a
+        file to save: ?format=md (the default), csv or json."""
+        viewer = self.viewer(request)
+        if isinstance(viewer, JSONResponse):
+            return viewer
+        item_id = request.path_params["item_id"]
+        output_format = request.query_params.get("format", "md")
+        if output_format not in AUDIT_FORMATS:
+            return _problem(
+                400, "invalid request", [{"field": "format", "rule": f"is one of {', '.join(AUDIT_FORMATS)}"}]
+            )
+        try:
+            export = audit_export(SavedState(self.runtime.state_dir), item_id)
+        except AuditNotFound as error:
+            return _problem(404, str(error))
+        filename = "audit-" + re.sub(r"[^A-Za-z0-9._-]", "_", item_id) + f".{output_format}"
+        return Response(
+            render(export, output_format, str(self.runtime.state_dir)),
+            media_type=AUDIT_MEDIA_TYPES[output_format],
+            headers={"content-disposition": f'attachment; filename="{filename}"'},
+        )
+
     def asl(self, request: Request) -> JSONResponse:
         name = request.path_params["name"]
         machine = next((m for m in all_state_machines() if m.name == name), None)
@@ -393,6 +423,7 @@ def create_app(
         Route("/console/api/executions", console.signed_in(console.list_executions)),
         Route("/console/api/execution", console.signed_in(console.execution)),
         Route("/console/api/durable", console.signed_in(console.durable)),
+        Route("/console/api/audit/{item_id}", console.audit),
         Route("/console/api/asl/{name}", console.asl),
         Route("/console/api/bench", console.bench),
         Route("/console/bench.svg", console.bench_chart),

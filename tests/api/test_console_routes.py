@@ -249,3 +249,25 @@ def test_an_idempotency_key_reaches_the_api_through_the_console(client):
     assert first.status_code == 202, first.text
     assert (again.status_code, again.json()) == (202, first.json())
     assert client.post("/api/apply", json={**BOB, "loan_amount": 999}, headers=key).status_code == 422
+
+
+def test_the_audit_export_is_a_file_for_a_signed_in_role_and_refuses_what_it_cannot_answer(client, as_hr):
+    application_id, started = apply(client, CHARLIE)  # approved without a manager
+    wait_until(lambda: finished(client, started["execution_arn"], as_hr), timeout=20, what="Charlie's loan ended")
+    exported = client.get(f"/console/api/audit/{application_id}?format=csv", headers=as_hr)
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-type"] == "text/csv; charset=utf-8"
+    assert exported.headers["content-disposition"] == f'attachment; filename="audit-{application_id}.csv"'
+    assert exported.text.startswith("at,source,event,what,by,rule\n") and "below the $100,000" in exported.text
+    document = client.get(f"/console/api/audit/{application_id}", headers=as_hr)
+    assert document.text.startswith(f"# Audit trail of loan application {application_id}\n")
+
+    assert client.get(f"/console/api/audit/{application_id}").status_code == 401
+    wrong = client.get(f"/console/api/audit/{application_id}?format=pdf", headers=as_hr)
+    assert wrong.status_code == 400
+    assert wrong.json()["errors"] == [{"field": "format", "rule": "is one of md, json, csv"}]
+    unknown = client.get("/console/api/audit/no-such-id", headers=as_hr)
+    assert (
+        unknown.status_code == 404
+        and "no loan application or training request 'no-such-id'" in unknown.json()["message"]
+    )

@@ -60,7 +60,7 @@ async function call(method, path, body, { auth = true } = {}) {
   let data = null;
   const text = await response.text();
   try { data = text ? JSON.parse(text) : null; } catch { data = { message: text }; }
-  return { status: response.status, ok: response.ok, data };
+  return { status: response.status, ok: response.ok, data, text };
 }
 
 function flash(message, kind = "") {
@@ -374,6 +374,7 @@ async function showExecution(arn) {
   $("#graph").replaceChildren();
   $("#durable").replaceChildren();
   $("#state-panel").replaceChildren(el("p", { class: "muted" }, "Select a state to see its input, output and error."));
+  $("#execution-export").hidden = true;
   if (!arn) { $("#execution-error").textContent = "No execution given."; return; }
   const signedIn = Boolean(currentToken());
   document.querySelector(".legend").hidden = !signedIn;
@@ -407,6 +408,8 @@ function drawExecution(data) {
     ` · started ${when(data.start)} · ${ms(data.duration_ms)}`,
     data.kind === "sfn" ? ` · ${data.transitions} state transitions` : "",
     data.error ? ` · ${data.error}: ${data.cause || ""}` : "");
+  $("#export-id").textContent = data.name; // an execution is named after its application or training request
+  $("#execution-export").hidden = false;
   document.querySelector(".legend").hidden = data.kind !== "sfn";
   document.querySelector(".execution-layout").hidden = data.kind !== "sfn";
   $("#state-list-box").hidden = data.kind !== "sfn";
@@ -543,6 +546,18 @@ function showOp(box, op) {
   box.replaceChildren(...parts);
 }
 
+// The audit export (`duoflow audit ID`) as a file: fetched with the role's token, then saved by the browser.
+async function exportAudit(format) {
+  const id = $("#export-id").textContent;
+  const response = await call("GET", `/console/api/audit/${encodeURIComponent(id)}?format=${format}`);
+  if (!response.ok) { flash(`Audit trail: ${refusal(response)}`, "bad"); return; }
+  const link = el("a", { href: URL.createObjectURL(new Blob([response.text])), download: `audit-${id}.${format}` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
 // --- benchmark ----------------------------------------------------------------------------------------------
 
 async function showBench() {
@@ -605,6 +620,8 @@ document.addEventListener("DOMContentLoaded", () => {
     const file = event.target.files[0];
     if (file) $("#training-doc").value = await file.text();
   });
+  $("#execution-export").querySelectorAll("button").forEach((button) =>
+    button.addEventListener("click", () => exportAudit(button.dataset.format)));
   $("#filter-scenario").addEventListener("change", loadExecutions);
   $("#filter-variant").addEventListener("change", loadExecutions);
   window.addEventListener("hashchange", route);
