@@ -115,6 +115,7 @@ def test_an_opened_operation_stays_open_while_the_page_polls_a_running_execution
     apply_as(page, "alice", variant="durable")
     expect(page.locator("#loan-status")).to_have_text("waiting for a manager", timeout=20_000)
     sign_in(page, signer, HR_ROLE)
+    expect(page.locator("#loan-execution-link")).to_have_attribute("href", re.compile("#/execution\\?arn="))
     page.click("#loan-execution-link")
     expect(page.locator("#execution-status")).to_have_text("RUNNING")
     row = page.locator("section.timeline tr.op[data-op='fraud check']")
