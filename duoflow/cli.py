@@ -427,8 +427,7 @@ def logs(
     Reads the functions' log file of `duoflow serve` (STATE-DIR/function-logs.jsonl), whether the server runs or not.
     Exit 1 when no line names ID.
     """
-    from duoflow.function_logs import lines_of, readable
-    from duoflow.serving import function_logs_file
+    from duoflow.function_logs import function_logs_file, lines_of, readable
 
     log_file = function_logs_file(absolute(state_dir))
     if not log_file.exists():

@@ -14,6 +14,11 @@ from pathlib import Path
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
+def function_logs_file(state_dir: Path) -> Path:
+    """Where ``duoflow serve`` appends the functions' log lines: in its state directory."""
+    return state_dir / "function-logs.jsonl"
+
+
 @dataclass(frozen=True)
 class LogLines:
     lines: list[dict]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
+from duoflow.function_logs import function_logs_file
 from duoflow.terminal import err, interrupt, main_thread, out
 
 if TYPE_CHECKING:
@@ -36,11 +37,6 @@ def handed_down(socket_fd: int, lock_fd: int, aws_socket_fd: int) -> tuple[socke
 def url_of(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-def function_logs_file(state_dir: Path) -> Path:
-    """Where ``duoflow serve`` appends the functions' log lines: in its state directory."""
-    return state_dir / "function-logs.jsonl"
 
 
 def run_server(

@@ -9,6 +9,7 @@ read-only JSON endpoints, and the static UI.
     /console/api/asl/{name}      the ASL a state machine runs (placeholders filled)
     /console/api/durable?arn=    one durable execution's operations                                     [role]
     /console/api/audit/{id}      an application's or request's audit export, a file (?format=md|csv|json) [role]
+    /console/api/logs/{id}       the functions' log lines about it, oldest first (`duoflow logs ID`)     [role]
     /console/api/training/requests        POST: upload a training request document (400 names each field)
     /console/api/training/requests/{id}   a training request's status, progress log and result file  [role]
     /console/api/bench           docs/bench.json; /console/bench.svg the chart
@@ -57,6 +58,7 @@ from duoflow.console.guards import CHANGING_METHODS, HostGuard, SameOriginJson, 
 from duoflow.console.scrub import scrub
 from duoflow.console.tokens import ROLE_USERS, InvalidToken, TokenSigner
 from duoflow.diagrams.sources import all_state_machines
+from duoflow.function_logs import function_logs_file, lines_of, readable
 from duoflow.runtime import LocalRuntime, ResourceRef
 from duoflow.runtime.saved_state import SavedState
 from duoflow.scenarios import SCENARIOS_DIR
@@ -97,6 +99,9 @@ class JournalBarrier:
             await send(message)
 
         await self.app(scope, receive, send_once_durable)
+
+
+LOG_LINES_SHOWN = 500  # the latest lines of one id; `duoflow logs ID` prints them all
 
 
 def _problem(status: int, message: str, errors: list[dict[str, str]] | None = None) -> JSONResponse:
@@ -256,6 +261,19 @@ class Console:
             return Shown(self.executions.durable_execution(arn, secrets), secrets)
         except NotFound as error:
             return _problem(404, str(error))
+
+    def logs(self, request: Request) -> Shown:
+        """The functions' log lines about one application or training request (`duoflow logs ID`), oldest first: what
+        `duoflow serve` keeps in its state directory (none when the runtime keeps no log file)."""
+        log_file = function_logs_file(self.runtime.state_dir)
+        if not log_file.exists():
+            return Shown({"lines": [], "kept": False})
+        found = lines_of(log_file, request.path_params["item_id"])
+        lines = [
+            {"at": at, "level": level, "who": who, "text": text}
+            for at, level, who, text in readable(found.lines[-LOG_LINES_SHOWN:])
+        ]
+        return Shown({"lines": lines, "kept": True, "more": max(0, len(found.lines) - LOG_LINES_SHOWN)})
 
     def audit(self, request: Request) -> Response:
         """The audit export of an application or training request (`duoflow audit ID`), to a signed-in role, as a
@@ -424,6 +442,7 @@ def create_app(
         Route("/console/api/execution", console.signed_in(console.execution)),
         Route("/console/api/durable", console.signed_in(console.durable)),
         Route("/console/api/audit/{item_id}", console.audit),
+        Route("/console/api/logs/{item_id}", console.signed_in(console.logs)),
         Route("/console/api/asl/{name}", console.asl),
         Route("/console/api/bench", console.bench),
         Route("/console/bench.svg", console.bench_chart),

@@ -266,6 +266,9 @@ def test_the_audit_export_is_a_file_for_a_signed_in_role_and_refuses_what_it_can
     wrong = client.get(f"/console/api/audit/{application_id}?format=pdf", headers=as_hr)
     assert wrong.status_code == 400
     assert wrong.json()["errors"] == [{"field": "format", "rule": "is one of md, json, csv"}]
+    # Its log lines: this runtime keeps no log file (duoflow serve does: tests/ui), and says so
+    assert client.get(f"/console/api/logs/{application_id}", headers=as_hr).json() == {"lines": [], "kept": False}
+    assert client.get(f"/console/api/logs/{application_id}").status_code == 401
     unknown = client.get("/console/api/audit/no-such-id", headers=as_hr)
     assert (
         unknown.status_code == 404

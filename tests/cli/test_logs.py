@@ -8,7 +8,7 @@ import json
 from typer.testing import CliRunner
 
 from duoflow import cli
-from duoflow.serving import function_logs_file
+from duoflow.function_logs import function_logs_file
 
 runner = CliRunner()
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from duoflow.demo import run_loan_case
-from duoflow.function_logs import lines_of
+from duoflow.function_logs import function_logs_file, lines_of
 from duoflow.runtime import LocalRuntime
 from duoflow.scenarios import loan_cases
 from duoflow.stack import local_stack
@@ -21,8 +21,8 @@ from tests.integration.conftest import TIME_CONTROL
 @pytest.fixture(scope="module")
 def logged_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalRuntime, object]]:
     state = tmp_path_factory.mktemp("logged")
-    with local_stack(TIME_CONTROL, state_dir=state, function_logs=state / "function-logs.jsonl") as running:
-        yield running, state / "function-logs.jsonl"
+    with local_stack(TIME_CONTROL, state_dir=state, function_logs=function_logs_file(state)) as running:
+        yield running, function_logs_file(state)
 
 
 NOISE = ("id", "Id", "Arn", "timestamp")

@@ -10,6 +10,7 @@ import pytest
 
 from duoflow.console.server import running_console
 from duoflow.console.tokens import TokenSigner
+from duoflow.function_logs import function_logs_file
 from duoflow.runtime import LocalRuntime, TimeControl
 from duoflow.stack import local_stack
 
@@ -22,7 +23,8 @@ TIME_CONTROL = TimeControl.scaled(0.001, timeouts=0.05)
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
-    with local_stack(TIME_CONTROL, state_dir=tmp_path_factory.mktemp("runtime")) as running:
+    state = tmp_path_factory.mktemp("runtime")
+    with local_stack(TIME_CONTROL, state_dir=state, function_logs=function_logs_file(state)) as running:  # as serve
         yield running
 
 

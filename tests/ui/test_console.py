@@ -58,6 +58,11 @@ def test_alice_applies_a_manager_approves_and_the_graph_ends_green(page, signer)
     expect(timeline.locator(".op-detail")).to_contain_text("FraudCheckService")
     shot(page, "execution-alice-approved")
 
+    # The functions' log lines about the application, beside the graph and the durable operations
+    logs = page.locator("#execution-logs")
+    expect(logs).to_contain_text("loan-offer")
+    expect(logs.locator("tr", has_text="loan-intake").first).to_contain_text("INFO")
+
     # The audit trail, saved as a file from the execution's page: the manager's decision in it, by name
     expect(page.locator("#execution-export")).to_contain_text(f"Audit trail of {application_id}")
     with page.expect_download() as download:

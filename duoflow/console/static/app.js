@@ -7,7 +7,7 @@
 
 const POLL_MS = 1000; // live views refresh at least every 2 s
 const $ = (selector, root = document) => root.querySelector(selector);
-const state = { timers: [], about: null, cases: null, selected: null, execution: null, timelines: null, openOp: null };
+const state = { timers: [], about: null, cases: null, selected: null, execution: null, timelines: null, openOp: null, logsAt: null };
 
 // --- identity: role tokens kept in this tab (sessionStorage) ------------------------------------------------
 
@@ -371,6 +371,8 @@ async function showExecution(arn) {
   state.execution = null;
   state.timelines = null;
   state.openOp = null;
+  state.logsAt = null;
+  $("#execution-logs").hidden = true;
   $("#graph").replaceChildren();
   $("#durable").replaceChildren();
   $("#state-panel").replaceChildren(el("p", { class: "muted" }, "Select a state to see its input, output and error."));
@@ -394,6 +396,7 @@ async function showExecution(arn) {
     $("#execution-error").textContent = "";
     drawExecution(response.data);
     finished = !["RUNNING", "STARTED", "PENDING"].includes(response.data.status);
+    await drawLogs(response.data);
   };
   every(refresh);
 }
@@ -544,6 +547,22 @@ function showOp(box, op) {
   if (op.retry) parts.push(el("p", {}, "Retry"), el("pre", {}, pretty(op.retry)));
   for (const key of ["duration", "scheduledEndTimestamp"]) if (op[key]) parts.push(el("p", { class: "muted" }, `${key}: ${op[key]}`));
   box.replaceChildren(...parts);
+}
+
+// The functions' log lines about the execution's application or request (`duoflow logs ID`): read again only when
+// the execution has moved on (a new state, operation or status), not at every poll.
+async function drawLogs(data) {
+  const moved = JSON.stringify([data.status, data.transitions, (data.durable || [data]).map((d) => d.operations?.length)]);
+  if (moved === state.logsAt) return;
+  state.logsAt = moved;
+  const response = await call("GET", `/console/api/logs/${encodeURIComponent(data.name)}`);
+  if (!response.ok) return;
+  const { lines, kept, more } = response.data;
+  $("#logs-note").textContent = !kept ? "the runtime keeps no log file (duoflow serve does)"
+    : `${lines.length} line(s)${more ? `, the latest; ${more} earlier: duoflow logs ${data.name}` : ""}`;
+  $("#logs").replaceChildren(...lines.map((line) => el("tr", { class: `log-${line.level.toLowerCase()}` },
+    el("td", { class: "num" }, line.at.slice(11, 23)), el("td", {}, line.level), el("td", {}, line.who), el("td", {}, el("pre", {}, line.text)))));
+  $("#execution-logs").hidden = false;
 }
 
 // The audit export (`duoflow audit ID`) as a file: fetched with the role's token, then saved by the browser.
