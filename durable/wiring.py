@@ -17,6 +17,7 @@ from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
 from services.common.bootstrap import Adapters, wired
 from services.common.log import Correlation, correlation_of, durable_logger
+from services.common.tracing import annotate, traced
 
 T = TypeVar("T")
 
@@ -30,7 +31,9 @@ def durable_handler(
 
     @durable_execution
     def handler(event: dict[str, Any], context: DurableContext) -> T:
-        context.set_logger(durable_logger(correlation_id=correlation_of(correlation, event), flow=flow.__name__))
+        correlation_id = correlation_of(correlation, event)
+        annotate(correlation_id=correlation_id)
+        context.set_logger(durable_logger(correlation_id=correlation_id, flow=flow.__name__))
         context.logger.info("flow started")
         try:
             result = flow(adapters(), event, context)
@@ -41,4 +44,4 @@ def durable_handler(
         return result
 
     handler.__doc__ = flow.__doc__
-    return handler
+    return traced(handler)  # each invocation (a replay from the top) is one segment of the trace

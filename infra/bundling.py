@@ -25,7 +25,14 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "infra"
 
 # What the code in SOURCE_PACKAGES imports; tests/infra checks this list against their imports.
-LAMBDA_DISTRIBUTIONS = ("aws-durable-execution-sdk-python", "aws-lambda-powertools", "boto3", "botocore", "pydantic")
+LAMBDA_DISTRIBUTIONS = (
+    "aws-durable-execution-sdk-python",
+    "aws-lambda-powertools",
+    "aws-xray-sdk",  # Powertools Tracer (services/common/tracing.py)
+    "boto3",
+    "botocore",
+    "pydantic",
+)
 SOURCE_PACKAGES = ("domain", "durable", "services")
 PYTHON_VERSION = "3.13"
 PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}

@@ -139,6 +139,8 @@ class LocalRuntime:
                 "MOTO_ACCOUNT_ID": self.account_id,
                 # Lambda code that waits on purpose (a simulated external service) honours the same scale.
                 "DUOFLOW_TIME_SCALE": repr(self.time_control.scale),
+                # No X-Ray daemon here: Powertools Tracer stays off (services/common/tracing.py), as under `sam local`.
+                "POWERTOOLS_TRACE_DISABLED": "true",
             }
         )
         self._saved_gc_thresholds = gc.get_threshold()

@@ -3,7 +3,8 @@ run by — the correlation id (the application id or the training request id), t
 cold start — on every line of an invocation, and nothing that identifies an applicant (no SIN digits, no income).
 
 A Lambda handler is wrapped in ``logged(correlation)``: it logs "invoked" and "answered" with its duration (or
-"failed" at ERROR, with the error and its traceback), and every line in between carries the invocation's keys.
+"failed" at ERROR, with the error and its traceback), and every line in between carries the invocation's keys; in
+AWS the invocation is also traced, annotated with the correlation id (services/common/tracing.py).
 The keys are kept per thread (the local runtime runs many invocations at once in one process; Lambda runs one),
 so two invocations never mix them.
 A durable flow logs through its context's replay-aware logger (``durable_logger``), Powertools plugged in, so a
@@ -22,6 +23,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
+
+from services.common.tracing import annotate, traced
 
 SERVICE = "duoflow"
 # Fields that identify an applicant or say what they earn: never written to a log line, whatever logs them.
@@ -69,8 +72,10 @@ def logged(correlation: Correlation) -> Callable[[Callable[[Any, Any], T]], Call
             function = getattr(context, "function_name", handler.__module__)
             cold_start = function not in _warm
             _warm.add(function)
+            correlation_id = correlation_of(correlation, event)
+            annotate(correlation_id=correlation_id)
             logger.thread_safe_append_keys(
-                correlation_id=correlation_of(correlation, event),
+                correlation_id=correlation_id,
                 function=function,
                 function_request_id=getattr(context, "aws_request_id", None),
                 cold_start=cold_start,
@@ -88,7 +93,7 @@ def logged(correlation: Correlation) -> Callable[[Callable[[Any, Any], T]], Call
             finally:
                 logger.thread_safe_clear_keys()
 
-        return invoke
+        return traced(invoke)
 
     return wrap
 
