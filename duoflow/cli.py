@@ -218,6 +218,16 @@ def _error(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _write_document(text: str, out_path: Path | None, what: str = "") -> None:
+    """A document on stdout, or into ``out_path`` (its folders made) with a note on stderr."""
+    if out_path is None:
+        sys.stdout.write(text)
+        return
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(text)
+    err.print(f"wrote {escape(str(out_path))}" + (f" ({what})" if what else ""))
+
+
 def _print_json(document: object) -> None:
     import json
 
@@ -476,13 +486,7 @@ def audit(
         raise _error(escape(str(missing)), code=1) from None
     except NotFound as unknown:
         raise _error(escape(str(unknown)), code=1) from None
-    text = render(export, output_format.value, str(state_dir))
-    if out_path is None:
-        sys.stdout.write(text)
-        return
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(text)
-    err.print(f"wrote {escape(str(out_path))} ({len(export.trail)} entries)")
+    _write_document(render(export, output_format.value, str(state_dir)), out_path, f"{len(export.trail)} entries")
 
 
 @app.command()
@@ -547,13 +551,7 @@ def explain(
         raise _error("give an ASL file (e.g. statemachines/loan.asl.json), --all or --check")
     if not asl_file.is_file():
         raise _error(f"no such file: {escape(str(asl_file))}")
-    text = policy_markdown(asl_file)
-    if out_path is None:
-        sys.stdout.write(text)
-        return
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(text)
-    err.print(f"wrote {escape(str(out_path))}")
+    _write_document(policy_markdown(asl_file), out_path)
 
 
 if __name__ == "__main__":
