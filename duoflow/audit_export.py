@@ -159,17 +159,20 @@ def _variant_of(executions: list[dict[str, str]]) -> str:
 
 
 def _money(value: Any) -> str:
-    return f"${float(value):,.2f}"
+    return "" if value is None else f"${float(value):,.2f}"
 
 
 def _facts(scenario: str, status: dict[str, Any]) -> list[tuple[str, str]]:
     if scenario == "loan":
-        facts = [("Applicant", str(status.get("applicant_name", ""))), ("Loan amount", _money(status["loan_amount"]))]
+        facts = [
+            ("Applicant", str(status.get("applicant_name", ""))),
+            ("Loan amount", _money(status.get("loan_amount"))),
+        ]
     else:
         facts = [
             ("Employee", str(status.get("employee_name", ""))),
             ("Training", str(status.get("training_title", ""))),
-            ("Cost", _money(status["cost"])),
+            ("Cost", _money(status.get("cost"))),
         ]
         if status.get("score") is not None:
             facts.append(("Screening score", f"{int(status['score'])} ({status.get('band', '')})"))

@@ -197,3 +197,9 @@ def test_csv_and_json_carry_every_entry_with_its_text_intact():
 def test_a_directory_without_a_servers_state_is_refused_by_name(tmp_path):
     with pytest.raises(NoSavedState, match=f"{tmp_path} holds no state of `duoflow serve`"):
         SavedState(tmp_path)
+
+
+def test_a_record_without_a_status_yet_still_exports_what_it_has():
+    from duoflow.audit_export import _facts
+
+    assert _facts("loan", {}) == [("Outcome", "not decided yet (None)")]
