@@ -180,7 +180,9 @@ def _facts(scenario: str, status: dict[str, Any]) -> list[tuple[str, str]]:
     facts.append(
         (
             "Outcome",
-            f"{outcome}: {status.get('reason', '')}" if outcome else f"not decided yet ({status.get('status')})",
+            f"{outcome}: {status.get('reason', '')}"
+            if outcome
+            else "not decided yet" + (f" ({status['status']})" if status.get("status") else ""),
         )
     )
     return [(label, value) for label, value in facts if value]

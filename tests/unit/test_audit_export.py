@@ -202,4 +202,7 @@ def test_a_directory_without_a_servers_state_is_refused_by_name(tmp_path):
 def test_a_record_without_a_status_yet_still_exports_what_it_has():
     from duoflow.audit_export import _facts
 
-    assert _facts("loan", {}) == [("Outcome", "not decided yet (None)")]
+    assert _facts("loan", {}) == [("Outcome", "not decided yet")]
+    waiting = _facts("loan", {"applicant_name": "Ann", "loan_amount": 150000, "status": "waiting for a manager"})
+    assert waiting[-1] == ("Outcome", "not decided yet (waiting for a manager)")
+    assert ("Loan amount", "$150,000.00") in waiting
