@@ -1,8 +1,11 @@
-"""Suite-wide collection order: the longest files first, so the two xdist workers share them."""
+"""Suite-wide collection order: the longest files first, so the two xdist workers share them. And the runtime's
+pytest fixtures for Step Functions Local mock files (sfn_mock_config), registered as a user's conftest would."""
 
 from __future__ import annotations
 
 import pytest
+
+pytest_plugins = ["duoflow.runtime.pytest_plugin"]
 
 # The files that take minutes (the kill-at-every-step tier, each half of the 200-application parity run, the
 # bad-input tier's ~4,500 requests); collected first (and with --no-loadscope-reorder), they spread over the

@@ -13,10 +13,15 @@ runtime records each one as data, in the journal (:mod:`journal`), at the moment
 * ``sfn_tokens``: each task token, the state entry it belongs to, whether the task was submitted (its Lambda called)
   and the answer (``SendTaskSuccess`` / ``SendTaskFailure``), journaled before the answer is delivered.
 * ``sfn_timers``: the real-time due date of each task timeout and Wait state, per state entry and attempt.
+* ``sfn_mock_cases``: for an execution started on a Step Functions Local test case (``arn#TestCase``,
+  :mod:`sfn_mocks`), the test case itself (a mock configuration holding it alone, so a resumed execution does not
+  depend on the file still being there or unchanged), written with the execution; and how many times each mocked
+  state had been invoked, written with each checkpoint.
 
 On start (:meth:`StepFunctionsKeeper.restore`), after the state machines are deployed: a finished execution comes
 back as it ended (status, history, output), never run again; a running one is re-entered at its last checkpoint with
-that state's input and variables, its history up to there, under the same ARN. A task state it was waiting in gets
+that state's input and variables, its history up to there, under the same ARN (and with its test case, each
+mocked state's invocations counted on from where they were at the checkpoint). A task state it was waiting in gets
 the same task token back (whoever holds it — the pending-approval row, a durable function — can still answer it);
 its Lambda is not called again when it had been (the TaskSubmitted event was journaled); an answer journaled before
 the crash is delivered at once; its timeout keeps its due date (time the runtime was down counts). A state that was
@@ -33,7 +38,7 @@ import threading
 import time
 from typing import Any
 
-from duoflow.runtime import crash_points
+from duoflow.runtime import crash_points, sfn_mocks
 from duoflow.runtime.journal import Journal
 
 SCHEMA = """
@@ -51,6 +56,8 @@ CREATE TABLE IF NOT EXISTS sfn_tokens (token TEXT PRIMARY KEY, arn TEXT NOT NULL
 CREATE INDEX IF NOT EXISTS sfn_tokens_by_entry ON sfn_tokens (arn, seq);
 CREATE TABLE IF NOT EXISTS sfn_timers (arn TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL,
     due REAL NOT NULL, PRIMARY KEY (arn, seq, kind));
+CREATE TABLE IF NOT EXISTS sfn_mock_cases (arn TEXT PRIMARY KEY, test_case TEXT NOT NULL,
+    counts TEXT NOT NULL DEFAULT '{}');
 """
 
 _current: StepFunctionsKeeper | None = None
@@ -141,6 +148,12 @@ class StepFunctionsKeeper:
                     execution.start_date.timestamp(),
                 ),
             )
+            case = getattr(execution, "mock_case", None)
+            if case is not None:
+                db.execute(
+                    "INSERT OR IGNORE INTO sfn_mock_cases (arn, test_case) VALUES (?, ?)",
+                    (execution.exec_arn, case.to_journal()),
+                )
 
     def event(self, arn: str, event: dict) -> None:
         """History events wait in memory and are committed with the next checkpoint, submission or end of their
@@ -178,6 +191,10 @@ class StepFunctionsKeeper:
                     env.event_history_context.source_event_id,
                 ),
             )
+            if sfn_mocks.is_counting(env.mock_test_case):  # re-entered here, it counts on from these
+                db.execute(
+                    "UPDATE sfn_mock_cases SET counts = ? WHERE arn = ?", (_json(env.mock_test_case.counts()), arn)
+                )
         crash_points.passed("state")
 
     def token_for(self, arn: str) -> str | None:
@@ -309,10 +326,20 @@ class StepFunctionsKeeper:
                 counts["finished"] += 1
                 continue
             execution.resume_with = self._resume_point(arn, events)
+            self._restore_mock_case(execution)
             machine.executions.append(execution)
             execution.start()
             counts["resumed"] += 1
         return counts
+
+    def _restore_mock_case(self, execution: Any) -> None:
+        """A running execution started on a test case carries on with it, its invocations counted on from the
+        checkpoint's (from 0 when it is re-entered from the start: the counts are written with the checkpoints)."""
+        rows = self._journal.read("SELECT test_case, counts FROM sfn_mock_cases WHERE arn = ?", (execution.exec_arn,))
+        if rows:
+            test_case, counts = rows[0]
+            execution.mock_case = sfn_mocks.MockCase.from_journal(test_case, f"the journal ({execution.exec_arn})")
+            execution.mock_counts = json.loads(counts) if execution.resume_with["checkpoint"] else {}
 
     def _resume_point(self, arn: str, events: list[dict]) -> dict[str, Any]:
         rows = self._journal.read(
@@ -402,6 +429,9 @@ def _install_hooks() -> None:
         from moto.stepfunctions.parser.api import ExecutionStatus
 
         keeper = _current
+        if getattr(self, "resume_with", None) is None:
+            # a test case StartExecution was given (arn#TestCase: patches/moto_stepfunctions.py), or None
+            self.mock_case = sfn_mocks.starting_case()
         if keeper is not None and getattr(self, "resume_with", None) is None:
             # The execution is already in its state machine's list, where other threads read its status: give it
             # one before the journal write (moto sets it in start(), a moment later).
@@ -411,6 +441,10 @@ def _install_hooks() -> None:
 
     def evaluation_environment(self: Any) -> Any:
         env = _originals["environment"](self)
+        execution = getattr(self._execution_communication, "execution", None)
+        case = getattr(execution, "mock_case", None)
+        if case is not None:  # moto's Environment and its frames read mock_test_case (sfn_mocks.py)
+            env.mock_test_case = case.to_moto(getattr(execution, "mock_counts", None))
         keeper = _current
         if keeper is not None:
             env.event_manager.duoflow_keeper = (keeper, self._evaluation_details.execution_details.arn)

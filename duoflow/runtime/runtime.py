@@ -48,6 +48,7 @@ from duoflow.runtime.keep_step_functions import StepFunctionsKeeper
 from duoflow.runtime.lambda_host import LambdaHost, function_name_of
 from duoflow.runtime.s3_events import S3Events
 from duoflow.runtime.saved_state import DURABLE_STORE_FILE
+from duoflow.runtime.sfn_mocks import MockConfig
 from duoflow.runtime.time_control import TimeControl
 
 MOTO_CONFIG = {
@@ -79,8 +80,15 @@ class LocalRuntime:
         time_control: TimeControl | None = None,
         region: str = "us-east-1",
         account_id: str = "123456789012",
+        mock_config: MockConfig | str | os.PathLike[str] | None = None,
     ) -> None:
         self.catalog = list(catalog)
+        # Step Functions Local's test cases (sfn_mocks.py): StartExecution on ``arn#TestCase`` runs the execution
+        # with that test case's mocked responses. A path is read (and checked) here; assign another MockConfig
+        # (or None) at any time: executions already started keep the test case they started with.
+        self.mock_config: MockConfig | None = (
+            mock_config if mock_config is None or isinstance(mock_config, MockConfig) else MockConfig.load(mock_config)
+        )
         self.time_control = time_control or TimeControl.real()
         self.region = region
         self.account_id = account_id
@@ -113,6 +121,11 @@ class LocalRuntime:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    @classmethod
+    def running(cls) -> LocalRuntime | None:
+        """The runtime running in this process, if any."""
+        return cls._current
 
     def start(self) -> LocalRuntime:
         if LocalRuntime._current is not None:
@@ -153,6 +166,7 @@ class LocalRuntime:
             invoke=self._invoke_from_moto,
             durable_api=lambda: self._durable_api,
             speedups=patches.speedups_enabled(),
+            mock_config=lambda: self.mock_config,
         )
         self._saved_log_levels = _quiet_library_loggers()
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)

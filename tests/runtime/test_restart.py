@@ -1,13 +1,24 @@
 """A runtime started again on the state directory of a stopped one: durable executions carry on, on the code that is
-deployed now; a change to a durable handler's step order under a running execution fails it with a clear cause."""
+deployed now; a change to a durable handler's step order under a running execution fails it with a clear cause; a
+Step Functions execution started on a mock test case (arn#TestCase) carries on with that test case."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 from duoflow.runtime import LocalRuntime
-from tests.runtime.conftest import FULL_CATALOG, start_durable, start_runtime, unique
+from duoflow.runtime.sfn_mocks import MockConfig
+from tests.runtime.conftest import (
+    FULL_CATALOG,
+    create_state_machine,
+    sfn_history,
+    start_durable,
+    start_runtime,
+    unique,
+    wait_sfn_done,
+)
 from tests.waiting import wait_until
 
 
@@ -66,5 +77,80 @@ def test_a_changed_step_order_fails_the_running_execution_with_a_clear_cause(tmp
         assert error["ErrorType"].endswith("NonDeterministicExecutionError")
         # What the history has and what the new code does, by name: enough to find the change.
         assert "name checkpoint='nobody' current='inserted step'" in error["ErrorMessage"]
+    finally:
+        runtime.stop()
+
+
+# Poll (mocked) → Done? → Wait for Answer (the catalog's function, waiting on its task token) → Poll again …
+POLL_TWICE = {
+    "Comment": "Polls, waits for an answer, polls again until done.",
+    "StartAt": "Poll",
+    "States": {
+        "Poll": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "double", "Payload": {"value": 21}},
+            "OutputPath": "$.Payload",
+            "Next": "Done?",
+        },
+        "Done?": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.done", "BooleanEquals": True, "Next": "Finish"}],
+            "Default": "Wait for Answer",
+        },
+        "Wait for Answer": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "double", "Payload": {"value": 1, "token.$": "$$.Task.Token"}},
+            "TimeoutSeconds": 86400,
+            "Next": "Poll",
+        },
+        "Finish": {"Type": "Pass", "Result": {"finished": True}, "End": True},
+    },
+}
+POLLS = {"0": {"Return": {"Payload": {"done": False}}}, "1": {"Return": {"Payload": {"done": True}}}}
+
+
+def scheduled_token(sfn, execution_arn: str) -> str | None:
+    for event in sfn_history(sfn, execution_arn):
+        if event["type"] == "TaskScheduled":
+            payload = json.loads(event["taskScheduledEventDetails"]["parameters"])["Payload"]
+            if "token" in payload:
+                return payload["token"]
+    return None
+
+
+def test_a_mocked_execution_resumes_with_its_test_case_and_counts_on(tmp_path: Path) -> None:
+    """Poll takes invocation 0 (not done), Wait for Answer waits on its token; the runtime stops and starts again
+    with no mock configuration at all; the answer → Poll takes invocation 1 (done): the journal's copy of the test
+    case, with Poll's count as it was at the checkpoint."""
+    config = MockConfig.from_document(
+        {"StateMachines": {"poll": {"TestCases": {"Twice": {"Poll": "Polls"}}}}, "MockedResponses": {"Polls": POLLS}}
+    )
+    runtime = start_runtime(tmp_path)
+    try:
+        runtime.mock_config = config
+        sfn = runtime.client("stepfunctions")
+        machine = create_state_machine(sfn, POLL_TWICE, name="poll")
+        arn = sfn.start_execution(stateMachineArn=f"{machine}#Twice", name=unique("twice"))["executionArn"]
+        token = wait_until(lambda: scheduled_token(sfn, arn), what="Wait for Answer scheduled")
+    finally:
+        runtime.stop()
+    runtime = start_runtime(tmp_path)
+    try:
+        assert runtime.mock_config is None
+        sfn = runtime.client("stepfunctions")
+        create_state_machine(sfn, POLL_TWICE, name="poll")
+        assert runtime.resume()["running Step Functions executions"] == 1
+        sfn.send_task_success(taskToken=token, output=json.dumps({"answered": True}))
+        description = wait_sfn_done(sfn, arn)
+        assert description["status"] == "SUCCEEDED", description
+        assert json.loads(description["output"]) == {"finished": True}
+        polls = [
+            json.loads(event["taskSucceededEventDetails"]["output"])
+            for event in sfn_history(sfn, arn)
+            if event["type"] == "TaskSucceeded" and "Payload" in event["taskSucceededEventDetails"]["output"]
+        ]
+        assert polls == [{"Payload": {"done": False}}, {"Payload": {"done": True}}]
     finally:
         runtime.stop()

@@ -82,16 +82,18 @@ def install(
     invoke: Callable[..., Any],
     durable_api: Callable[[], Any],
     speedups: bool,
+    mock_config: Callable[[], Any] = lambda: None,
 ) -> Installed:
     """Install every patch module (fixes, and the speed-ups when ``speedups``). ``invoke`` answers moto's Lambda
-    invokes, ``durable_api()`` gives what answers the durable APIs; moto's ASL timers run at ``time_control``.
+    invokes, ``durable_api()`` gives what answers the durable APIs, ``mock_config()`` the Step Functions Local mock
+    configuration test cases come from; moto's ASL timers run at ``time_control``.
     On an error, what was installed is uninstalled again before it propagates."""
     installed = Installed(speedups)
     steps: dict[ModuleType, Callable[[], None]] = {
         moto_core: lambda: moto_core.install(speedups),
         moto_s3: lambda: moto_s3.install(speedups),
         moto_dynamodb: lambda: moto_dynamodb.install(speedups),
-        moto_stepfunctions: lambda: moto_stepfunctions.install(time_control, speedups),
+        moto_stepfunctions: lambda: moto_stepfunctions.install(time_control, speedups, mock_config),
         moto_jsonata: lambda: moto_jsonata.install(speedups),
         moto_lambda: lambda: moto_lambda.install(invoke, durable_api),
         moto_bedrock: moto_bedrock.install,

@@ -31,6 +31,18 @@ Fixes (always installed):
   the code is ``InvalidDefinition`` and the message names the problem only: invalid JSON, a missing ``StartAt``
   / ``Next`` / ``Default`` target (which moto accepts), or the grammar's first complaint
   (docs/upstream/moto-invalid-definition.md).
+* Step Functions Local's mock files (duoflow/runtime/sfn_mocks.py): ``StepFunctionsParserBackend.start_execution``
+  accepts ``stateMachineArn#TestCaseName``, as Step Functions Local does. moto's vendored interpreter keeps
+  LocalStack's mocking machinery (an Environment's ``mock_test_case``, applied to Task states by
+  ``mock_eval_utils``), but its loader is a stub and ``start_execution`` looks the whole ARN up, so the request
+  failed with StateMachineDoesNotExist. Here the test case is taken from the runtime's mock configuration (an
+  unknown one, or none loaded, is refused with InvalidName saying which) and the execution is started on the
+  plain ARN while ``sfn_mocks.starting`` holds the test case, which the Step Functions keeper attaches to the
+  execution (duoflow/runtime/keep_step_functions.py).
+  ``Environment.get_current_mocked_response``: moto picks a mocked response by the state's ``RetryCount``, so a
+  state entered again (a loop, a Map iteration) starts again at invocation 0; Step Functions Local numbers a
+  state's invocations across the whole execution (LocalStack fixed the same in localstack#13693). Here the test
+  case counts them (``sfn_mocks.MockCase.to_moto``), and the count is journaled at each checkpoint.
 
 Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
 
@@ -48,16 +60,18 @@ Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
   Parameters path …) with its PLY grammar each time a state uses it; the parsed paths are immutable trees, so each
   path is parsed once.
 
-Guarded by tests/runtime/test_time_control.py, test_state_machine.py and test_speedups.py, which fail when the
-pinned moto moves what these rely on.
+Guarded by tests/runtime/test_time_control.py, test_state_machine.py, test_speedups.py and test_sfn_mocks.py,
+which fail when the pinned moto moves what these rely on.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
+from duoflow.runtime import sfn_mocks
 from duoflow.runtime.patches._patching import Patcher, Target
 from duoflow.runtime.time_control import TimeControl
 
@@ -90,6 +104,8 @@ _RETRIER_TIME = Target("moto.stepfunctions.parser.asl.component.common.retry.ret
 _EXECUTION_DATA = Target("moto.stepfunctions.parser.backend.execution_worker", "ExecutionData")
 _STATE_DATA = Target("moto.stepfunctions.parser.asl.component.state.state", "StateData")
 _VALIDATE_DEFINITION = Target("moto.stepfunctions.parser.models", "StepFunctionsParserBackend._validate_definition")
+_START_EXECUTION = Target("moto.stepfunctions.parser.models", "StepFunctionsParserBackend.start_execution")
+_MOCKED_RESPONSE = Target("moto.stepfunctions.parser.asl.eval.environment", "Environment.get_current_mocked_response")
 _ENTRYPOINT = Target("moto.stepfunctions.parser.backend.execution_worker", "ExecutionWorker._get_evaluation_entrypoint")
 _CLIENT_FACTORY = Target("moto.stepfunctions.parser.asl.utils.boto_client", "boto_client_for")
 _CLIENT_USERS = tuple(Target(module, "boto_client_for") for module in CLIENT_USERS)
@@ -105,22 +121,32 @@ FIXES = (
     _EXECUTION_DATA,
     _STATE_DATA,
     _VALIDATE_DEFINITION,
+    _START_EXECUTION,
+    _MOCKED_RESPONSE,
 )
 SPEEDUPS = (_ENTRYPOINT, _CLIENT_FACTORY, *_CLIENT_USERS, _DESCRIBE_EXECUTION, *_JSONPATH_PARSERS)
 
 _patcher = Patcher(FIXES, SPEEDUPS)
 _active = TimeControl.real()  # the scale moto's timers run at (the running runtime's)
+_mock_config: Callable[[], sfn_mocks.MockConfig | None] = lambda: None  # noqa: E731 - the running runtime's
 
 
-def install(time_control: TimeControl, speedups: bool) -> None:
-    global _active
+def install(
+    time_control: TimeControl,
+    speedups: bool,
+    mock_config: Callable[[], sfn_mocks.MockConfig | None] = lambda: None,
+) -> None:
+    """``mock_config()`` gives the mock configuration test cases are taken from (None: none is loaded)."""
+    global _active, _mock_config
     _active = time_control
+    _mock_config = mock_config
     if _patcher.installed:
         return
     _install_task_answers()
     _install_timers()
     _install_context_timestamps()
     _install_definition_errors()
+    _install_mock_test_cases()
     if speedups:
         _install_parsed_once()
         _install_client_cache()
@@ -130,9 +156,10 @@ def install(time_control: TimeControl, speedups: bool) -> None:
 
 
 def uninstall() -> None:
-    global _active
+    global _active, _mock_config
     _patcher.restore()
     _active = TimeControl.real()
+    _mock_config = lambda: None  # noqa: E731
 
 
 # --- fixes ------------------------------------------------------------------------------------------------------
@@ -335,6 +362,38 @@ def _install_definition_errors() -> None:
             raise AwsInvalidDefinition(problem[:500])
 
     _patcher.replace(_VALIDATE_DEFINITION, staticmethod(validate_definition))
+
+
+def _install_mock_test_cases() -> None:
+    from moto.stepfunctions.exceptions import InvalidName
+
+    def start_execution(
+        self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None, trace_header: Any = None
+    ) -> Any:
+        arn, test_case = sfn_mocks.split_arn(state_machine_arn)
+        if test_case is None:
+            return stock_start(self, state_machine_arn, name, execution_input, trace_header)
+        config = _mock_config()
+        if config is None:
+            raise InvalidName(
+                f"Invalid mock test case name '{test_case}': no mock configuration is loaded (duoflow serve "
+                f"--mock-config FILE, the {sfn_mocks.ENVIRONMENT_VARIABLE} variable, or LocalRuntime(mock_config=...))"
+            )
+        machine = self.describe_state_machine(arn)  # StateMachineDoesNotExist names the ARN without the test case
+        try:
+            case = config.test_case(machine.name, test_case)
+        except sfn_mocks.UnknownTestCase as error:
+            raise InvalidName(f"Invalid mock test case name '{test_case}': {error}") from None
+        with sfn_mocks.starting(case):  # moto creates and starts the execution within this call
+            return stock_start(self, arn, name, execution_input, trace_header)
+
+    def get_current_mocked_response(self: Any) -> Any:
+        if sfn_mocks.is_counting(self.mock_test_case) and self.is_mocked_mode():
+            return self.mock_test_case.next_response(self.next_state_name)
+        return stock_response(self)
+
+    stock_start = _patcher.replace(_START_EXECUTION, start_execution)
+    stock_response = _patcher.replace(_MOCKED_RESPONSE, get_current_mocked_response)
 
 
 # --- speed-ups --------------------------------------------------------------------------------------------------
