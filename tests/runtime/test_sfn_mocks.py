@@ -208,6 +208,46 @@ def test_a_thrown_error_is_caught_with_its_error_and_cause(sfn, poll_machine, mo
     assert json.loads(description["output"]) == {"refused": "the service said no"}
 
 
+@pytest.mark.parametrize(("error", "caught_by"), [("States.Timeout", "Timed Out"), ("FraudServiceDown", "Task Failed")])
+def test_a_thrown_states_error_is_that_error_and_any_other_is_a_task_failure(sfn, mocks, error, caught_by):
+    """A mocked States.Timeout is how a test takes a task's timeout route: Catch on States.Timeout takes it, and
+    States.TaskFailed does not (it matches every error but the States.* ones), as in AWS."""
+    definition = {
+        "Comment": "Asks and waits; a timeout and a failure end apart.",
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "double", "Payload": {"token.$": "$$.Task.Token"}},
+                "TimeoutSeconds": 3600,
+                "Catch": [
+                    {"ErrorEquals": ["States.TaskFailed"], "Next": "Task Failed"},
+                    {"ErrorEquals": ["States.Timeout"], "Next": "Timed Out"},
+                ],
+                "End": True,
+            },
+            "Task Failed": {"Type": "Pass", "End": True},
+            "Timed Out": {"Type": "Pass", "End": True},
+        },
+    }
+    machine = create_state_machine(sfn, definition, name=unique("ask"))
+    mocks(
+        MockConfig.from_document(
+            {
+                "StateMachines": {machine.rsplit(":", 1)[1]: {"TestCases": {"Fails": {"Ask": "Thrown"}}}},
+                "MockedResponses": {"Thrown": {"0": {"Throw": {"Error": error, "Cause": "as mocked"}}}},
+            }
+        )
+    )
+
+    description, events = run(sfn, f"{machine}#Fails")
+
+    assert description["status"] == "SUCCEEDED", description
+    assert json.loads(description["output"]) == {"Error": error, "Cause": "as mocked"}
+    assert inputs(events, caught_by) == [{"Error": error, "Cause": "as mocked"}]
+
+
 def test_an_invocation_the_test_case_does_not_cover_fails_the_execution_saying_which(sfn, poll_machine, mocks):
     mocks(poll_config(returns({"done": False})))
 
@@ -373,10 +413,21 @@ def test_guard_moto_reads_the_test_case_where_the_hooks_put_it():
     assert "self.execution = execution" in inspect.getsource(execution.BaseExecutionWorkerCommunication.__init__)
 
 
+def test_guard_moto_still_throws_mocked_errors_as_custom_error_names():
+    """The Throw fix is still needed: CustomErrorName refuses a States.* name."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import mock_eval_utils
+
+    stock = inspect.getsource(_stock(mock_eval_utils._eval_mocked_response_throw))
+    assert "error_name = CustomErrorName(mocked_response.error)" in stock
+    assert "_eval_mocked_response_throw(env=env, mocked_response=mocked_response)" in inspect.getsource(
+        mock_eval_utils.eval_mocked_response
+    )
+
+
 def _stock(function):
     """moto's own function under a patch (the patch keeps it in its closure as stock_*)."""
     closure = inspect.getclosurevars(function).nonlocals
-    for name in ("stock_start", "stock_response"):
+    for name in ("stock_start", "stock_response", "stock_throw"):
         if name in closure:
             return closure[name]
     return function

@@ -43,6 +43,10 @@ Fixes (always installed):
   state entered again (a loop, a Map iteration) starts again at invocation 0; Step Functions Local numbers a
   state's invocations across the whole execution (LocalStack fixed the same in localstack#13693). Here the test
   case counts them (``sfn_mocks.MockCase.to_moto``), and the count is journaled at each checkpoint.
+  ``mock_eval_utils._eval_mocked_response_throw``: moto names a thrown error with ``CustomErrorName``, which refuses
+  names beginning with ``States.``, so a mocked ``States.Timeout`` (the way to test a Catch on a task's timeout)
+  failed the state with States.Runtime instead; here a ``States.`` name Step Functions knows is thrown as that
+  error (a Catch on ``States.Timeout`` takes it, one on ``States.TaskFailed`` does not, as in AWS).
 
 Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
 
@@ -106,6 +110,7 @@ _STATE_DATA = Target("moto.stepfunctions.parser.asl.component.state.state", "Sta
 _VALIDATE_DEFINITION = Target("moto.stepfunctions.parser.models", "StepFunctionsParserBackend._validate_definition")
 _START_EXECUTION = Target("moto.stepfunctions.parser.models", "StepFunctionsParserBackend.start_execution")
 _MOCKED_RESPONSE = Target("moto.stepfunctions.parser.asl.eval.environment", "Environment.get_current_mocked_response")
+_MOCKED_THROW = Target(f"{_TASKS}.mock_eval_utils", "_eval_mocked_response_throw")
 _ENTRYPOINT = Target("moto.stepfunctions.parser.backend.execution_worker", "ExecutionWorker._get_evaluation_entrypoint")
 _CLIENT_FACTORY = Target("moto.stepfunctions.parser.asl.utils.boto_client", "boto_client_for")
 _CLIENT_USERS = tuple(Target(module, "boto_client_for") for module in CLIENT_USERS)
@@ -123,6 +128,7 @@ FIXES = (
     _VALIDATE_DEFINITION,
     _START_EXECUTION,
     _MOCKED_RESPONSE,
+    _MOCKED_THROW,
 )
 SPEEDUPS = (_ENTRYPOINT, _CLIENT_FACTORY, *_CLIENT_USERS, _DESCRIBE_EXECUTION, *_JSONPATH_PARSERS)
 
@@ -366,6 +372,13 @@ def _install_definition_errors() -> None:
 
 def _install_mock_test_cases() -> None:
     from moto.stepfunctions.exceptions import InvalidName
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
     def start_execution(
         self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None, trace_header: Any = None
@@ -392,8 +405,24 @@ def _install_mock_test_cases() -> None:
             return self.mock_test_case.next_response(self.next_state_name)
         return stock_response(self)
 
+    def eval_mocked_response_throw(env: Any, mocked_response: Any) -> None:
+        try:
+            error_name = StatesErrorName.from_name(mocked_response.error)  # a States.* name Step Functions knows
+        except ValueError:
+            return stock_throw(env, mocked_response)  # any other name, as moto throws it
+        details = TaskFailedEventDetails(error=mocked_response.error, cause=mocked_response.cause)
+        raise FailureEventException(
+            failure_event=FailureEvent(
+                env=env,
+                error_name=error_name,
+                event_type=HistoryEventType.TaskFailed,
+                event_details=EventDetails(taskFailedEventDetails=details),
+            )
+        )
+
     stock_start = _patcher.replace(_START_EXECUTION, start_execution)
     stock_response = _patcher.replace(_MOCKED_RESPONSE, get_current_mocked_response)
+    stock_throw = _patcher.replace(_MOCKED_THROW, eval_mocked_response_throw)
 
 
 # --- speed-ups --------------------------------------------------------------------------------------------------
