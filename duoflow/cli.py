@@ -5,6 +5,7 @@ duoflow demo --scenario training --variant all   the training requests on all th
 duoflow demo --json                the same runs as JSON
 duoflow serve                      the runtime + API + console; state kept in .duoflow/state/ (resumed on start)
 duoflow serve --reload             the same, restarted when the code changes (executions carry on)
+duoflow serve --mock-config MockConfigFile.json   Step Functions Local's test cases: start arn#TestCase
 duoflow state clear                forget the kept state (asks first; --yes for scripts)
 duoflow logs ID                    one application's or request's log lines, every function, oldest first
 duoflow explain statemachines/loan.asl.json   the loan's state machine as a policy document (Markdown)
@@ -320,6 +321,7 @@ ServeLogLevel = StrEnum("ServeLogLevel", {**{level.name: level.value for level i
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     port: int = typer.Option(8000, min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."),
     host: str = typer.Option("127.0.0.1", help="Interface to listen on. The console has no TLS: keep it local."),
     aws_port: int = typer.Option(
@@ -361,12 +363,21 @@ def serve(
     function: list[str] = typer.Option(
         None, "--function", help="Print only these functions' or durable flows' lines (repeat the option)."
     ),
+    mock_config: Path = typer.Option(
+        None,
+        "--mock-config",
+        envvar="SFN_MOCK_CONFIG",
+        metavar="FILE",
+        help="A Step Functions Local mock configuration file (the MockConfigFile.json format: StateMachines → TestCases → Task state → a mocked response of MockedResponses, with Return or Throw per invocation). StartExecution on stateMachineArn#TestCaseName runs that test case: its Task states answer with their mocked responses instead of calling their service, the others call theirs; a plain ARN runs as usual. Also read from SFN_MOCK_CONFIG, as Step Functions Local reads it. Checked before the server starts: a file that cannot be used is refused, naming the problem.",
+    ),
 ) -> None:
     """Start the local runtime, the HTTP API and the web console; print a token per role.
 
     Apply for a loan, approve it as a manager, upload a training request, review it as HR, and watch every execution's graph and durable operations. Approve / deny / review need the role's token: pick "Acting as" in the console and paste it, or open the sign-in link printed for the role.
 
     State: everything lives in the state directory (.duoflow/state/ here unless --state-dir), so a restart loses nothing: executions that were running carry on, finished ones stay listed, pending approvals and reviews can still be answered, and the printed tokens (12 hours) keep working. --fresh starts from an empty state; `duoflow state clear` empties it without starting.
+
+    Mock files: --mock-config MockConfigFile.json (or SFN_MOCK_CONFIG) loads Step Functions Local's test cases; start an execution on arn:aws:states:us-east-1:123456789012:stateMachine:loan-sfn#MyTestCase to run one.
 
     AWS endpoint: the runtime's AWS APIs over HTTP at the URL printed as 'aws endpoint:', for the AWS CLI, boto3 in another process and other SDKs: AWS_ENDPOINT_URL=http://127.0.0.1:8001 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 aws stepfunctions list-executions --state-machine-arn ARN. It stops with the server.
 
@@ -377,6 +388,8 @@ def serve(
     path = absolute(state_dir)
     if not (socket_fd is None) == (lock_fd is None) == (aws_socket_fd is None):
         raise _error("--socket-fd, --lock-fd and --aws-socket-fd go together")
+    source = ctx.get_parameter_source("mock_config")
+    mocks = _mock_config_or_exit(mock_config, from_environment=source is not None and source.name == "ENVIRONMENT")
     if socket_fd is not None:
         # A server started by --reload's supervisor, which holds the state directory's lock and the sockets.
         sock, lock, aws_sock = handed_down(socket_fd, lock_fd, aws_socket_fd)
@@ -410,6 +423,7 @@ def serve(
         folders = [absolute(folder) for folder in watch] if watch else code_folders()
         options = ["--host", host, "--time-scale", repr(time_scale), "--timeout-scale", repr(timeout_scale)]
         options += ["--log-level", log_level.value, *[part for name in function or [] for part in ("--function", name)]]
+        options += ["--mock-config", mocks.source] if mocks is not None else []
         raise typer.Exit(supervise(sock, lock, [*options, "--state-dir", str(path)], folders, aws_sock))
     try:
         run_server(
@@ -420,9 +434,23 @@ def serve(
             aws_sock,
             log_level.value,
             frozenset(function or []),
+            mocks,
         )
     finally:
         os.close(lock)  # the lock is released (a supervisor's copy, if any, keeps it held)
+
+
+def _mock_config_or_exit(path: Path | None, from_environment: bool):
+    """The mock configuration --mock-config (or SFN_MOCK_CONFIG) names, checked; exit 2 naming the problem."""
+    from duoflow.runtime.sfn_mocks import ENVIRONMENT_VARIABLE, MockConfig, MockConfigError
+
+    if path is None:
+        return None
+    try:
+        return MockConfig.load(absolute(path))
+    except MockConfigError as error:
+        origin = ENVIRONMENT_VARIABLE if from_environment else "--mock-config"
+        raise _error(f"{origin}: {escape(str(error))}") from None
 
 
 @app.command()

@@ -17,6 +17,7 @@ from duoflow.terminal import err, interrupt, main_thread, out
 
 if TYPE_CHECKING:
     from duoflow.runtime import TimeControl
+    from duoflow.runtime.sfn_mocks import MockConfig
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -47,12 +48,14 @@ def run_server(
     aws_sock: socket.socket,
     log_level: str = "INFO",
     functions: frozenset[str] = frozenset(),
+    mock_config: MockConfig | None = None,
 ) -> None:
     """Start the runtime on ``state_dir``, print the console's address and a token per role, serve the runtime's
     AWS APIs on ``aws_sock`` (duoflow/runtime/aws_endpoint.py) and print its URL, answer on ``sock`` until Ctrl-C or
     SIGTERM, stop the runtime (and with it the AWS endpoint). Both sockets are closed on return. While it runs, an
     access line per API request and the functions' lines at ``log_level`` or above (of ``functions`` only, if any)
-    are printed (duoflow/live_log.py)."""
+    are printed (duoflow/live_log.py). ``mock_config``: Step Functions Local's test cases, started on
+    ``arn#TestCase`` (duoflow/runtime/sfn_mocks.py)."""
     from duoflow.console.server import serve_forever
     from duoflow.console.tokens import ROLE_USERS, TokenSigner
     from duoflow.live_log import LivePrinter, access_lines_to
@@ -72,6 +75,7 @@ def run_server(
                     state_dir=state_dir,
                     function_logs=function_logs_file(state_dir),
                     on_function_line=printer.function_line,
+                    mock_config=mock_config,
                 )
                 runtime = stack.__enter__()
         except KeyboardInterrupt:
@@ -94,6 +98,12 @@ def run_server(
                 f"function logs: {escape(str(function_logs_file(state_dir)))} (JSON lines; tail -f follows them)",
                 soft_wrap=True,
             )
+            if mock_config is not None:
+                out.print(
+                    f"mock config: {escape(mock_config.source)} ({mock_config.summary()}); start an execution on "
+                    "stateMachineArn#TestCase to run one",
+                    soft_wrap=True,
+                )
             if (resumed := _resumed_text(getattr(runtime, "resumed", None))) is not None:
                 out.print(f"resumed: {escape(resumed)}", soft_wrap=True)
             out.print(

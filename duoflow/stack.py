@@ -16,6 +16,7 @@ from catalog.functions import CATALOG
 from catalog.resources import BUCKETS, TABLES, TOPICS, UPLOAD_RULES, BucketSpec, TableSpec
 from catalog.state_machines import STATE_MACHINES, TRAINING_STATE_MACHINES
 from duoflow.runtime import FunctionSpec, LocalRuntime, TimeControl
+from duoflow.runtime.sfn_mocks import MockConfig
 from services.common import bootstrap
 from services.common.log import logger as function_logger
 from services.common.progress import PENDING_INDEX
@@ -100,12 +101,14 @@ def local_stack(
     catalog: list[FunctionSpec] = CATALOG,
     function_logs: Path | None = None,
     on_function_line: Callable[[str], None] | None = None,
+    mock_config: MockConfig | None = None,
 ) -> Iterator[LocalRuntime]:
     """The stack on a started runtime, stopped on exit. ``catalog`` swaps the functions (test doubles).
     ``function_logs``: the file the functions' log lines are appended to (JSON lines, as CloudWatch Logs gets them
     in AWS); without it they are dropped (the demo, the bench and the tests print their own). ``on_function_line``
-    also gets each line as it is written (duoflow serve prints them)."""
-    runtime = LocalRuntime(catalog, state_dir=state_dir, time_control=time_control)
+    also gets each line as it is written (duoflow serve prints them). ``mock_config``: Step Functions Local's test
+    cases (duoflow/runtime/sfn_mocks.py)."""
+    runtime = LocalRuntime(catalog, state_dir=state_dir, time_control=time_control, mock_config=mock_config)
     try:
         with _function_logs_to(function_logs, on_function_line):
             runtime.start()  # inside: a signal that arrives while it starts still stops it (and a temporary dir goes)
