@@ -46,7 +46,8 @@ Fixes (always installed):
   ``mock_eval_utils._eval_mocked_response_throw``: moto names a thrown error with ``CustomErrorName``, which refuses
   names beginning with ``States.``, so a mocked ``States.Timeout`` (the way to test a Catch on a task's timeout)
   failed the state with States.Runtime instead; here a ``States.`` name Step Functions knows is thrown as that
-  error (a Catch on ``States.Timeout`` takes it, one on ``States.TaskFailed`` does not, as in AWS).
+  error (a Catch on ``States.Timeout`` takes it, one on ``States.TaskFailed`` does not, as in AWS). Both written
+  up for moto in docs/upstream/moto-mocked-responses.md.
 
 Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
 
