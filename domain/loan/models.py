@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 Decision = Literal["approved", "denied"]
+RiskTierName = Literal["prime", "near-prime", "subprime", "deep-subprime"]
 
 
 class Model(BaseModel):
@@ -34,7 +35,7 @@ class BureauReport(Model):
 
 
 class RiskTier(Model):
-    name: Literal["prime", "near-prime", "subprime", "deep-subprime"]
+    name: RiskTierName
     annual_rate_percent: float
 
 

@@ -28,6 +28,7 @@ MAX_TEXT_LENGTH = MAX_NAME_LENGTH  # the applicant's name and the loan's purpose
 # with larger loans raises them here.
 MAX_LOAN_AMOUNT = 10_000_000
 MAX_ANNUAL_INCOME = 1_000_000_000
+SIN_LAST4 = re.compile(r"[0-9]{4}")  # the last 4 digits of the applicant's SIN, as text
 REQUIRED_FIELDS = ("applicant_name", "sin_last4", "annual_income", "loan_amount", "loan_purpose")
 DECISION_FIELDS = ("approved", "manager", "comment")
 
@@ -61,7 +62,7 @@ def validate_application(raw: Any, application_id: str | None = None) -> LoanApp
     )
     purpose = text_field(present, "loan_purpose", MAX_TEXT_LENGTH, errors) if "loan_purpose" in present else None
     sin = present.get("sin_last4")
-    if "sin_last4" in present and not (isinstance(sin, str) and re.fullmatch(r"[0-9]{4}", sin)):
+    if "sin_last4" in present and not (isinstance(sin, str) and SIN_LAST4.fullmatch(sin)):
         errors.append(FieldError("sin_last4", "must be exactly 4 digits, as text"))
     income = (
         positive_amount(present, "annual_income", MAX_ANNUAL_INCOME, errors) if "annual_income" in present else None
