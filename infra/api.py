@@ -134,7 +134,8 @@ class Api(Construct):
                         created,
                         "APIG4",
                         f"{route.method} {route.path} is open by design ({route.summary}): anyone may apply for "
-                        "a loan and follow it by its id; decisions need a signed-in manager or HR reviewer.",
+                        "a loan, follow it by its id and read the API's schema; decisions need a signed-in manager "
+                        "or HR reviewer.",
                     )
         self._configure_default_stage()
 

@@ -4,6 +4,7 @@
     GET  /status/{id}        status, outcome and the progress log / audit trail
     GET  /approvals          approvals waiting for a manager
     POST /approve/{id}       a manager's decision: {"approved": true|false, "manager": "...", "comment": "..."}
+    GET  /openapi.json       this API's OpenAPI schema (services/api/openapi.py; bodies in services/api/models.py)
 
 Thin: parse, call one function, answer. Nothing is started unless the input is valid (domain/validation.py
 holds every rule, body limits included). One application, one workflow: the application id is bound to one
@@ -18,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
@@ -37,10 +38,22 @@ from domain.validation import ID_PATTERN, ID_RULE, FieldError, InputInvalid, che
 from services.api import workflows
 from services.api.auth import require_route_role, route_for
 from services.api.bodies import json_body
+from services.api.models import (
+    ApplicationTaken,
+    InvalidRequest,
+    LoanApplicationBody,
+    LoanStatus,
+    LoanWorkflow,
+    ManagerDecisionAnswer,
+    ManagerDecisionBody,
+    Message,
+    PendingApprovals,
+)
+from services.api.openapi import NOT_FOUND, answer, documented, header, openapi_json, path_id, query
 from services.api.reviews import router as reviews_router
 from services.common.bootstrap import setting, wired
 from services.common.log import logged, logger
-from services.common.variants import DEFAULT_VARIANT, variant_error
+from services.common.variants import DEFAULT_VARIANT, VARIANTS, variant_error
 from services.loan.manager_approval import ApprovalNoLongerPending, NoPendingApproval, answer_manager_approval
 
 app = APIGatewayHttpResolver()
@@ -83,7 +96,38 @@ def _unexpected(error: Exception) -> Response:
     return _problem(500, {"message": "internal error; the server's log has the details", "request_id": request_id})
 
 
-@app.post("/apply")
+@app.post(
+    "/apply",
+    **documented(
+        "POST",
+        "/apply",
+        {
+            202: answer(LoanWorkflow, "The workflow started, named after the application id."),
+            200: answer(LoanWorkflow, "This application was submitted before: its workflow."),
+            409: answer(
+                ApplicationTaken | Message,
+                "The id belongs to another variant's workflow or another application; or a request with this "
+                "Idempotency-Key is still being answered (retry in a moment).",
+            ),
+            422: answer(InvalidRequest, "This Idempotency-Key was used with another body or variant."),
+        },
+        body=LoanApplicationBody,
+        parameters=[
+            query(
+                "variant",
+                f"Which implementation runs the workflow: {', '.join(VARIANTS)}.",
+                {"enum": list(VARIANTS), "default": DEFAULT_VARIANT, "type": "string"},
+            ),
+            header(
+                "Idempotency-Key",
+                f"For an application without an id: the same key and body get the first answer again, for "
+                f"{IDEMPOTENCY_HOURS} hours.",
+                {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY.pattern}$"},
+            ),
+        ],
+        description="Nothing starts unless the whole application is valid.",
+    ),
+)
 def apply() -> tuple[dict[str, Any], int]:
     variant = app.current_event.get_query_string_value("variant", DEFAULT_VARIANT)
     if error := variant_error(variant):
@@ -143,8 +187,11 @@ def _start_once() -> Any:
     )
 
 
-@app.get("/status/<application_id>")
-def status(application_id: str) -> dict[str, Any]:
+@app.get(
+    "/status/<application_id>",
+    **documented("GET", "/status/<application_id>", {200: answer(LoanStatus, "The status."), 404: NOT_FOUND}),
+)
+def status(application_id: Annotated[str, path_id("application_id")]) -> dict[str, Any]:
     progress = wired().progress
     current = progress.status(checked_id(application_id, "application_id"))
     if current is None:
@@ -159,7 +206,7 @@ def status(application_id: str) -> dict[str, Any]:
     }
 
 
-@app.get("/approvals")
+@app.get("/approvals", **documented("GET", "/approvals", {200: answer(PendingApprovals, "Waiting for a manager.")}))
 def pending_approvals() -> dict[str, Any]:
     approvals = wired().progress.pending_approvals()
     return {
@@ -170,8 +217,22 @@ def pending_approvals() -> dict[str, Any]:
     }
 
 
-@app.post("/approve/<application_id>")
-def approve(application_id: str) -> dict[str, Any] | tuple[dict[str, Any], int]:
+@app.post(
+    "/approve/<application_id>",
+    **documented(
+        "POST",
+        "/approve/<application_id>",
+        {
+            200: answer(ManagerDecisionAnswer, "The decision resumed the waiting workflow."),
+            404: NOT_FOUND,
+            409: answer(Message, "The approval timed out: the workflow no longer waits for it."),
+        },
+        body=ManagerDecisionBody,
+    ),
+)
+def approve(
+    application_id: Annotated[str, path_id("application_id")],
+) -> dict[str, Any] | tuple[dict[str, Any], int]:
     checked_id(application_id, "application_id")
     decision = validate_manager_decision(json_body(app.current_event))
     try:
@@ -184,6 +245,17 @@ def approve(application_id: str) -> dict[str, Any] | tuple[dict[str, Any], int]:
 
 
 app.include_router(reviews_router)  # GET /reviews, POST /reviews/{id}: HR's training reviews
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi():  # no return annotation: Powertools reads it into the schema, and a Response has no schema
+    return Response(status_code=200, content_type="application/json", body=_openapi_json())
+
+
+@cache
+def _openapi_json() -> str:
+    """Built once per container: the routes do not change after import."""
+    return openapi_json(app)
 
 
 _APPLICATION_ID_IN_BODY = re.compile(r'"application_id"\s*:\s*"([^"\\]{1,200})"')

@@ -31,4 +31,5 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/approve/{application_id}", MANAGER_ROLE, "a manager's decision on a loan"),
     Route("GET", "/reviews", HR_ROLE, "training requests waiting for HR review, with score and rationale"),
     Route("POST", "/reviews/{request_id}", HR_ROLE, "an HR reviewer's decision on a training request"),
+    Route("GET", "/openapi.json", None, "this API's OpenAPI schema: every route, its role, request and answers"),
 )

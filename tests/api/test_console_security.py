@@ -36,7 +36,13 @@ PROTECTED = (
     "/console/api/durable?arn=x",
     "/console/api/training/requests/x",
 )
-OPEN = ("/console/api/about", "/console/api/cases", "/console/api/asl/loan-hybrid", "/console/api/bench")
+OPEN = (
+    "/console/api/about",
+    "/console/api/cases",
+    "/console/api/asl/loan-hybrid",
+    "/console/api/bench",
+    "/api/openapi.json",
+)
 SECRET_KEY = re.compile(r'(?i)"(task_?token|callback_?id)\\*"')
 
 
