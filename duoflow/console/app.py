@@ -13,6 +13,7 @@ read-only JSON endpoints, and the static UI.
     /console/api/training/requests        POST: upload a training request document (400 names each field)
     /console/api/training/requests/{id}   a training request's status, progress log and result file  [role]
     /console/api/bench           docs/bench.json; /console/bench.svg the chart
+    /api-docs                    the API's reference page: Swagger UI on /api/openapi.json (api_docs.py)
     /                            the UI (static/)
 
 [role]: execution data needs a signed-in role (``Authorization: Bearer <token>``, the tokens ``duoflow serve``
@@ -51,6 +52,7 @@ from duoflow.audit_export import FORMATS as AUDIT_FORMATS
 from duoflow.audit_export import MEDIA_TYPES as AUDIT_MEDIA_TYPES
 from duoflow.audit_export import NotFound as AuditNotFound
 from duoflow.audit_export import audit_export, render
+from duoflow.console import api_docs
 from duoflow.console.errors import UnexpectedErrors
 from duoflow.console.executions import Executions, NotFound, top_level_durable_functions
 from duoflow.console.gateway import ApiGateway
@@ -448,6 +450,8 @@ def create_app(
         Route("/console/bench.svg", console.bench_chart),
         Route("/console/api/training/requests", console.upload_training, methods=["POST"]),
         Route("/console/api/training/requests/{request_id}", console.signed_in(console.training_request)),
+        Route("/api-docs", api_docs.page),
+        Route("/swagger-ui/{name}", api_docs.swagger_ui_file),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [  # outermost first

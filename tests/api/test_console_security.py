@@ -42,6 +42,7 @@ OPEN = (
     "/console/api/asl/loan-hybrid",
     "/console/api/bench",
     "/api/openapi.json",
+    "/api-docs",
 )
 SECRET_KEY = re.compile(r'(?i)"(task_?token|callback_?id)\\*"')
 

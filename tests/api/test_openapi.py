@@ -1,7 +1,7 @@
-"""The API's schema through the console server: ``GET /api/openapi.json`` (the API Lambda's own, through the
-gateway, to anyone); and the answers the API really gives fit what the schema says: each status an operation
-answers is one it documents, and the body fits that status's model (services/api/models.py; strict, no field it
-does not name)."""
+"""The API's schema and reference page through the console server: ``GET /api/openapi.json`` (the API Lambda's
+own, through the gateway, to anyone) and ``/api-docs`` (Swagger UI from the Powertools package); and the answers
+the API really gives fit what the schema says: each status an operation answers is one it documents, and the body
+fits that status's model (services/api/models.py; strict, no field it does not name)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,22 @@ def test_the_schema_is_served_through_the_console_to_anyone(client, schema):
         {"url": ".", "description": "this API, where this document is served from"}
     ]
     assert {"/apply", "/status/{application_id}", "/approve/{application_id}", "/reviews"} <= set(schema["paths"])
+
+
+def test_the_reference_page_and_its_swagger_ui_files_are_served_from_this_server(client):
+    page = client.get("/api-docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    for src in ('src="/swagger-ui/swagger-ui-bundle.min.js"', 'href="/swagger-ui/swagger-ui.min.css"'):
+        assert src in page.text
+    assert "<script>" not in page.text and "<style>" not in page.text  # the policy allows neither
+    script = client.get("/swagger-ui/swagger-ui-bundle.min.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert "SwaggerUIBundle" in script.text
+    style = client.get("/swagger-ui/swagger-ui.min.css")
+    assert style.status_code == 200 and style.headers["content-type"].startswith("text/css")
+    assert client.get("/swagger-ui/html.py").status_code == 404  # only the two files, not the package's folder
+    assert "/api/openapi.json" in client.get("/static/api-docs.js").text
 
 
 def test_a_loans_answers_fit_the_schema(client, schema, as_manager, as_hr):

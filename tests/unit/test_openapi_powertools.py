@@ -4,7 +4,8 @@ resolver of its own: if an upgrade changes one of these, this file fails, not th
 * a route's ``openapi_extensions`` are merged into its operation as they are, ``requestBody`` and ``parameters``
   included (Powertools documents them for ``x-`` extensions and checks that only at the document's top level);
 * with request validation off, the schema still has each route's ``responses`` models, and no 422;
-* a ``Path()``-annotated parameter is still filled from the path when validation is off.
+* a ``Path()``-annotated parameter is still filled from the path when validation is off;
+* the Swagger UI files the console serves (duoflow/console/api_docs.py) ship inside the Powertools package.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from pydantic import BaseModel
 
 from duoflow.api_client import http_api_event
+from duoflow.console.api_docs import SWAGGER_UI_FILES
 from services.api.openapi import answer, path_id, query, request_body
 
 
@@ -70,3 +72,9 @@ def test_a_path_parameter_annotated_for_the_schema_is_still_passed_to_the_handle
     assert json.loads(answered["body"]) == {"id": "t-1"}
     [parameter] = json.loads(app.get_openapi_json_schema())["paths"]["/things/{thing_id}"]["post"]["parameters"]
     assert parameter["schema"]["pattern"].startswith("^[A-Za-z0-9]")
+
+
+def test_the_swagger_ui_files_the_console_serves_are_in_the_powertools_package():
+    for name, path in SWAGGER_UI_FILES.items():
+        assert path.is_file() and path.stat().st_size > 10_000, name
+    assert "SwaggerUIBundle" in SWAGGER_UI_FILES["swagger-ui-bundle.min.js"].read_text()[:2_000_000]
