@@ -57,7 +57,7 @@ def run_server(
     are printed (duoflow/live_log.py). ``mock_config``: Step Functions Local's test cases, started on
     ``arn#TestCase`` (duoflow/runtime/sfn_mocks.py)."""
     from duoflow.console.server import serve_forever
-    from duoflow.console.tokens import ROLE_USERS, TokenSigner
+    from duoflow.console.tokens import ROLE_PAGES, ROLE_USERS, TokenSigner
     from duoflow.live_log import LivePrinter, access_lines_to
     from duoflow.stack import local_stack
 
@@ -115,7 +115,7 @@ def run_server(
                 username, name = ROLE_USERS[role]
                 out.print(f"\n[bold]{role}[/bold] token ({name}):", soft_wrap=True)
                 out.print(token, soft_wrap=True)
-                out.print(f"sign in as {role}: {url}/#/loan?token={token}", soft_wrap=True)
+                out.print(f"sign in as {role}: {url}/#/{ROLE_PAGES[role]}?token={token}", soft_wrap=True)
             out.print("\nCtrl-C stops the server.")
             with access_lines_to(printer):
                 serve_forever(runtime, signer, sock)

@@ -25,6 +25,8 @@ SECRET_FILE = "console-secret"
 SECRET_BYTES = 32
 # Who acts in each role locally (the names the demo's simulated people use).
 ROLE_USERS = {MANAGER_ROLE: ("dana.lee", "Dana Lee"), HR_ROLE: ("priya.shah", "Priya Shah")}
+# The console page each role works on (static/index.html: #/manager, #/hr): its sign-in link opens there.
+ROLE_PAGES = {MANAGER_ROLE: "manager", HR_ROLE: "hr"}
 
 
 class InvalidToken(ValueError):

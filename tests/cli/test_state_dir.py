@@ -132,6 +132,15 @@ def test_the_console_secret_is_kept_0600_so_tokens_survive_a_restart_and_fresh_r
         started["signer"].verify(token)
 
 
+def test_each_roles_sign_in_link_opens_its_page(tmp_path, started):
+    result = serve("--state-dir", str(tmp_path / "state"))
+    for role, page in (("managers", "manager"), ("hr", "hr")):
+        line = next(line for line in result.stdout.splitlines() if line.startswith(f"sign in as {role}: "))
+        console, fragment = line.removeprefix(f"sign in as {role}: ").split("/#", 1)
+        assert console.startswith("http://127.0.0.1:") and fragment.startswith(f"/{page}?token="), line
+        assert role in started["signer"].verify(fragment.split("?token=", 1)[1])["cognito:groups"]
+
+
 def test_the_resumed_summary_is_printed_when_the_runtime_gives_one(tmp_path, started):
     started["resumed"] = {"items and objects": 12, "running Step Functions executions": 3, "durable executions": 0}
     result = serve("--state-dir", str(tmp_path / "state"))

@@ -99,8 +99,29 @@ const pretty = (value) => (typeof value === "string" ? value : JSON.stringify(va
 function every(fn) { fn(); state.timers.push(setInterval(fn, POLL_MS)); }
 function stopTimers() { state.timers.forEach(clearInterval); state.timers = []; }
 
+// A sign-in link (`duoflow serve` prints one per role: <console>/#/<the role's page>?token=…) is read wherever the
+// token arrives: in a new tab, or pasted into an open one, where only the fragment changes. The token is kept in
+// this tab and taken out of the address bar; the link's page opens.
+function takeSignInLink() {
+  const hash = location.hash.slice(1);
+  if (!hash.includes("token=")) return;
+  const [path, query] = hash.includes("?") ? hash.split("?") : ["", hash];
+  const params = new URLSearchParams(query);
+  const token = params.get("token");
+  params.delete("token");
+  try {
+    const { role, claims } = saveToken(token || "");
+    sessionStorage.setItem("duoflow.role", role);
+    $("#role").value = role;
+    flash(`Acting as ${claims.name || claims["cognito:username"] || "user"} (${role}).`, "ok");
+  } catch (error) { flash(`That sign-in link cannot be read: ${error.message}`, "bad"); }
+  const rest = params.toString();
+  history.replaceState(null, "", `${location.pathname}#${path.startsWith("/") ? path : "/loan"}${rest ? `?${rest}` : ""}`);
+}
+
 function route() {
   stopTimers();
+  takeSignInLink();
   const hash = location.hash || "#/loan";
   const [path, query] = hash.slice(1).split("?");
   const view = path.split("/")[1] || "loan";
@@ -609,11 +630,6 @@ async function loadCases() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  const fragment = new URLSearchParams(location.hash.includes("token=") ? location.hash.split("?")[1] || location.hash.slice(1) : "");
-  if (fragment.get("token")) {
-    try { const { role } = saveToken(fragment.get("token")); sessionStorage.setItem("duoflow.role", role); } catch (error) { flash(error.message, "bad"); }
-    history.replaceState(null, "", location.pathname + "#/loan");
-  }
   $("#role").value = currentRole();
   $("#role").addEventListener("change", (event) => setRole(event.target.value));
   $("#token-button").addEventListener("click", () => openTokenDialog());
