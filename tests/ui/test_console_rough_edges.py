@@ -13,6 +13,13 @@ from services.api.routes import HR_ROLE, MANAGER_ROLE
 from tests.ui.conftest import shot, sign_in
 from tests.ui.test_console import apply_as
 
+# A page that records every fetch it makes (at the call, before any answer), so a test can count them.
+COUNT_FETCHES = """
+window.__fetched = [];
+const fetchOnce = window.fetch.bind(window);
+window.fetch = (url, options) => { window.__fetched.push(String(url)); return fetchOnce(url, options); };
+"""
+
 
 def test_a_pure_durable_execution_shows_no_state_machine_parts(page, signer):
     apply_as(page, "charlie", variant="durable")
@@ -39,3 +46,16 @@ def test_a_sign_in_link_pasted_into_an_open_tab_signs_in_on_the_roles_page(page,
     expect(page.locator("#role")).to_have_value(HR_ROLE)
     expect(page).to_have_url(re.compile(r"#/hr$"))
     expect(page.locator("#view-hr")).to_be_visible()
+
+
+def test_an_unknown_execution_is_asked_for_once(page, signer):
+    page.add_init_script(COUNT_FETCHES)
+    page.clock.install()
+    page.goto("/")
+    sign_in(page, signer, HR_ROLE)
+    arn = "arn:aws:states:us-east-1:123456789012:execution:loan-sfn:no-such-execution"
+    page.goto(f"/#/execution?arn={arn}")
+    expect(page.locator("#execution-error")).to_contain_text("no Step Functions execution")
+    page.clock.run_for(10_000)  # ten polling periods
+    asked = page.evaluate("window.__fetched.filter(url => url.includes('/console/api/execution?'))")
+    assert len(asked) == 1, asked

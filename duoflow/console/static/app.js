@@ -413,7 +413,11 @@ async function showExecution(arn) {
   const refresh = async () => {
     if (finished) return;
     const response = await call("GET", `/console/api/execution?arn=${encodeURIComponent(arn)}`);
-    if (!response.ok) { $("#execution-error").textContent = refusal(response) || "not found"; return; }
+    if (!response.ok) {
+      $("#execution-error").textContent = refusal(response) || "not found";
+      finished = response.status === 404; // it will not appear by asking again
+      return;
+    }
     $("#execution-error").textContent = "";
     drawExecution(response.data);
     finished = !["RUNNING", "STARTED", "PENDING"].includes(response.data.status);
