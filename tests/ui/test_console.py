@@ -84,7 +84,7 @@ def test_bob_is_denied_and_the_graph_shows_why(page, signer):
     stroke = denied.locator(".shape").evaluate("node => getComputedStyle(node).stroke")
     assert stroke == "rgb(197, 48, 48)", stroke  # red
     denied.click()
-    expect(page.locator("#selected-error")).to_contain_text("credit denied: credit score too low")
+    expect(page.locator("#selected-outcome")).to_contain_text("credit denied: credit score too low")
     expect(page.locator("g.node[data-id='Request Fraud Check']")).to_have_attribute("data-status", "not-reached")
     shot(page, "execution-bob-denied")
 

@@ -5,13 +5,18 @@ benchmark page."""
 
 from __future__ import annotations
 
+import json
 import re
+import uuid
 
+import pytest
 from playwright.sync_api import expect
 
+from duoflow.runtime import ResourceRef
 from services.api.routes import HR_ROLE, MANAGER_ROLE
 from tests.ui.conftest import shot, sign_in
 from tests.ui.test_console import apply_as
+from tests.waiting import wait_until
 
 # A page that records every fetch it makes (at the call, before any answer), so a test can count them.
 COUNT_FETCHES = """
@@ -19,6 +24,25 @@ window.__fetched = [];
 const fetchOnce = window.fetch.bind(window);
 window.fetch = (url, options) => { window.__fetched.push(String(url)); return fetchOnce(url, options); };
 """
+
+
+def failed_sfn_execution(runtime) -> str:
+    """A loan-sfn execution started without an application (as a caller that skipped the API would): its Lambda
+    raises, the Catch ends the run in a Fail state, the cause is the Lambda's JSON error with a stack trace."""
+    sfn = runtime.client("stepfunctions")
+    name = f"broken-{uuid.uuid4().hex[:6]}"
+    arn = sfn.start_execution(
+        stateMachineArn=runtime.resolve(ResourceRef("state_machine", "loan-sfn", "arn")),
+        name=name,
+        input=json.dumps({"application_id": name}),
+    )["executionArn"]
+    wait_until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "FAILED", timeout=30, what=name)
+    return arn
+
+
+@pytest.fixture(scope="module")
+def failed_sfn(runtime) -> str:
+    return failed_sfn_execution(runtime)
 
 
 def test_a_pure_durable_execution_shows_no_state_machine_parts(page, signer):
@@ -59,3 +83,57 @@ def test_an_unknown_execution_is_asked_for_once(page, signer):
     page.clock.run_for(10_000)  # ten polling periods
     asked = page.evaluate("window.__fetched.filter(url => url.includes('/console/api/execution?'))")
     assert len(asked) == 1, asked
+
+
+def test_a_failed_lambdas_cause_reads_as_its_message(page, signer, failed_sfn):
+    page.goto("/")
+    sign_in(page, signer, HR_ROLE)
+    page.goto(f"/#/execution?arn={failed_sfn}")
+    expect(page.locator("#execution-status")).to_have_text("FAILED")
+    summary = page.locator("#execution-summary")
+    expect(summary).to_contain_text("ApplicationInvalid: applicant_name: is required")
+    page.locator("#graph g.node[data-id='Record Application']").press("Enter")
+    error = page.locator("#selected-error")
+    expect(error).to_contain_text("ApplicationInvalid")
+    expect(error).to_contain_text("applicant_name: is required; sin_last4: is required")
+    for shown in (summary, page.locator("#state-panel")):
+        text = shown.inner_text()
+        assert "stackTrace" not in text and "/work/" not in text and "\\n" not in text and '{"' not in text, text
+    shot(page, "execution-failed-cause")
+
+
+def test_the_page_reads_error_causes(page):
+    page.goto("/#/bench")
+    lambda_error = json.dumps(
+        {
+            "errorType": "ApplicationInvalid",
+            "errorMessage": "loan_amount: must be positive",
+            "stackTrace": ['  File "/home/someone/duoflow/services/loan/intake.py", line 24, in record\n    x()\n'],
+        }
+    )
+    read = page.evaluate("([error, cause]) => readableError(error, cause)", ["ApplicationInvalid", lambda_error])
+    assert read["message"] == "ApplicationInvalid: loan_amount: must be positive"
+    assert "/home/someone" not in json.dumps(read) and "intake.py, line 24, in record" in read["details"]
+    durable_error = {"ErrorType": "domain.loan.validation.ApplicationInvalid", "ErrorMessage": "sin_last4: is required"}
+    read = page.evaluate("error => readableError(error)", durable_error)
+    assert read["message"] == "ApplicationInvalid: sin_last4: is required"
+    read = page.evaluate(
+        "([error, cause]) => readableError(error, cause)",
+        ["States.Timeout", "Task timed out after 30 seconds at /var/task/handler.py"],
+    )
+    assert read["message"] == "States.Timeout: Task timed out after 30 seconds at handler.py"
+    assert page.evaluate("readableError(null, null)") is None
+
+
+def test_a_denial_reads_as_the_outcome_not_as_an_error(page, signer):
+    application_id = apply_as(page, "bob", variant="sfn")
+    expect(page.locator("#loan-status")).to_have_text("denied", timeout=20_000)
+    sign_in(page, signer, HR_ROLE)
+    expect(page.locator("#loan-execution-link")).to_have_attribute("href", re.compile("#/execution\\?arn="))
+    page.click("#loan-execution-link")
+    expect(page.locator("#execution-title")).to_have_text(application_id)
+    page.locator("g.node[data-id='Loan Denied']").press("Enter")
+    panel = page.locator("#state-panel")
+    expect(panel.locator("h3", has_text="Outcome")).to_be_visible()
+    expect(page.locator("#selected-outcome")).to_have_text(re.compile("^denied: credit denied: credit score too low"))
+    expect(panel.locator("h3", has_text="Error")).to_have_count(0)

@@ -94,6 +94,34 @@ const when = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "");
 const ms = (value) => (value === null || value === undefined ? "—" : value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${Math.round(value)} ms`);
 const pretty = (value) => (typeof value === "string" ? value : JSON.stringify(value, null, 2));
 
+// An error as a person reads it: "Type: message". A Lambda's error reaches Step Functions as JSON text (errorType,
+// errorMessage, stackTrace), a durable execution's is an object (ErrorType, ErrorMessage, StackTrace). The message
+// is shown without the stack trace, with file paths cut to the file's name (they say where the code ran, not what
+// went wrong) and the Python module cut from the type; the trace, with file names only, is the details.
+// null: no error.
+const FILE_PATH = /(?<![\w:/.])(?:[A-Za-z]:)?(?:[\\/][\w.@+-]+)+[\\/]([\w@+-][\w.@+-]*\.\w+)/g;
+const PYTHON_TRACE = "Traceback (most recent call last):";
+function readableError(error, cause) {
+  if (!error && !cause) return null;
+  const parse = (text) => { try { const value = JSON.parse(text); return value && typeof value === "object" ? value : null; } catch { return null; } };
+  const body = (error && typeof error === "object" ? error : null) ||
+    (typeof cause === "string" ? parse(cause) : cause && typeof cause === "object" ? cause : null);
+  const type = String((typeof error === "string" && error) || body?.errorType || body?.ErrorType || "");
+  let text = body ? body.errorMessage ?? body.ErrorMessage ?? body.message ?? body.Message : cause;
+  if (text === undefined && body && body !== error) text = JSON.stringify(body);
+  text = String(text ?? "").replace(/\\n/g, "\n").trim();
+  const frames = [...(body?.stackTrace || body?.StackTrace || [])].map((frame) => String(frame).split("\n")[0].trim());
+  if (text.includes(PYTHON_TRACE)) { // a trace printed into the message: its last line is the error
+    const lines = text.split("\n").map((line) => line.trimEnd()).filter(Boolean);
+    frames.push(...lines.filter((line) => line.trim().startsWith("File ")).map((line) => line.trim()));
+    text = lines[lines.length - 1].trim();
+  }
+  const short = (line) => line.replace(FILE_PATH, "$1");
+  const shortType = type.replace(/^(?:[a-z_][a-z0-9_]*\.)+(?=[A-Z])/, "");
+  const details = [...(shortType !== type ? [type] : []), ...frames.map((frame) => short(frame).replace(/^File "([^"]*)"/, "$1"))];
+  return { message: [shortType, short(text)].filter(Boolean).join(": "), details: details.join("\n") };
+}
+
 // --- routing ------------------------------------------------------------------------------------------------
 
 function every(fn) { fn(); state.timers.push(setInterval(fn, POLL_MS)); }
@@ -435,7 +463,7 @@ function drawExecution(data) {
     `${data.scenario || ""} · ${data.variant || ""} · ${data.kind === "sfn" ? `state machine ${data.state_machine}` : `durable function ${data.function}`}`,
     ` · started ${when(data.start)} · ${ms(data.duration_ms)}`,
     data.kind === "sfn" ? ` · ${data.transitions} state transitions` : "",
-    data.error ? ` · ${data.error}: ${data.cause || ""}` : "");
+    data.error ? ` · ${readableError(data.error, data.cause).message.split("\n")[0]}` : "");
   $("#export-id").textContent = data.name; // an execution is named after its application or training request
   $("#execution-export").hidden = false;
   document.querySelector(".legend").hidden = data.kind !== "sfn";
@@ -516,13 +544,33 @@ function selectState(id, focusPanel = true) {
       info.type ? ` · ${info.type}` : "", info.entries > 1 ? ` · entered ${info.entries} times` : "",
       info.failures ? ` · ${info.failures} failure(s)` : "", info.retried ? " · succeeded after a retry" : "")];
   if (definition?.Comment) parts.push(el("p", { class: "muted" }, definition.Comment));
-  if (info.error || info.cause) parts.push(el("h3", {}, "Error"), el("pre", { id: "selected-error" }, `${info.error || ""}${info.cause ? `\n${info.cause}` : ""}`));
-  if (info.input !== undefined) parts.push(el("h3", {}, "Input"), el("pre", {}, pretty(info.input)));
-  if (info.output !== undefined) parts.push(el("h3", {}, "Output"), el("pre", {}, pretty(info.output)));
-  if (id === "__end__" && data.output !== undefined) parts.push(el("h3", {}, "Execution output"), el("pre", {}, pretty(data.output)));
+  if (info.status === "denied") { // a business outcome the run ended in (state_history.py), not a failure
+    parts.push(el("h3", {}, "Outcome"), el("p", { id: "selected-outcome" }, [info.error, info.cause].filter(Boolean).join(": ")));
+  } else if (info.error || info.cause) {
+    parts.push(el("h3", {}, "Error"), ...errorParts(readableError(info.error, info.cause), "selected-error"));
+  }
+  const shown = (title, value) => [el("h3", {}, title), el("pre", {}, pretty(withReadableCauses(value)))];
+  if (info.input !== undefined) parts.push(...shown("Input", info.input));
+  if (info.output !== undefined) parts.push(...shown("Output", info.output));
+  if (id === "__end__" && data.output !== undefined) parts.push(...shown("Execution output", data.output));
   if (definition && !["Succeed", "Fail"].includes(definition.Type)) parts.push(el("details", {}, el("summary", {}, "Definition (ASL)"), el("pre", {}, pretty(definition))));
   panel.replaceChildren(...parts);
   if (focusPanel) panel.scrollTop = 0;
+}
+// A caught error travels on as data ({"Error": ..., "Cause": <the Lambda's error as JSON text>}): its cause is
+// shown as its message, like the Error above, not as escaped JSON with a stack trace.
+function withReadableCauses(value) {
+  if (Array.isArray(value)) return value.map(withReadableCauses);
+  if (!value || typeof value !== "object") return value;
+  const copy = Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, withReadableCauses(inner)]));
+  for (const [error, cause] of [["Error", "Cause"], ["error", "cause"]]) {
+    if (typeof copy[cause] === "string" && copy[cause].trimStart().startsWith("{")) copy[cause] = readableError(null, copy[cause]).message;
+  }
+  return copy;
+}
+function errorParts(read, id) {
+  return [el("p", { class: "error-message", id }, read.message),
+    read.details ? el("details", {}, el("summary", {}, "Details"), el("pre", {}, read.details)) : null];
 }
 function findState(definition, id) {
   if (!definition || !definition.States) return null;
@@ -567,7 +615,7 @@ function timeline(execution, title) {
 }
 function showOp(box, op) {
   const parts = [el("h3", {}, `${op.name} (${op.type})`)];
-  if (op.error !== undefined) parts.push(el("p", { class: "error" }, "Error"), el("pre", {}, pretty(op.error)));
+  if (op.error !== undefined && op.error !== null) parts.push(el("p", { class: "error" }, "Error"), ...errorParts(readableError(op.error)));
   if (op.result !== undefined) parts.push(el("p", {}, "Result"), el("pre", {}, pretty(op.result)));
   if (op.retry) parts.push(el("p", {}, "Retry"), el("pre", {}, pretty(op.retry)));
   for (const key of ["duration", "scheduledEndTimestamp"]) if (op[key]) parts.push(el("p", { class: "muted" }, `${key}: ${op[key]}`));
