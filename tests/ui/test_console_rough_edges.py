@@ -137,3 +137,32 @@ def test_a_denial_reads_as_the_outcome_not_as_an_error(page, signer):
     expect(panel.locator("h3", has_text="Outcome")).to_be_visible()
     expect(page.locator("#selected-outcome")).to_have_text(re.compile("^denied: credit denied: credit score too low"))
     expect(panel.locator("h3", has_text="Error")).to_have_count(0)
+
+
+def test_an_invalid_upload_after_a_good_one_shows_only_its_errors(page, signer, runtime):
+    if ("bucket", "training-requests") not in runtime.resources:
+        pytest.skip("the training scenario is not deployed")
+    page.goto("/#/training")
+    sign_in(page, signer, HR_ROLE)
+    page.locator("#training-profiles button[data-case=driver]").click()
+    page.get_by_role("button", name="Upload request").click()
+    page.wait_for_url(re.compile(r"#/training\?id="))
+    expect(page.locator("#training-progress")).to_be_visible()
+    page.fill("#training-doc", '{"employee_id": "E-1", "cost": -3}')
+    page.get_by_role("button", name="Upload request").click()
+    expect(page.locator("#training-errors")).to_contain_text("employee_name")
+    expect(page.locator("#training-progress")).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"#/training$"))  # the earlier request is no longer followed
+    shot(page, "training-invalid-after-good")
+
+
+def test_the_loan_forms_errors_name_the_fields_as_the_form_does(page):
+    page.goto("/#/loan")
+    page.locator("#loan-profiles button[data-case='alice']").click()
+    page.fill("#sin_last4", "12")
+    page.fill("#loan_amount", "-5")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#err-sin_last4")).to_have_text(re.compile(r"^SIN, last 4 digits must be exactly 4 digits"))
+    expect(page.locator("#err-loan_amount")).to_have_text(re.compile(r"^Loan amount \(\$\) must"))
+    expect(page.locator("#sin_last4")).to_have_attribute("aria-invalid", "true")
+    assert "sin_last4" not in page.locator("#loan-form").inner_text()

@@ -202,7 +202,7 @@ async function applyForLoan(event) {
   if (response.status === 400) {
     for (const error of response.data.errors || []) {
       const target = $(`#err-${error.field}`) || $("#err-body");
-      target.textContent = `${error.field} ${error.rule}`;
+      target.textContent = `${fieldLabel(error.field)} ${error.rule}`;
       const input = $(`#${error.field}`);
       if (input) input.setAttribute("aria-invalid", "true");
     }
@@ -211,6 +211,11 @@ async function applyForLoan(event) {
   }
   if (!response.ok) { flash(refusal(response), "bad"); return; }
   location.hash = `#/loan?id=${encodeURIComponent(response.data.application_id)}&variant=${variant}`;
+}
+// The API names fields as its JSON does (sin_last4); the form says what its label says (SIN, last 4 digits).
+function fieldLabel(field) {
+  const label = $(`#loan-form label[for="${CSS.escape(field)}"]`) || $(`#loan-form fieldset:has(input[name="${CSS.escape(field)}"]) > legend`);
+  return label ? label.textContent.trim() : field;
 }
 async function followLoan(id) {
   const panel = $("#loan-progress");
@@ -297,16 +302,25 @@ async function uploadTraining(event) {
   errors.replaceChildren();
   let document_;
   try { document_ = JSON.parse($("#training-doc").value); } catch (error) {
+    stopFollowingTraining();
     errors.append(el("li", {}, `document must be valid JSON (${error.message})`)); return;
   }
   const variant = $("input[name=training-variant]:checked").value;
   const response = await call("POST", "/console/api/training/requests", { request: document_, variant }, { auth: false });
   if (response.status === 400) {
+    stopFollowingTraining();
     errors.replaceChildren(...(response.data.errors || []).map((e) => el("li", {}, `${e.field} ${e.rule}`)));
     return;
   }
   if (!response.ok) { flash(refusal(response), "bad"); return; }
   location.hash = `#/training?id=${encodeURIComponent(response.data.request_id)}`;
+}
+// A document refused: the request followed before is no longer what the page is about; its progress goes.
+function stopFollowingTraining() {
+  stopTimers();
+  $("#training-progress").hidden = true;
+  for (const id of ["#training-score", "#training-rationale", "#training-reason", "#training-log"]) $(id).replaceChildren();
+  history.replaceState(null, "", "#/training");
 }
 async function followTraining(id) {
   $("#training-progress").hidden = false;
