@@ -66,6 +66,7 @@ from duoflow.runtime.saved_state import SavedState
 from duoflow.scenarios import SCENARIOS_DIR
 from services.api.auth import groups_of
 from services.api.routes import MANAGER_ROLE
+from services.common.progress import STARTING
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
@@ -405,7 +406,9 @@ class Console:
         except self.client("s3").exceptions.NoSuchKey:
             pass
         if status is None and result is None:
-            return _problem(404, f"no training request {request_id}")
+            if log.workflow(request_id) is None:
+                return _problem(404, f"no training request {request_id}")
+            status = {"status": STARTING}  # uploaded a moment ago; its workflow has recorded nothing yet
         executions = [e for e in self.executions.list(scenario="training") if e["name"] == request_id]
         return Shown(
             {

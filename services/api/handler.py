@@ -1,7 +1,8 @@
 """The HTTP API (API Gateway HTTP API → this Lambda): apply for a loan, follow it, approve it.
 
     POST /apply              start the loan workflow for a valid application (400 names each broken rule)
-    GET  /status/{id}        status, outcome and the progress log / audit trail
+    GET  /status/{id}        status, outcome and the progress log / audit trail ("starting" until the workflow
+                             writes its first status)
     GET  /approvals          approvals waiting for a manager
     POST /approve/{id}       a manager's decision: {"approved": true|false, "manager": "...", "comment": "..."}
     GET  /openapi.json       this API's OpenAPI schema (services/api/openapi.py; bodies in services/api/models.py)
@@ -53,6 +54,7 @@ from services.api.openapi import NOT_FOUND, answer, documented, header, openapi_
 from services.api.reviews import router as reviews_router
 from services.common.bootstrap import setting, wired
 from services.common.log import logged, logger
+from services.common.progress import STARTING
 from services.common.variants import DEFAULT_VARIANT, VARIANTS, variant_error
 from services.loan.manager_approval import ApprovalNoLongerPending, NoPendingApproval, answer_manager_approval
 
@@ -194,6 +196,8 @@ def _start_once() -> Any:
 def status(application_id: Annotated[str, path_id("application_id")]) -> dict[str, Any]:
     progress = wired().progress
     current = progress.status(checked_id(application_id, "application_id"))
+    if current is None and progress.workflow(application_id) is not None:
+        current = {"application_id": application_id, "status": STARTING}  # accepted; its workflow wrote nothing yet
     if current is None:
         raise NotFoundError(f"no loan application {application_id}")
     outcome = json.loads(current.pop("outcome_json", "null") or "null")

@@ -24,6 +24,9 @@ STATUS_ENTRY = "STATUS"
 APPROVAL_ENTRY = "APPROVAL"
 WORKFLOW_ENTRY = "WORKFLOW"
 LOG_PREFIX = "LOG#"
+# The status GET /status (and the console) answer for an id bound to a workflow that has recorded nothing yet: the
+# request was accepted a moment ago, and its first step is still to come.
+STARTING = "starting"
 PENDING_INDEX = "pending"
 
 
@@ -86,6 +89,9 @@ class ProgressLog(Protocol):
         """Binds the id to one workflow unless it has one: None when bound now, else the existing binding."""
 
     def note_workflow_execution(self, application_id: str, execution_arn: str) -> None: ...
+
+    def workflow(self, application_id: str) -> dict[str, Any] | None:
+        """The workflow the id is bound to (its variant and, once started, its execution), or None."""
 
     def record_decision(self, application_id: str, outcome: dict[str, Any]) -> None:
         """The decision, at once: the status and outcome, the audit trail's "decision" entry, and the
@@ -237,6 +243,9 @@ class DynamoWorkflowLog:
             raise
         return None
 
+    def workflow(self, item_id: str) -> dict[str, Any] | None:
+        return self._get(self._key(item_id, WORKFLOW_ENTRY))
+
     def note_workflow_execution(self, item_id: str, execution_arn: str) -> None:
         self._client.update_item(
             TableName=self._table,
@@ -331,6 +340,9 @@ class InMemoryWorkflowLog:
 
     def note_workflow_execution(self, item_id: str, execution_arn: str) -> None:
         self._workflows[item_id]["execution_arn"] = execution_arn
+
+    def workflow(self, item_id: str) -> dict[str, Any] | None:
+        return dict(self._workflows[item_id]) if item_id in self._workflows else None
 
     def record_decision(self, item_id: str, outcome: dict[str, Any]) -> None:
         self.set_status(

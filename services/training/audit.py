@@ -67,6 +67,9 @@ class TrainingLog(Protocol):
 
     def note_workflow_execution(self, request_id: str, execution_arn: str) -> None: ...
 
+    def workflow(self, request_id: str) -> dict[str, Any] | None:
+        """The workflow the id is bound to (its variant and, once started, its execution), or None."""
+
     def record_decision(self, request_id: str, outcome: dict[str, Any]) -> None:
         """At once: the status and outcome, the audit trail's "decision" entry, the withdrawal of any pending
         review. The state machines write the same items in one transaction."""

@@ -114,6 +114,25 @@ def test_bad_input_gets_400_naming_the_field(client, as_manager):
     assert approve.status_code == 400 and [e["field"] for e in approve.json()["errors"]] == ["approved", "manager"]
 
 
+def test_an_accepted_id_whose_workflow_wrote_nothing_yet_is_starting_not_404(client, runtime, as_hr):
+    """The page asks right after Apply or an upload, before the workflow's first step has written a status."""
+    from services.common.progress import DynamoProgressLog
+    from services.training.audit import DynamoTrainingLog
+
+    dynamodb = runtime.client("dynamodb")
+    application_id, request_id = f"bound-{uuid.uuid4().hex[:8]}", f"bound-{uuid.uuid4().hex[:8]}"
+    DynamoProgressLog(dynamodb, "loan-progress").bind_workflow(application_id, {"variant": "sfn", "fingerprint": "f"})
+    status = client.get(f"/api/status/{application_id}")
+    assert status.status_code == 200 and status.json()["status"] == "starting" and status.json()["log"] == []
+    if ("bucket", "training-requests") in runtime.resources:
+        DynamoTrainingLog(dynamodb, "training-progress").bind_workflow(
+            request_id, {"variant": "sfn", "fingerprint": "f"}
+        )
+        progress = client.get(f"/console/api/training/requests/{request_id}", headers=as_hr)
+        assert progress.status_code == 200 and progress.json()["status"] == "starting"
+        assert client.get("/console/api/training/requests/no-such-request", headers=as_hr).status_code == 404
+
+
 def test_unknown_ids_get_404(client, as_manager):
     assert client.get("/api/status/no-such-application").status_code == 404
     missing = client.post(

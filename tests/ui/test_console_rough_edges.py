@@ -166,3 +166,19 @@ def test_the_loan_forms_errors_name_the_fields_as_the_form_does(page):
     expect(page.locator("#err-loan_amount")).to_have_text(re.compile(r"^Loan amount \(\$\) must"))
     expect(page.locator("#sin_last4")).to_have_attribute("aria-invalid", "true")
     assert "sin_last4" not in page.locator("#loan-form").inner_text()
+
+
+def test_a_first_load_apply_and_upload_answer_no_404(page, signer, runtime):
+    missing: list[str] = []
+    page.on("response", lambda response: missing.append(response.url) if response.status == 404 else None)
+    apply_as(page, "alice")
+    expect(page.locator("#loan-log li[data-entry=received]")).to_be_visible(timeout=20_000)
+    if ("bucket", "training-requests") in runtime.resources:
+        sign_in(page, signer, HR_ROLE)
+        page.goto("/#/training")
+        page.locator("#training-profiles button[data-case=accountant]").click()
+        page.get_by_role("button", name="Upload request").click()
+        expect(page.locator("#training-log li[data-entry=received]")).to_be_visible(timeout=30_000)
+    assert not missing, missing
+    icon = page.evaluate("(async () => (await fetch(document.querySelector('link[rel=icon]').href)).status)()")
+    assert icon == 200
