@@ -182,3 +182,20 @@ def test_a_first_load_apply_and_upload_answer_no_404(page, signer, runtime):
     assert not missing, missing
     icon = page.evaluate("(async () => (await fetch(document.querySelector('link[rel=icon]').href)).status)()")
     assert icon == 200
+
+
+@pytest.mark.parametrize("where", ["loan", "execution"])
+def test_a_phone_sized_window_does_not_scroll_sideways(page, signer, where):
+    page.set_viewport_size({"width": 390, "height": 844})
+    if where == "loan":
+        page.goto("/#/loan")
+        expect(page.locator("#loan-profiles button").first).to_be_visible()
+    else:
+        apply_as(page, "alice")
+        sign_in(page, signer, HR_ROLE)
+        expect(page.locator("#loan-execution-link")).to_have_attribute("href", re.compile("#/execution\\?arn="))
+        page.click("#loan-execution-link")
+        expect(page.locator("section.timeline").first).to_be_visible()
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    shot(page, f"phone-{where}")
+    assert width <= 390, width
