@@ -10,18 +10,24 @@ from typing import Any
 
 from rich.table import Table
 
-from duoflow.bench.chart import draw
-
 Report = dict[str, Any]
 
 
+def report_path(output: Path, scenario: str) -> Path:
+    """Where a scenario's report is kept: the loan's at ``output`` (docs/bench.json), another's beside it
+    (docs/bench-training.json); its charts have the same name with .png and .svg."""
+    return output if scenario == "loan" else output.with_name(f"{output.stem}-{scenario}{output.suffix}")
+
+
 def write(reports: Mapping[str, Report], output: Path, charts: bool = True) -> list[Path]:
-    """Each scenario's report as JSON: the loan's at ``output``, another scenario's beside it (bench-training.json),
-    each with its chart (.png, .svg) unless ``charts`` is false; returns the paths written."""
+    """Each scenario's report as JSON at its ``report_path``, each with its chart (.png, .svg) unless ``charts`` is
+    false; returns the paths written."""
+    from duoflow.bench.chart import draw  # matplotlib: only when charts are drawn (the console reads report_path)
+
     output.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for name, report in reports.items():
-        path = output if name == "loan" else output.with_name(f"{output.stem}-{name}{output.suffix}")
+        path = report_path(output, name)
         path.write_text(json.dumps(report, indent=2, default=str) + "\n")
         written.append(path)
         if charts:

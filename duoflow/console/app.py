@@ -12,7 +12,7 @@ read-only JSON endpoints, and the static UI.
     /console/api/logs/{id}       the functions' log lines about it, oldest first (`duoflow logs ID`)     [role]
     /console/api/training/requests        POST: upload a training request document (400 names each field)
     /console/api/training/requests/{id}   a training request's status, progress log and result file  [role]
-    /console/api/bench           docs/bench.json; /console/bench.svg the chart
+    /console/api/bench           docs/bench.json (?scenario=training: docs/bench-training.json); /console/bench.svg the chart
     /api-docs                    the API's reference page: Swagger UI on /api/openapi.json (api_docs.py)
     /                            the UI (static/)
 
@@ -52,6 +52,7 @@ from duoflow.audit_export import FORMATS as AUDIT_FORMATS
 from duoflow.audit_export import MEDIA_TYPES as AUDIT_MEDIA_TYPES
 from duoflow.audit_export import NotFound as AuditNotFound
 from duoflow.audit_export import audit_export, render
+from duoflow.bench.report import report_path
 from duoflow.console import api_docs
 from duoflow.console.errors import UnexpectedErrors
 from duoflow.console.executions import Executions, NotFound, top_level_durable_functions
@@ -318,17 +319,26 @@ class Console:
             }
         )
 
-    def bench(self, request: Request) -> Response:
-        path = self.docs_dir / "bench.json"
+    def _bench_file(self, request: Request, suffix: str) -> Path | JSONResponse:
+        """docs/bench.<suffix> (the loan's report) or docs/bench-training.<suffix>, as ?scenario= asks."""
+        scenario = request.query_params.get("scenario", "loan")
+        scenarios = sorted({machine.scenario for machine in all_state_machines()})
+        if scenario not in scenarios:
+            return _problem(
+                400, "invalid request", [{"field": "scenario", "rule": f"is one of {', '.join(scenarios)}"}]
+            )
+        path = report_path(self.docs_dir / "bench.json", scenario).with_suffix(f".{suffix}")
         if not path.exists():
-            return _problem(404, "no benchmark yet: run `make bench`")
-        return Response(path.read_text(), media_type="application/json")
+            return _problem(404, f"no {scenario} benchmark yet: run `make bench`")
+        return path
+
+    def bench(self, request: Request) -> Response:
+        path = self._bench_file(request, "json")
+        return path if isinstance(path, JSONResponse) else Response(path.read_text(), media_type="application/json")
 
     def bench_chart(self, request: Request) -> Response:
-        path = self.docs_dir / "bench.svg"
-        if not path.exists():
-            return _problem(404, "no benchmark chart yet: run `make bench`")
-        return FileResponse(path, media_type="image/svg+xml")
+        path = self._bench_file(request, "svg")
+        return path if isinstance(path, JSONResponse) else FileResponse(path, media_type="image/svg+xml")
 
     async def upload_training(self, request: Request) -> JSONResponse:
         """Uploads a request document to the requests bucket, as an employee would; the upload starts the

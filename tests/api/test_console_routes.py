@@ -229,6 +229,12 @@ def test_asl_about_cases_bench_and_the_page(client):
     assert [case["case"] for case in cases["loan"]][:1] and any(c["case"] == "alice" for c in cases["loan"])
     assert client.get("/console/api/bench").json()["variants"].keys() >= {"sfn", "durable", "hybrid"}
     assert client.get("/console/bench.svg").headers["content-type"].startswith("image/svg")
+    training = client.get("/console/api/bench?scenario=training").json()
+    assert training["scenario"] == "training" and training["variants"].keys() >= {"sfn", "durable", "hybrid"}
+    assert client.get("/console/bench.svg?scenario=training").headers["content-type"].startswith("image/svg")
+    assert client.get("/console/api/bench?scenario=mortgage").json()["errors"] == [
+        {"field": "scenario", "rule": "is one of loan, training"}
+    ]
     page = client.get("/")
     assert page.status_code == 200 and "duoflow" in page.text
     assert client.get("/static/app.js").status_code == 200

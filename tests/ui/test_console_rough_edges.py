@@ -199,3 +199,18 @@ def test_a_phone_sized_window_does_not_scroll_sideways(page, signer, where):
     width = page.evaluate("document.scrollingElement.scrollWidth")
     shot(page, f"phone-{where}")
     assert width <= 390, width
+
+
+def test_the_benchmark_page_shows_both_scenarios_with_their_date_and_machine(page):
+    page.goto("/#/bench")
+    for scenario, runs in (("loan", "runs per case"), ("training", "runs per case")):
+        report = page.locator(f"section.bench-report[data-scenario={scenario}]")
+        meta = report.locator(".bench-meta")
+        expect(meta).to_contain_text(runs)
+        expect(meta).to_contain_text(re.compile(r"figures of \d{4}-\d{2}-\d{2}"))
+        expect(meta).to_contain_text(re.compile(r"\d+ CPUs"))
+        assert not meta.inner_text().strip().endswith("·")
+        expect(report.locator("table")).to_contain_text("hybrid")
+        expect(report.locator("img")).to_have_attribute("src", re.compile(f"scenario={scenario}"))
+        report.locator("img").evaluate("img => img.decode()")  # it loads (an SVG the page may show)
+    shot(page, "benchmark")

@@ -666,22 +666,37 @@ async function exportAudit(format) {
 
 // --- benchmark ----------------------------------------------------------------------------------------------
 
+// Each scenario's report (docs/bench.json, docs/bench-training.json) with its chart, and when and where its figures
+// were measured: they hold on that machine, with those versions.
+const BENCH_SCENARIOS = ["loan", "training"];
 async function showBench() {
-  const response = await call("GET", "/console/api/bench", undefined, { auth: false });
-  if (!response.ok) { $("#bench-meta").textContent = response.data?.message || "no benchmark"; return; }
+  const reports = await Promise.all(BENCH_SCENARIOS.map((scenario) =>
+    call("GET", `/console/api/bench?scenario=${scenario}`, undefined, { auth: false })));
+  $("#bench-reports").replaceChildren(...BENCH_SCENARIOS.map((scenario, index) => benchReport(scenario, reports[index])));
+}
+function benchReport(scenario, response) {
+  const title = el("h2", {}, `${scenario[0].toUpperCase()}${scenario.slice(1)} scenario`);
+  if (!response.ok) return el("section", { class: "bench-report", "data-scenario": scenario }, title, el("p", { class: "muted" }, response.data?.message || "no benchmark"));
   const report = response.data;
-  $("#bench-meta").textContent = `${report.scenario || "loan"} · ${report.settings?.runs_per_case ?? "?"} runs per case, ${report.settings?.concurrency ?? "?"} at a time · ${report.generated_at || report.machine?.date || ""}`;
+  const settings = report.settings || {}, machine = report.machine || {};
+  const measured = report.date ? `figures of ${report.date.slice(0, 10)} ${report.date.slice(11, 16)} UTC` : "figures of an unknown date";
+  const where = [machine.cpus ? `${machine.cpus} CPUs` : "", machine.platform || "", machine.python ? `Python ${machine.python}` : ""].filter(Boolean).join(", ");
+  const meta = [`${settings.runs_per_case ?? "?"} runs per case, ${settings.concurrency ?? "?"} at a time`, where ? `${measured} on ${where}` : measured].join(" · ");
   const variants = Object.entries(report.variants || {});
   const totals = variants.map(([, f]) => f.usd_per_million?.total ?? Infinity);
   const best = Math.min(...totals);
-  $("#bench-table").replaceChildren(
-    el("thead", {}, el("tr", {}, ["variant", "p50", "p95", "state transitions", "durable ops", "Lambda requests", "GB-s", "$ per million runs"].map((h, i) => el("th", { scope: "col", class: i ? "num" : "" }, h)))),
-    el("tbody", {}, variants.map(([name, f]) => el("tr", {},
-      el("th", { scope: "row" }, name), el("td", { class: "num" }, ms(f.p50_ms)), el("td", { class: "num" }, ms(f.p95_ms)),
-      el("td", { class: "num" }, (f.state_transitions ?? 0).toFixed(1)), el("td", { class: "num" }, (f.durable_operations ?? 0).toFixed(1)),
-      el("td", { class: "num" }, (f.lambda_invocations ?? 0).toFixed(1)), el("td", { class: "num" }, (f.billed_gb_seconds ?? 0).toFixed(3)),
-      el("td", { class: `num ${f.usd_per_million?.total === best ? "bench-best" : ""}` }, money(f.usd_per_million?.total ?? 0))))));
-  $("#bench-chart").src = "/console/bench.svg";
+  const chart = `/console/bench.svg?scenario=${scenario}`;
+  return el("section", { class: "bench-report", "data-scenario": scenario }, title,
+    el("p", { class: "muted bench-meta" }, meta),
+    el("div", { class: "table-scroll" }, el("table", { class: "grid" },
+      el("thead", {}, el("tr", {}, ["variant", "p50", "p95", "state transitions", "durable ops", "Lambda requests", "GB-s", "$ per million runs"].map((h, i) => el("th", { scope: "col", class: i ? "num" : "" }, h)))),
+      el("tbody", {}, variants.map(([name, f]) => el("tr", {},
+        el("th", { scope: "row" }, name), el("td", { class: "num" }, ms(f.p50_ms)), el("td", { class: "num" }, ms(f.p95_ms)),
+        el("td", { class: "num" }, (f.state_transitions ?? 0).toFixed(1)), el("td", { class: "num" }, (f.durable_operations ?? 0).toFixed(1)),
+        el("td", { class: "num" }, (f.lambda_invocations ?? 0).toFixed(1)), el("td", { class: "num" }, (f.billed_gb_seconds ?? 0).toFixed(3)),
+        el("td", { class: `num ${f.usd_per_million?.total === best ? "bench-best" : ""}` }, money(f.usd_per_million?.total ?? 0))))))),
+    el("figure", {}, el("img", { src: chart, alt: `Benchmark chart of the ${scenario} scenario: latency and cost per million runs by variant` }),
+      el("figcaption", {}, "Latency and cost per million runs, by variant (the chart make bench draws beside the report in docs/)")));
 }
 
 // --- start --------------------------------------------------------------------------------------------------
