@@ -4,7 +4,7 @@ read-only JSON endpoints, and the static UI.
     /api/...                     → API Gateway stand-in → the duoflow-api Lambda (gateway.py)
     /console/api/about           scenarios, variants, roles, whether training is deployed
     /console/api/cases           the demo cases (scenarios/*/*.json)
-    /console/api/executions      every execution (?scenario=&variant=)                                  [role]
+    /console/api/executions      every execution, newest first (?scenario=&variant=&status=&text=)      [role]
     /console/api/execution?arn=  one execution: status, graph (SVG from the ASL that ran), states, durable ops [role]
     /console/api/asl/{name}      the ASL a state machine runs (placeholders filled)
     /console/api/durable?arn=    one durable execution's operations                                     [role]
@@ -55,7 +55,7 @@ from duoflow.audit_export import audit_export, render
 from duoflow.bench.report import report_path
 from duoflow.console import api_docs
 from duoflow.console.errors import UnexpectedErrors
-from duoflow.console.executions import Executions, NotFound, top_level_durable_functions
+from duoflow.console.executions import STATUS_GROUPS, Executions, NotFound, top_level_durable_functions
 from duoflow.console.gateway import ApiGateway
 from duoflow.console.guards import CHANGING_METHODS, HostGuard, SameOriginJson, SecurityHeaders
 from duoflow.console.scrub import scrub
@@ -239,10 +239,17 @@ class Console:
 
         return endpoint
 
-    def list_executions(self, request: Request) -> Shown:
-        scenario = request.query_params.get("scenario") or None
-        variant = request.query_params.get("variant") or None
-        return Shown({"executions": self.executions.list(scenario, variant)})
+    def list_executions(self, request: Request) -> Shown | JSONResponse:
+        """The executions the filters keep, newest first, and how many of them each status group holds (what the
+        status filter's buttons say)."""
+        query = {key: request.query_params.get(key) or None for key in ("scenario", "variant", "status", "text")}
+        if query["status"] not in (None, *STATUS_GROUPS):
+            rule = f"is one of {', '.join(STATUS_GROUPS)}"
+            return _problem(400, "invalid request", [{"field": "status", "rule": rule}])
+        listed = self.executions.listed(query["scenario"], query["variant"], query["text"])
+        counts = {group: sum(1 for item in listed if item["status_group"] == group) for group in STATUS_GROUPS}
+        shown = [item for item in listed if not query["status"] or item["status_group"] == query["status"]]
+        return Shown({"executions": shown, "counts": {"all": len(listed), **counts}})
 
     def execution(self, request: Request) -> Shown | JSONResponse:
         arn = request.query_params.get("arn", "").strip()

@@ -1,7 +1,9 @@
 """The console's reader of executions: plain boto3 calls (as against AWS), one client per service a thread.
 
 * the list: every Step Functions execution of every state machine in catalog/state_machines.py, and every
-  execution of a durable function no state machine calls (a pure-durable variant);
+  execution of a durable function no state machine calls (a pure-durable variant), newest first, each with who
+  and what it is about (read once from its input: the applicant and the loan's purpose, the employee and the
+  training), filtered by scenario, variant, status group (``STATUS_GROUPS``) and text;
 * one Step Functions execution: its description, the ASL that ran (drawn, duoflow/diagrams) and its whole
   history, turned into each state's status by state_history.py; under each Task that called a durable
   function, that durable execution;
@@ -34,6 +36,14 @@ from duoflow.diagrams.sources import all_state_machines
 from duoflow.diagrams.svg import render
 
 DURABLE_FUNCTIONS = frozenset(spec.name for spec in CATALOG if spec.durable)
+# The list's status filter: the services' own words, grouped as an on-call engineer asks (Step Functions says
+# ABORTED where a durable execution says STOPPED; a run waiting to be redriven is not over).
+STATUS_GROUPS = {
+    "running": frozenset({"RUNNING", "PENDING_REDRIVE"}),
+    "failed": frozenset({"FAILED", "TIMED_OUT"}),
+    "succeeded": frozenset({"SUCCEEDED"}),
+    "stopped": frozenset({"ABORTED", "STOPPED"}),
+}
 
 
 class NotFound(LookupError):
@@ -61,6 +71,26 @@ def scenario_of_function(name: str) -> str:
     return prefix if prefix in scenarios else name
 
 
+def subject_of(execution_input: Any) -> dict[str, Any]:
+    """Who and what an execution is about, from its input: a loan application (the applicant, the purpose and the
+    amount) or a training request's upload ({"document": ...}: the employee, the training and its cost). Nothing
+    else from the input is listed (the SIN and income are not, to anyone)."""
+    if not isinstance(execution_input, dict):
+        return {}
+    document = execution_input.get("document")
+    document = document if isinstance(document, dict) else execution_input
+    subject = {
+        "who": document.get("applicant_name") or document.get("employee_name"),
+        "what": document.get("loan_purpose") or document.get("training_title"),
+        "amount": document.get("loan_amount") if "loan_amount" in document else document.get("cost"),
+    }
+    return {key: value for key, value in subject.items() if value is not None}
+
+
+def status_group(status: str | None) -> str | None:
+    return next((group for group, statuses in STATUS_GROUPS.items() if status in statuses), None)
+
+
 def _duration_ms(start: Any, stop: Any) -> float | None:
     if isinstance(start, datetime) and isinstance(stop, datetime):
         return round((stop - start).total_seconds() * 1000, 1)
@@ -80,6 +110,7 @@ class Executions:
         self._arn_of = state_machine_arn
         self._page_size = page_size
         self._local = threading.local()
+        self._subjects: dict[str, dict[str, Any]] = {}  # by ARN: an execution's input never changes
 
     def _client(self, service: str) -> Any:
         clients = self._local.__dict__.setdefault("clients", {})
@@ -89,7 +120,44 @@ class Executions:
 
     # --- the list ------------------------------------------------------------------------------------------
 
-    def list(self, scenario: str | None = None, variant: str | None = None) -> list[dict[str, Any]]:
+    def list(
+        self,
+        scenario: str | None = None,
+        variant: str | None = None,
+        status: str | None = None,
+        text: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Newest first. ``status``: a group of ``STATUS_GROUPS``; ``text``: found (any case) in the execution's
+        name (the application or request id), who or what it is about."""
+        found = self.listed(scenario, variant, text)
+        return [item for item in found if not status or item["status_group"] == status]
+
+    def listed(
+        self, scenario: str | None = None, variant: str | None = None, text: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every execution the filters other than the status keep, newest first, each with its ``status_group``."""
+        found = self._all(scenario, variant)
+        for item in found:
+            item.update(self._subject(item["kind"], item["arn"]), status_group=status_group(item["status"]))
+        if text:
+            wanted = text.casefold()
+            found = [
+                item
+                for item in found
+                if any(wanted in str(item.get(key, "")).casefold() for key in ("name", "who", "what"))
+            ]
+        return found
+
+    def _subject(self, kind: str, arn: str) -> dict[str, Any]:
+        if arn not in self._subjects:
+            if kind == "sfn":
+                raw = self._client("stepfunctions").describe_execution(executionArn=arn).get("input")
+            else:
+                raw = self._client("lambda").get_durable_execution(DurableExecutionArn=arn).get("InputPayload")
+            self._subjects[arn] = subject_of(json_or_text(raw))
+        return self._subjects[arn]
+
+    def _all(self, scenario: str | None, variant: str | None) -> list[dict[str, Any]]:
         sfn, lam = self._client("stepfunctions"), self._client("lambda")
         found = []
         for machine in all_state_machines():

@@ -5,12 +5,14 @@ and what nobody sees: test_console_security.py)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 
 from duoflow.scenarios import loan_cases
 from tests.api.conftest import bearer
+from tests.failed_runs import failed_durable_execution, failed_sfn_execution
 from tests.waiting import wait_until
 
 ALICE, BOB, CHARLIE = (case.application for case in loan_cases(["alice", "bob", "charlie"]))
@@ -205,6 +207,38 @@ def test_a_pure_durable_execution_is_listed_and_shows_its_operations(client, as_
     assert detail["invocations"], "each invocation (replay) is listed"
     same = client.get("/console/api/durable", params={"arn": listed["arn"]}, headers=as_manager).json()
     assert same["operations"] == detail["operations"]
+
+
+def test_the_executions_list_says_who_each_run_is_about_newest_first_and_filters_by_status(client, runtime, as_hr):
+    bob_id, _ = apply(client, BOB, variant="sfn")
+    broken_sfn, broken_durable = failed_sfn_execution(runtime), failed_durable_execution(runtime)
+
+    def listed(**filters):
+        answer = client.get("/console/api/executions", params={"scenario": "loan", **filters}, headers=as_hr)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    everything = wait_until(
+        lambda: (found := listed()) and bob_id in {e["name"] for e in found["executions"]} and found,
+        timeout=20,
+        what="Bob listed",
+    )
+    bob = next(e for e in everything["executions"] if e["name"] == bob_id)
+    assert (bob["who"], bob["what"], bob["amount"]) == ("Bob Martinez", BOB["loan_purpose"], BOB["loan_amount"])
+    assert "sin_last4" not in json.dumps(everything) and "annual_income" not in json.dumps(everything)
+    starts = [e["start"] for e in everything["executions"]]
+    assert starts == sorted(starts, reverse=True), "newest first"
+
+    failed = listed(status="failed")
+    assert {broken_sfn, broken_durable} <= {e["arn"] for e in failed["executions"]}
+    assert {e["status"] for e in failed["executions"]} <= {"FAILED", "TIMED_OUT"}
+    assert failed["counts"]["failed"] == len(failed["executions"]) and failed["counts"]["all"] >= len(starts)
+    assert [e["name"] for e in listed(text="bob martinez")["executions"]] == [bob_id]
+    assert [e["name"] for e in listed(text=bob_id.upper())["executions"]] == [bob_id]
+    bogus = client.get("/console/api/executions?status=broken", headers=as_hr)
+    assert bogus.status_code == 400 and bogus.json()["errors"] == [
+        {"field": "status", "rule": "is one of running, failed, succeeded, stopped"}
+    ]
 
 
 def test_execution_endpoints_check_their_input(client, as_hr):

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from duoflow.runtime import ResourceRef
 from services.api.routes import HR_ROLE, MANAGER_ROLE
+from tests.failed_runs import failed_sfn_execution
 from tests.ui.conftest import shot, sign_in
 from tests.ui.test_console import apply_as
-from tests.waiting import wait_until
 
 # A page that records every fetch it makes (at the call, before any answer), so a test can count them.
 COUNT_FETCHES = """
@@ -24,20 +22,6 @@ window.__fetched = [];
 const fetchOnce = window.fetch.bind(window);
 window.fetch = (url, options) => { window.__fetched.push(String(url)); return fetchOnce(url, options); };
 """
-
-
-def failed_sfn_execution(runtime) -> str:
-    """A loan-sfn execution started without an application (as a caller that skipped the API would): its Lambda
-    raises, the Catch ends the run in a Fail state, the cause is the Lambda's JSON error with a stack trace."""
-    sfn = runtime.client("stepfunctions")
-    name = f"broken-{uuid.uuid4().hex[:6]}"
-    arn = sfn.start_execution(
-        stateMachineArn=runtime.resolve(ResourceRef("state_machine", "loan-sfn", "arn")),
-        name=name,
-        input=json.dumps({"application_id": name}),
-    )["executionArn"]
-    wait_until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "FAILED", timeout=30, what=name)
-    return arn
 
 
 @pytest.fixture(scope="module")

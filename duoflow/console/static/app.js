@@ -91,6 +91,11 @@ function el(tag, attributes = {}, ...children) {
 }
 const money = (value) => `$${Number(value).toLocaleString("en-US", { maximumFractionDigits: 2 })}`;
 const when = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "");
+const dateTime = (iso) => { // the local date and time, as 2026-12-03 15:04:05
+  if (!iso) return "";
+  const at = new Date(iso), two = (n) => String(n).padStart(2, "0");
+  return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
+};
 const ms = (value) => (value === null || value === undefined ? "—" : value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${Math.round(value)} ms`);
 const pretty = (value) => (typeof value === "string" ? value : JSON.stringify(value, null, 2));
 
@@ -402,31 +407,59 @@ async function decideReview(id, decision, comment) {
 
 // --- executions ---------------------------------------------------------------------------------------------
 
-async function showExecutions() {
+// The list an on-call engineer reads: who and what each run is about, newest first, filtered by status group (the
+// failed ones one click away, #/executions?status=failed), scenario, variant and text; the server filters
+// (executions.py) and counts each status group for the buttons.
+async function showExecutions(params) {
   const about = await loadAbout();
   const scenarios = $("#filter-scenario");
   if (scenarios.options.length === 1) for (const name of Object.keys(about.scenarios)) scenarios.append(el("option", {}, name));
+  pressStatus(params.get("status") || "");
   every(loadExecutions);
+}
+function pressStatus(status) {
+  $("#filter-status").querySelectorAll("button").forEach((button) => button.setAttribute("aria-pressed", String(button.dataset.status === status)));
+}
+function filterByStatus(status) {
+  pressStatus(status);
+  history.replaceState(null, "", `#/executions${status ? `?status=${status}` : ""}`);
+  loadExecutions();
+}
+function executionFilters() {
+  const status = $("#filter-status button[aria-pressed=true]")?.dataset.status || "";
+  return new URLSearchParams({ scenario: $("#filter-scenario").value, variant: $("#filter-variant").value, status, text: $("#filter-text").value.trim() });
 }
 async function loadExecutions() {
   const notice = $("#executions-signin");
   if (!currentToken()) {
     notice.textContent = SIGN_IN; notice.hidden = false; $("#executions").replaceChildren(); return;
   }
-  const query = new URLSearchParams({ scenario: $("#filter-scenario").value, variant: $("#filter-variant").value });
+  const query = executionFilters();
+  const status = query.get("status");
   const response = await call("GET", `/console/api/executions?${query}`);
+  if (executionFilters().toString() !== query.toString()) return; // the filters changed while it was asked
   if (!response.ok) {
     notice.textContent = refusal(response); notice.hidden = false; $("#executions").replaceChildren(); return;
   }
   notice.hidden = true;
+  const counts = response.data?.counts || {};
+  $("#filter-status").querySelectorAll("button").forEach((button) => {
+    $(".count", button).textContent = `(${counts[button.dataset.status || "all"] ?? 0})`;
+  });
+  $("#filter-status button[data-status=failed]").classList.toggle("alert", (counts.failed || 0) > 0);
   const rows = (response.data?.executions || []).map((e) => {
     const href = `#/execution?arn=${encodeURIComponent(e.arn)}`;
-    return el("tr", { class: "link", onclick: () => { location.hash = href; } },
-      el("td", {}, el("a", { href }, e.name)), el("td", {}, e.scenario), el("td", {}, e.variant),
-      el("td", {}, el("span", { class: `badge ${e.status}` }, e.status)), el("td", {}, when(e.start)),
-      el("td", { class: "num" }, ms(e.duration_ms)));
+    const running = e.status_group === "running";
+    return el("tr", { class: "link", "data-status": e.status_group || e.status, onclick: () => { location.hash = href; } },
+      el("td", {}, el("a", { href }, e.name)), el("td", {}, e.who || "—"),
+      el("td", {}, [e.what, e.amount !== undefined ? money(e.amount) : null].filter(Boolean).join(" · ") || "—"),
+      el("td", {}, e.scenario), el("td", {}, e.variant),
+      el("td", {}, el("span", { class: `badge ${e.status}` }, e.status)), el("td", { class: "nowrap" }, dateTime(e.start)),
+      el("td", { class: "num" }, running ? `${ms(Date.now() - Date.parse(e.start))} so far` : ms(e.duration_ms)));
   });
-  $("#executions").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 6, class: "muted" }, "No executions yet: apply for a loan or upload a training request."))]));
+  const none = status || query.get("text") || query.get("scenario") || query.get("variant")
+    ? "No execution matches these filters." : "No executions yet: apply for a loan or upload a training request.";
+  $("#executions").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 8, class: "muted" }, none))]));
 }
 
 async function showExecution(arn) {
@@ -740,6 +773,9 @@ document.addEventListener("DOMContentLoaded", () => {
     button.addEventListener("click", () => exportAudit(button.dataset.format)));
   $("#filter-scenario").addEventListener("change", loadExecutions);
   $("#filter-variant").addEventListener("change", loadExecutions);
+  $("#filter-text").addEventListener("input", loadExecutions);
+  $("#execution-filters").addEventListener("submit", (event) => event.preventDefault());
+  $("#filter-status").querySelectorAll("button").forEach((button) => button.addEventListener("click", () => filterByStatus(button.dataset.status)));
   window.addEventListener("hashchange", route);
   route();
 });
