@@ -246,7 +246,7 @@ class Console:
         if query["status"] not in (None, *STATUS_GROUPS):
             rule = f"is one of {', '.join(STATUS_GROUPS)}"
             return _problem(400, "invalid request", [{"field": "status", "rule": rule}])
-        listed = self.executions.listed(query["scenario"], query["variant"], query["text"])
+        listed = self.executions.list(query["scenario"], query["variant"], query["text"])
         counts = {group: sum(1 for item in listed if item["status_group"] == group) for group in STATUS_GROUPS}
         shown = [item for item in listed if not query["status"] or item["status_group"] == query["status"]]
         return Shown({"executions": shown, "counts": {"all": len(listed), **counts}})

@@ -121,21 +121,10 @@ class Executions:
     # --- the list ------------------------------------------------------------------------------------------
 
     def list(
-        self,
-        scenario: str | None = None,
-        variant: str | None = None,
-        status: str | None = None,
-        text: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Newest first. ``status``: a group of ``STATUS_GROUPS``; ``text``: found (any case) in the execution's
-        name (the application or request id), who or what it is about."""
-        found = self.listed(scenario, variant, text)
-        return [item for item in found if not status or item["status_group"] == status]
-
-    def listed(
         self, scenario: str | None = None, variant: str | None = None, text: str | None = None
     ) -> list[dict[str, Any]]:
-        """Every execution the filters other than the status keep, newest first, each with its ``status_group``."""
+        """Newest first, each with who and what it is about and its ``status_group``. ``text``: found (any case) in
+        the execution's name (the application or request id), who or what it is about."""
         found = self._all(scenario, variant)
         for item in found:
             item.update(self._subject(item["kind"], item["arn"]), status_group=status_group(item["status"]))
