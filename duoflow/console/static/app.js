@@ -115,7 +115,8 @@ function readableError(error, cause) {
   let text = body ? body.errorMessage ?? body.ErrorMessage ?? body.message ?? body.Message : cause;
   if (text === undefined && body && body !== error) text = JSON.stringify(body);
   text = String(text ?? "").replace(/\\n/g, "\n").trim();
-  const frames = [...(body?.stackTrace || body?.StackTrace || [])].map((frame) => String(frame).split("\n")[0].trim());
+  const trace = body?.stackTrace || body?.StackTrace;
+  const frames = (Array.isArray(trace) ? trace : []).map((frame) => String(frame).split("\n")[0].trim());
   if (text.includes(PYTHON_TRACE)) { // a trace printed into the message: its last line is the error
     const lines = text.split("\n").map((line) => line.trimEnd()).filter(Boolean);
     frames.push(...lines.filter((line) => line.trim().startsWith("File ")).map((line) => line.trim()));
@@ -616,6 +617,7 @@ function withReadableCauses(value) {
   return copy;
 }
 function errorParts(read, id) {
+  if (!read) return [];
   return [el("p", { class: "error-message", id }, read.message),
     read.details ? el("details", {}, el("summary", {}, "Details"), el("pre", {}, read.details)) : null];
 }
