@@ -273,6 +273,19 @@ def _first_line(text: Any, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def _readable_cause(cause: Any) -> str:
+    """A Lambda's error as Step Functions keeps it (JSON: errorType, errorMessage, stackTrace) as "Type: message";
+    any other cause by its first line."""
+    try:
+        parsed = json.loads(cause) if isinstance(cause, str) else None
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        kind = str(parsed.get("errorType", "")).rsplit(".", 1)[-1]
+        return _first_line(f"{kind}: {parsed['errorMessage']}" if kind else parsed["errorMessage"])
+    return _first_line(cause)
+
+
 def state_machine_entries(machine: str, events: list[dict[str, Any]]) -> list[TrailEntry]:
     """The history as a reader follows it: the start, each state entered (a decision with the branch it took), every
     failure with its error and the first line of its cause, the end."""
@@ -298,7 +311,7 @@ def state_machine_entries(machine: str, events: list[dict[str, Any]]) -> list[Tr
             found.append(TrailEntry(at, source, kind, what))
         elif kind in _FAILURES:
             details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
-            error, cause = details.get("error", ""), _first_line(details.get("cause"))
+            error, cause = details.get("error", ""), _readable_cause(details.get("cause"))
             found.append(TrailEntry(at, source, kind, f"{kind}: {error}" + (f": {cause}" if cause else "")))
         elif kind == "ExecutionSucceeded":
             found.append(TrailEntry(at, source, kind, "execution succeeded"))

@@ -206,3 +206,16 @@ def test_a_record_without_a_status_yet_still_exports_what_it_has():
     waiting = _facts("loan", {"applicant_name": "Ann", "loan_amount": 150000, "status": "waiting for a manager"})
     assert waiting[-1] == ("Outcome", "not decided yet (waiting for a manager)")
     assert ("Loan amount", "$150,000.00") in waiting
+
+
+def test_a_lambdas_error_reads_as_its_type_and_message_without_its_stack_trace():
+    cause = json.dumps(
+        {"errorType": "services.loan.offer.OfferRefused", "errorMessage": "no offer", "stackTrace": ["  File x.py"]}
+    )
+    event = {
+        "type": "TaskFailed",
+        "timestamp": "2026-12-03T10:00:00.000Z",
+        "taskFailedEventDetails": {"error": "E", "cause": cause},
+    }
+    [entry] = state_machine_entries("loan-sfn", [event])
+    assert entry.what == "TaskFailed: E: OfferRefused: no offer"
