@@ -32,6 +32,10 @@ MAX_ATTEMPTS = 5  # per model call; the pauses before attempts 2..5 are 0.5, 1, 
 BASE_DELAY_SECONDS = 0.5
 MAX_DELAY_SECONDS = 8.0
 MAX_ANSWER_TOKENS = 400
+# A Converse answer's additionalModelResponseFields key naming the model that really answered, when it is not the
+# one asked: the local runtime's Converse (services/scorer/local_converse.py) names its local model there, so the
+# progress log and the audit trail never credit a Bedrock model with a local score.
+ANSWERED_BY = "answered_by"
 
 
 class BedrockScorer:
@@ -70,13 +74,13 @@ class BedrockScorer:
     def score(self, request: TrainingRequest) -> Screening:
         prompt = build_prompt(request)
         messages: list[dict[str, Any]] = [_message("user", prompt.user)]
-        reply = self._converse(prompt.system, messages)
+        reply, answered_by = self._converse(prompt.system, messages)
         try:
             answer = parse_answer(reply)
         except MalformedAnswer as first:
             # One re-ask, with the model's own answer and what was wrong with it in the conversation.
             messages += [_message("assistant", reply or "(empty)"), _message("user", corrective_message(first))]
-            second_reply = self._converse(prompt.system, messages)
+            second_reply, answered_by = self._converse(prompt.system, messages)
             try:
                 answer = parse_answer(second_reply)
             except MalformedAnswer as second:
@@ -84,11 +88,12 @@ class BedrockScorer:
                     f"model {self.model_id} gave no usable screening after one re-ask: first answer: {first}; "
                     f"second answer: {second}"
                 ) from second
-        return Screening(score=answer.score, rationale=answer.rationale, model_id=self.model_id)
+        return Screening(score=answer.score, rationale=answer.rationale, model_id=answered_by or self.model_id)
 
-    def _converse(self, system: str, messages: list[dict[str, Any]]) -> str:
+    def _converse(self, system: str, messages: list[dict[str, Any]]) -> tuple[str, str | None]:
         """One model call, retried with exponential backoff while the service is throttling or unavailable; returns
-        the reply's text (empty when it holds none, which the parser then refuses)."""
+        the reply's text (empty when it holds none, which the parser then refuses) and the model that answered when
+        the service names one other than the one asked (the local runtime's Converse names its local model)."""
         for attempt in range(1, self.max_attempts + 1):
             try:
                 response = self.client.converse(
@@ -107,7 +112,7 @@ class BedrockScorer:
             except (ConnectionError, ReadTimeoutError) as error:
                 last = f"{type(error).__name__}: {error}"
             else:
-                return _reply_text(response)
+                return _reply_text(response), _answered_by(response)
             if attempt < self.max_attempts:
                 self._sleep(self.backoff(attempt))
         raise ScreeningFailed(
@@ -121,6 +126,12 @@ class BedrockScorer:
 
 def _message(role: str, text: str) -> dict[str, Any]:
     return {"role": role, "content": [{"text": text}]}
+
+
+def _answered_by(response: dict[str, Any]) -> str | None:
+    fields = response.get("additionalModelResponseFields")
+    answered_by = fields.get(ANSWERED_BY) if isinstance(fields, dict) else None
+    return answered_by if isinstance(answered_by, str) and answered_by else None
 
 
 def _reply_text(response: dict[str, Any]) -> str:

@@ -3,7 +3,8 @@ local runtime's Converse route (duoflow/runtime/bedrock_local.py) serves on a du
 
 It answers screening prompts only (domain/training/screening.py builds them): the request travels in the prompt as a
 tagged JSON block, which is read back and scored. Any other conversation gets a ``ValidationException`` saying so.
-The answer text is the JSON object the prompt asks for; ``stopReason`` is ``end_turn``; ``usage`` counts tokens with
+The answer text is the JSON object the prompt asks for; ``stopReason`` is ``end_turn``;
+``additionalModelResponseFields.answered_by`` names the local model (the scorer records it instead of the model asked); ``usage`` counts tokens with
 the local model's tokenizer; ``metrics.latencyMs`` is the real scoring time.
 """
 
@@ -18,7 +19,8 @@ from domain.training.screening import request_in_prompt
 
 def converse(model_id: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """Converse's answer for one request body: ``(200, response)`` or ``(4xx, {"type", "message"})``."""
-    from services.scorer.local_model import shared_model
+    from services.scorer.bedrock import ANSWERED_BY
+    from services.scorer.local_model import MODEL_ID, shared_model
 
     started = time.perf_counter()
     texts = _user_texts(body.get("messages"))
@@ -45,6 +47,7 @@ def converse(model_id: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     return 200, {
         "output": {"message": {"role": "assistant", "content": [{"text": answer}]}},
         "stopReason": "end_turn",
+        "additionalModelResponseFields": {ANSWERED_BY: MODEL_ID},  # what scored it, not the model asked for
         "usage": {
             "inputTokens": input_tokens,
             "outputTokens": output_tokens,

@@ -21,6 +21,7 @@ from duoflow.scenarios import loan_cases, training_cases
 from duoflow.stack import local_stack
 from duoflow.training_demo import run_training_case
 from duoflow.variants import LOAN_VARIANTS
+from services.scorer.local_model import MODEL_ID as LOCAL_MODEL_ID
 from tests.integration.parity import TIME_CONTROL  # timeouts at 1/30: a screening on a busy machine is not cut short
 from tests.integration.test_training_uploads import review_band_case
 
@@ -125,6 +126,9 @@ def test_every_training_case_exports_one_trail_that_agrees_on_every_variant(serv
     assert records["sfn"] == records["durable"] == records["hybrid"], records
     screened = next(entry for entry in exports["hybrid"].business_record if entry.event == "screened")
     assert "domain/training/rules.py" in screened.rule
+    assert (
+        f"by {LOCAL_MODEL_ID}:" in screened.what
+    )  # the model that scored offline, not a Bedrock model it never called
     assert len(asked_hr) == 1  # HR was asked on every variant or on none
     if asked_hr == {True}:
         decision = next(entry for entry in exports["hybrid"].business_record if entry.event == "hr-decision")

@@ -13,6 +13,7 @@ from domain.training.models import TrainingRequest
 from domain.training.screening import build_prompt, parse_answer
 from duoflow.runtime import LocalRuntime
 from services.scorer import BedrockScorer, LocalScorer, local_converse
+from services.scorer.local_model import MODEL_ID as LOCAL_MODEL_ID
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios" / "training"
 
@@ -42,6 +43,7 @@ def test_converse_answers_with_the_response_shape_and_the_local_models_json(bedr
         inferenceConfig={"maxTokens": 400, "temperature": 0},
     )
     assert response["stopReason"] == "end_turn"
+    assert response["additionalModelResponseFields"] == {"answered_by": LOCAL_MODEL_ID}
     assert response["output"]["message"]["role"] == "assistant"
     usage = response["usage"]
     assert usage["inputTokens"] > 0 and usage["outputTokens"] > 0
@@ -57,7 +59,7 @@ def test_the_bedrock_scorer_runs_locally_through_converse(runtime: LocalRuntime)
     for case in ("driver", "senior-developer"):
         request = demo_request(case)
         screening = scorer.score(request)
-        assert screening.model_id == "anthropic.claude-test:0"
+        assert screening.model_id == LOCAL_MODEL_ID  # the model that scored, not the one asked for
         assert screening.score == LocalScorer().score(request).score
 
 

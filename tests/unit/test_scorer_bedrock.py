@@ -170,3 +170,14 @@ def test_model_id_from_the_environment(monkeypatch: pytest.MonkeyPatch, client: 
     assert BedrockScorer.from_environment(client).model_id == "eu.anthropic.claude-sonnet-4-6"
     monkeypatch.delenv(MODEL_ID_SETTING)
     assert BedrockScorer.from_environment(client).model_id == DEFAULT_MODEL_ID
+
+
+def test_a_service_that_names_the_model_that_answered_is_credited_with_the_screening(
+    stub: Stubber, scorer: BedrockScorer
+) -> None:
+    answered = {
+        **reply('{"score": 60, "rationale": "Adjacent."}'),
+        "additionalModelResponseFields": {"answered_by": "local/x"},
+    }
+    stub.add_response("converse", answered, {"modelId": MODEL, "system": ANY, "messages": ANY, "inferenceConfig": ANY})
+    assert scorer.score(REQUEST).model_id == "local/x"
