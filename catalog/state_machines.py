@@ -78,6 +78,14 @@ class StateMachineSpec:
         return asl_with_placeholders(self.path.read_text(), values)
 
 
+def log_context(variant: str) -> str:
+    """What fills ``${LogContext}``: the ``ClientContext`` of every Lambda task, so the function's log lines name the
+    Step Functions execution and the variant that called it (services/common/log.py) without touching the payload
+    the function validates. Lambda hands it to the handler as ``context.client_context.custom``."""
+    custom = f"{{'custom': {{'sfn_execution_arn': $states.context.Execution.Id, 'variant': '{variant}'}}}}"
+    return f"{{% $base64encode($string({custom})) %}}"
+
+
 def _function(name: str) -> ResourceRef:
     return ResourceRef("function", name, "arn")
 
@@ -103,6 +111,7 @@ LOAN_HYBRID = StateMachineSpec(
     asl_file="loan.asl.json",
     description="Loan approval: ASL macro flow, durable credit-and-fraud assessment",
     placeholders={
+        "LogContext": log_context("hybrid"),
         **LOAN_MACRO_FLOW,
         "AssessmentFunctionArn": _function("loan-assessment"),
         "AssessmentTimeoutSeconds": _constant(rules, "ASSESSMENT_TIMEOUT_SECONDS", "seconds"),
@@ -116,6 +125,7 @@ LOAN_SFN = StateMachineSpec(
     asl_file="loan-sfn.asl.json",
     description="Loan approval: the whole process in ASL, every business step a plain Lambda task",
     placeholders={
+        "LogContext": log_context("sfn"),
         **LOAN_MACRO_FLOW,
         "CreditBureauFunctionArn": _function("loan-credit-report"),
         "CreditScoringFunctionArn": _function("loan-credit-scoring"),
@@ -152,6 +162,7 @@ TRAINING_HYBRID = StateMachineSpec(
     asl_file="training.asl.json",
     description="Training request: ASL macro flow, durable AI screening and enrollment saga",
     placeholders={
+        "LogContext": log_context("hybrid"),
         **TRAINING_MACRO_FLOW,
         "ScreeningFunctionArn": _function("training-screening"),
         "ScreeningTimeoutSeconds": _constant(training_rules, "SCREENING_TIMEOUT_SECONDS", "seconds"),
@@ -167,6 +178,7 @@ TRAINING_SFN = StateMachineSpec(
     asl_file="training-sfn.asl.json",
     description="Training request: the whole process in ASL, the saga's compensations as Catch paths",
     placeholders={
+        "LogContext": log_context("sfn"),
         **TRAINING_MACRO_FLOW,
         "ScreeningFunctionArn": _function("training-screen-request"),
         "SagaStepFunctionArn": _function("training-saga-step"),

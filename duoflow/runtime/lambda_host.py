@@ -17,6 +17,7 @@ invocations are).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import json
@@ -73,6 +74,33 @@ def function_name_of(reference: str) -> str:
     if reference.startswith("arn:"):
         return reference.split(":")[6]
     return reference.split(":")[0]
+
+
+@dataclass(frozen=True)
+class ClientContext:
+    """``context.client_context`` as Lambda's Python runtime gives it: the caller's ClientContext, by attribute."""
+
+    custom: dict[str, Any] | None = None
+    env: dict[str, Any] | None = None
+    client: dict[str, Any] | None = None
+
+
+def client_context_of(headers: Any) -> ClientContext | None:
+    """The Invoke's ``X-Amz-Client-Context`` (base64 JSON), or None when there is none or it cannot be read (Lambda
+    refuses a malformed one before the function runs; a handler here then sees none rather than failing)."""
+    encoded = headers.get("X-Amz-Client-Context") if headers is not None else None
+    if not encoded:
+        return None
+    try:
+        decoded = json.loads(base64.b64decode(encoded, validate=True))
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(decoded, dict):
+        return None
+    parts = {
+        key: decoded.get(key) if isinstance(decoded.get(key), dict) else None for key in ("custom", "env", "client")
+    }
+    return ClientContext(**parts)
 
 
 def error_payload(error: BaseException) -> dict[str, Any]:
@@ -162,7 +190,7 @@ class LambdaHost:
         if invocation_type == "Event":
             self._queue_event(spec, payload)
             return b""
-        result, error = self._run_plain(spec, payload, invocation_type)
+        result, error = self._run_plain(spec, payload, invocation_type, client_context_of(headers))
         if error is not None:
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(error_payload(error)).encode()
@@ -194,11 +222,15 @@ class LambdaHost:
                 self._queue_event(spec, bytes(payload), invoke_id)
         return len(rows)
 
-    def _run_plain(self, spec: FunctionSpec, payload: bytes, invocation_type: str) -> tuple[Any, BaseException | None]:
+    def _run_plain(
+        self, spec: FunctionSpec, payload: bytes, invocation_type: str, client_context: ClientContext | None = None
+    ) -> tuple[Any, BaseException | None]:
         # One request id per invocation, as Lambda gives (the testing SDK's context has a fixed one): logs key on it.
+        # The caller's ClientContext, or none, as Lambda gives (the testing SDK's context has a made-up one).
         context = dataclasses.replace(
             create_test_lambda_context(region=self._region, account_id=self._account_id, function_name=spec.name),
             aws_request_id=str(uuid.uuid4()),
+            client_context=client_context,
         )
         started = time.time()
         began = time.perf_counter()

@@ -79,6 +79,7 @@ def logged(correlation: Correlation) -> Callable[[Callable[[Any, Any], T]], Call
                 function=function,
                 function_request_id=getattr(context, "aws_request_id", None),
                 cold_start=cold_start,
+                **caller_keys(context),
             )
             began = time.perf_counter()
             try:
@@ -96,6 +97,18 @@ def logged(correlation: Correlation) -> Callable[[Callable[[Any, Any], T]], Call
         return traced(invoke)
 
     return wrap
+
+
+CALLER_KEYS = ("sfn_execution_arn", "variant")  # what a state machine's task passes in its ClientContext
+
+
+def caller_keys(context: Any) -> dict[str, str]:
+    """The Step Functions execution and the variant that called this invocation, from the ``ClientContext`` every
+    Lambda task of the state machines passes (catalog/state_machines.py ``log_context``); none for other callers."""
+    custom = getattr(getattr(context, "client_context", None), "custom", None)
+    if not isinstance(custom, dict):
+        return {}
+    return {key: custom[key] for key in CALLER_KEYS if isinstance(custom.get(key), str)}
 
 
 def correlation_of(correlation: Correlation | None, event: Any) -> str | None:

@@ -56,6 +56,13 @@ def test_every_line_of_a_run_carries_its_id_and_nothing_about_the_applicant(logg
     # Each invocation of a plain function says it was invoked; a failure says why, at ERROR.
     assert any(line["message"] == "invoked" for line in lines) or variant == "durable"
     assert all(line["level"] in ("DEBUG", "INFO", "WARNING", "ERROR") for line in lines)
+    # A function a state machine called names that execution and the variant (its ClientContext); no other does.
+    called = [line for line in lines if line.get("function") == "loan-intake"]
+    if variant == "durable":
+        assert called == [] or all("sfn_execution_arn" not in line for line in called)
+    else:
+        assert called and all(line.get("variant") == variant for line in called), called[:2]
+        assert all(line["sfn_execution_arn"].endswith(f":loan-{variant}:{result.id}") for line in called)
     if variant == "sfn":  # the bureaus are asked by the state machine itself, each with the application's id
         bureaus = [
             line for line in lines if line.get("function") == "loan-credit-report" and line["message"] == "invoked"

@@ -17,6 +17,7 @@ from tests.statemachines.test_definitions import (
     all_states,
     evaluate,
     filled,
+    filled_but_the_variant,
     resolve,
     statelint,
 )
@@ -96,7 +97,7 @@ def test_the_sfn_saga_compensates_in_reverse_order():
 
 
 def test_both_variants_share_the_macro_flow_from_the_result_on():
-    sfn, hybrid = filled(TRAINING_SFN)["States"], filled(TRAINING_HYBRID)["States"]
+    sfn, hybrid = filled_but_the_variant(TRAINING_SFN)["States"], filled_but_the_variant(TRAINING_HYBRID)["States"]
     shared = [
         "Request HR Review",
         "Write Result",

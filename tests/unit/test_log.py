@@ -87,3 +87,19 @@ def test_what_identifies_an_applicant_is_hidden_however_it_is_logged():
     assert "4821" not in str(lines) and "85000" not in str(lines)
     assert lines[0]["sin_last4"] == lines[0]["annual_income"] == HIDDEN
     assert "25000" in lines[1]["message"]  # what is not about the applicant stays
+
+
+def test_the_caller_keys_come_from_the_client_context_lambda_hands_over():
+    import base64
+    import json as json_module
+
+    from duoflow.runtime.lambda_host import client_context_of
+    from services.common.log import caller_keys
+
+    custom = {"sfn_execution_arn": "arn:aws:states:us-east-1:1:execution:loan-sfn:app-1", "variant": "sfn", "n": 1}
+    encoded = base64.b64encode(json_module.dumps({"custom": custom}).encode()).decode()
+    context = type("Context", (), {"client_context": client_context_of({"X-Amz-Client-Context": encoded})})()
+    assert caller_keys(context) == {"sfn_execution_arn": custom["sfn_execution_arn"], "variant": "sfn"}
+    # No ClientContext, or one that is not base64 JSON: none, as in Lambda, and no keys.
+    assert client_context_of({}) is None and client_context_of({"X-Amz-Client-Context": "%%"}) is None
+    assert caller_keys(type("Context", (), {"client_context": None})()) == {}
