@@ -112,6 +112,15 @@ def _problem(status: int, message: str, errors: list[dict[str, str]] | None = No
     return JSONResponse({"message": message, **({"errors": errors} if errors else {})}, status_code=status)
 
 
+def _invalid(field: str, rule: str) -> JSONResponse:
+    """400 naming the one field of the request that breaks a rule."""
+    return _problem(400, "invalid request", [{"field": field, "rule": rule}])
+
+
+def _one_of(allowed: Collection[str]) -> str:
+    return f"is one of {', '.join(allowed)}"
+
+
 @dataclass(frozen=True)
 class Viewer:
     """Who reads execution data: the roles of a verified token."""
@@ -244,8 +253,7 @@ class Console:
         status filter's buttons say)."""
         query = {key: request.query_params.get(key) or None for key in ("scenario", "variant", "status", "text")}
         if query["status"] not in (None, *STATUS_GROUPS):
-            rule = f"is one of {', '.join(STATUS_GROUPS)}"
-            return _problem(400, "invalid request", [{"field": "status", "rule": rule}])
+            return _invalid("status", _one_of(STATUS_GROUPS))
         listed = self.executions.list(query["scenario"], query["variant"], query["text"])
         counts = {group: sum(1 for item in listed if item["status_group"] == group) for group in STATUS_GROUPS}
         shown = [item for item in listed if not query["status"] or item["status_group"] == query["status"]]
@@ -254,7 +262,7 @@ class Console:
     def execution(self, request: Request) -> Shown | JSONResponse:
         arn = request.query_params.get("arn", "").strip()
         if not arn:
-            return _problem(400, "invalid request", [{"field": "arn", "rule": "is required"}])
+            return _invalid("arn", "is required")
         secrets: set[str] = set()
         try:
             detail = self.executions.detail(arn, secrets)
@@ -266,7 +274,7 @@ class Console:
     def durable(self, request: Request) -> Shown | JSONResponse:
         arn = request.query_params.get("arn", "").strip()
         if not arn:
-            return _problem(400, "invalid request", [{"field": "arn", "rule": "is required"}])
+            return _invalid("arn", "is required")
         secrets: set[str] = set()
         try:
             return Shown(self.executions.durable_execution(arn, secrets), secrets)
@@ -295,9 +303,7 @@ class Console:
         item_id = request.path_params["item_id"]
         output_format = request.query_params.get("format", "md")
         if output_format not in AUDIT_FORMATS:
-            return _problem(
-                400, "invalid request", [{"field": "format", "rule": f"is one of {', '.join(AUDIT_FORMATS)}"}]
-            )
+            return _invalid("format", _one_of(AUDIT_FORMATS))
         try:
             export = audit_export(SavedState(self.runtime.state_dir), item_id)
         except AuditNotFound as error:
@@ -331,9 +337,7 @@ class Console:
         scenario = request.query_params.get("scenario", "loan")
         scenarios = sorted({machine.scenario for machine in all_state_machines()})
         if scenario not in scenarios:
-            return _problem(
-                400, "invalid request", [{"field": "scenario", "rule": f"is one of {', '.join(scenarios)}"}]
-            )
+            return _invalid("scenario", _one_of(scenarios))
         path = report_path(self.docs_dir / "bench.json", scenario).with_suffix(f".{suffix}")
         if not path.exists():
             return _problem(404, f"no {scenario} benchmark yet: run `make bench`")
@@ -366,7 +370,7 @@ class Console:
         except InputInvalid as invalid:
             return _problem(invalid.status, "invalid request", invalid.as_json())
         if not isinstance(body, dict):
-            return _problem(400, "invalid request", [{"field": "body", "rule": "must be a JSON object"}])
+            return _invalid("body", "must be a JSON object")
         # {"request": <document>, "variant": ..., "request_id": ...}, or the document alone (hybrid, a new id)
         wrapped = "request" in body
         document = body["request"] if wrapped else body
