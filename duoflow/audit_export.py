@@ -22,11 +22,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from catalog.functions import PROGRESS_TABLE, TRAINING
 from domain.loan import rules as loan_rules
 from domain.training import rules as training_rules
 from duoflow.policies import duration_words
 from duoflow.runtime.saved_state import SavedState
-from services.common.progress import LOAN_LOG, LOG_PREFIX, WORKFLOW_ENTRY, LogLayout, from_dynamo
+from services.common.progress import LOAN_LOG, LOG_PREFIX, WORKFLOW_ENTRY, LogLayout, from_dynamo, iso_milliseconds
 from services.training.audit import TRAINING_LOG
 
 Format = Literal["md", "json", "csv"]
@@ -54,8 +55,8 @@ class Scenario:
 
 
 SCENARIOS = (
-    Scenario("loan", "loan-progress", LOAN_LOG, "loan application"),
-    Scenario("training", "training-progress", TRAINING_LOG, "training request"),
+    Scenario("loan", PROGRESS_TABLE.logical_name, LOAN_LOG, "loan application"),
+    Scenario("training", TRAINING["TRAINING_TABLE"].logical_name, TRAINING_LOG, "training request"),
 )
 
 
@@ -330,8 +331,7 @@ _KINDS = {
 
 
 def _iso_ms(milliseconds: Any) -> str:
-    at = datetime.fromtimestamp(int(milliseconds) / 1000, UTC)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+    return iso_milliseconds(datetime.fromtimestamp(int(milliseconds) / 1000, UTC))
 
 
 def durable_entries(function: str, operations: list[dict[str, Any]]) -> list[TrailEntry]:

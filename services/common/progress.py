@@ -52,9 +52,15 @@ def from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def utc_now() -> str:
-    """ISO 8601 UTC with milliseconds and "Z", the format of JSONata's $now() in the state machines, so
-    entries written by Lambdas and by the workflow sort together."""
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """Now, as ``iso_milliseconds`` writes it."""
+    return iso_milliseconds(datetime.datetime.now(datetime.UTC))
+
+
+def iso_milliseconds(moment: datetime.datetime) -> str:
+    """A UTC moment as ISO 8601 with milliseconds and "Z", the format of JSONata's $now() in the state machines and
+    of Step Functions' history, so entries written by Lambdas, by the workflow and read from a history sort
+    together (the audit export merges them: duoflow/audit_export.py)."""
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass(frozen=True)
