@@ -118,6 +118,20 @@ class Server(Process):
         assert tokens, f"no {role} token printed:\n{self.log()}"
         return tokens[-1] if last else tokens[0]
 
+    def aws_client(self, service: str, config: Any = None) -> Any:
+        """A boto3 client of ``service`` on the AWS endpoint the server printed, with dummy credentials."""
+        import boto3
+
+        endpoint = re.search(r"aws endpoint: (http://127\.0\.0\.1:\d+)", self.log()).group(1)
+        return boto3.client(
+            service,
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=config,
+        )
+
     def request(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         """(status, JSON body); (0, error) when the connection fails."""
         headers = {"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})}

@@ -10,13 +10,11 @@ Step Functions loan started through the AWS endpoint runs on its mocked response
 from __future__ import annotations
 
 import json
-import re
 import signal
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
-import boto3
 import pytest
 from botocore.config import Config
 from typer.testing import CliRunner
@@ -147,15 +145,7 @@ def test_a_test_case_started_through_the_aws_endpoint_runs_on_its_mocks(tmp_path
     server = Server(tmp_path / "state", tmp_path, tmp_path / "serve.log", "--mock-config", str(LOAN_MOCKS))
     try:
         assert f"mock config: {LOAN_MOCKS} {LOADED}" in flat(server.log())
-        aws_url = re.search(r"aws endpoint: (http://127\.0\.0\.1:\d+)", server.log()).group(1)
-        sfn = boto3.client(
-            "stepfunctions",
-            endpoint_url=aws_url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 0}),
-        )
+        sfn = server.aws_client("stepfunctions", Config(retries={"max_attempts": 0}))
         [machine] = [
             m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"] if m["name"] == "loan-sfn"
         ]

@@ -4,11 +4,9 @@ directory, `state clear` refused while it runs, tokens that survive a restart, a
 
 from __future__ import annotations
 
-import re
 import signal
 import stat
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
@@ -38,15 +36,7 @@ def test_serve_keeps_its_state_across_restarts_and_stops_cleanly_on_sigterm_and_
         wait_until(lambda: "api GET /approvals 200" in flat(first.log()), timeout=10, what="the access line")
         assert "duoflow-api" in first.log() and "invoked" in first.log()
         # The AWS endpoint it printed answers an SDK in another process (this one), on the loopback.
-        aws_url = re.search(r"aws endpoint: (http://127\.0\.0\.1:\d+)", first.log()).group(1)
-        sfn = boto3.client(
-            "stepfunctions",
-            endpoint_url=aws_url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=NO_RETRIES,
-        )
+        sfn = first.aws_client("stepfunctions", NO_RETRIES)
         assert sfn.list_state_machines()["stateMachines"]  # the stack's state machines
 
         second = cli("serve", "--port", "0", "--state-dir", str(state_dir), cwd=tmp_path)
