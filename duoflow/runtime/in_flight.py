@@ -24,6 +24,11 @@ class InFlight:
             self._count -= 1
             self._changed.notify_all()
 
+    @property
+    def running(self) -> int:
+        with self._changed:
+            return self._count
+
     def wait_idle(self, deadline: float) -> bool:
         """Until none is running or ``deadline`` (``time.monotonic()``) passes; True when none is running."""
         with self._changed:

@@ -41,6 +41,7 @@ from duoflow.runtime import bedrock_local, patches, pins
 from duoflow.runtime.aws_endpoint import AwsEndpoint
 from duoflow.runtime.durable_api import DurableApi
 from duoflow.runtime.durable_host import DurableHost
+from duoflow.runtime.dynamodb_streams import DynamoDBStreams
 from duoflow.runtime.function_environment import FunctionEnvironment, check_not_reserved
 from duoflow.runtime.journal import Journal
 from duoflow.runtime.keep_moto_data import MotoDataKeeper
@@ -100,6 +101,7 @@ class LocalRuntime:
         self._data_keeper: MotoDataKeeper | None = None
         self._patches: patches.Installed | None = None
         self.s3_events: S3Events | None = None
+        self.dynamodb_streams: DynamoDBStreams | None = None
         self._saved_gc_thresholds = gc.get_threshold()
         self.resources: dict[tuple[str, str], dict[str, str]] = {}
         self._saved_environ: dict[str, str | None] = {}
@@ -186,6 +188,7 @@ class LocalRuntime:
         self._durable_api = DurableApi(self.durable.executor)
         # the features built on hooks, over the patches: each is removed before what it wraps
         self.s3_events = S3Events(self._invoke_event, self.account_id, self.region).install()
+        self.dynamodb_streams = DynamoDBStreams(self._invoke_event, self.region).install()
         self._build_request_routers()
 
     # moto routes a REST service's requests by URL with a router it builds (werkzeug rules compiled with
@@ -283,6 +286,8 @@ class LocalRuntime:
             self._step_functions_keeper.close()
         if self.s3_events:
             self.s3_events.uninstall()  # it wraps the data keeper's S3 hooks: removed first
+        if self.dynamodb_streams:
+            self.dynamodb_streams.uninstall()  # and this its DynamoDB request hook
         if self._data_keeper:
             self._data_keeper.uninstall()
         if self.lambdas:
@@ -398,7 +403,7 @@ class LocalRuntime:
         return self.lambdas.invoke_from_moto(function_name, qualifier, body, headers, response_headers)
 
     def _invoke_event(self, function_name: str, payload: bytes) -> None:
-        """An asynchronous invoke from inside the runtime (an event source such as S3 → EventBridge)."""
+        """An asynchronous invoke from inside the runtime (an event source: S3 → EventBridge, a DynamoDB stream)."""
         self.lambdas.invoke_from_moto(function_name, None, payload, {"X-Amz-Invocation-Type": "Event"}, {})
 
 

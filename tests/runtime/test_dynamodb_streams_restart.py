@@ -1,0 +1,51 @@
+"""A DynamoDB stream's delivery survives the runtime's process (duoflow/runtime/dynamodb_streams.py): the record's
+invoke is journaled before it runs and forgotten only once it has run, so a delivery cut by a stop or a crash runs
+again after the restart (at least once, as an event source mapping in AWS). Its own module: it starts runtimes of
+its own (one per process at a time)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from duoflow.runtime import FunctionSpec, LocalRuntime, TimeControl
+from tests.runtime.test_dynamodb_streams import CATALOG, create_table, received
+from tests.waiting import wait_until
+
+RELEASE = threading.Event()  # a held delivery ends once this is set
+
+
+def held_on_change(event: dict[str, Any], context: Any) -> None:
+    """Stands for a delivery the crash cut: it records nothing."""
+    RELEASE.wait(timeout=30)
+
+
+HELD_CATALOG = [FunctionSpec(name="on-change", handler=f"{__name__}.held_on_change", description="never finishes")]
+
+
+def test_a_delivery_still_running_when_the_runtime_stops_runs_again_after_the_restart(tmp_path, monkeypatch):
+    # at least once: the record's invoke is journaled before it runs and forgotten only once it has run
+    monkeypatch.setattr(LocalRuntime, "DRAIN_SECONDS", 0.05)
+    RELEASE.clear()
+    first = LocalRuntime(HELD_CATALOG, state_dir=tmp_path, time_control=TimeControl.scaled(0.001))
+    first.start()
+    try:
+        first.deploy_functions()
+        create_table(first, "audited", stream=True)
+        first.dynamodb_streams.route("audited", "on-change")
+        first.client("dynamodb").put_item(TableName="audited", Item={"id": {"S": "survivor"}})
+        wait_until(lambda: first.lambdas.in_flight.running, timeout=10, what="the delivery running")
+    finally:
+        first.stop()  # the delivery is still waiting: the journal closes under it
+    RELEASE.set()
+
+    again = LocalRuntime(CATALOG, state_dir=tmp_path, time_control=TimeControl.scaled(0.001))
+    again.start()
+    try:
+        again.deploy_functions()
+        create_table(again, "audited", stream=True)
+        assert again.resume()["pending asynchronous invokes"] == 1
+        records = wait_until(lambda: received("survivor"), timeout=10, what="the record after the restart")
+        assert {record["eventName"] for record in records} == {"INSERT"}
+    finally:
+        again.stop()
