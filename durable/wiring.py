@@ -18,6 +18,7 @@ from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from services.common.bootstrap import Adapters, wired
 from services.common.log import Correlation, correlation_of, durable_logger
 from services.common.tracing import annotate, traced
+from services.common.variants import Variant
 
 T = TypeVar("T")
 
@@ -25,15 +26,21 @@ Flow = Callable[[Adapters, dict[str, Any], DurableContext], T]
 
 
 def durable_handler(
-    flow: Flow[T], correlation: Correlation | None = None, adapters: Callable[[], Adapters] = wired
+    flow: Flow[T],
+    correlation: Correlation | None = None,
+    adapters: Callable[[], Adapters] = wired,
+    variant: Variant | None = None,
 ) -> Callable[..., Any]:
-    """The durable Lambda handler that runs ``flow`` with ``adapters()``, logging under ``correlation(event)``."""
+    """The durable Lambda handler that runs ``flow`` with ``adapters()``, logging under ``correlation(event)`` and
+    ``variant`` (the variant the flow belongs to: "durable" for a whole workflow, "hybrid" for a state machine's
+    micro flow)."""
 
     @durable_execution
     def handler(event: dict[str, Any], context: DurableContext) -> T:
         correlation_id = correlation_of(correlation, event)
         annotate(correlation_id=correlation_id)
-        context.set_logger(durable_logger(correlation_id=correlation_id, flow=flow.__name__))
+        keys = {"correlation_id": correlation_id, "flow": flow.__name__, **({"variant": variant} if variant else {})}
+        context.set_logger(durable_logger(**keys))
         context.logger.info("flow started")
         try:
             result = flow(adapters(), event, context)

@@ -127,4 +127,4 @@ def assess_for_the_workflow(adapters: Adapters, event: dict[str, Any], context: 
     )
 
 
-handler = durable_handler(assess_for_the_workflow, at("application", "application_id"))
+handler = durable_handler(assess_for_the_workflow, at("application", "application_id"), variant="hybrid")

@@ -143,4 +143,4 @@ def run_loan_workflow(adapters: Adapters, event: dict[str, Any], context: Durabl
     return outcome_fields(outcome)
 
 
-handler = durable_handler(run_loan_workflow, at("application_id"))
+handler = durable_handler(run_loan_workflow, at("application_id"), variant="durable")

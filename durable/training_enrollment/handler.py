@@ -98,4 +98,4 @@ def enroll_for_the_workflow(adapters: Adapters, event: dict[str, Any], context: 
     )
 
 
-handler = durable_handler(enroll_for_the_workflow, at("request", "request_id"))
+handler = durable_handler(enroll_for_the_workflow, at("request", "request_id"), variant="hybrid")

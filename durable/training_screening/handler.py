@@ -61,4 +61,4 @@ def screen_for_the_workflow(adapters: Adapters, event: dict[str, Any], context: 
     )
 
 
-handler = durable_handler(screen_for_the_workflow, at("request", "request_id"))
+handler = durable_handler(screen_for_the_workflow, at("request", "request_id"), variant="hybrid")

@@ -113,4 +113,4 @@ def run_training_workflow(adapters: Adapters, event: dict[str, Any], context: Du
     return outcome.model_dump(mode="json")
 
 
-handler = durable_handler(run_training_workflow, at("request_id"))
+handler = durable_handler(run_training_workflow, at("request_id"), variant="durable")

@@ -134,6 +134,7 @@ def apply() -> tuple[dict[str, Any], int]:
     variant = app.current_event.get_query_string_value("variant", DEFAULT_VARIANT)
     if error := variant_error(variant):
         raise InputInvalid([error])
+    logger.thread_safe_append_keys(variant=variant)  # the rest of this invocation's lines name it
     body = json_body(app.current_event)
     key = app.current_event.headers.get("idempotency-key")  # case-insensitive
     if key is None:

@@ -9,9 +9,12 @@ What each variant runs, per scenario, is in duoflow/variants.py.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from domain.validation import FieldError
 
-VARIANTS = ("hybrid", "sfn", "durable")  # the order a request's error message lists them in
+Variant = Literal["hybrid", "sfn", "durable"]
+VARIANTS: tuple[Variant, ...] = ("hybrid", "sfn", "durable")  # the order a request's error message lists them in
 DEFAULT_VARIANT = "hybrid"
 
 

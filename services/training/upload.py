@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from domain.training.validation import FieldError, RequestInvalid, request_id_from_key, validate_request
 from domain.validation import MAX_BODY_BYTES, BodyTooLarge, InputInvalid, read_json_body
 from services.common.bootstrap import Adapters, setting, wired
-from services.common.log import logged
+from services.common.log import logged, logger
 from services.common.one_workflow import IdAlreadyBound, bind, fingerprint, start_named
 from services.common.progress import ProgressEntry
 from services.common.variants import DEFAULT_VARIANT, variant_error
@@ -68,6 +68,7 @@ def start_from_upload(adapters: Adapters, bucket: str, key: str, version_id: str
     variant = (metadata.get("variant") or os.environ.get("TRAINING_VARIANT") or DEFAULT_VARIANT).strip().lower()
     if error := variant_error(variant):
         return _reject(adapters, request_id, source, RequestInvalid([error]))
+    logger.thread_safe_append_keys(variant=variant)  # the rest of this invocation's lines name it
     log = adapters.training
     document = request.model_dump(mode="json", exclude={"request_id"})
     try:
