@@ -46,5 +46,10 @@ def upload_rules() -> list[object]:
     return list(getattr(resources, "UPLOAD_RULES", ()))
 
 
+def stream_rules() -> list[resources.StreamRule]:
+    """Each: ``table``, ``function`` — every change to the table invokes the function with its stream record."""
+    return list(getattr(resources, "STREAM_RULES", ()))
+
+
 def _name(spec: object) -> str:
     return spec if isinstance(spec, str) else spec.name

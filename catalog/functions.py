@@ -244,6 +244,12 @@ CATALOG: list[FunctionSpec] = [
             "HR_TOPIC_ARN": HR_TOPIC,
         },
     ),
+    FunctionSpec(
+        name="metrics-audit-trail",
+        handler="services.metrics.audit_trail.handler",
+        description="Business metrics from the audit trails' stream: decisions, people's decisions, timeouts, "
+        "fraud check failures, compensations, screening scores (CloudWatch embedded metric format)",
+    ),
 ]
 
 FUNCTIONS = {spec.name: spec for spec in CATALOG}

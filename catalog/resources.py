@@ -18,6 +18,8 @@ class TableSpec:
         None  # sparse index (services.common.progress.PENDING_INDEX): (partition key, sort key)
     )
     expiry_attribute: str | None = None  # DynamoDB's time to live: items expire at this epoch second
+    # DynamoDB Streams (new and old images): every change is a record for the functions of STREAM_RULES
+    stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,18 @@ class UploadRule:
     function: str
 
 
+@dataclass(frozen=True)
+class StreamRule:
+    """An event source mapping: every change to ``table`` (whose stream is on) invokes ``function`` with its
+    stream record."""
+
+    table: str
+    function: str
+
+
 TABLES = [
-    TableSpec("loan-progress", "application_id", "entry", pending_index=("pending_kind", "requested_at")),
-    TableSpec("training-progress", "request_id", "entry", pending_index=("pending_kind", "requested_at")),
+    TableSpec("loan-progress", "application_id", "entry", pending_index=("pending_kind", "requested_at"), stream=True),
+    TableSpec("training-progress", "request_id", "entry", pending_index=("pending_kind", "requested_at"), stream=True),
     # Powertools' idempotency records of the HTTP API (an Idempotency-Key's first answer), its default layout
     TableSpec("api-idempotency", "id", expiry_attribute="expiration"),
 ]
@@ -48,3 +59,8 @@ TOPICS = ["applicant-notifications", "manager-notifications", "employee-notifica
 # started it, even if the key is uploaded again.
 BUCKETS = [BucketSpec("training-requests", versioned=True, event_bridge=True), BucketSpec("training-results")]
 UPLOAD_RULES = [UploadRule("training-requests", "requests/", "training-upload")]
+# The audit trails' changes feed the business metrics (services/metrics/audit_trail.py says why from there).
+STREAM_RULES = [
+    StreamRule("loan-progress", "metrics-audit-trail"),
+    StreamRule("training-progress", "metrics-audit-trail"),
+]

@@ -483,6 +483,39 @@ def logs(
             out.print(f"{escape(when)} {severity:<7} {escape(who):<24} {escape(text)}", soft_wrap=True, highlight=False)
 
 
+@app.command()
+def metrics(
+    state_dir: Path = typer.Option(DEFAULT_STATE_DIR, "--state-dir", help=STATE_DIR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON instead of a table."),
+) -> None:
+    """The business metrics of the local run, as a table: decisions by outcome, managers' and HR's decisions, timeouts, fraud check failures, compensations, screening scores.
+
+    Each row is one metric and its dimensions (Scenario=loan, Outcome=approved …): how many samples, their sum, the smallest and largest, and the average. They are the CloudWatch embedded-metric-format lines the functions wrote to the log file of `duoflow serve` (STATE-DIR/function-logs.jsonl), read whether the server runs or not; in AWS the same lines are CloudWatch metrics in the "duoflow" namespace. Exit 1 when there is no log file or no metric in it yet.
+    """
+    from rich.table import Table
+
+    from duoflow.business_metrics import metrics_in, table_rows
+    from duoflow.function_logs import function_logs_file
+
+    log_file = function_logs_file(absolute(state_dir))
+    if not log_file.exists():
+        raise _error(f"no function logs in {escape(str(log_file))}: start `duoflow serve` there first", code=1)
+    found = metrics_in(log_file)
+    if found.unreadable:
+        err.print(f"skipped {found.unreadable} line(s) that are not JSON (cut short by a crash)")
+    if not found.rows:
+        raise _error(f"no metric in {escape(str(log_file))} yet: run an application or a training request", code=1)
+    if as_json:
+        _print_json([row.as_dict() for row in found.rows])
+        return
+    table = Table(title=f"business metrics ({found.rows[0].namespace}) from {escape(str(log_file))}")
+    for column in ("metric", "dimensions", "samples", "sum", "min–max", "average"):
+        table.add_column(column, justify="right" if column in ("samples", "sum", "average") else "left")
+    for row in table_rows(found.rows):
+        table.add_row(*map(escape, row))
+    out.print(table)
+
+
 class AuditFormat(StrEnum):
     md = "md"
     json = "json"

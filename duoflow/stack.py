@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.functions import CATALOG
-from catalog.resources import BUCKETS, TABLES, TOPICS, UPLOAD_RULES, BucketSpec, TableSpec
+from catalog.resources import BUCKETS, STREAM_RULES, TABLES, TOPICS, UPLOAD_RULES, BucketSpec, TableSpec
 from catalog.state_machines import STATE_MACHINES, TRAINING_STATE_MACHINES
 from duoflow.runtime import FunctionSpec, LocalRuntime, TimeControl
 from duoflow.runtime.sfn_mocks import MockConfig
@@ -36,6 +36,8 @@ def _create_table(runtime: LocalRuntime, spec: TableSpec) -> None:
         "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"} for key in keys],
         "BillingMode": "PAY_PER_REQUEST",
     }
+    if spec.stream:
+        arguments["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     if spec.pending_index:
         arguments["GlobalSecondaryIndexes"] = [
             {
@@ -76,6 +78,8 @@ def deploy(runtime: LocalRuntime) -> LocalRuntime:
         _create_bucket(runtime, bucket)
     for rule in UPLOAD_RULES:
         runtime.s3_events.route(rule.bucket, rule.prefix, rule.function)
+    for rule in STREAM_RULES:
+        runtime.dynamodb_streams.route(rule.table, rule.function)
     sns = runtime.client("sns")
     for topic in TOPICS:
         runtime.register_resource("topic", topic, name=topic, arn=sns.create_topic(Name=topic)["TopicArn"])

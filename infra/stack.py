@@ -1,7 +1,8 @@
 """The duoflow stack: composes the constructs, one per concern, and reports what a benchmark needs.
 
 storage (tables, buckets) · messaging (topics) · workflow functions (the catalog) · state machines (the ASL
-files) · uploads (bucket → EventBridge → the function that starts a workflow) · auth (Cognito) · API.
+files) · uploads (bucket → EventBridge → the function that starts a workflow) · streams (the audit trails' changes →
+the business metrics) · auth (Cognito) · API.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from infra.naming import Arns
 from infra.references import References
 from infra.state_machines import StateMachines
 from infra.storage import Storage
+from infra.streams import Streams
 from infra.uploads import Uploads, upload_sources
 
 
@@ -74,6 +76,7 @@ class DuoflowStack(Stack):
             specs=state_machines,
         )
         Uploads(self, "uploads", storage=storage, functions=functions)
+        Streams(self, "streams", storage=storage, functions=functions)
         auth = Auth(self, "auth", settings=settings)
         api = Api(self, "api", settings=settings, handler=functions.aliases[API_FUNCTION], auth=auth)
 

@@ -51,6 +51,7 @@ class Storage(Construct):
                     else None
                 ),
                 time_to_live_attribute=spec.expiry_attribute,
+                stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if spec.stream else None,
                 billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
                 point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                     point_in_time_recovery_enabled=True

@@ -145,6 +145,14 @@ def fraud_failure_reason(error: str) -> str:
 FRAUD_TIMEOUT_REASON = f"fraud check timed out: no answer within {FRAUD_CHECK_TIMEOUT_SECONDS // 60} minutes"
 
 
+def fraud_check_result(fraud: FraudCheckOutcome) -> str:
+    """What the fraud check came to, in one word or two: passed, denied, failed (the service reported an error) or
+    timed out."""
+    if fraud.status != "answered":
+        return fraud.status
+    return "passed" if fraud.result.passed else "denied"
+
+
 def fraud_check_reason(fraud: FraudCheckOutcome) -> str:
     """What the audit trail says the fraud check came to."""
     if fraud.status == "timed out":
@@ -178,10 +186,14 @@ def requires_manager_approval(loan_amount: float) -> bool:
 NO_MANAGER_DECISION_REASON = "no manager decision"
 
 
+def manager_verdict(decision: ManagerDecision) -> str:
+    """The manager's decision in one word."""
+    return "approved" if decision.approved else "denied"
+
+
 def manager_reason(decision: ManagerDecision) -> str:
-    verdict = "approved" if decision.approved else "denied"
     comment = f": {decision.comment}" if decision.comment else ""
-    return f"manager {decision.manager} {verdict}{comment}"
+    return f"manager {decision.manager} {manager_verdict(decision)}{comment}"
 
 
 # --- offer ---------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from domain.training.models import (
     Band,
+    Decision,
     Enrollment,
     HrReview,
     ScreeningResult,
@@ -48,9 +49,13 @@ def screening_reason(score_band: Band) -> str:
     return f"screening score from {REVIEW_MIN_SCORE} to {APPROVE_MIN_SCORE - 1}: HR decides"
 
 
+def hr_verdict(approved: bool) -> Decision:
+    """HR's decision in one word."""
+    return "approved" if approved else "rejected"
+
+
 def hr_reason(approved: bool, reviewer: str, comment: str = "") -> str:
-    verdict = "approved" if approved else "rejected"
-    return f"HR reviewer {reviewer} {verdict}" + (f": {comment}" if comment else "")
+    return f"HR reviewer {reviewer} {hr_verdict(approved)}" + (f": {comment}" if comment else "")
 
 
 def training_outcome(

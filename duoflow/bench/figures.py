@@ -14,9 +14,10 @@ How each billed quantity is counted (prices and their sources: prices.json):
   callback results, errors): what the checkpoints persisted.
 * **Lambda requests and GB-seconds** — every invocation of the workflow's own functions: plain ones from the
   runtime's invocation log, durable ones from ``InvocationCompleted`` events (a replay is a new request). Each
-  duration is rounded up to the millisecond and multiplied by the catalog's memory. Two functions are left out
-  because they cost the same in every variant: the HTTP API (``duoflow-api``) and the simulated external fraud
-  service (``loan-fraud-service``).
+  duration is rounded up to the millisecond and multiplied by the catalog's memory. Three functions are left out
+  because they cost the same in every variant: the HTTP API (``duoflow-api``), the simulated external fraud
+  service (``loan-fraud-service``) and the business metrics (``metrics-audit-trail``, fed by the audit trails'
+  stream after the workflow has written them).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 from duoflow.bench.pricing import RunFigures, billed_gb_seconds
 from duoflow.metrics import durable_history
 
-NOT_BILLED_TO_THE_WORKFLOW = frozenset({"duoflow-api", "loan-fraud-service"})
+NOT_BILLED_TO_THE_WORKFLOW = frozenset({"duoflow-api", "loan-fraud-service", "metrics-audit-trail"})
 BILLED_OPERATION_STARTS = frozenset(
     {"ExecutionStarted", "StepStarted", "WaitStarted", "CallbackStarted", "ContextStarted", "ChainedInvokeStarted"}
 )

@@ -68,6 +68,11 @@ def architecture_graph() -> Graph:
                 node_id, verb = found
                 kind = "call" if node_id.startswith(("fn:", "sm:")) else "data"
                 graph.edges.append(Edge(f"fn:{spec.name}", node_id, kind, verb if kind == "call" else ""))
+    # event sources: an upload invokes its function (S3 → EventBridge), a table's changes theirs (its stream)
+    for rule in getattr(resources, "UPLOAD_RULES", []):
+        graph.edges.append(Edge(f"bucket:{rule.bucket}", f"fn:{rule.function}", "call", "object created"))
+    for rule in getattr(resources, "STREAM_RULES", []):
+        graph.edges.append(Edge(f"table:{rule.table}", f"fn:{rule.function}", "call", "stream"))
     for machine in all_state_machines():
         for value in machine.placeholders.values():
             found = target_of(value)

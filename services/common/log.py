@@ -14,6 +14,7 @@ replay repeats no line.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import re
@@ -59,6 +60,22 @@ class _Stdout(logging.StreamHandler):
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE), use_rfc3339=True, logger_handler=_Stdout())
 
 T = TypeVar("T")
+
+
+def write_line(document: Mapping[str, Any]) -> None:
+    """Write ``document`` as one JSON line where the log lines go, without the logger's keys: a line CloudWatch Logs
+    reads as it is, such as an embedded-metric-format document (stdout in Lambda, as Powertools Metrics prints its
+    own; locally the runtime's log file, where ``duoflow metrics`` reads it)."""
+    handler = logger.registered_handler
+    text = json.dumps(document, separators=(",", ":"), default=str)
+    handler.acquire()  # one line at a time, as the logger writes its own
+    try:
+        handler.stream.write(text + "\n")
+        handler.flush()
+    finally:
+        handler.release()
+
+
 Correlation = Callable[[Any], str | None]
 _warm: set[str] = set()
 

@@ -71,6 +71,13 @@ class ProgressEntry:
     actor: str = "system"
     level: str = "info"
     at: str = field(default_factory=utc_now)
+    # What a decision point came to, in one word, for tools (a person's decision, the fraud check's result: the
+    # business metrics count by it, services/metrics/audit_trail.py); not written when there is none.
+    outcome: str | None = None
+
+    def item(self) -> dict[str, Any]:
+        """The entry's attributes as stored."""
+        return {name: value for name, value in self.__dict__.items() if value is not None}
 
 
 class ProgressLog(Protocol):
@@ -150,7 +157,7 @@ class DynamoWorkflowLog:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=to_dynamo({**self._key(item_id, LOG_PREFIX + entry.entry_id), **entry.__dict__}),
+                Item=to_dynamo({**self._key(item_id, LOG_PREFIX + entry.entry_id), **entry.item()}),
                 ConditionExpression="attribute_not_exists(entry)",
             )
         except ClientError as error:
@@ -314,7 +321,7 @@ class InMemoryWorkflowLog:
         log = self._logs.setdefault(item_id, {})
         if entry.entry_id in log:
             return False
-        log[entry.entry_id] = dict(entry.__dict__)
+        log[entry.entry_id] = entry.item()
         return True
 
     def set_status(self, item_id: str, **fields: Any) -> None:

@@ -14,7 +14,7 @@ from domain.loan.models import (
     FraudCheckResult,
     LoanApplication,
 )
-from domain.loan.rules import assessment_after_fraud_check, fraud_check_reason
+from domain.loan.rules import assessment_after_fraud_check, fraud_check_reason, fraud_check_result
 from services.common.bootstrap import Adapters, wired
 from services.common.log import at, logged
 from services.common.progress import ProgressEntry
@@ -41,7 +41,9 @@ def assess_after_fraud_check(
     result = assessment_after_fraud_check(application, credit, fraud)
     adapters.progress.record(
         application.application_id,
-        ProgressEntry("fraud-checked", step="fraud check", message=fraud_check_reason(fraud)),
+        ProgressEntry(
+            "fraud-checked", step="fraud check", message=fraud_check_reason(fraud), outcome=fraud_check_result(fraud)
+        ),
     )
     return result
 

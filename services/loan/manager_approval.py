@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.loan.models import AssessmentResult, LoanApplication, ManagerAnswer, ManagerDecision
-from domain.loan.rules import manager_reason
+from domain.loan.rules import manager_reason, manager_verdict
 from services.common.bootstrap import Adapters, wired
 from services.common.log import at, logged
 from services.common.people import NoLongerWaiting, resume_with_decision
@@ -69,7 +69,13 @@ def answer_manager_approval(adapters: Adapters, application_id: str, decision: M
     if pending is None:
         raise NoPendingApproval(f"no approval is pending for application {application_id}")
     answer = ManagerAnswer(**decision.model_dump(), reason=manager_reason(decision))
-    decided = ProgressEntry("manager-decision", step="manager approval", message=answer.reason, actor=answer.manager)
+    decided = ProgressEntry(
+        "manager-decision",
+        step="manager approval",
+        message=answer.reason,
+        actor=answer.manager,
+        outcome=manager_verdict(decision),
+    )
     try:
         resume_with_decision(adapters, adapters.progress, application_id, pending, answer.model_dump_json(), decided)
     except NoLongerWaiting as error:

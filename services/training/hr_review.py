@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from domain.training.models import HrDecision, HrReview, ScreeningResult, TrainingRequest
-from domain.training.rules import hr_reason
+from domain.training.rules import hr_reason, hr_verdict
 from services.common.bootstrap import Adapters, wired
 from services.common.log import at, logged
 from services.common.people import NoLongerWaiting, resume_with_decision
@@ -71,7 +71,13 @@ def answer_hr_review(adapters: Adapters, request_id: str, decision: HrDecision) 
         raise NoPendingReview(f"no HR review is pending for training request {request_id}")
     review = HrReview(**decision.model_dump(), reason=hr_reason(decision.approved, decision.reviewer, decision.comment))
     answer = json.dumps(review.model_dump(mode="json"))
-    decided = ProgressEntry("hr-decision", step="HR review", message=review.reason, actor=decision.reviewer)
+    decided = ProgressEntry(
+        "hr-decision",
+        step="HR review",
+        message=review.reason,
+        actor=decision.reviewer,
+        outcome=hr_verdict(decision.approved),
+    )
     try:
         resume_with_decision(adapters, adapters.training, request_id, pending, answer, decided)
     except NoLongerWaiting as error:

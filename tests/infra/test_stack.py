@@ -331,6 +331,8 @@ def test_tables_have_point_in_time_recovery_and_their_index(resources):
         ]
         indexes = [index["IndexName"] for index in properties.get("GlobalSecondaryIndexes", [])]
         assert indexes == (["pending"] if spec.pending_index else [])
+        stream = properties.get("StreamSpecification")
+        assert stream == ({"StreamViewType": "NEW_AND_OLD_IMAGES"} if spec.stream else None), spec.name
         if spec.expiry_attribute:  # Powertools' idempotency records expire by DynamoDB's time to live
             assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
 
@@ -379,6 +381,27 @@ def test_uploads_invoke_their_function_alias_through_eventbridge(resources):
         assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
         assert pattern["detail"]["object"]["key"] == [{"prefix": declared.prefix}]
         assert [t["Arn"] for t in rule["Properties"]["Targets"]] == [{"Ref": alias_of(resources, declared.function)}]
+
+
+def test_table_streams_invoke_their_function_alias(resources):
+    tables = of_type(resources, "AWS::DynamoDB::Table")
+    table_ids = {
+        deployment_table.name: table_id
+        for deployment_table in deployment.tables()
+        for table_id, table in tables.items()
+        if table["Properties"]["KeySchema"][0]["AttributeName"] == deployment_table.partition_key
+    }
+    mappings = list(of_type(resources, "AWS::Lambda::EventSourceMapping").values())
+    assert len(mappings) == len(deployment.stream_rules())
+    for declared, mapping in zip(deployment.stream_rules(), mappings, strict=True):
+        properties = mapping["Properties"]
+        assert properties["EventSourceArn"] == {"Fn::GetAtt": [table_ids[declared.table], "StreamArn"]}
+        # CDK names the alias as "<function name>:live", the name taken from the alias's ARN
+        assert {"Ref": alias_of(resources, declared.function)} in properties["FunctionName"]["Fn::Join"][1][0][
+            "Fn::Select"
+        ][1]["Fn::Split"]
+        assert properties["FunctionName"]["Fn::Join"][1][1] == ":live"
+        assert (properties["BisectBatchOnFunctionError"], properties["MaximumRetryAttempts"]) == (True, 3)
 
 
 def test_topics_are_encrypted_and_tls_only(resources):
