@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -116,6 +117,18 @@ def test_labelled_set_is_big_enough_and_well_formed() -> None:
     expected = {"matched": "approve", "borderline": "review", "unrelated": "reject"}
     assert all(p["expected_band"] == expected[p["label"]] for p in pairs)
     assert {p["label"] for p in pairs} == set(expected)
+
+
+def test_the_held_out_set_is_a_third_of_each_label_from_occupations_and_trainings_the_labelled_set_lacks() -> None:
+    held_out, labelled = cal.labelled_pairs(cal.HELD_OUT_FILE), cal.labelled_pairs()
+    assert len(held_out) >= 36
+    assert len({p["id"] for p in [*held_out, *labelled]}) == len(held_out) + len(labelled)
+    expected = {"matched": "approve", "borderline": "review", "unrelated": "reject"}
+    assert all(p["expected_band"] == expected[p["label"]] for p in held_out)
+    counts = Counter(p["label"] for p in held_out)
+    assert counts["matched"] == counts["borderline"] == counts["unrelated"]
+    for field in ("job_role", "training_title"):
+        assert not {p[field] for p in held_out} & {p[field] for p in labelled}, field
 
 
 def test_docs_are_not_stale() -> None:
