@@ -1,0 +1,824 @@
+"""A template → what the local runtime deploys from it (a ``Plan``), without touching the runtime.
+
+Every resource gets the name and ARN it will have on the runtime, computed from the template alone (a name
+property, else ``STACK-LogicalId``), so every ``Ref`` and ``Fn::GetAtt`` resolves before anything is created and
+a function's environment is plain text. What the runtime deploys: Python functions (``AWS::Serverless::Function``,
+``AWS::Lambda::Function``; a CDK asset's code from the template's folder), state machines, DynamoDB tables, S3
+buckets, SNS topics, SQS queues, and the API routes of functions' ``HttpApi``/``Api`` events (and a CDK HTTP API's
+routes). What it leaves out is listed: ``Plan.unsupported`` (would do something in AWS that does not happen here)
+and ``Plan.not_needed`` (no local effect: IAM, log groups, policies, permissions).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from duoflow.runtime.function_environment import LAMBDA_RESERVED, RUNTIME_SET
+from duoflow.templates.errors import TemplateError
+from duoflow.templates.intrinsics import NO_VALUE, Resolver, _text
+
+FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
+TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable")
+API_TYPES = ("AWS::Serverless::HttpApi", "AWS::Serverless::Api", "AWS::ApiGatewayV2::Api")
+# Deployed by the runtime as part of another resource (a function's alias and versions, an HTTP API's routes).
+PART_OF_ANOTHER = {
+    "AWS::Lambda::Alias": "the function's alias: invoking it invokes the function",
+    "AWS::Lambda::Version": "the function's version: invoking it invokes the function",
+    "AWS::ApiGatewayV2::Route": "served as a route of the API",
+    "AWS::ApiGatewayV2::Integration": "served as a route of the API",
+    "AWS::ApiGatewayV2::Stage": "the API is served at one URL",
+}
+# No effect on the runtime: it checks no permissions and keeps no CloudWatch logs.
+NOT_NEEDED = {
+    "AWS::IAM::Role": "permissions are not checked locally",
+    "AWS::IAM::Policy": "permissions are not checked locally",
+    "AWS::IAM::ManagedPolicy": "permissions are not checked locally",
+    "AWS::Lambda::Permission": "permissions are not checked locally",
+    "AWS::S3::BucketPolicy": "permissions are not checked locally",
+    "AWS::SNS::TopicPolicy": "permissions are not checked locally",
+    "AWS::SQS::QueuePolicy": "permissions are not checked locally",
+    "AWS::Logs::LogGroup": "function logs go to the terminal",
+    "AWS::CDK::Metadata": "CDK's own bookkeeping",
+}
+DEFAULT_ROLE = "arn:aws:iam::{account}:role/duoflow-up-{stack}"
+
+
+@dataclass(frozen=True)
+class FunctionPlan:
+    logical_id: str
+    name: str
+    handler: str
+    runtime: str
+    code_dir: Path
+    environment: dict[str, str]
+    timeout_seconds: int
+    memory_mb: int
+    durable_execution_timeout_seconds: int | None = None
+    durable_retention_days: int = 14
+    alias: str | None = None
+
+    @property
+    def requirements(self) -> Path | None:
+        """The function's requirements.txt (in its code folder, as `sam build` reads it), when it names something."""
+        path = self.code_dir / "requirements.txt"
+        if path.is_file() and any(
+            line.strip() and not line.strip().startswith("#") for line in path.read_text().splitlines()
+        ):
+            return path
+        return None
+
+
+@dataclass(frozen=True)
+class StateMachinePlan:
+    logical_id: str
+    name: str
+    definition: str
+    type: str
+    role_arn: str
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    logical_id: str
+    name: str
+    arguments: dict[str, Any]  # create_table's
+    ttl_attribute: str | None = None
+
+
+@dataclass(frozen=True)
+class BucketPlan:
+    logical_id: str
+    name: str
+    versioned: bool = False
+    event_bridge: bool = False
+
+
+@dataclass(frozen=True)
+class TopicPlan:
+    logical_id: str
+    name: str
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QueuePlan:
+    logical_id: str
+    name: str
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str  # GET, POST, ... or ANY
+    path: str  # /status/{applicationId}, /{proxy+}; "$default": every request no other route takes
+    function: str  # the function's name (or name:alias)
+    payload_version: str  # "2.0" (HTTP API) or "1.0" (REST API)
+    source: str  # where the template declares it
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Left:
+    """A resource or event the runtime does not deploy, and why."""
+
+    where: str
+    type: str
+    reason: str
+
+
+@dataclass
+class Plan:
+    stack_name: str
+    region: str
+    account_id: str
+    functions: list[FunctionPlan] = field(default_factory=list)
+    state_machines: list[StateMachinePlan] = field(default_factory=list)
+    tables: list[TablePlan] = field(default_factory=list)
+    buckets: list[BucketPlan] = field(default_factory=list)
+    topics: list[TopicPlan] = field(default_factory=list)
+    queues: list[QueuePlan] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    unsupported: list[Left] = field(default_factory=list)
+    not_needed: list[Left] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+
+
+def parse_overrides(items: list[str] | None) -> dict[str, str]:
+    """``--parameter-overrides`` as `sam deploy` takes them: ``Key=Value`` (several per item, space-separated) or
+    ``ParameterKey=Key,ParameterValue=Value``."""
+    found: dict[str, str] = {}
+    for item in items or []:
+        for part in item.split():
+            if part.startswith("ParameterKey="):
+                match = re.fullmatch(r"ParameterKey=([^,]+),ParameterValue=(.*)", part)
+                if not match:
+                    raise TemplateError("--parameter-overrides", f"{part!r}: expected ParameterKey=K,ParameterValue=V")
+                found[match.group(1)] = match.group(2)
+                continue
+            key, equals, value = part.partition("=")
+            if not equals or not key:
+                raise TemplateError("--parameter-overrides", f"{part!r}: expected Key=Value")
+            found[key] = value
+    return found
+
+
+class Template:
+    """One template, its parameters resolved, every resource's local name and ARN known."""
+
+    def __init__(
+        self,
+        document: dict[str, Any],
+        directory: Path,
+        stack_name: str,
+        overrides: dict[str, str] | None = None,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+        api_url: str = "http://127.0.0.1:3000",
+    ) -> None:
+        self.document = document
+        self.directory = directory
+        self.stack_name = stack_name
+        self.region = region
+        self.account_id = account_id
+        self.api_url = api_url
+        self.resources: dict[str, dict[str, Any]] = _with_globals(document)
+        self.parameters = _parameters(document.get("Parameters") or {}, overrides or {})
+        pseudo = {
+            "AWS::Region": region,
+            "AWS::AccountId": account_id,
+            "AWS::StackName": stack_name,
+            "AWS::StackId": f"arn:aws:cloudformation:{region}:{account_id}:stack/{stack_name}/local",
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NotificationARNs": [],
+        }
+        self.resolver = Resolver(
+            self.parameters,
+            pseudo,
+            self._ref,
+            self._attribute,
+            mappings=document.get("Mappings") or {},
+            condition_definitions=document.get("Conditions") or {},
+        )
+        self._names: dict[str, str] = {}
+        self._naming: set[str] = set()
+
+    # --- reading properties -----------------------------------------------------------------------------------
+
+    def properties(self, logical_id: str) -> dict[str, Any]:
+        properties = self.resources[logical_id].get("Properties") or {}
+        if not isinstance(properties, dict):
+            raise TemplateError(f"Resources.{logical_id}.Properties", "must be a mapping")
+        return properties
+
+    def prop(self, logical_id: str, name: str, default: Any = None) -> Any:
+        """One property of a resource, its intrinsic functions resolved."""
+        raw = self.properties(logical_id).get(name)
+        if raw is None:
+            return default
+        value = self.resolver.resolve(raw, f"Resources.{logical_id}.Properties.{name}")
+        return default if value is NO_VALUE else value
+
+    def where(self, logical_id: str, name: str = "") -> str:
+        return f"Resources.{logical_id}.Properties" + (f".{name}" if name else "")
+
+    def type_of(self, logical_id: str) -> str:
+        return self.resources[logical_id].get("Type", "")
+
+    def included(self, logical_id: str) -> bool:
+        condition = self.resources[logical_id].get("Condition")
+        return condition is None or self.resolver.condition(condition, f"Resources.{logical_id}.Condition")
+
+    # --- names and ARNs -------------------------------------------------------------------------------------
+
+    def name(self, logical_id: str) -> str:
+        """The resource's local name: its name property, else ``STACK-LogicalId`` (AWS adds a random suffix)."""
+        if logical_id in self._names:
+            return self._names[logical_id]
+        if logical_id in self._naming:
+            raise TemplateError(self.where(logical_id), "its name refers to itself")
+        self._naming.add(logical_id)
+        try:
+            kind = self.type_of(logical_id)
+            prop = NAME_PROPERTIES.get(kind)
+            given = self.prop(logical_id, prop) if prop else None
+            if given is not None:
+                name = _text(given, self.where(logical_id, prop))
+            else:
+                name = f"{self.stack_name}-{logical_id}"
+                if kind == "AWS::S3::Bucket":
+                    name = re.sub(r"[^a-z0-9.-]", "-", name.lower())[:63]
+                if kind == "AWS::SQS::Queue" and self.prop(logical_id, "FifoQueue") in (True, "true"):
+                    name += ".fifo"
+            self._names[logical_id] = name
+            return name
+        finally:
+            self._naming.discard(logical_id)
+
+    def function_arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+
+    def _implicit(self, name: str) -> tuple[str, str] | None:
+        """SAM's generated resources: ``FnAliasLive``, ``FnRole``, ``SmRole``, ``ServerlessHttpApi``,
+        ``ServerlessRestApi`` → (kind, the resource it belongs to)."""
+        if name in ("ServerlessHttpApi", "ServerlessRestApi"):
+            return ("api", name)
+        for logical_id, resource in self.resources.items():
+            kind = resource.get("Type")
+            if kind not in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
+                continue
+            if name == f"{logical_id}Role":
+                return ("role", logical_id)
+            alias = self.properties(logical_id).get("AutoPublishAlias")
+            if isinstance(alias, str) and name == f"{logical_id}Alias{alias}":
+                return ("alias", logical_id)
+        return None
+
+    def _ref(self, name: str) -> Any | None:
+        if "." in name:  # !Ref Function.Alias / Function.Version (SAM)
+            logical_id, _, part = name.partition(".")
+            if logical_id in self.resources and part in ("Alias", "Version"):
+                return self._function_part(logical_id, part)
+        if name not in self.resources:
+            implicit = self._implicit(name)
+            if implicit is None:
+                return None
+            kind, owner = implicit
+            if kind == "alias":
+                return self._function_part(owner, "Alias")
+            if kind == "role":
+                return f"{self.stack_name}-{name}"
+            return _api_id(self.stack_name, name)
+        kind = self.type_of(name)
+        if kind in ("AWS::SNS::Topic", *STATE_MACHINE_TYPES):
+            return self._attribute(name, "Arn")
+        if kind == "AWS::SQS::Queue":
+            return self._attribute(name, "QueueUrl")
+        if kind in API_TYPES or kind == "AWS::ApiGatewayV2::Integration":
+            return _api_id(self.stack_name, name)
+        if kind == "AWS::Lambda::Alias":
+            function = _function_name_of(_text(self.prop(name, "FunctionName"), self.where(name, "FunctionName")))
+            return f"{self.function_arn(function)}:{_text(self.prop(name, 'Name'), self.where(name, 'Name'))}"
+        if kind == "AWS::Lambda::Version":
+            function = _function_name_of(_text(self.prop(name, "FunctionName"), self.where(name, "FunctionName")))
+            return f"{self.function_arn(function)}:1"
+        return self.name(name)
+
+    def _function_part(self, logical_id: str, part: str) -> str:
+        alias = self.properties(logical_id).get("AutoPublishAlias")
+        arn = self.function_arn(self.name(logical_id))
+        if part == "Version" or not alias:
+            return f"{arn}:1"
+        return f"{arn}:{alias}"
+
+    def _attribute(self, logical_id: str, attribute: str) -> Any | None:
+        region, account = self.region, self.account_id
+        if logical_id not in self.resources:
+            implicit = self._implicit(logical_id)
+            if implicit is None:
+                return None
+            kind, _owner = implicit
+            if kind == "role" and attribute == "Arn":
+                return f"arn:aws:iam::{account}:role/{self.stack_name}-{logical_id}"
+            if kind == "api" and attribute == "ApiEndpoint":
+                return self.api_url
+            raise TemplateError("", f"Fn::GetAtt {logical_id}.{attribute}: the local runtime does not know it")
+        kind = self.type_of(logical_id)
+        name = self.name(logical_id) if attribute not in ("ApiEndpoint",) else ""
+        known: dict[str, Any] = {}
+        if kind in FUNCTION_TYPES:
+            known = {"Arn": self.function_arn(name)}
+        elif kind in STATE_MACHINE_TYPES:
+            arn = f"arn:aws:states:{region}:{account}:stateMachine:{name}"
+            known = {"Arn": arn, "Name": name, "StateMachineRevisionId": arn}
+        elif kind in TABLE_TYPES:
+            arn = f"arn:aws:dynamodb:{region}:{account}:table/{name}"
+            known = {"Arn": arn, "StreamArn": f"{arn}/stream/1970-01-01T00:00:00.000"}
+        elif kind == "AWS::S3::Bucket":
+            known = {
+                "Arn": f"arn:aws:s3:::{name}",
+                "DomainName": f"{name}.s3.amazonaws.com",
+                "RegionalDomainName": f"{name}.s3.{region}.amazonaws.com",
+                "WebsiteURL": f"http://{name}.s3-website-{region}.amazonaws.com",
+            }
+        elif kind == "AWS::SNS::Topic":
+            arn = f"arn:aws:sns:{region}:{account}:{name}"
+            known = {"TopicArn": arn, "TopicName": name, "Arn": arn}
+        elif kind == "AWS::SQS::Queue":
+            known = {
+                "Arn": f"arn:aws:sqs:{region}:{account}:{name}",
+                "QueueName": name,
+                "QueueUrl": f"https://sqs.{region}.amazonaws.com/{account}/{name}",
+            }
+        elif kind in API_TYPES:
+            known = {"ApiEndpoint": self.api_url, "ApiId": _api_id(self.stack_name, logical_id)}
+        elif kind == "AWS::Lambda::Version":
+            known = {"Version": "1"}
+        elif kind == "AWS::IAM::Role":
+            known = {"Arn": f"arn:aws:iam::{account}:role/{name}", "RoleId": f"AROA{logical_id.upper()[:16]}"}
+        elif attribute == "Arn":
+            service = kind.split("::")[1].lower() if kind.count("::") == 2 else "unknown"
+            known = {"Arn": f"arn:aws:{service}:{region}:{account}:{name}"}
+        if attribute not in known:
+            raise TemplateError(
+                "", f"Fn::GetAtt {logical_id}.{attribute}: the local runtime does not know {kind}'s {attribute}"
+            )
+        return known[attribute]
+
+
+NAME_PROPERTIES = {
+    "AWS::Serverless::Function": "FunctionName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Serverless::StateMachine": "Name",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::Serverless::SimpleTable": "TableName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::IAM::Role": "RoleName",
+}
+
+
+def _api_id(stack_name: str, logical_id: str) -> str:
+    return hashlib.sha256(f"{stack_name}/{logical_id}".encode()).hexdigest()[:10]
+
+
+def _function_name_of(reference: str) -> str:
+    """A function name, name:qualifier or ARN (with or without a qualifier) → the name (as the Lambda host does)."""
+    if reference.startswith("arn:"):
+        return reference.split(":")[6]
+    return reference.split(":")[0]
+
+
+def _function_reference_of(reference: str) -> str:
+    """An integration's target (a function or alias ARN, or API Gateway's ``.../functions/ARN/invocations``)."""
+    match = re.search(r"functions/(arn:[^/]+)/invocations", reference)
+    return match.group(1) if match else reference
+
+
+def _parameters(declared: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+    unknown = sorted(set(overrides) - set(declared))
+    if unknown:
+        raise TemplateError(
+            "--parameter-overrides",
+            f"the template declares no parameter {', '.join(unknown)} (it declares: {', '.join(declared) or 'none'})",
+        )
+    values: dict[str, Any] = {}
+    for name, spec in declared.items():
+        spec = spec or {}
+        if name in overrides:
+            value: Any = overrides[name]
+        elif "Default" in spec:
+            value = spec["Default"]
+        elif str(spec.get("Type", "")).startswith("AWS::SSM::Parameter"):
+            value = str(spec.get("Default", ""))  # a CDK bootstrap version: no SSM lookups locally
+        else:
+            raise TemplateError(f"Parameters.{name}", "has no Default: give it with --parameter-overrides {name}=VALUE")
+        kind = str(spec.get("Type", "String"))
+        if kind in ("CommaDelimitedList", "List<Number>") or kind.startswith("List<"):
+            value = value if isinstance(value, list) else [part.strip() for part in str(value).split(",")]
+        else:
+            value = _text(value, f"Parameters.{name}")
+            allowed = spec.get("AllowedValues")
+            if allowed and value not in [str(item) for item in allowed]:
+                raise TemplateError(f"Parameters.{name}", f"{value!r} is not one of AllowedValues {allowed}")
+        values[name] = value
+    return values
+
+
+def _merge(base: Any, over: Any) -> Any:
+    """SAM's Globals: maps merge (the resource's keys win), lists add up, anything else is the resource's."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        merged = dict(base)
+        for key, value in over.items():
+            merged[key] = _merge(base[key], value) if key in base else value
+        return merged
+    if isinstance(base, list) and isinstance(over, list):
+        return [*base, *over]
+    return over
+
+
+def _with_globals(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    resources = copy.deepcopy(document["Resources"])
+    globals_ = document.get("Globals") or {}
+    by_type = {"Function": "AWS::Serverless::Function", "SimpleTable": "AWS::Serverless::SimpleTable"}
+    by_type |= {"Api": "AWS::Serverless::Api", "HttpApi": "AWS::Serverless::HttpApi"}
+    by_type |= {"StateMachine": "AWS::Serverless::StateMachine"}
+    for section, values in globals_.items():
+        if section not in by_type:
+            raise TemplateError(f"Globals.{section}", f"not a SAM Globals section ({', '.join(by_type)})")
+        for resource in resources.values():
+            if isinstance(resource, dict) and resource.get("Type") == by_type[section]:
+                resource["Properties"] = _merge(values or {}, resource.get("Properties") or {})
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
+            raise TemplateError(f"Resources.{logical_id}", "a resource is a mapping with a Type")
+    return resources
+
+
+# --- the plan --------------------------------------------------------------------------------------------------
+
+
+def plan_template(template: Template) -> Plan:
+    """Everything the runtime deploys from ``template``, and what it leaves out."""
+    plan = Plan(template.stack_name, template.region, template.account_id)
+    http_integrations: dict[str, tuple[str, str]] = {}
+    for logical_id, resource in template.resources.items():
+        kind = resource["Type"]
+        if not template.included(logical_id):
+            plan.not_needed.append(Left(logical_id, kind, f"condition {resource['Condition']} is false"))
+            continue
+        if kind in FUNCTION_TYPES:
+            _plan_function(template, logical_id, plan)
+        elif kind in STATE_MACHINE_TYPES:
+            _plan_state_machine(template, logical_id, plan)
+        elif kind in TABLE_TYPES:
+            plan.tables.append(_table(template, logical_id))
+        elif kind == "AWS::S3::Bucket":
+            _plan_bucket(template, logical_id, plan)
+        elif kind == "AWS::SNS::Topic":
+            _plan_topic(template, logical_id, plan)
+        elif kind == "AWS::SQS::Queue":
+            plan.queues.append(_queue(template, logical_id))
+        elif kind in ("AWS::Serverless::HttpApi", "AWS::Serverless::Api"):
+            if template.properties(logical_id).get("Auth"):
+                plan.notes.append(f"{logical_id}: Auth is not enforced locally; every request reaches its function")
+        elif kind == "AWS::ApiGatewayV2::Api":
+            if template.prop(logical_id, "ProtocolType", "HTTP") != "HTTP":
+                plan.unsupported.append(Left(logical_id, kind, "only HTTP APIs are served (not WebSocket)"))
+        elif kind == "AWS::ApiGatewayV2::Integration":
+            uri = _text(template.prop(logical_id, "IntegrationUri", ""), template.where(logical_id, "IntegrationUri"))
+            version = str(template.prop(logical_id, "PayloadFormatVersion", "2.0"))
+            http_integrations[logical_id] = (_function_reference_of(uri), version)
+        elif kind in PART_OF_ANOTHER:
+            pass
+        elif kind in NOT_NEEDED:
+            plan.not_needed.append(Left(logical_id, kind, NOT_NEEDED[kind]))
+        else:
+            plan.unsupported.append(Left(logical_id, kind, "the local runtime does not deploy this resource type"))
+    _plan_http_api_routes(template, http_integrations, plan)
+    for route in plan.routes:
+        if _function_name_of(route.function) not in {function.name for function in plan.functions}:
+            plan.unsupported.append(Left(route.source, "route", f"its function {route.function} is not deployed"))
+    plan.routes = [route for route in plan.routes if _function_name_of(route.function) in _names(plan)]
+    for name, output in (template.document.get("Outputs") or {}).items():
+        try:
+            plan.outputs[name] = _text(template.resolver.resolve(output.get("Value"), f"Outputs.{name}.Value"), "")
+        except TemplateError:
+            pass  # an output naming something not deployed locally is simply not shown
+    return plan
+
+
+def _names(plan: Plan) -> set[str]:
+    return {function.name for function in plan.functions}
+
+
+def _code_dir(template: Template, logical_id: str) -> Path | None:
+    """Where the function's code is: SAM's CodeUri folder, or a CDK asset's folder in cdk.out."""
+    kind = template.type_of(logical_id)
+    if kind == "AWS::Serverless::Function":
+        code_uri = template.prop(logical_id, "CodeUri")
+        if code_uri is None:
+            if template.properties(logical_id).get("InlineCode") is not None:
+                return None
+            raise TemplateError(template.where(logical_id, "CodeUri"), "missing: the folder holding the handler")
+        if not isinstance(code_uri, str):
+            return None  # code in S3 (Bucket/Key): not on this machine
+        folder = (template.directory / code_uri).resolve()
+        if not folder.is_dir():
+            raise TemplateError(template.where(logical_id, "CodeUri"), f"no folder {folder}")
+        return folder
+    metadata = template.resources[logical_id].get("Metadata") or {}
+    asset_path = metadata.get("aws:asset:path")
+    if isinstance(asset_path, str) and (template.directory / asset_path).is_dir():
+        return (template.directory / asset_path).resolve()
+    code = template.prop(logical_id, "Code") or {}
+    key = code.get("S3Key") if isinstance(code, dict) else None
+    if isinstance(key, str):
+        folder = template.directory / f"asset.{key.removesuffix('.zip')}"
+        if folder.is_dir():
+            return folder.resolve()
+        raise TemplateError(
+            template.where(logical_id, "Code.S3Key"),
+            f"{key}: no CDK asset folder {folder.name} beside the template (synthesize it with `cdk synth`)",
+        )
+    return None
+
+
+def _plan_function(template: Template, logical_id: str, plan: Plan) -> None:
+    kind = template.type_of(logical_id)
+    if template.prop(logical_id, "PackageType") == "Image" or template.prop(logical_id, "ImageUri"):
+        plan.unsupported.append(Left(logical_id, kind, "container image functions do not run locally"))
+        return
+    runtime = str(template.prop(logical_id, "Runtime", ""))
+    if not runtime.startswith("python"):
+        plan.unsupported.append(
+            Left(logical_id, kind, f"Runtime {runtime or '(none)'}: only Python handlers run locally")
+        )
+        return
+    code_dir = _code_dir(template, logical_id)
+    if code_dir is None:
+        plan.unsupported.append(Left(logical_id, kind, "code in S3 or inline: give a CodeUri folder"))
+        return
+    handler = template.prop(logical_id, "Handler")
+    if not isinstance(handler, str) or "." not in handler:
+        raise TemplateError(template.where(logical_id, "Handler"), "expected module.function (app.lambda_handler)")
+    environment = (template.prop(logical_id, "Environment") or {}).get("Variables") or {}
+    if not isinstance(environment, dict):
+        raise TemplateError(template.where(logical_id, "Environment.Variables"), "must be a mapping")
+    variables = {
+        key: _text(value, template.where(logical_id, f"Environment.Variables.{key}"))
+        for key, value in environment.items()
+    }
+    reserved = sorted(key for key in variables if key in LAMBDA_RESERVED or key in RUNTIME_SET)
+    if reserved:
+        raise TemplateError(
+            template.where(logical_id, f"Environment.Variables.{reserved[0]}"),
+            "reserved by Lambda (AWS refuses it too) or set by the local runtime",
+        )
+    durable = template.prop(logical_id, "DurableConfig")
+    execution_timeout, retention = None, 14
+    if durable is not None:
+        if not isinstance(durable, dict) or "ExecutionTimeout" not in durable:
+            raise TemplateError(template.where(logical_id, "DurableConfig.ExecutionTimeout"), "missing (seconds)")
+        execution_timeout = _integer(
+            durable["ExecutionTimeout"], template.where(logical_id, "DurableConfig.ExecutionTimeout")
+        )
+        retention = _integer(
+            durable.get("RetentionPeriodInDays", 14), template.where(logical_id, "DurableConfig.RetentionPeriodInDays")
+        )
+    alias = template.prop(logical_id, "AutoPublishAlias")
+    function = FunctionPlan(
+        logical_id=logical_id,
+        name=template.name(logical_id),
+        handler=handler,
+        runtime=runtime,
+        code_dir=code_dir,
+        environment=variables,
+        timeout_seconds=_integer(template.prop(logical_id, "Timeout", 3), template.where(logical_id, "Timeout")),
+        memory_mb=_integer(template.prop(logical_id, "MemorySize", 128), template.where(logical_id, "MemorySize")),
+        durable_execution_timeout_seconds=execution_timeout,
+        durable_retention_days=retention,
+        alias=alias if isinstance(alias, str) else None,
+    )
+    plan.functions.append(function)
+    if kind == "AWS::Serverless::Function":
+        _plan_events(template, logical_id, function, plan)
+
+
+def _integer(value: Any, where: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise TemplateError(where, f"expected a whole number, found {value!r}") from None
+
+
+def _plan_events(template: Template, logical_id: str, function: FunctionPlan, plan: Plan) -> None:
+    events = template.properties(logical_id).get("Events") or {}
+    target = f"{function.name}:{function.alias}" if function.alias else function.name
+    for event_name, event in events.items():
+        where = f"Resources.{logical_id}.Properties.Events.{event_name}"
+        kind = event.get("Type") if isinstance(event, dict) else None
+        properties = template.resolver.resolve(event.get("Properties") or {}, f"{where}.Properties") if kind else {}
+        if kind in ("HttpApi", "Api"):
+            path = properties.get("Path")
+            method = str(properties.get("Method", "ANY")).upper()
+            if kind == "HttpApi" and path is None:
+                path = "$default"
+            if not isinstance(path, str):
+                raise TemplateError(f"{where}.Properties.Path", "missing: the route's path (/items/{id})")
+            method = "ANY" if method in ("X-AMAZON-APIGATEWAY-ANY-METHOD", "*") else method
+            version = str(properties.get("PayloadFormatVersion", "2.0")) if kind == "HttpApi" else "1.0"
+            plan.routes.append(Route(method, path, target, version, where))
+        else:
+            plan.unsupported.append(
+                Left(where, f"{kind} event", "event sources other than HttpApi and Api are not connected locally")
+            )
+
+
+def _plan_http_api_routes(template: Template, integrations: dict[str, tuple[str, str]], plan: Plan) -> None:
+    for logical_id, resource in template.resources.items():
+        if resource["Type"] != "AWS::ApiGatewayV2::Route" or not template.included(logical_id):
+            continue
+        route_key = str(template.prop(logical_id, "RouteKey", ""))
+        target = str(template.prop(logical_id, "Target", ""))
+        integration = next((key for key in integrations if target.endswith(_api_id(template.stack_name, key))), None)
+        if integration is None:
+            plan.unsupported.append(
+                Left(logical_id, resource["Type"], f"target {target!r} is not a Lambda integration")
+            )
+            continue
+        function, version = integrations[integration]
+        if route_key == "$default":
+            method, path = "ANY", "$default"
+        else:
+            method, _, path = route_key.partition(" ")
+        name = _function_name_of(function)
+        qualifier = function.split(":")[7] if function.startswith("arn:") and function.count(":") >= 7 else None
+        plan.routes.append(
+            Route(method.upper(), path, f"{name}:{qualifier}" if qualifier else name, version, logical_id)
+        )
+        if template.prop(logical_id, "AuthorizationType", "NONE") != "NONE":
+            plan.notes.append(f"{logical_id} ({route_key}): its authorizer is not enforced locally")
+
+
+def _plan_state_machine(template: Template, logical_id: str, plan: Plan) -> None:
+    kind = template.type_of(logical_id)
+    properties = template.properties(logical_id)
+    where = template.where(logical_id)
+    if "Definition" in properties:
+        definition = json.dumps(template.prop(logical_id, "Definition"))
+    elif "DefinitionString" in properties:
+        definition = _text(template.prop(logical_id, "DefinitionString"), f"{where}.DefinitionString")
+    elif "DefinitionUri" in properties or "DefinitionS3Location" in properties:
+        definition = _definition_file(template, logical_id)
+    else:
+        raise TemplateError(where, "no Definition, DefinitionString or DefinitionUri: the state machine's ASL")
+    substitutions = template.prop(logical_id, "DefinitionSubstitutions") or {}
+    for key, value in substitutions.items():
+        definition = definition.replace("${" + key + "}", _text(value, f"{where}.DefinitionSubstitutions.{key}"))
+    try:
+        json.loads(definition)
+    except json.JSONDecodeError as error:
+        raise TemplateError(f"{where}.Definition", f"not valid JSON after substitutions: {error.msg}") from None
+    role = template.prop(logical_id, "Role") or template.prop(logical_id, "RoleArn")
+    role_arn = role if isinstance(role, str) and role.startswith("arn:") else None
+    state_machine_type = template.prop(logical_id, "Type" if kind.startswith("AWS::Serverless") else "StateMachineType")
+    plan.state_machines.append(
+        StateMachinePlan(
+            logical_id,
+            template.name(logical_id),
+            definition,
+            str(state_machine_type or "STANDARD"),
+            role_arn or DEFAULT_ROLE.format(account=template.account_id, stack=template.stack_name),
+        )
+    )
+    for event_name, event in (properties.get("Events") or {}).items():
+        event_type = event.get("Type") if isinstance(event, dict) else None
+        plan.unsupported.append(
+            Left(
+                f"Resources.{logical_id}.Properties.Events.{event_name}",
+                f"{event_type} event",
+                "state machine events are not connected locally; start executions through the AWS endpoint",
+            )
+        )
+
+
+def _definition_file(template: Template, logical_id: str) -> str:
+    where = template.where(logical_id)
+    uri = template.prop(logical_id, "DefinitionUri")
+    if isinstance(uri, str):
+        path = template.directory / uri
+        label = f"{where}.DefinitionUri"
+    else:
+        location = uri if isinstance(uri, dict) else template.prop(logical_id, "DefinitionS3Location") or {}
+        key = str(location.get("Key", ""))
+        path = template.directory / f"asset.{key}"
+        label = f"{where}.{'DefinitionUri' if uri else 'DefinitionS3Location'}.Key"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        raise TemplateError(label, f"no file {path}") from None
+
+
+def _table(template: Template, logical_id: str) -> TablePlan:
+    name = template.name(logical_id)
+    where = template.where(logical_id)
+    if template.type_of(logical_id) == "AWS::Serverless::SimpleTable":
+        key = template.prop(logical_id, "PrimaryKey") or {"Name": "id", "Type": "String"}
+        types = {"String": "S", "Number": "N", "Binary": "B"}
+        if key.get("Type", "String") not in types:
+            raise TemplateError(f"{where}.PrimaryKey.Type", "one of String, Number, Binary")
+        arguments = {
+            "TableName": name,
+            "KeySchema": [{"AttributeName": key["Name"], "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": key["Name"], "AttributeType": types[key.get("Type", "String")]}],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        return TablePlan(logical_id, name, arguments)
+    for required in ("KeySchema", "AttributeDefinitions"):
+        if template.prop(logical_id, required) is None:
+            raise TemplateError(f"{where}.{required}", "missing")
+    arguments = {"TableName": name, "BillingMode": template.prop(logical_id, "BillingMode", "PROVISIONED")}
+    for key in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        value = template.prop(logical_id, key)
+        if value is not None:
+            arguments[key] = value
+    if arguments["BillingMode"] == "PROVISIONED":
+        arguments["ProvisionedThroughput"] = template.prop(
+            logical_id, "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        )
+        for index in arguments.get("GlobalSecondaryIndexes", []):
+            index.setdefault("ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    stream = template.prop(logical_id, "StreamSpecification")
+    if stream:
+        arguments["StreamSpecification"] = {"StreamEnabled": True, **stream}
+    ttl = template.prop(logical_id, "TimeToLiveSpecification") or {}
+    enabled = ttl.get("Enabled") in (True, "true")
+    return TablePlan(logical_id, name, arguments, ttl.get("AttributeName") if enabled else None)
+
+
+def _plan_bucket(template: Template, logical_id: str, plan: Plan) -> None:
+    versioning = template.prop(logical_id, "VersioningConfiguration") or {}
+    notifications = template.prop(logical_id, "NotificationConfiguration") or {}
+    for key in notifications:
+        if key != "EventBridgeConfiguration":
+            plan.unsupported.append(
+                Left(
+                    template.where(logical_id, f"NotificationConfiguration.{key}"),
+                    "bucket notification",
+                    "not delivered locally",
+                )
+            )
+    plan.buckets.append(
+        BucketPlan(
+            logical_id,
+            template.name(logical_id),
+            versioned=versioning.get("Status") == "Enabled",
+            event_bridge="EventBridgeConfiguration" in notifications,
+        )
+    )
+
+
+def _plan_topic(template: Template, logical_id: str, plan: Plan) -> None:
+    attributes = {}
+    if template.prop(logical_id, "FifoTopic") in (True, "true"):
+        attributes["FifoTopic"] = "true"
+    for subscription in template.prop(logical_id, "Subscription") or []:
+        plan.unsupported.append(
+            Left(
+                template.where(logical_id, "Subscription"),
+                f"{subscription.get('Protocol')} subscription",
+                "not delivered locally",
+            )
+        )
+    plan.topics.append(TopicPlan(logical_id, template.name(logical_id), attributes))
+
+
+def _queue(template: Template, logical_id: str) -> QueuePlan:
+    attributes = {}
+    for key in (
+        "FifoQueue",
+        "ContentBasedDeduplication",
+        "VisibilityTimeout",
+        "MessageRetentionPeriod",
+        "DelaySeconds",
+    ):
+        value = template.prop(logical_id, key)
+        if value is not None:
+            attributes[key] = (
+                _text(value, template.where(logical_id, key)).lower() if isinstance(value, bool) else str(value)
+            )
+    return QueuePlan(logical_id, template.name(logical_id), attributes)
