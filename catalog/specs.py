@@ -39,6 +39,10 @@ class FunctionSpec:
     # Local runtime only: handlers run in threads of one process. A handler that keeps per-event state at module
     # level (a Powertools event resolver) is not thread-safe and gets one event at a time, like one container.
     thread_safe: bool = True
+    # Local runtime only: folders the function's code is imported from, searched first while it runs (its CodeUri or
+    # CDK asset, then the packages its requirements.txt installed: duoflow/runtime/function_code.py). Empty: the
+    # handler is a module of this project, imported from the process's sys.path.
+    code_paths: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.durable and not self.durable_execution_timeout_seconds:
@@ -47,5 +51,9 @@ class FunctionSpec:
             raise ValueError(f"{self.name} is not durable but sets durable_execution_timeout_seconds")
 
     def load_handler(self) -> Callable:
+        if self.code_paths:
+            from duoflow.runtime.function_code import load_handler
+
+            return load_handler(self.name, self.handler, self.code_paths)
         module_name, _, attribute = self.handler.rpartition(".")
         return getattr(importlib.import_module(module_name), attribute)

@@ -75,8 +75,11 @@ class FunctionEnvironment:
     Shared by every invocation of the function, concurrent ones included (a write persists for the function's
     later invocations, as it does in one warm Lambda execution environment); never seen by another function."""
 
-    def __init__(self, function_name: str, values: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, function_name: str, values: Mapping[str, str] | None = None, code_paths: tuple[str, ...] = ()
+    ) -> None:
         self.function_name = function_name
+        self.code_paths = code_paths  # the folders its imports come from first (function_code.py)
         self._values: dict[str, str] = dict(values or {})
         self._removed: set[str] = set()  # deleted by a handler: hidden even when the process has it
         self._lock = threading.Lock()

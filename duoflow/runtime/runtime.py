@@ -37,7 +37,7 @@ import boto3
 from botocore.config import Config
 
 from catalog.specs import FunctionSpec, ResourceRef
-from duoflow.runtime import bedrock_local, patches, pins
+from duoflow.runtime import bedrock_local, function_code, patches, pins
 from duoflow.runtime.aws_endpoint import AwsEndpoint
 from duoflow.runtime.durable_api import DurableApi
 from duoflow.runtime.durable_host import DurableHost
@@ -84,6 +84,7 @@ class LocalRuntime:
         mock_config: MockConfig | str | os.PathLike[str] | None = None,
     ) -> None:
         self.catalog = list(catalog)
+        self._code_paths = {spec.name: tuple(spec.code_paths) for spec in self.catalog}
         # Step Functions Local's test cases (sfn_mocks.py): StartExecution on ``arn#TestCase`` runs the execution
         # with that test case's mocked responses. A path is read (and checked) here; assign another MockConfig
         # (or None) at any time: executions already started keep the test case they started with.
@@ -171,6 +172,7 @@ class LocalRuntime:
             mock_config=lambda: self.mock_config,
         )
         self._saved_log_levels = _quiet_library_loggers()
+        function_code.install()  # a function's own code folders first while it runs (catalog code_paths)
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.state_dir.chmod(0o700)  # names, SIN digits and incomes are in it
         self.journal = Journal(self.state_dir)
@@ -225,7 +227,7 @@ class LocalRuntime:
         environment is resolved against the resources registered so far; a value naming a resource created later
         (a state machine) resolves at ``refresh_environment()``."""
         self.environments = {
-            name: FunctionEnvironment(name, values)
+            name: FunctionEnvironment(name, values, code_paths=self._code_paths[name])
             for name, values in self._catalog_environments(allow_missing=True).items()
         }
         self.lambdas = LambdaHost(
@@ -296,6 +298,7 @@ class LocalRuntime:
             self.durable.close()
         if self.journal:
             self.journal.close()
+        function_code.uninstall()
         if self._patches is not None:
             self._patches.uninstall()  # the last installed first; moto's Lambda invoke only now the hosts are closed
             self._patches = None
