@@ -6,6 +6,7 @@ duoflow demo --json                the same runs as JSON
 duoflow serve                      the runtime + API + console; state kept in .duoflow/state/ (resumed on start)
 duoflow serve --reload             the same, restarted when the code changes (executions carry on)
 duoflow serve --mock-config MockConfigFile.json   Step Functions Local's test cases: start arn#TestCase
+duoflow up template.yaml           a SAM or CloudFormation app on the runtime: prints "api: URL" and "aws endpoint: URL"
 duoflow state clear                forget the kept state (asks first; --yes for scripts)
 duoflow logs ID                    one application's or request's log lines, every function, oldest first
 duoflow explain statemachines/loan.asl.json   the loan's state machine as a policy document (Markdown)
@@ -451,6 +452,106 @@ def _mock_config_or_exit(path: Path | None, from_environment: bool):
     except MockConfigError as error:
         origin = ENVIRONMENT_VARIABLE if from_environment else "--mock-config"
         raise _error(f"{origin}: {escape(str(error))}") from None
+
+
+# --- up (duoflow/templates/) -----------------------------------------------------------------------------------------
+
+
+@app.command()
+def up(
+    template: Path = typer.Argument(
+        ...,
+        metavar="TEMPLATE",
+        help="A SAM or CloudFormation template (YAML or JSON): template.yaml, or cdk.out/STACK.template.json.",
+        show_default=False,
+    ),
+    state_dir: Path = typer.Option(
+        None,
+        "--state-dir",
+        help="Where the runtime keeps the app's executions, items and objects between runs (default: .duoflow/up/STACK). One process per state directory.",
+    ),
+    fresh: bool = typer.Option(False, "--fresh", help="Empty the state directory first."),
+    port: int = typer.Option(
+        3000,
+        min=0,
+        max=65535,
+        help="Port of the app's API (its HttpApi/Api routes), printed as 'api: URL' (0: any free port).",
+    ),
+    aws_port: int = typer.Option(
+        None,
+        min=0,
+        max=65535,
+        help="Port of the AWS endpoint, printed as 'aws endpoint: URL'. Default: --port + 1; any free port when --port is 0.",
+    ),
+    host: str = typer.Option("127.0.0.1", help="Interface both listen on. Neither checks credentials: keep it local."),
+    parameter_overrides: list[str] = typer.Option(
+        None,
+        "--parameter-overrides",
+        help="Template parameters, as `sam deploy` takes them: Key=Value (several in one quoted argument, or repeat the option).",
+    ),
+    stack_name: str = typer.Option(
+        None,
+        "--stack-name",
+        help="AWS::StackName, and the prefix of unnamed resources. Default: the app's folder name (template.yaml) or the template's name.",
+    ),
+    time_scale: float = typer.Option(
+        1.0,
+        min=0.000001,
+        max=1.0,
+        help="Modelled time × this = real time for the engines' waits, retries and timeouts. 1 (real time) is always safe for code written for AWS: a handler's own sleeps and a library's timeouts are not scaled.",
+    ),
+) -> None:
+    """Run a SAM or CloudFormation app on the local runtime: its functions, state machines, tables, buckets, topics and queues, its API, and the AWS endpoint.
+
+    Deployed: AWS::Serverless::Function and AWS::Lambda::Function (Python handlers from CodeUri, or a CDK asset folder beside the template; Environment, Timeout, MemorySize, DurableConfig, AutoPublishAlias), AWS::Serverless::StateMachine and AWS::StepFunctions::StateMachine (Definition, DefinitionString, DefinitionUri, DefinitionSubstitutions), AWS::DynamoDB::Table and AWS::Serverless::SimpleTable, AWS::S3::Bucket, AWS::SNS::Topic, AWS::SQS::Queue; the HttpApi and Api events of functions and a CDK HTTP API's routes, served at the printed 'api: URL'. Intrinsics: Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split, Fn::If and the conditions, Fn::FindInMap; Parameters with defaults and --parameter-overrides; SAM Globals; AWS::Region, AWS::AccountId, AWS::StackName.
+
+    Everything else is listed when it starts, with the reason ('not deployed: ...'; IAM, log groups and permissions as 'not needed locally'), never skipped silently. A template error names the resource and property and exits 2.
+
+    A function's requirements.txt (in its CodeUri) is installed as `sam build` installs it (uv pip install --target, or pip), once per content, into a cache (DUOFLOW_REQUIREMENTS_CACHE, default ~/.cache/duoflow/requirements) reused offline; the folder is on that function's import path only.
+
+    Every name is the template's, else STACK-LogicalId; region us-east-1, account 123456789012. Use the AWS endpoint to start executions and invoke functions: AWS_ENDPOINT_URL=http://127.0.0.1:3001 aws stepfunctions start-execution --state-machine-arn ARN. The state lives in the state directory: a restart carries on what was running.
+    """
+    from duoflow.runtime import TimeControl
+    from duoflow.serving import listen
+    from duoflow.templates.errors import TemplateError
+    from duoflow.templates.plan import parse_overrides
+    from duoflow.templates.requirements import default_cache
+    from duoflow.templates.up import run_up, stack_name_for
+
+    if not template.is_file():
+        raise _error(f"no such template: {escape(str(template))}")
+    try:
+        overrides = parse_overrides(parameter_overrides)
+    except TemplateError as error:
+        raise _error(escape(str(error))) from None
+    stack = stack_name or stack_name_for(template)
+    path = absolute(state_dir or Path(".duoflow/up") / stack)
+    try:
+        lock = claim_state_dir(path, fresh, note=lambda text: err.print(escape(text)))
+    except StateDirError as error:
+        raise _error(escape(str(error)), 1) from None
+    try:
+        sockets = []
+        for label, number in (
+            ("the API", port),
+            ("the AWS endpoint", aws_port if aws_port is not None else (port + 1 if 0 < port < 65535 else 0)),
+        ):
+            try:
+                sockets.append(listen(host, number))
+            except OSError as error:
+                for sock in sockets:
+                    sock.close()
+                raise _error(
+                    f"cannot listen on {host}:{number} for {label}: {error.strerror or error}; give another port (0: any free port)",
+                    1,
+                ) from None
+        code = run_up(
+            template, path, sockets[0], sockets[1], stack, overrides, TimeControl.scaled(time_scale), default_cache()
+        )
+    finally:
+        os.close(lock)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

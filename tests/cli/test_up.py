@@ -1,0 +1,237 @@
+"""`duoflow up TEMPLATE` as a user runs it: other authors' SAM apps (tests/fixtures/templates/) and this project's
+own synthesized CDK template, each deployed on the runtime, driven through its API or the AWS endpoint, stopped and
+(for one) started again on its state; a template error; a requirements.txt installed once and reused offline."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from duoflow.templates.requirements import installed_requirements
+from tests.cli.conftest import ROOT, Process, cli
+from tests.waiting import wait_until
+
+FIXTURES = ROOT / "tests" / "fixtures" / "templates"
+# A requirements.txt is installed once per content; the tests keep their installs between runs (like `sam build`'s
+# cache): the first run reaches the package registry, later runs are offline.
+REQUIREMENTS_CACHE = ROOT / ".cache" / "test-requirements"
+READY = "Ctrl-C stops."
+
+
+class Up(Process):
+    """`duoflow up TEMPLATE --port 0 ...` once it has deployed: ``aws(service)`` clients, ``api`` URL."""
+
+    def __init__(self, template: Path, state_dir: Path, tmp_path: Path, log: str, timeout: float = 120) -> None:
+        env = {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        env["DUOFLOW_REQUIREMENTS_CACHE"] = str(REQUIREMENTS_CACHE)
+        super().__init__(
+            ["up", str(template), "--port", "0", "--state-dir", str(state_dir)], tmp_path, tmp_path / log, env
+        )
+        self.wait_for(lambda text: READY in text, "the app deployed", timeout=timeout)
+        self.aws_url = re.search(r"^aws endpoint: (\S+)", self.log(), re.M).group(1)
+        found = re.search(r"^api: (\S+)", self.log(), re.M)
+        self.api = found.group(1) if found else None
+
+    def aws(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.aws_url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.api + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+
+def finished(sfn: Any, execution_arn: str) -> dict | None:
+    described = sfn.describe_execution(executionArn=execution_arn)
+    return described if described["status"] != "RUNNING" else None
+
+
+def test_the_sam_stock_trader_runs_its_state_machine_and_keeps_its_state(tmp_path: Path) -> None:
+    template = FIXTURES / "sam-step-functions-stock-trader" / "template.yaml"
+    state_dir = tmp_path / "state"
+    machine = (
+        "arn:aws:states:us-east-1:123456789012:stateMachine:sam-step-functions-stock-trader-StockTradingStateMachine"
+    )
+    table = "sam-step-functions-stock-trader-TransactionTable"
+    app = Up(template, state_dir, tmp_path, "first.log")
+    try:
+        log = app.log()
+        assert "function sam-step-functions-stock-trader-StockCheckerFunction: app.lambda_handler" in log
+        # the schedule is listed, not skipped silently
+        assert (
+            "not deployed: Resources.StockTradingStateMachine.Properties.Events.HourlyTradingSchedule (Schedule event)"
+            in log
+        )
+        sfn = app.aws("stepfunctions")
+        execution = sfn.start_execution(stateMachineArn=machine, name="trade-1", input="{}")["executionArn"]
+        described = wait_until(lambda: finished(sfn, execution), timeout=30, what="the trade finished")
+        assert described["status"] == "SUCCEEDED", described
+        (item,) = app.aws("dynamodb").scan(TableName=table)["Items"]
+        # the three functions ran, each its own app.py: the checker's price chose the buyer or the seller
+        assert item["Type"]["S"] == ("buy" if int(item["Price"]["N"]) <= 50 else "sell")
+        assert 1 <= int(item["Quantity"]["N"]) <= 10
+        assert app.stop(signal.SIGINT) == 0
+    finally:
+        app.close()
+    again = Up(template, state_dir, tmp_path, "again.log")
+    try:
+        assert again.aws("stepfunctions").describe_execution(executionArn=execution)["status"] == "SUCCEEDED"
+        assert again.aws("dynamodb").scan(TableName=table)["Items"] == [item]
+        assert again.stop(signal.SIGTERM) == 0
+    finally:
+        again.close()
+
+
+def test_the_sam_hello_durable_answers_through_its_api(tmp_path: Path) -> None:
+    app = Up(FIXTURES / "sam-hello-durable" / "template.yaml", tmp_path / "state", tmp_path, "up.log", timeout=300)
+    try:
+        assert "durable function sam-hello-durable-HelloWorldFunction (alias Live)" in app.log()
+        assert app.call("GET", "/hello") == (200, {"message": "Hello, World!"})
+        assert app.call("GET", "/nowhere") == (404, {"message": "Not Found"})
+        executions = app.aws("lambda").list_durable_executions_by_function(
+            FunctionName="sam-hello-durable-HelloWorldFunction"
+        )["DurableExecutions"]
+        assert [execution["Status"] for execution in executions] == ["SUCCEEDED"]
+        # its requirements.txt was installed for it (the durable SDK it names) in the cache
+        installed = [path.parent.name for path in REQUIREMENTS_CACHE.glob("*/aws_durable_execution_sdk_python")]
+        assert installed
+        assert app.stop(signal.SIGINT) == 0
+    finally:
+        app.close()
+
+
+@pytest.mark.slow
+def test_this_projects_cdk_template_runs_the_loan_through_its_api(tmp_path: Path) -> None:
+    cdk_out = tmp_path / "cdk.out"
+    synth = subprocess.run(
+        [sys.executable, str(ROOT / "infra" / "app.py")],
+        env={
+            **os.environ,
+            "CDK_OUTDIR": str(cdk_out),
+            # the asset holds the project's sources; the runtime already has the libraries they import
+            "CDK_CONTEXT_JSON": json.dumps({"bundle_dependencies": False, "nag": False}),
+            "PYTHONPATH": str(ROOT),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert synth.returncode == 0, synth.stderr
+    app = Up(cdk_out / "duoflow-dev.template.json", tmp_path / "state", tmp_path, "up.log")
+    try:
+        log = app.log()
+        assert "durable function duoflow-dev-loan-workflow: durable.loan_workflow.handler.handler" in log
+        assert "route POST /apply → duoflow-dev-api:live" in log
+        assert "not deployed: authusers6A971296 (AWS::Cognito::UserPool)" in log
+        charlie = json.loads((ROOT / "scenarios" / "loan" / "charlie.json").read_text())
+        started = {}
+        for variant in ("sfn", "hybrid", "durable"):
+            status, body = app.call("POST", f"/apply?variant={variant}", charlie["application"])
+            assert status == 202, body
+            started[variant] = body["application_id"]
+
+        def decided(application_id: str) -> dict | None:
+            status, body = app.call("GET", f"/status/{application_id}")
+            return body if status == 200 and body.get("outcome") else None
+
+        for variant, application_id in started.items():
+            outcome = wait_until(lambda a=application_id: decided(a), timeout=90, what=f"the {variant} loan decided")
+            assert (outcome["outcome"], outcome["reason"]) == (
+                charlie["expected"]["outcome"],
+                charlie["expected"]["reason"],
+            ), variant
+            assert outcome["disbursement_reference"], variant
+        assert app.stop(signal.SIGINT) == 0
+    finally:
+        app.close()
+
+
+def test_a_template_error_names_the_resource_and_property(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "Resources:\n  Orders:\n    Type: AWS::Serverless::Function\n"
+        "    Properties: {CodeUri: src/, Runtime: python3.13, Handler: nohandler}\n"
+    )
+    result = cli(
+        "up",
+        str(template),
+        "--port",
+        "0",
+        "--state-dir",
+        str(tmp_path / "state"),
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 2
+    assert "error: Resources.Orders.Properties.Handler: expected module.function" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    result = cli(
+        "up", str(template), "--parameter-overrides", "Stage=prod", cwd=tmp_path, env={"PYTHONPATH": str(ROOT)}
+    )
+    assert result.returncode == 2
+    assert "--parameter-overrides: the template declares no parameter Stage" in " ".join(result.stderr.split())
+
+
+def wheel(folder: Path, name: str, says: str) -> Path:
+    """A minimal pure-Python wheel of one module (installing it needs no index and no build)."""
+    path = folder / f"{name}-1.0-py3-none-any.whl"
+    files = {
+        f"{name}.py": f"SAYS = {says!r}\n",
+        f"{name}-1.0.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+        f"{name}-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, text in files.items():
+            archive.writestr(member, text)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+            record.append(f"{member},sha256={digest},{len(text.encode())}")
+        record.append(f"{name}-1.0.dist-info/RECORD,,")
+        archive.writestr(f"{name}-1.0.dist-info/RECORD", "\n".join(record) + "\n")
+    return path
+
+
+def test_requirements_are_installed_once_per_content_and_reused_offline(tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    wheel(code, "greeting_lib", "hello")
+    requirements = code / "requirements.txt"
+    requirements.write_text("./greeting_lib-1.0-py3-none-any.whl\n")  # relative to its folder, as `sam build` reads it
+    cache = tmp_path / "cache"
+    folder = installed_requirements(requirements, cache, "Resources.F.Properties.CodeUri")
+    assert (folder / "greeting_lib.py").read_text() == "SAYS = 'hello'\n"
+    (code / "greeting_lib-1.0-py3-none-any.whl").unlink()  # nothing left to install from: the cache answers
+    started = time.monotonic()
+    assert installed_requirements(requirements, cache, "Resources.F.Properties.CodeUri") == folder
+    assert time.monotonic() - started < 1
+    requirements.write_text("./greeting_lib-1.0-py3-none-any.whl\n# changed\n")  # another content: another install
+    with pytest.raises(Exception, match=r"Resources.F.Properties.CodeUri: installing .*requirements.txt failed"):
+        installed_requirements(requirements, cache, "Resources.F.Properties.CodeUri")
+    assert [path.name for path in cache.iterdir()] == [folder.name]  # the failed install left nothing behind
