@@ -51,9 +51,7 @@ class FunctionSpec:
             raise ValueError(f"{self.name} is not durable but sets durable_execution_timeout_seconds")
 
     def load_handler(self) -> Callable:
-        if self.code_paths:
-            from duoflow.runtime.function_code import load_handler
-
-            return load_handler(self.name, self.handler, self.code_paths)
+        """The handler, imported from the process's sys.path (a spec with ``code_paths`` is loaded by the local
+        runtime from its own folders instead)."""
         module_name, _, attribute = self.handler.rpartition(".")
         return getattr(importlib.import_module(module_name), attribute)

@@ -36,6 +36,7 @@ from moto.core.exceptions import JsonRESTError
 
 from catalog.specs import FunctionSpec
 from duoflow.runtime.durable_host import DurableExecutionNameConflict, DurableFunction, DurableHost
+from duoflow.runtime.function_code import load_handler
 from duoflow.runtime.function_environment import FunctionEnvironment, running_as
 from duoflow.runtime.in_flight import InFlight
 from duoflow.runtime.journal import Journal
@@ -146,7 +147,9 @@ class LambdaHost:
             # Lambda's cold start: module-level code of the handler's module reads its function's variables (a
             # module already imported by another function is not imported again: it keeps what it read then).
             with running_as(self._environments[spec.name]):
-                handler = spec.load_handler()
+                handler = (
+                    load_handler(spec.name, spec.handler, spec.code_paths) if spec.code_paths else spec.load_handler()
+                )
             if spec.durable:
                 durable_host.register(
                     DurableFunction(
