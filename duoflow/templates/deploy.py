@@ -82,6 +82,8 @@ def deploy(runtime: LocalRuntime, plan: Plan) -> None:
         with _refused(queue.logical_id):
             url = sqs.create_queue(QueueName=queue.name, Attributes=queue.attributes)["QueueUrl"]
         runtime.register_resource("queue", queue.logical_id, name=queue.name, url=url)
+    for rule in plan.upload_rules:
+        runtime.s3_events.route(rule.bucket, rule.prefix, rule.function)
     runtime.deploy_functions()
     sfn = runtime.client("stepfunctions")
     for machine in plan.state_machines:

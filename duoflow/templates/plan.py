@@ -128,6 +128,17 @@ class Route:
 
 
 @dataclass(frozen=True)
+class UploadRule:
+    """An EventBridge rule on S3's "Object Created" events of one bucket (and key prefix) that invokes a function:
+    the runtime delivers them (duoflow/runtime/s3_events.py) when the bucket sends its events to EventBridge."""
+
+    logical_id: str
+    bucket: str
+    prefix: str
+    function: str
+
+
+@dataclass(frozen=True)
 class Left:
     """A resource or event the runtime does not deploy, and why."""
 
@@ -148,6 +159,7 @@ class Plan:
     topics: list[TopicPlan] = field(default_factory=list)
     queues: list[QueuePlan] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)
+    upload_rules: list[UploadRule] = field(default_factory=list)
     unsupported: list[Left] = field(default_factory=list)
     not_needed: list[Left] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -502,6 +514,8 @@ def plan_template(template: Template) -> Plan:
             uri = _text(template.prop(logical_id, "IntegrationUri", ""), template.where(logical_id, "IntegrationUri"))
             version = str(template.prop(logical_id, "PayloadFormatVersion", "2.0"))
             http_integrations[logical_id] = (_function_reference_of(uri), version)
+        elif kind == "AWS::Events::Rule":
+            _plan_rule(template, logical_id, plan)
         elif kind in PART_OF_ANOTHER:
             pass
         elif kind in NOT_NEEDED:
@@ -513,6 +527,12 @@ def plan_template(template: Template) -> Plan:
         if _function_name_of(route.function) not in {function.name for function in plan.functions}:
             plan.unsupported.append(Left(route.source, "route", f"its function {route.function} is not deployed"))
     plan.routes = [route for route in plan.routes if _function_name_of(route.function) in _names(plan)]
+    for rule in list(plan.upload_rules):
+        if _function_name_of(rule.function) not in _names(plan):
+            plan.upload_rules.remove(rule)
+            plan.unsupported.append(
+                Left(rule.logical_id, "AWS::Events::Rule", f"its target {rule.function} is not deployed")
+            )
     for name, output in (template.document.get("Outputs") or {}).items():
         try:
             plan.outputs[name] = _text(template.resolver.resolve(output.get("Value"), f"Outputs.{name}.Value"), "")
@@ -822,3 +842,42 @@ def _queue(template: Template, logical_id: str) -> QueuePlan:
                 _text(value, template.where(logical_id, key)).lower() if isinstance(value, bool) else str(value)
             )
     return QueuePlan(logical_id, template.name(logical_id), attributes)
+
+
+def _plan_rule(template: Template, logical_id: str, plan: Plan) -> None:
+    """The one EventBridge rule shape the runtime delivers: S3 "Object Created" of a bucket (and a key prefix) to
+    Lambda targets. Any other rule is listed as not deployed."""
+    kind = "AWS::Events::Rule"
+    pattern = template.prop(logical_id, "EventPattern") or {}
+    if isinstance(pattern, str):
+        pattern = json.loads(pattern)
+    detail = pattern.get("detail") or {}
+    buckets = (detail.get("bucket") or {}).get("name") or []
+    keys = (detail.get("object") or {}).get("key") or [{"prefix": ""}]
+    shaped = (
+        pattern.get("source") == ["aws.s3"]
+        and pattern.get("detail-type") == ["Object Created"]
+        and set(pattern) <= {"source", "detail-type", "detail"}
+        and set(detail) <= {"bucket", "object"}
+        and buckets
+        and all(isinstance(key, dict) and set(key) == {"prefix"} for key in keys)
+    )
+    if template.prop(logical_id, "State", "ENABLED") != "ENABLED":
+        plan.not_needed.append(Left(logical_id, kind, "the rule is disabled"))
+        return
+    if not shaped:
+        plan.unsupported.append(
+            Left(logical_id, kind, "only rules on S3 'Object Created' events (bucket name, key prefix) are delivered")
+        )
+        return
+    for target in template.prop(logical_id, "Targets") or []:
+        arn = str(target.get("Arn", ""))
+        if ":lambda:" not in arn or ":function:" not in arn:
+            plan.unsupported.append(
+                Left(f"{logical_id}.Targets.{target.get('Id')}", "rule target", "only Lambda targets are invoked")
+            )
+            continue
+        function = _function_name_of(arn)
+        for bucket in buckets:
+            for key in keys:
+                plan.upload_rules.append(UploadRule(logical_id, str(bucket), str(key["prefix"]), function))

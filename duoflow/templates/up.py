@@ -55,6 +55,10 @@ def describe(plan: Plan, print_line: Callable[[str], None]) -> None:
             print_line(f"  {label} {item.name}")
     for route in plan.routes:
         print_line(f"  route {route.route_key} → {route.function}")
+    for rule in plan.upload_rules:
+        print_line(
+            f"  rule {rule.logical_id}: objects created in {rule.bucket} under '{rule.prefix}' → {rule.function}"
+        )
     for left in plan.unsupported:
         print_line(f"not deployed: {left.where} ({left.type}): {left.reason}")
     reasons = Counter((left.type, left.reason) for left in plan.not_needed)

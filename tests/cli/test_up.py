@@ -167,6 +167,22 @@ def test_this_projects_cdk_template_runs_the_loan_through_its_api(tmp_path: Path
                 charlie["expected"]["reason"],
             ), variant
             assert outcome["disbursement_reference"], variant
+        # S3 → EventBridge rule → Lambda: an upload under requests/ starts the training workflow it names
+        assert "rule uploadstrainingrequeststraininguploadEC7E4312: objects created in" in log
+        training = json.loads((ROOT / "scenarios" / "training" / "hiring-specialist.json").read_text())
+        bucket = "duoflow-dev-storagetrainingrequests200ee0b6"
+        app.aws("s3").put_object(
+            Bucket=bucket,
+            Key="requests/up-test-1.json",
+            Body=json.dumps(training["request"]),
+            Metadata={"variant": "sfn"},
+        )
+        machine = "arn:aws:states:us-east-1:123456789012:stateMachine:duoflow-dev-training-sfn"
+        sfn = app.aws("stepfunctions")
+        started = wait_until(
+            lambda: sfn.list_executions(stateMachineArn=machine)["executions"], timeout=30, what="the training started"
+        )
+        assert "up-test-1" in started[0]["name"]
         assert app.stop(signal.SIGINT) == 0
     finally:
         app.close()

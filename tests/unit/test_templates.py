@@ -237,3 +237,34 @@ def test_state_machine_definitions_get_their_substitutions():
     assert '"Resource": "arn:aws:states:::dynamodb:putItem"' in machine.definition
     assert [table.arguments["KeySchema"] for table in plan.tables] == [[{"AttributeName": "Id", "KeyType": "HASH"}]]
     assert [left.type for left in plan.unsupported] == ["Schedule event"]  # listed, not skipped silently
+
+
+def test_an_s3_object_created_rule_becomes_an_upload_route_and_other_rules_are_listed(tmp_path):
+    (tmp_path / "src").mkdir()
+    t = template(
+        """
+Resources:
+  Uploads: {Type: AWS::S3::Bucket, Properties: {NotificationConfiguration: {EventBridgeConfiguration: {EventBridgeEnabled: true}}}}
+  OnUpload:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern:
+        source: [aws.s3]
+        detail-type: [Object Created]
+        detail: {bucket: {name: [!Ref Uploads]}, object: {key: [{prefix: in/}]}}
+      Targets: [{Arn: !GetAtt Handler.Arn, Id: t0}]
+  Nightly:
+    Type: AWS::Events::Rule
+    Properties: {ScheduleExpression: rate(1 day), Targets: [{Arn: !GetAtt Handler.Arn, Id: t0}]}
+  Handler:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: src/, Handler: app.handler, Runtime: python3.13}
+""",
+        directory=tmp_path,
+    )
+    plan = plan_template(t)
+    assert [(rule.bucket, rule.prefix, rule.function) for rule in plan.upload_rules] == [
+        ("shop-uploads", "in/", "shop-Handler")
+    ]
+    assert plan.buckets[0].event_bridge
+    assert [(left.where, left.type) for left in plan.unsupported] == [("Nightly", "AWS::Events::Rule")]
