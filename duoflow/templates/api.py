@@ -5,7 +5,8 @@ for an HTTP API, any other value is returned as JSON with 200, as API Gateway do
 
 Routes match as API Gateway matches them: the method (``ANY`` matches every method), then the path, with
 ``{name}`` one segment and ``{name+}`` the rest; a literal segment wins over a parameter; ``$default`` takes what
-no other route does. No route: 404 ``{"message": "Not Found"}``. A function that fails: 500 (HTTP API) or 502
+no other route does. An API with a CORS configuration gets API Gateway's CORS answers: a preflight is answered
+without calling a function, and a response to an allowed origin carries ``Access-Control-Allow-Origin``. No route: 404 ``{"message": "Not Found"}``. A function that fails: 500 (HTTP API) or 502
 (REST API) ``{"message": "Internal Server Error"}``, as API Gateway answers.
 """
 
@@ -24,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from duoflow.templates.plan import Route
+from duoflow.templates.plan import Cors, Route
 
 Invoke = Callable[[str, bytes], tuple[bytes, str | None]]  # function, payload → (answer, FunctionError or None)
 
@@ -204,14 +205,65 @@ def response_for(route: Route, answer: bytes, function_error: str | None) -> Res
     return Response(status, headers, raw)
 
 
+def _header(request: Request, name: str) -> str | None:
+    return next((value for key, value in request.headers if key.lower() == name), None)
+
+
+def _allowed_origin(cors: Cors, origin: str | None) -> str | None:
+    if origin is None:
+        return None
+    if "*" in cors.allow_origins:
+        return origin if cors.allow_credentials else "*"
+    return origin if origin in cors.allow_origins else None
+
+
+def preflight(routes: list[Route], request: Request) -> Response | None:
+    """API Gateway's own answer to a CORS preflight (OPTIONS with Access-Control-Request-Method) on a path whose API
+    has a CORS configuration; None: the request goes to its route."""
+    asked = _header(request, "access-control-request-method")
+    if request.method != "OPTIONS" or asked is None:
+        return None
+    found = match(routes, asked.upper(), request.path)
+    cors = found[0].cors if found else None
+    if cors is None:
+        return None
+    headers = []
+    origin = _allowed_origin(cors, _header(request, "origin"))
+    if origin is not None and ("*" in cors.allow_methods or asked.upper() in cors.allow_methods):
+        headers.append(("Access-Control-Allow-Origin", origin))
+        headers.append(("Access-Control-Allow-Methods", ",".join(cors.allow_methods)))
+        requested = _header(request, "access-control-request-headers")
+        allowed = (requested,) if "*" in cors.allow_headers and requested else cors.allow_headers
+        if allowed:
+            headers.append(("Access-Control-Allow-Headers", ",".join(allowed)))
+        if cors.allow_credentials:
+            headers.append(("Access-Control-Allow-Credentials", "true"))
+        if cors.max_age is not None:
+            headers.append(("Access-Control-Max-Age", str(cors.max_age)))
+    return Response(204, headers, b"")
+
+
 def answer(routes: list[Route], invoke: Invoke, request: Request) -> Response:
+    if (answered := preflight(routes, request)) is not None:
+        return answered
     found = match(routes, request.method, request.path)
     if found is None:
         return _json(404, {"message": "Not Found"})
     route, parameters = found
     payload = json.dumps(event_for(route, parameters, request)).encode()
     result, error = invoke(route.function, payload)
-    return response_for(route, result, error)
+    response = response_for(route, result, error)
+    origin = _allowed_origin(route.cors, _header(request, "origin")) if route.cors else None
+    if origin is None:
+        return response
+    extra = [("Access-Control-Allow-Origin", origin)]
+    if route.cors.expose_headers:
+        extra.append(("Access-Control-Expose-Headers", ",".join(route.cors.expose_headers)))
+    if route.cors.allow_credentials:
+        extra.append(("Access-Control-Allow-Credentials", "true"))
+    present = {name.lower() for name, _ in response.headers}
+    added = [header for header in extra if header[0].lower() not in present]
+    return Response(response.status, response.headers + added, response.body)
 
 
 class ApiServer:

@@ -115,12 +115,57 @@ class QueuePlan:
 
 
 @dataclass(frozen=True)
+class Cors:
+    """An API's CORS configuration (HTTP API ``CorsConfiguration``, REST API ``Cors``), as API Gateway answers it."""
+
+    allow_origins: tuple[str, ...] = ("*",)
+    allow_methods: tuple[str, ...] = ("*",)
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    allow_credentials: bool = False
+    max_age: int | None = None
+
+    @classmethod
+    def from_template(cls, value: Any, where: str) -> Cors | None:
+        """SAM HttpApi / ApiGatewayV2 ``CorsConfiguration`` (a mapping, or true), or SAM Api ``Cors`` (an origin
+        string in single quotes, or a mapping of quoted values)."""
+        if value in (None, False, "false"):
+            return None
+        if value in (True, "true"):
+            return cls()
+        if isinstance(value, str):
+            return cls(allow_origins=(value.strip("'"),))
+        if not isinstance(value, dict):
+            raise TemplateError(where, "expected a mapping of CORS settings")
+
+        def listed(*keys: str) -> tuple[str, ...] | None:
+            for key in keys:
+                if key in value:
+                    item = value[key]
+                    items = item if isinstance(item, list) else str(item).strip("'").split(",")
+                    return tuple(str(part).strip().strip("'") for part in items if str(part).strip())
+            return None
+
+        max_age = value.get("MaxAge")
+        return cls(
+            allow_origins=listed("AllowOrigins", "AllowOrigin") or ("*",),
+            allow_methods=listed("AllowMethods") or ("*",),
+            allow_headers=listed("AllowHeaders") or (),
+            expose_headers=listed("ExposeHeaders") or (),
+            allow_credentials=value.get("AllowCredentials") in (True, "true"),
+            max_age=int(str(max_age).strip("'")) if max_age is not None else None,
+        )
+
+
+@dataclass(frozen=True)
 class Route:
     method: str  # GET, POST, ... or ANY
     path: str  # /status/{applicationId}, /{proxy+}; "$default": every request no other route takes
     function: str  # the function's name (or name:alias)
     payload_version: str  # "2.0" (HTTP API) or "1.0" (REST API)
     source: str  # where the template declares it
+    # The API's CORS configuration, as API Gateway applies it: None when the API has none.
+    cors: Cors | None = None
 
     @property
     def route_key(self) -> str:
@@ -661,11 +706,30 @@ def _plan_events(template: Template, logical_id: str, function: FunctionPlan, pl
                 raise TemplateError(f"{where}.Properties.Path", "missing: the route's path (/items/{id})")
             method = "ANY" if method in ("X-AMAZON-APIGATEWAY-ANY-METHOD", "*") else method
             version = str(properties.get("PayloadFormatVersion", "2.0")) if kind == "HttpApi" else "1.0"
-            plan.routes.append(Route(method, path, target, version, where))
+            api = _api_of(template, properties.get("ApiId" if kind == "HttpApi" else "RestApiId"))
+            plan.routes.append(Route(method, path, target, version, where, _cors_of(template, api, kind)))
         else:
             plan.unsupported.append(
                 Left(where, f"{kind} event", "event sources other than HttpApi and Api are not connected locally")
             )
+
+
+def _api_of(template: Template, api_id: Any) -> str | None:
+    """The logical id of the API an event names (its resolved ApiId / RestApiId); None: SAM's implicit one."""
+    if api_id is None:
+        return None
+    return next((key for key in template.resources if _api_id(template.stack_name, key) == api_id), None)
+
+
+def _cors_of(template: Template, api: str | None, event_kind: str) -> Cors | None:
+    """The CORS configuration of an event's API: its own property (Globals merged in), or, for SAM's implicit API,
+    the Globals section's."""
+    prop = "CorsConfiguration" if event_kind == "HttpApi" else "Cors"
+    if api is not None:
+        return Cors.from_template(template.prop(api, prop), template.where(api, prop))
+    where = f"Globals.{event_kind}.{prop}"
+    raw = ((template.document.get("Globals") or {}).get(event_kind) or {}).get(prop)
+    return Cors.from_template(template.resolver.resolve(raw, where), where)
 
 
 def _plan_http_api_routes(template: Template, integrations: dict[str, tuple[str, str]], plan: Plan) -> None:
@@ -687,9 +751,13 @@ def _plan_http_api_routes(template: Template, integrations: dict[str, tuple[str,
             method, _, path = route_key.partition(" ")
         name = _function_name_of(function)
         qualifier = function.split(":")[7] if function.startswith("arn:") and function.count(":") >= 7 else None
-        plan.routes.append(
-            Route(method.upper(), path, f"{name}:{qualifier}" if qualifier else name, version, logical_id)
-        )
+        api = template.properties(logical_id).get("ApiId")
+        api = api.get("Ref") if isinstance(api, dict) else None
+        cors = None
+        if api in template.resources:
+            cors = Cors.from_template(template.prop(api, "CorsConfiguration"), template.where(api, "CorsConfiguration"))
+        target_name = f"{name}:{qualifier}" if qualifier else name
+        plan.routes.append(Route(method.upper(), path, target_name, version, logical_id, cors))
         if template.prop(logical_id, "AuthorizationType", "NONE") != "NONE":
             plan.notes.append(f"{logical_id} ({route_key}): its authorizer is not enforced locally")
 

@@ -7,7 +7,7 @@ import base64
 import json
 
 from duoflow.templates.api import Request, answer, event_for, match, response_for
-from duoflow.templates.plan import Route
+from duoflow.templates.plan import Cors, Route
 
 ROUTES = [
     Route("GET", "/items/{id}", "items", "2.0", "a"),
@@ -72,3 +72,27 @@ def test_answer_invokes_the_routes_function_with_the_event():
     missing = answer(ROUTES, invoke, Request("GET", "/nope", "", [], b""))
     assert (missing.status, json.loads(missing.body)) == (404, {"message": "Not Found"})
     assert len(calls) == 1
+
+
+def test_cors_as_api_gateway_answers_it():
+    cors = Cors(
+        allow_origins=("http://localhost:5173",), allow_methods=("GET", "POST"), allow_headers=("Content-Type",)
+    )
+    routes = [Route("POST", "/apply", "api", "2.0", "a", cors), Route("GET", "/open", "open", "2.0", "b")]
+    calls = []
+
+    def invoke(function: str, payload: bytes) -> tuple[bytes, str | None]:
+        calls.append(function)
+        return json.dumps({"ok": True}).encode(), None
+
+    asked = [("Origin", "http://localhost:5173"), ("Access-Control-Request-Method", "POST")]
+    answered = answer(routes, invoke, Request("OPTIONS", "/apply", "", asked, b""))
+    assert answered.status == 204 and calls == []  # a preflight never reaches the function
+    assert ("Access-Control-Allow-Origin", "http://localhost:5173") in answered.headers
+    assert ("Access-Control-Allow-Headers", "Content-Type") in answered.headers
+    other = [("Origin", "http://elsewhere"), ("Access-Control-Request-Method", "POST")]
+    assert not answer(routes, invoke, Request("OPTIONS", "/apply", "", other, b"")).headers
+    posted = answer(routes, invoke, Request("POST", "/apply", "", [("Origin", "http://localhost:5173")], b"{}"))
+    assert ("Access-Control-Allow-Origin", "http://localhost:5173") in posted.headers and calls == ["api"]
+    plain = answer(routes, invoke, Request("GET", "/open", "", [("Origin", "http://localhost:5173")], b""))
+    assert all(name != "Access-Control-Allow-Origin" for name, _ in plain.headers)  # that API has no CORS

@@ -268,3 +268,36 @@ Resources:
     ]
     assert plan.buckets[0].event_bridge
     assert [(left.where, left.type) for left in plan.unsupported] == [("Nightly", "AWS::Events::Rule")]
+
+
+def test_an_http_apis_cors_configuration_reaches_its_routes(tmp_path):
+    (tmp_path / "src").mkdir()
+    t = template(
+        """
+Globals:
+  HttpApi:
+    CorsConfiguration: {AllowHeaders: [Content-Type]}
+Resources:
+  LoanApi:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      CorsConfiguration: {AllowOrigins: ["*"], AllowMethods: [GET, POST, OPTIONS]}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.13
+      Events:
+        Apply: {Type: HttpApi, Properties: {ApiId: !Ref LoanApi, Path: /apply, Method: POST}}
+        Legacy: {Type: Api, Properties: {Path: /old, Method: GET}}
+""",
+        directory=tmp_path,
+    )
+    apply, legacy = plan_template(t).routes
+    assert (apply.cors.allow_origins, apply.cors.allow_methods, apply.cors.allow_headers) == (
+        ("*",),
+        ("GET", "POST", "OPTIONS"),
+        ("Content-Type",),  # from Globals, merged into the API's own
+    )
+    assert legacy.cors is None
