@@ -117,8 +117,7 @@ def run_up(
             return result["Payload"].read(), result.get("FunctionError")
 
         server = ApiServer(api_sock, plan.routes, invoke).start()
-        if plan.routes:
-            say(f"api: {api_url}")
+        say(f"api: {api_url}" if plan.routes else "api: none (the template declares no HttpApi or Api routes)")
         say(f"aws endpoint: {aws_url}")
         say(
             f"  AWS_ENDPOINT_URL={aws_url} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "

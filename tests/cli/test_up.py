@@ -44,7 +44,7 @@ class Up(Process):
         )
         self.wait_for(lambda text: READY in text, "the app deployed", timeout=timeout)
         self.aws_url = re.search(r"^aws endpoint: (\S+)", self.log(), re.M).group(1)
-        found = re.search(r"^api: (\S+)", self.log(), re.M)
+        found = re.search(r"^api: (http\S+)", self.log(), re.M)
         self.api = found.group(1) if found else None
 
     def aws(self, service: str) -> Any:
@@ -83,6 +83,7 @@ def test_the_sam_stock_trader_runs_its_state_machine_and_keeps_its_state(tmp_pat
     try:
         log = app.log()
         assert "function sam-step-functions-stock-trader-StockCheckerFunction: app.lambda_handler" in log
+        assert "api: none (the template declares no HttpApi or Api routes)" in log and app.api is None
         # the schedule is listed, not skipped silently
         assert (
             "not deployed: Resources.StockTradingStateMachine.Properties.Events.HourlyTradingSchedule (Schedule event)"
