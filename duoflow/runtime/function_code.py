@@ -26,6 +26,7 @@ import importlib.machinery
 import importlib.util
 import re
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -58,18 +59,37 @@ def uninstall() -> None:
         sys.meta_path.remove(_FINDER)
 
 
+class HandlerLoadError(ImportError):
+    """A function's handler could not be loaded (its cold start failed): the message names the function and what
+    its code raised, with the file and line."""
+
+
 def load_handler(function_name: str, handler: str, code_paths: Sequence[str]) -> Callable:
+    try:
+        return _load_handler(function_name, handler, code_paths)
+    except HandlerLoadError:
+        raise
+    except Exception as error:  # the function's own code failed at import: say whose, where and what
+        frames = traceback.extract_tb(error.__traceback__)
+        own = [frame for frame in frames if any(frame.filename.startswith(str(path)) for path in code_paths)]
+        place = f" ({own[-1].filename}, line {own[-1].lineno})" if own else ""
+        raise HandlerLoadError(
+            f"function {function_name}: loading its handler {handler} failed{place}: {type(error).__name__}: {error}"
+        ) from error
+
+
+def _load_handler(function_name: str, handler: str, code_paths: Sequence[str]) -> Callable:
     """The handler ``module.function`` (or ``package.module.function``) of ``function_name`` from its folders; call it
     as the function (``running_as``), so what the module imports at load comes from the same folders."""
     module_name, _, attribute = handler.rpartition(".")
     if not module_name or not attribute:
-        raise ImportError(f"function {function_name}: handler {handler!r} is not module.function")
+        raise HandlerLoadError(f"function {function_name}: handler {handler!r} is not module.function")
     if "." in module_name:
         module = importlib.import_module(module_name)
     else:
         spec = importlib.machinery.PathFinder.find_spec(module_name, list(code_paths))
         if spec is None or spec.loader is None:
-            raise ImportError(f"function {function_name}: no module {module_name!r} in {', '.join(code_paths)}")
+            raise HandlerLoadError(f"function {function_name}: no module {module_name!r} in {', '.join(code_paths)}")
         safe_name = re.sub(r"\W", "_", function_name)
         unique = f"_duoflow_function_{safe_name}__{module_name}"
         # A cold start: the module is executed again each time a runtime loads the function (another runtime in
@@ -87,4 +107,4 @@ def load_handler(function_name: str, handler: str, code_paths: Sequence[str]) ->
     try:
         return getattr(module, attribute)
     except AttributeError:
-        raise ImportError(f"function {function_name}: module {module_name!r} has no {attribute!r}") from None
+        raise HandlerLoadError(f"function {function_name}: module {module_name!r} has no {attribute!r}") from None

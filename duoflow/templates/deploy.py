@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from catalog.specs import FunctionSpec
 from duoflow.runtime import LocalRuntime
@@ -107,3 +107,5 @@ class _refused:
         if isinstance(error, ClientError):
             details = error.response.get("Error", {})
             raise TemplateError(self.where, f"{details.get('Code')}: {details.get('Message')}") from None
+        if isinstance(error, ParamValidationError):  # refused by botocore before the call: a property's shape
+            raise TemplateError(self.where, " ".join(str(error).split())) from None

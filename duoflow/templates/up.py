@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.markup import escape
 
+from duoflow.runtime.function_code import HandlerLoadError
 from duoflow.templates.errors import TemplateError
 from duoflow.templates.loader import load_template
 from duoflow.templates.plan import Plan, Template, plan_template
@@ -106,7 +107,7 @@ def run_up(
         except TemplateError as error:
             err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
             return 2
-        except ImportError as error:  # a handler that cannot be loaded: the function's code, not the runtime
+        except HandlerLoadError as error:  # a handler that cannot be loaded: the function's code, not the runtime
             err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
             return 2
         aws_url = runtime.serve_aws(aws_sock)

@@ -209,6 +209,20 @@ def test_a_template_error_names_the_resource_and_property(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "error: Resources.Orders.Properties.Handler: expected module.function" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+    # a handler whose module fails at import (its cold start): named, with the file and line, and no stack trace
+    (tmp_path / "src" / "app.py").write_text(
+        "import os\nTABLE = os.environ['TABLE']\ndef handler(event, context): ...\n"
+    )
+    template.write_text(template.read_text().replace("Handler: nohandler", "Handler: app.handler"))
+    state = str(tmp_path / "state")
+    arguments = ["up", str(template), "--port", "0", "--state-dir", state, "--stack-name", "shop"]
+    result = cli(*arguments, cwd=tmp_path, env={"PYTHONPATH": str(ROOT)})
+    assert result.returncode == 2
+    assert (
+        "error: function shop-Orders: loading its handler app.handler failed "
+        f"({tmp_path / 'src' / 'app.py'}, line 2): KeyError: 'TABLE'"
+    ) in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr + result.stdout
     result = cli(
         "up", str(template), "--parameter-overrides", "Stage=prod", cwd=tmp_path, env={"PYTHONPATH": str(ROOT)}
     )
