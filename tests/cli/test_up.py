@@ -109,6 +109,7 @@ def test_the_sam_stock_trader_runs_its_state_machine_and_keeps_its_state(tmp_pat
         again.close()
 
 
+@pytest.mark.timeout(600)  # the first run installs its requirements.txt from the registry
 def test_the_sam_hello_durable_answers_through_its_api(tmp_path: Path) -> None:
     app = Up(FIXTURES / "sam-hello-durable" / "template.yaml", tmp_path / "state", tmp_path, "up.log", timeout=300)
     try:
@@ -128,6 +129,7 @@ def test_the_sam_hello_durable_answers_through_its_api(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # a synth (20-40 s on a shared machine), a start, three loans and an upload in real time
 def test_this_projects_cdk_template_runs_the_loan_through_its_api(tmp_path: Path) -> None:
     cdk_out = tmp_path / "cdk.out"
     synth = subprocess.run(
