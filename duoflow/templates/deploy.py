@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from catalog.specs import FunctionSpec
 from duoflow.runtime import LocalRuntime
 from duoflow.templates.errors import TemplateError
-from duoflow.templates.plan import Plan
+from duoflow.templates.plan import Plan, layer_import_paths, requirements_in
 from duoflow.templates.requirements import installed_requirements
 
 
@@ -30,6 +30,11 @@ def function_catalog(
         if function.requirements is not None:
             where = f"Resources.{function.logical_id}.Properties.CodeUri"
             code_paths.append(str(installed_requirements(function.requirements, requirements_cache, where, note)))
+        for index, layer in enumerate(function.layers):  # after the function's own code, as /opt after /var/task
+            code_paths += [str(path) for path in layer_import_paths(layer)]
+            if (requirements := requirements_in(layer)) is not None:
+                where = f"Resources.{function.logical_id}.Properties.Layers[{index}]"
+                code_paths.append(str(installed_requirements(requirements, requirements_cache, where, note)))
         durable = function.durable_execution_timeout_seconds is not None
         catalog.append(
             FunctionSpec(

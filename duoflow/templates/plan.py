@@ -31,6 +31,8 @@ API_TYPES = ("AWS::Serverless::HttpApi", "AWS::Serverless::Api", "AWS::ApiGatewa
 PART_OF_ANOTHER = {
     "AWS::Lambda::Alias": "the function's alias: invoking it invokes the function",
     "AWS::Lambda::Version": "the function's version: invoking it invokes the function",
+    "AWS::Serverless::LayerVersion": "on the import path of the functions that use it",
+    "AWS::Lambda::LayerVersion": "on the import path of the functions that use it",
     "AWS::ApiGatewayV2::Route": "served as a route of the API",
     "AWS::ApiGatewayV2::Integration": "served as a route of the API",
     "AWS::ApiGatewayV2::Stage": "the API is served at one URL",
@@ -63,16 +65,28 @@ class FunctionPlan:
     durable_execution_timeout_seconds: int | None = None
     durable_retention_days: int = 14
     alias: str | None = None
+    layers: tuple[Path, ...] = ()  # the folders of the template's layers it uses (ContentUri), in order
 
     @property
     def requirements(self) -> Path | None:
         """The function's requirements.txt (in its code folder, as `sam build` reads it), when it names something."""
-        path = self.code_dir / "requirements.txt"
-        if path.is_file() and any(
-            line.strip() and not line.strip().startswith("#") for line in path.read_text().splitlines()
-        ):
-            return path
-        return None
+        return requirements_in(self.code_dir)
+
+
+def requirements_in(folder: Path) -> Path | None:
+    """A folder's requirements.txt, when it names something."""
+    path = folder / "requirements.txt"
+    if path.is_file() and any(
+        line.strip() and not line.strip().startswith("#") for line in path.read_text().splitlines()
+    ):
+        return path
+    return None
+
+
+def layer_import_paths(folder: Path) -> list[Path]:
+    """Where a layer's modules are imported from, as Lambda puts a layer in /opt: its ``python/`` folder when it has
+    one (a layer built or zipped for Lambda), else the folder itself (a SAM layer whose BuildMethod copies it there)."""
+    return [folder / "python"] if (folder / "python").is_dir() else [folder]
 
 
 @dataclass(frozen=True)
@@ -323,6 +337,9 @@ class Template:
         finally:
             self._naming.discard(logical_id)
 
+    def layer_arn(self, logical_id: str) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:layer:{self.name(logical_id)}:1"
+
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
 
@@ -370,6 +387,8 @@ class Template:
         if kind == "AWS::Lambda::Version":
             function = _function_name_of(_text(self.prop(name, "FunctionName"), self.where(name, "FunctionName")))
             return f"{self.function_arn(function)}:1"
+        if kind in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"):
+            return self.layer_arn(name)
         return self.name(name)
 
     def _function_part(self, logical_id: str, part: str) -> str:
@@ -445,6 +464,8 @@ NAME_PROPERTIES = {
     "AWS::SNS::Topic": "TopicName",
     "AWS::SQS::Queue": "QueueName",
     "AWS::IAM::Role": "RoleName",
+    "AWS::Serverless::LayerVersion": "LayerName",
+    "AWS::Lambda::LayerVersion": "LayerName",
 }
 
 
@@ -665,6 +686,7 @@ def _plan_function(template: Template, logical_id: str, plan: Plan) -> None:
             durable.get("RetentionPeriodInDays", 14), template.where(logical_id, "DurableConfig.RetentionPeriodInDays")
         )
     alias = template.prop(logical_id, "AutoPublishAlias")
+    layers = _layers(template, logical_id, plan)
     function = FunctionPlan(
         logical_id=logical_id,
         name=template.name(logical_id),
@@ -677,10 +699,35 @@ def _plan_function(template: Template, logical_id: str, plan: Plan) -> None:
         durable_execution_timeout_seconds=execution_timeout,
         durable_retention_days=retention,
         alias=alias if isinstance(alias, str) else None,
+        layers=layers,
     )
     plan.functions.append(function)
     if kind == "AWS::Serverless::Function":
         _plan_events(template, logical_id, function, plan)
+
+
+def _layers(template: Template, logical_id: str, plan: Plan) -> tuple[Path, ...]:
+    """The folders of the template's own layers a function uses; a layer from elsewhere (a public ARN) is noted:
+    its modules are what this process has installed, if anything."""
+    folders = []
+    by_arn = {
+        template.layer_arn(key): key
+        for key, resource in template.resources.items()
+        if resource.get("Type") in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
+    }
+    for index, arn in enumerate(template.prop(logical_id, "Layers") or []):
+        where = template.where(logical_id, f"Layers[{index}]")
+        layer = by_arn.get(str(arn))
+        if layer is None:
+            plan.notes.append(f"{where}: {arn} is not on this machine; {logical_id} imports what duoflow's Python has")
+            continue
+        prop = "ContentUri" if template.type_of(layer) == "AWS::Serverless::LayerVersion" else "Content"
+        content = template.prop(layer, prop)
+        folder = template.directory / content if isinstance(content, str) else None
+        if folder is None or not folder.is_dir():
+            raise TemplateError(template.where(layer, prop), f"no folder {folder or content!r} for the layer's code")
+        folders.append(folder.resolve())
+    return tuple(folders)
 
 
 def _integer(value: Any, where: str) -> int:

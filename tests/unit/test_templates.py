@@ -301,3 +301,42 @@ Resources:
         ("Content-Type",),  # from Globals, merged into the API's own
     )
     assert legacy.cors is None
+
+
+def test_a_functions_layers_come_after_its_code_on_its_import_path(tmp_path):
+    from duoflow.templates.deploy import function_catalog
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "shared" / "python").mkdir(parents=True)
+    (tmp_path / "plain").mkdir()
+    t = template(
+        """
+Resources:
+  Shared:
+    Type: AWS::Serverless::LayerVersion
+    Properties: {ContentUri: shared/}
+  Plain:
+    Type: AWS::Lambda::LayerVersion
+    Properties: {Content: plain/}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.13
+      Layers:
+        - !Ref Shared
+        - !Ref Plain
+        - !Sub arn:aws:lambda:${AWS::Region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:7
+""",
+        directory=tmp_path,
+    )
+    plan = plan_template(t)
+    assert plan.functions[0].layers == (tmp_path / "shared", tmp_path / "plain")
+    (spec,) = function_catalog(plan, tmp_path / "cache")
+    assert spec.code_paths == (str(tmp_path / "src"), str(tmp_path / "shared" / "python"), str(tmp_path / "plain"))
+    assert plan.notes == [
+        "Resources.Fn.Properties.Layers[2]: arn:aws:lambda:us-east-1:017000801446:layer:"
+        "AWSLambdaPowertoolsPythonV3-python313-x86_64:7 is not on this machine; Fn imports what duoflow's Python has"
+    ]
+    assert not plan.unsupported
