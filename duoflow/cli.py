@@ -514,8 +514,8 @@ def up(
     from duoflow.runtime import TimeControl
     from duoflow.serving import listen
     from duoflow.templates.errors import TemplateError
-    from duoflow.templates.plan import parse_overrides
     from duoflow.templates.requirements import default_cache
+    from duoflow.templates.template import parse_overrides
     from duoflow.templates.up import run_up, stack_name_for
 
     if not template.is_file():

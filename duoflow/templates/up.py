@@ -17,7 +17,8 @@ from rich.markup import escape
 from duoflow.runtime.function_code import HandlerLoadError
 from duoflow.templates.errors import TemplateError
 from duoflow.templates.loader import load_template
-from duoflow.templates.plan import Plan, Template, plan_template
+from duoflow.templates.plan import Plan, plan_template
+from duoflow.templates.template import Template
 from duoflow.terminal import err, interrupt, main_thread, out
 
 

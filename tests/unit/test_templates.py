@@ -9,7 +9,8 @@ import pytest
 
 from duoflow.templates.errors import TemplateError
 from duoflow.templates.loader import parse_template
-from duoflow.templates.plan import Template, parse_overrides, plan_template
+from duoflow.templates.plan import plan_template
+from duoflow.templates.template import Template, parse_overrides
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "templates"
 
