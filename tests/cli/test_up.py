@@ -47,6 +47,15 @@ class Up(Process):
         found = re.search(r"^api: (http\S+)", self.log(), re.M)
         self.api = found.group(1) if found else None
 
+    def until(self, predicate: Any, what: str, timeout: float) -> Any:
+        """``wait_until`` that shows the app's output when the condition is not met in time."""
+        try:
+            return wait_until(predicate, timeout=timeout, what=what)
+        except pytest.fail.Exception as failure:
+            pytest.fail(
+                f"{failure}\n--- duoflow up's output (last 60 lines):\n" + "\n".join(self.log().splitlines()[-60:])
+            )
+
     def aws(self, service: str) -> Any:
         return boto3.client(
             service,
@@ -61,7 +70,7 @@ class Up(Process):
         request = urllib.request.Request(self.api + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=60) as response:
                 return response.status, json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
@@ -91,7 +100,7 @@ def test_the_sam_stock_trader_runs_its_state_machine_and_keeps_its_state(tmp_pat
         )
         sfn = app.aws("stepfunctions")
         execution = sfn.start_execution(stateMachineArn=machine, name="trade-1", input="{}")["executionArn"]
-        described = wait_until(lambda: finished(sfn, execution), timeout=30, what="the trade finished")
+        described = app.until(lambda: finished(sfn, execution), "the trade finished", timeout=60)
         assert described["status"] == "SUCCEEDED", described
         (item,) = app.aws("dynamodb").scan(TableName=table)["Items"]
         # the three functions ran, each its own app.py: the checker's price chose the buyer or the seller
@@ -164,7 +173,7 @@ def test_this_projects_cdk_template_runs_the_loan_through_its_api(tmp_path: Path
             return body if status == 200 and body.get("outcome") else None
 
         for variant, application_id in started.items():
-            outcome = wait_until(lambda a=application_id: decided(a), timeout=90, what=f"the {variant} loan decided")
+            outcome = app.until(lambda a=application_id: decided(a), f"the {variant} loan decided", timeout=120)
             assert (outcome["outcome"], outcome["reason"]) == (
                 charlie["expected"]["outcome"],
                 charlie["expected"]["reason"],
@@ -182,8 +191,8 @@ def test_this_projects_cdk_template_runs_the_loan_through_its_api(tmp_path: Path
         )
         machine = "arn:aws:states:us-east-1:123456789012:stateMachine:duoflow-dev-training-sfn"
         sfn = app.aws("stepfunctions")
-        started = wait_until(
-            lambda: sfn.list_executions(stateMachineArn=machine)["executions"], timeout=30, what="the training started"
+        started = app.until(
+            lambda: sfn.list_executions(stateMachineArn=machine)["executions"], "the training started", timeout=60
         )
         assert "up-test-1" in started[0]["name"]
         assert app.stop(signal.SIGINT) == 0
