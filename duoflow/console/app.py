@@ -8,6 +8,7 @@ read-only JSON endpoints, and the static UI.
     /console/api/execution?arn=  one execution: status, graph (SVG from the ASL that ran), states, durable ops [role]
     /console/api/asl/{name}      the ASL a state machine runs (placeholders filled)
     /console/api/durable?arn=    one durable execution's operations                                     [role]
+    /console/api/events?arn=     one execution's events, its durable children's grouped under their Task (events.py) [role]
     /console/api/audit/{id}      an application's or request's audit export, a file (?format=md|csv|json) [role]
     /console/api/logs/{id}       the functions' log lines about it, oldest first (`duoflow logs ID`)     [role]
     /console/api/training/requests        POST: upload a training request document (400 names each field)
@@ -281,6 +282,19 @@ class Console:
         except NotFound as error:
             return _problem(404, str(error))
 
+    def events(self, request: Request) -> Shown | JSONResponse:
+        """The Events table of one execution (Step Functions or durable): its history's events as rows."""
+        arn = request.query_params.get("arn", "").strip()
+        if not arn:
+            return _invalid("arn", "is required")
+        if not (arn.startswith("arn:aws:states:") and ":execution:" in arn) and "/durable-execution/" not in arn:
+            return _invalid("arn", "is a Step Functions execution ARN or a durable execution ARN")
+        secrets: set[str] = set()
+        try:
+            return Shown(self.executions.events(arn, secrets), secrets)
+        except NotFound as error:
+            return _problem(404, str(error))
+
     def logs(self, request: Request) -> Shown:
         """The functions' log lines about one application or training request (`duoflow logs ID`), oldest first: what
         `duoflow serve` keeps in its state directory (none when the runtime keeps no log file)."""
@@ -467,6 +481,7 @@ def create_app(
         Route("/console/api/executions", console.signed_in(console.list_executions)),
         Route("/console/api/execution", console.signed_in(console.execution)),
         Route("/console/api/durable", console.signed_in(console.durable)),
+        Route("/console/api/events", console.signed_in(console.events)),
         Route("/console/api/audit/{item_id}", console.audit),
         Route("/console/api/logs/{item_id}", console.signed_in(console.logs)),
         Route("/console/api/asl/{name}", console.asl),

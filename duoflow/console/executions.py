@@ -8,7 +8,9 @@
   history, turned into each state's status by state_history.py; under each Task that called a durable
   function, that durable execution;
 * one durable execution: its description and whole history, turned into its operations by
-  durable_operations.py.
+  durable_operations.py;
+* one execution's events (the Events table): its history as rows, the durable executions a Task ran as groups
+  of rows under that Task (events.py).
 
 Lists and histories are read to their last page (``nextToken``, ``NextMarker``), list calls ``page_size``
 executions at a time (None: the service's default). What is read here is raw: the console scrubs it for the
@@ -27,6 +29,7 @@ from typing import Any
 from catalog.functions import CATALOG
 from catalog.specs import ResourceRef
 from duoflow.console.durable_operations import operations
+from duoflow.console.events import durable_events, group_position, step_functions_events, taken_path
 from duoflow.console.history_values import iso, json_or_text
 from duoflow.console.scrub import secrets_in
 from duoflow.console.state_history import state_statuses
@@ -265,6 +268,7 @@ class Executions:
             "states": states,
             "durable": nested,
             "transitions": sum(1 for event in events if event["type"].endswith("StateEntered")),
+            "path": taken_path(events, definition, execution["status"]),
         }
 
     def _history(self, arn: str) -> list[dict[str, Any]]:
@@ -297,15 +301,7 @@ class Executions:
             execution = lam.get_durable_execution(DurableExecutionArn=arn)
         except lam.exceptions.ResourceNotFoundException:
             raise NotFound(f"no durable execution {arn}") from None
-        events, marker = [], None
-        while True:
-            page = lam.get_durable_execution_history(
-                DurableExecutionArn=arn, IncludeExecutionData=True, **({"Marker": marker} if marker else {})
-            )
-            events += page["Events"]
-            marker = page.get("NextMarker")
-            if not marker:
-                break
+        events = self._durable_history(arn)
         if secrets is not None:
             secrets |= secrets_in(events)
         function = execution.get("FunctionArn", "").split(":function:")[-1].split(":")[0]
@@ -324,3 +320,71 @@ class Executions:
             "error": execution.get("Error"),
             **operations(events),
         }
+
+    def _durable_history(self, arn: str) -> list[dict[str, Any]]:
+        lam, events, marker = self._client("lambda"), [], None
+        while True:
+            page = lam.get_durable_execution_history(
+                DurableExecutionArn=arn, IncludeExecutionData=True, **({"Marker": marker} if marker else {})
+            )
+            events += page["Events"]
+            marker = page.get("NextMarker")
+            if not marker:
+                return events
+
+    # --- one execution's events (the Events table) -------------------------------------------------------------
+
+    def events(self, arn: str, secrets: set[str] | None = None) -> dict[str, Any]:
+        """The rows of the execution's Events table (events.py); for a Step Functions execution, each durable
+        execution a Task ran as a group of rows shown after that Task's event that started it."""
+        if not arn.startswith("arn:aws:states:"):
+            lam = self._client("lambda")
+            try:
+                execution = lam.get_durable_execution(DurableExecutionArn=arn)
+            except lam.exceptions.ResourceNotFoundException:
+                raise NotFound(f"no durable execution {arn}") from None
+            history = self._durable_history(arn)
+            if secrets is not None:
+                secrets |= secrets_in(history)
+            start = execution.get("StartTimestamp")
+            return {
+                "kind": "durable",
+                "arn": arn,
+                "start": iso(start),
+                "events": durable_events(history, start),
+                "groups": [],
+            }
+        sfn = self._client("stepfunctions")
+        try:
+            execution = sfn.describe_execution(executionArn=arn)
+        except (sfn.exceptions.ExecutionDoesNotExist, sfn.exceptions.InvalidArn):
+            raise NotFound(f"no Step Functions execution {arn}") from None
+        definition = json.loads(sfn.describe_state_machine_for_execution(executionArn=arn)["definition"])
+        history = self._history(arn)
+        if secrets is not None:
+            secrets |= secrets_in(history)
+        start = execution.get("startDate")
+        rows = step_functions_events(history, taken_path(history, definition, execution["status"]), start)
+        groups = []
+        entered = {row["state"] for row in rows if row["type"].endswith("StateEntered")}
+        for name, state in all_states(definition).items():
+            function = called_function(state)
+            if function not in DURABLE_FUNCTIONS or name not in entered:
+                continue
+            for durable_arn in self._durable_for(function, execution["name"]):
+                child = self._client("lambda").get_durable_execution(DurableExecutionArn=durable_arn)
+                child_history = self._durable_history(durable_arn)
+                if secrets is not None:
+                    secrets |= secrets_in(child_history)
+                groups.append(
+                    {
+                        "state": name,
+                        "function": function,
+                        "arn": durable_arn,
+                        "name": child.get("DurableExecutionName"),
+                        "status": child.get("Status"),
+                        "after": group_position(rows, name, child.get("StartTimestamp")),
+                        "events": durable_events(child_history, start),
+                    }
+                )
+        return {"kind": "sfn", "arn": arn, "start": iso(start), "events": rows, "groups": groups}

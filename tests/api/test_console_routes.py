@@ -252,6 +252,20 @@ def test_execution_endpoints_check_their_input(client, as_hr):
     assert client.get("/console/api/executions?scenario=loan&variant=sfn", headers=as_hr).status_code == 200
 
 
+def test_the_events_endpoint_checks_its_input(client, as_hr):
+    missing = client.get("/console/api/events", headers=as_hr)
+    assert missing.status_code == 400 and missing.json()["errors"] == [{"field": "arn", "rule": "is required"}]
+    bogus = client.get("/console/api/events", params={"arn": "loan-hybrid"}, headers=as_hr)
+    assert bogus.status_code == 400 and bogus.json()["errors"] == [
+        {"field": "arn", "rule": "is a Step Functions execution ARN or a durable execution ARN"}
+    ]
+    nope = "arn:aws:states:us-east-1:123456789012:execution:loan-hybrid:nope"
+    unknown = client.get("/console/api/events", params={"arn": nope}, headers=as_hr)
+    assert unknown.status_code == 404 and nope in unknown.json()["message"]
+    durable = "arn:aws:lambda:us-east-1:123456789012:function:loan-workflow:$LATEST/durable-execution/nope/nope"
+    assert client.get("/console/api/events", params={"arn": durable}, headers=as_hr).status_code == 404
+
+
 def test_asl_about_cases_bench_and_the_page(client):
     asl = client.get("/console/api/asl/loan-hybrid").json()
     assert asl["file"] == "statemachines/loan.asl.json" and "Assess Credit and Fraud" in asl["definition"]["States"]

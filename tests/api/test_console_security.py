@@ -34,6 +34,7 @@ PROTECTED = (
     "/console/api/executions",
     "/console/api/execution?arn=arn:aws:states:us-east-1:123456789012:execution:loan-hybrid:x",
     "/console/api/durable?arn=x",
+    "/console/api/events?arn=x",
     "/console/api/training/requests/x",
 )
 OPEN = (
@@ -142,6 +143,7 @@ def everything_a_role_reads(client, headers, runs) -> list[str]:
     for _, arn in runs.values():
         detail = get_json(client, "/console/api/execution", headers, arn=arn)
         answers.append(detail.text)
+        answers.append(get_json(client, "/console/api/events", headers, arn=arn).text)
         for nested in detail.json().get("durable", []):
             answers.append(get_json(client, "/console/api/durable", headers, arn=nested["arn"]).text)
         if detail.json()["kind"] == "durable":
