@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from domain.loan import rules
+from duoflow.console.events import taken_path
 from tests.statemachines import doubles
 from tests.statemachines.conftest import (
     AUDIT,
@@ -234,6 +235,10 @@ def test_fraud_service_silence_times_out_after_the_modelled_five_minutes(sfn_sta
     assert flow(result) == [*ENTRY, *FRAUD_CHECK, "Deny: Credit or Fraud Check", *AUDIT, "Loan Denied"]
     [timed_out] = [e for e in result.events if e["type"] == "TaskTimedOut"]
     assert timed_out["taskTimedOutEventDetails"]["error"] == "States.Timeout"
+    # the console draws the timeout's Catch as the edge taken (the Next to the same state is not)
+    path = taken_path(result.events, json.loads(sfn_stack.definition), result.status)
+    assert {"from": "Request Fraud Check", "to": "Decide after Fraud Check", "caught": True} in path
+    assert {"from": "Request Fraud Check", "to": "Decide after Fraud Check", "caught": False} not in path
     [decision] = doubles.calls(app_id, "loan-fraud-decision")
     assert decision.event["error"]["Error"] == "States.Timeout"
     assert "fraud" not in decision.event
