@@ -41,3 +41,19 @@ def failed_durable_execution(runtime: LocalRuntime, function: str = "loan-workfl
         return runs[0]["DurableExecutionArn"] if runs else None
 
     return wait_until(failed, timeout=30, what=name)
+
+
+def caught_training_execution(runtime: LocalRuntime, variant: str = "sfn") -> str:
+    """The ARN of the training workflow's run of the provider-full request on ``variant`` (sfn or hybrid): approved,
+    but the provider has no seat, so booking it fails and the budget reserved before is released. On sfn, Book
+    Seat's failure is caught by the ASL (Book Seat → Release Budget); on the hybrid, inside the durable saga."""
+    from duoflow.scenarios import training_cases
+    from duoflow.training_demo import run_training_case
+
+    case = next(case for case in training_cases() if case.case == "provider-full")
+    result = run_training_case(runtime, case, variant, measure=False)
+    assert result.outcome == "enrollment-failed", result
+    sfn = runtime.client("stepfunctions")
+    machine = runtime.resolve(ResourceRef("state_machine", f"training-{variant}", "arn"))
+    runs = [run for run in sfn.list_executions(stateMachineArn=machine)["executions"] if run["name"] == result.id]
+    return runs[0]["executionArn"]

@@ -7,7 +7,8 @@
 
 const POLL_MS = 1000; // live views refresh at least every 2 s
 const $ = (selector, root = document) => root.querySelector(selector);
-const state = { timers: [], about: null, cases: null, selected: null, execution: null, timelines: null, openOp: null, logsAt: null };
+const state = { timers: [], about: null, cases: null, selected: null, execution: null, timelines: null, openOp: null, logsAt: null,
+  panZoom: null, eventsAt: null, eventsShown: null, openEvents: new Set(), closedGroups: new Set() };
 
 // --- identity: role tokens kept in this tab (sessionStorage) ------------------------------------------------
 
@@ -470,6 +471,8 @@ async function showExecution(arn) {
   state.openOp = null;
   state.logsAt = null;
   $("#execution-logs").hidden = true;
+  forgetGraphZoom();
+  forgetEvents();
   $("#graph").replaceChildren();
   $("#durable").replaceChildren();
   $("#state-panel").replaceChildren(el("p", { class: "muted" }, "Select a state to see its input, output and error."));
@@ -498,6 +501,7 @@ async function showExecution(arn) {
     drawExecution(response.data);
     finished = !["RUNNING", "STARTED", "PENDING"].includes(response.data.status);
     await drawLogs(response.data);
+    await drawEvents(response.data);
   };
   every(refresh);
 }
@@ -526,6 +530,7 @@ function drawExecution(data) {
       });
     }
     colourGraph(data);
+    if (first) enableGraphZoom();
     if (state.selected) selectState(state.selected, false);
     drawTimelines(data.durable.map((d) => [d, `Durable operations of “${d.state}” (${d.function})`]));
   } else {
@@ -572,10 +577,7 @@ function colourGraph(data) {
     node.setAttribute("aria-label", `${node.dataset.id}: ${status}`);
     if (!node.dataset.id.startsWith("__")) list.push(el("li", {}, `${node.dataset.id}: `, el("span", { class: `status-word st-${status}` }, status)));
   });
-  $("#graph").querySelectorAll("path.edge").forEach((edge) => {
-    const from = statusOf(data, edge.dataset.from), to = statusOf(data, edge.dataset.to);
-    edge.classList.toggle("taken", from !== "not-reached" && to !== "not-reached" && !edge.classList.contains("e-catch"));
-  });
+  markTakenEdges(data);
   $("#state-list").replaceChildren(...list);
 }
 function selectState(id, focusPanel = true) {
@@ -687,6 +689,159 @@ async function drawLogs(data) {
   $("#execution-logs").hidden = false;
 }
 
+// --- the execution graph: zoom, pan, fit, and the path taken -------------------------------------------------
+
+// svg-pan-zoom (static/svg-pan-zoom.min.js, vendored) moves and scales the drawn graph: drag to move, the buttons
+// or Ctrl + the wheel to zoom (the wheel alone still scrolls the page). The graph opens fitted to its box, the whole
+// run in view; when a state failed or is running and the whole graph would be too small to read, it opens at a
+// readable size centred on that state instead, so the on-call engineer sees it first. The focus button centres the
+// state that needs attention (failed, else running, else caught).
+const READABLE_ZOOM = 0.7; // the graph's own scale below which its 13 px labels are hard to read
+function enableGraphZoom() {
+  const svg = $("#graph svg");
+  if (!svg || typeof window.svgPanZoom !== "function") return;
+  svg.style.overflow = "hidden"; // set here, through the CSSOM: the library would write a style attribute, which the CSP refuses
+  svg.removeAttribute("width"); // the box sizes the drawing (app.css); the viewBox keeps its proportions
+  svg.removeAttribute("height");
+  state.panZoom = window.svgPanZoom(svg, {
+    controlIconsEnabled: false, mouseWheelZoomEnabled: false, dblClickZoomEnabled: true,
+    fit: true, center: true, minZoom: 0.2, maxZoom: 10, zoomScaleSensitivity: 0.25,
+  });
+  bringIntoView();
+}
+function forgetGraphZoom() {
+  if (state.panZoom) state.panZoom.destroy();
+  state.panZoom = null;
+}
+function attentionNode() {
+  return $("#graph g.node.st-failed") || $("#graph g.node.st-running") || $("#graph g.node.st-caught");
+}
+function bringIntoView() {
+  const panZoom = state.panZoom;
+  if (!panZoom) return;
+  panZoom.resize();
+  panZoom.fit();
+  panZoom.center();
+  const focus = attentionNode();
+  $("#graph-focus").hidden = !focus;
+  if (!focus) return;
+  $("#graph-focus").textContent = `${focus.dataset.status[0].toUpperCase()}${focus.dataset.status.slice(1)} state`;
+  if (focus.dataset.status !== "caught" && panZoom.getSizes().realZoom < READABLE_ZOOM) centreOn(focus, READABLE_ZOOM);
+}
+// Computed in the drawing's own coordinates: svg-pan-zoom applies a zoom or pan to the page at the next animation
+// frame, so the node's place on the screen is not yet where it will be.
+function centreOn(node, realZoom = null) {
+  const panZoom = state.panZoom;
+  if (realZoom) panZoom.zoom((panZoom.getZoom() * realZoom) / panZoom.getSizes().realZoom);
+  const viewport = $("#graph svg .svg-pan-zoom_viewport");
+  const shape = node.querySelector(".shape") || node;
+  const box = shape.getBBox(), place = viewport.getCTM().inverse().multiply(shape.getCTM());
+  const centre = new DOMPoint(box.x + box.width / 2, box.y + box.height / 2).matrixTransform(place);
+  const sizes = panZoom.getSizes();
+  panZoom.pan({ x: sizes.width / 2 - centre.x * sizes.realZoom, y: sizes.height / 2 - centre.y * sizes.realZoom });
+}
+function zoomGraph(factor, point = null) {
+  if (!state.panZoom) return;
+  if (point) state.panZoom.zoomAtPointBy(factor, point);
+  else state.panZoom.zoomBy(factor);
+}
+function wheelZoom(event) {
+  if (!state.panZoom || !(event.ctrlKey || event.metaKey)) return; // the wheel alone scrolls the page
+  event.preventDefault();
+  const svg = $("#graph svg"), box = svg.getBoundingClientRect();
+  zoomGraph(event.deltaY < 0 ? 1.2 : 1 / 1.2, { x: event.clientX - box.left, y: event.clientY - box.top });
+}
+// The transitions the history says were taken (events.py taken_path), a Catch (a timeout's included) drawn as
+// taken only when the state failed and its Catcher moved on; a Next to the same state is then not.
+function markTakenEdges(data) {
+  const path = data.path || [];
+  $("#graph").querySelectorAll("path.edge").forEach((edge) => {
+    const isCatch = edge.classList.contains("e-catch");
+    const taken = path.some((step) => step.from === edge.dataset.from && step.to === edge.dataset.to && step.caught === isCatch);
+    edge.classList.toggle("taken", taken);
+    edge.classList.toggle("taken-catch", taken && isCatch);
+  });
+}
+
+// --- the execution's events (the Step Functions console's "Events" tab) ----------------------------------------
+
+// /console/api/events (events.py): each event of the history as a row, its input, output or error one click away;
+// a durable execution a Task ran is a group of rows under that Task's event. Read again only when the execution has
+// moved on, and redrawn only when the rows changed, keeping the rows a person opened open.
+async function drawEvents(data) {
+  const moved = JSON.stringify([data.status, data.transitions, (data.durable || [data]).map((d) => [d.status, d.operations?.length])]);
+  if (moved === state.eventsAt) return;
+  state.eventsAt = moved;
+  const response = await call("GET", `/console/api/events?arn=${encodeURIComponent(data.arn)}`);
+  if (!response.ok || state.execution?.arn !== data.arn) return;
+  const shown = JSON.stringify(response.data);
+  if (shown === state.eventsShown) return;
+  state.eventsShown = shown;
+  renderEvents(response.data);
+}
+function renderEvents({ events, groups }) {
+  const count = events.length + groups.reduce((sum, group) => sum + group.events.length, 0);
+  $("#events-note").textContent = `${count} event(s)${groups.length ? `, ${groups.length} durable execution(s) under their Task` : ""} · select a row for its input, output or error`;
+  const rows = [];
+  for (const event of events) {
+    rows.push(...eventRows(event, `e${event.id}`));
+    groups.forEach((group, index) => { if (group.after === event.id) rows.push(...groupRows(group, index)); });
+  }
+  groups.forEach((group, index) => { if (!events.some((event) => event.id === group.after)) rows.push(...groupRows(group, index)); });
+  $("#events").replaceChildren(...rows);
+  $("#execution-events").hidden = false;
+}
+function forgetEvents() {
+  state.eventsAt = null;
+  state.eventsShown = null;
+  state.openEvents = new Set();
+  state.closedGroups = new Set();
+  $("#execution-events").hidden = true;
+  $("#events").replaceChildren();
+}
+const FAILED_EVENT = /(Failed|TimedOut|Aborted)$/;
+function eventRows(event, key, group = null) {
+  const open = state.openEvents.has(key);
+  const toggle = el("button", { type: "button", class: "event-toggle", "aria-expanded": String(open), "aria-label": `Event ${event.id}: ${open ? "hide" : "show"} its details` }, open ? "▾" : "▸");
+  const row = el("tr", { class: `event${FAILED_EVENT.test(event.type) ? " bad" : ""}${group !== null ? " in-group" : ""}`, "data-event": key, "data-type": event.type },
+    el("td", { class: "nowrap" }, toggle, ` ${event.id}`),
+    el("td", {}, event.type), el("td", {}, event.state || ""),
+    el("td", { class: "nowrap" }, clockTime(event.at)), el("td", { class: "num nowrap" }, event.elapsed_ms === null ? "" : `+${ms(event.elapsed_ms)}`),
+    el("td", { class: "event-detail-text" }, event.detail));
+  if (group !== null && state.closedGroups.has(group)) row.hidden = true;
+  row.addEventListener("click", () => toggleEvent(key));
+  return open ? [row, eventDetailRow(event, key, row.hidden)] : [row];
+}
+function eventDetailRow(event, key, hidden) {
+  const parts = [];
+  for (const [label, name] of [["Input", "input"], ["Parameters", "parameters"], ["Output", "output"]]) {
+    if (event[name] !== undefined) parts.push(el("h3", {}, label), el("pre", {}, pretty(withReadableCauses(event[name]))));
+  }
+  if (event.error !== undefined || event.cause !== undefined) parts.push(el("h3", {}, "Error"), ...errorParts(readableError(event.error, event.cause)));
+  if (!parts.length) parts.push(el("p", { class: "muted" }, "This event carries no input, output or error."));
+  const row = el("tr", { class: "event-details", "data-details-of": key }, el("td", { colspan: 6 }, ...parts));
+  row.hidden = hidden;
+  return row;
+}
+function groupRows(group, index) {
+  const key = `g${index}`, closed = state.closedGroups.has(key);
+  const toggle = el("button", { type: "button", class: "event-toggle", "aria-expanded": String(!closed), "aria-label": `${closed ? "Show" : "Hide"} the durable execution's events` }, closed ? "▸" : "▾");
+  const header = el("tr", { class: "event-group", "data-group": key, "data-state": group.state },
+    el("td", { colspan: 6 }, toggle, ` Durable execution of “${group.state}” (${group.function}) `,
+      el("span", { class: `badge ${group.status}` }, group.status || ""), ` · ${group.events.length} events`));
+  header.addEventListener("click", () => { if (state.closedGroups.has(key)) state.closedGroups.delete(key); else state.closedGroups.add(key); redrawEvents(); });
+  return [header, ...group.events.flatMap((event) => eventRows(event, `${key}-${event.id}`, key))];
+}
+function toggleEvent(key) {
+  if (state.openEvents.has(key)) state.openEvents.delete(key); else state.openEvents.add(key);
+  redrawEvents();
+  $(`#events tr[data-event="${CSS.escape(key)}"] .event-toggle`)?.focus();
+}
+function redrawEvents() {
+  if (state.eventsShown) renderEvents(JSON.parse(state.eventsShown));
+}
+const clockTime = (iso) => (iso ? `${dateTime(iso).slice(11)}.${String(new Date(iso).getMilliseconds()).padStart(3, "0")}` : "");
+
 // The audit export (`duoflow audit ID`) as a file: fetched with the role's token, then saved by the browser.
 async function exportAudit(format) {
   const id = $("#export-id").textContent;
@@ -778,6 +933,12 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#filter-text").addEventListener("input", loadExecutions);
   $("#execution-filters").addEventListener("submit", (event) => event.preventDefault());
   $("#filter-status").querySelectorAll("button").forEach((button) => button.addEventListener("click", () => filterByStatus(button.dataset.status)));
+  $("#graph-zoom-in").addEventListener("click", () => zoomGraph(1.25));
+  $("#graph-zoom-out").addEventListener("click", () => zoomGraph(1 / 1.25));
+  $("#graph-fit").addEventListener("click", () => { if (state.panZoom) { state.panZoom.resize(); state.panZoom.fit(); state.panZoom.center(); } });
+  $("#graph-focus").addEventListener("click", () => { const focus = attentionNode(); if (focus && state.panZoom) centreOn(focus); });
+  $("#graph").addEventListener("wheel", wheelZoom, { passive: false });
+  window.addEventListener("resize", () => { if (state.panZoom) state.panZoom.resize(); });
   window.addEventListener("hashchange", route);
   route();
 });
