@@ -346,7 +346,7 @@ class Executions:
             history = self._durable_history(arn)
             if secrets is not None:
                 secrets |= secrets_in(history)
-            start = execution.get("StartTimestamp")
+            start = history[0].get("EventTimestamp") if history else execution.get("StartTimestamp")
             return {
                 "kind": "durable",
                 "arn": arn,
@@ -363,7 +363,9 @@ class Executions:
         history = self._history(arn)
         if secrets is not None:
             secrets |= secrets_in(history)
-        start = execution.get("startDate")
+        # elapsed counts from the first event, as the AWS console's "started after" does (the local runtime's
+        # startDate can be a few hundred ms earlier than its ExecutionStarted event)
+        start = history[0].get("timestamp") if history else execution.get("startDate")
         rows = step_functions_events(history, taken_path(history, definition, execution["status"]), start)
         groups = []
         entered = {row["state"] for row in rows if row["type"].endswith("StateEntered")}
