@@ -26,6 +26,9 @@ from duoflow.diagrams.asl import END, START, all_states
 
 DETAIL_LENGTH = 140  # a detail is one line in the table; the whole value is in the expanded row
 SHOWN_VALUES = ("input", "parameters", "output", "error", "cause")
+CONTAINER_EVENTS = ("ParallelState", "MapState", "MapRun", "MapIteration")
+CONTAINER_ENTERED = ("ParallelStateEntered", "MapStateEntered")
+CONTAINER_EXITED = ("ParallelStateExited", "MapStateExited")
 
 
 def taken_path(events: list[dict[str, Any]], definition: dict[str, Any], status: str | None) -> list[dict[str, Any]]:
@@ -80,11 +83,19 @@ def step_functions_events(
     start = start if isinstance(start, datetime) else _start_of(events, "timestamp")
     owner: dict[int, str] = {}
     next_of = _next_states(events, path or [])
+    containers: list[str] = []  # the Parallel and Map states entered and not yet exited, innermost last
     rows = []
     for event in events:
         kind = event["type"]
         details = next((value for key, value in event.items() if key.endswith("EventDetails")), None) or {}
-        state = _owner(event, by_id, owner)
+        if kind in CONTAINER_ENTERED:
+            containers.append(details["name"])
+        if kind.startswith(CONTAINER_EVENTS) and not kind.endswith(("StateEntered", "StateExited")) and containers:
+            state = owner[event["id"]] = containers[-1]  # follows a branch's last event, but is its Parallel's
+        else:
+            state = _owner(event, by_id, owner)
+        if kind in CONTAINER_EXITED and containers:
+            containers.pop()
         row: dict[str, Any] = {
             "id": event["id"],
             "type": kind,

@@ -238,3 +238,41 @@ def test_a_durable_execution_is_grouped_after_the_tasks_event_that_started_it():
     assert group_position(rows, "Screen Request", at(9)) == 8
     assert group_position(rows, "Screen Request", None) == 7  # the times do not say: its first event
     assert group_position(rows, "Enroll Employee", at(9)) is None
+
+
+def test_a_parallels_own_events_belong_to_it_not_to_the_branch_state_that_ended_last():
+    parallel = {
+        "StartAt": "Pull Reports",
+        "States": {
+            "Pull Reports": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "Pull A", "States": {"Pull A": {"Type": "Task", "Resource": "x", "End": True}}},
+                    {"StartAt": "Pull B", "States": {"Pull B": {"Type": "Task", "Resource": "x", "End": True}}},
+                ],
+                "End": True,
+            }
+        },
+    }
+
+    def state(kind: str, name: str) -> Event:
+        key = "stateEnteredEventDetails" if kind.endswith("Entered") else "stateExitedEventDetails"
+        return kind, {key: {"name": name}}
+
+    events = history(
+        STARTED, state("ParallelStateEntered", "Pull Reports"), ("ParallelStateStarted", {}),
+        state("TaskStateEntered", "Pull A"), task("TaskScheduled"), state("TaskStateEntered", "Pull B"),
+        state("TaskStateExited", "Pull A"), task("TaskSucceeded"), state("TaskStateExited", "Pull B"),
+        ("ParallelStateSucceeded", {}), state("ParallelStateExited", "Pull Reports"), ("ExecutionSucceeded", {}),
+    )  # fmt: skip
+
+    owners = [(row["type"], row["state"]) for row in step_functions_events(events)]
+
+    assert owners[2] == ("ParallelStateStarted", "Pull Reports")
+    assert owners[4] == ("TaskScheduled", "Pull A")
+    assert owners[9] == ("ParallelStateSucceeded", "Pull Reports")
+    assert owners[10:] == [("ParallelStateExited", "Pull Reports"), ("ExecutionSucceeded", None)]
+    assert steps(taken_path(events, parallel, "SUCCEEDED")) == [
+        ("__start__", "Pull Reports", False),
+        ("Pull Reports", "__end__", False),
+    ]  # no edge between the branches, whose events interleave
