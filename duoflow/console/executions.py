@@ -269,6 +269,7 @@ class Executions:
             "durable": nested,
             "transitions": sum(1 for event in events if event["type"].endswith("StateEntered")),
             "path": taken_path(events, definition, execution["status"]),
+            "event_count": len(events),  # the Events table is read again when it changes
         }
 
     def _history(self, arn: str) -> list[dict[str, Any]]:
@@ -318,6 +319,7 @@ class Executions:
             "input": json_or_text(execution.get("InputPayload")),
             "output": json_or_text(execution.get("Result")),
             "error": execution.get("Error"),
+            "event_count": len(events),
             **operations(events),
         }
 

@@ -10,9 +10,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from services.api.routes import HR_ROLE
+from services.api.routes import HR_ROLE, MANAGER_ROLE
 from tests.failed_runs import caught_training_execution, failed_durable_execution
 from tests.ui.conftest import ARTIFACTS, shot, sign_in
+from tests.ui.test_console import apply_as
 
 ELAPSED = re.compile(r"^\+\d+(\.\d+)? (ms|s)$")
 
@@ -121,3 +122,25 @@ def test_a_pure_durable_run_shows_its_own_events(page, signer, runtime):
     ended.click()
     expect(events.locator("tr.event-details .error-message")).to_contain_text("ApplicationInvalid")
     shot(page, "events-durable-failed")
+
+
+def test_a_running_executions_events_grow_without_a_reload_and_an_opened_row_stays_open(page, signer):
+    application_id = apply_as(page, "alice", variant="sfn")
+    expect(page.locator("#loan-status")).to_have_text("waiting for a manager", timeout=20_000)
+    sign_in(page, signer, MANAGER_ROLE)
+    expect(page.locator("#loan-execution-link")).to_have_attribute("href", re.compile("#/execution\\?arn="))
+    page.click("#loan-execution-link")
+    events = page.locator("#execution-events")
+    expect(row(events, "TaskSubmitted", "Request Manager Approval")).to_have_count(1)
+    expect(row(events, "ExecutionSucceeded")).to_have_count(0)
+    events.locator("tr.event").first.click()
+    expect(events.locator("tr.event-details")).to_contain_text("Alice Johnson")
+
+    decided = page.evaluate(
+        "id => call('POST', `/api/approve/${id}`, { approved: true, manager: 'Dana Lee', comment: 'ok' })",
+        application_id,
+    )  # as the manager's page does, with the manager's token
+    assert decided["ok"], decided
+    expect(row(events, "ExecutionSucceeded")).to_have_count(1, timeout=20_000)
+    expect(row(events, "TaskSucceeded", "Request Manager Approval")).to_have_count(1)
+    expect(events.locator("tr.event-details")).to_contain_text("Alice Johnson")  # still open

@@ -769,7 +769,7 @@ function markTakenEdges(data) {
 // a durable execution a Task ran is a group of rows under that Task's event. Read again only when the execution has
 // moved on, and redrawn only when the rows changed, keeping the rows a person opened open.
 async function drawEvents(data) {
-  const moved = JSON.stringify([data.status, data.transitions, (data.durable || [data]).map((d) => [d.status, d.operations?.length])]);
+  const moved = JSON.stringify([data.status, data.event_count, (data.durable || []).map((d) => d.event_count)]);
   if (moved === state.eventsAt) return;
   state.eventsAt = moved;
   const response = await call("GET", `/console/api/events?arn=${encodeURIComponent(data.arn)}`);
