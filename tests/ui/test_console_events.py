@@ -95,6 +95,7 @@ def test_a_hybrids_durable_events_are_grouped_under_the_task_that_ran_them(page,
     released = inside.filter(has_text="release budget").filter(has_text="StepSucceeded")
     expect(released).to_have_count(1)
     expect(inside.filter(has_text="InvocationCompleted").first).to_contain_text("replays from the top")
+    expect(inside.last).to_contain_text("ExecutionSucceeded")  # its end, recorded after the Task moved on
     assert all(ELAPSED.match(text) for text in inside.locator("td:nth-child(5)").all_inner_texts())
     expect(events.locator("tr.event-group[data-state='Screen Request']")).to_contain_text("training-screening")
 

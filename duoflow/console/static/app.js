@@ -499,7 +499,10 @@ async function showExecution(arn) {
     }
     $("#execution-error").textContent = "";
     drawExecution(response.data);
-    finished = !["RUNNING", "STARTED", "PENDING"].includes(response.data.status);
+    // over when the execution and the durable executions its Tasks ran are (a durable one answers its Task's token
+    // in its last step, and records its own end a moment after the Task moved on)
+    const running = (d) => ["RUNNING", "STARTED", "PENDING"].includes(d.status);
+    finished = !running(response.data) && !(response.data.durable || []).some(running);
     await drawLogs(response.data);
     await drawEvents(response.data);
   };
@@ -771,9 +774,9 @@ function markTakenEdges(data) {
 async function drawEvents(data) {
   const moved = JSON.stringify([data.status, data.event_count, (data.durable || []).map((d) => d.event_count)]);
   if (moved === state.eventsAt) return;
-  state.eventsAt = moved;
   const response = await call("GET", `/console/api/events?arn=${encodeURIComponent(data.arn)}`);
-  if (!response.ok || state.execution?.arn !== data.arn) return;
+  if (!response.ok || state.execution?.arn !== data.arn) return; // asked again at the next poll
+  state.eventsAt = moved;
   const shown = JSON.stringify(response.data);
   if (shown === state.eventsShown) return;
   state.eventsShown = shown;
