@@ -172,3 +172,27 @@ def test_a_failed_state_is_in_view_when_the_page_opens(page, signer, failed_sfn)
 
 def centre(box: dict) -> tuple[float, float]:
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def test_an_answer_that_arrives_after_the_page_moved_on_draws_nothing(page, signer, caught_sfn):
+    """The execution is asked for, the person goes to another page before the answer comes: the answer must not be
+    drawn into the hidden page (a graph fitted into a box of no size has no scale to centre with)."""
+    page.goto("/")
+    sign_in(page, signer, HR_ROLE)
+    held = []
+
+    def hold(route) -> None:
+        held.append(route)
+
+    page.route("**/console/api/execution?*", hold)
+    with page.expect_request("**/console/api/execution?*"):
+        page.goto(f"/#/execution?arn={caught_sfn}")
+    page.evaluate("location.hash = '#/manager'")
+    expect(page.locator("#view-manager")).to_be_visible()
+    with page.expect_response("**/console/api/execution?*") as answered:
+        held[0].continue_()
+    assert answered.value.ok
+    page.unroute("**/console/api/execution?*", hold)
+    drawn(page)
+    expect(page.locator("#graph svg")).to_have_count(0)
+    expect(page.locator("#execution-events")).to_be_hidden()

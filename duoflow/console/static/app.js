@@ -8,7 +8,7 @@
 const POLL_MS = 1000; // live views refresh at least every 2 s
 const $ = (selector, root = document) => root.querySelector(selector);
 const state = { timers: [], about: null, cases: null, selected: null, execution: null, timelines: null, openOp: null, logsAt: null,
-  panZoom: null, eventsAt: null, eventsShown: null, openEvents: new Set(), closedGroups: new Set() };
+  showing: null, panZoom: null, eventsAt: null, eventsShown: null, openEvents: new Set(), closedGroups: new Set() };
 
 // --- identity: role tokens kept in this tab (sessionStorage) ------------------------------------------------
 
@@ -489,9 +489,11 @@ async function showExecution(arn) {
     return;
   }
   let finished = false;
+  state.showing = arn;
   const refresh = async () => {
     if (finished) return;
     const response = await call("GET", `/console/api/execution?arn=${encodeURIComponent(arn)}`);
+    if (state.showing !== arn || $("#view-execution").hidden) return; // the page moved on while this was asked
     if (!response.ok) {
       $("#execution-error").textContent = refusal(response) || "not found";
       finished = response.status === 404; // it will not appear by asking again
@@ -702,7 +704,7 @@ async function drawLogs(data) {
 const READABLE_ZOOM = 0.7; // the graph's own scale below which its 13 px labels are hard to read
 function enableGraphZoom() {
   const svg = $("#graph svg");
-  if (!svg || typeof window.svgPanZoom !== "function") return;
+  if (!svg || typeof window.svgPanZoom !== "function" || !$("#graph").clientWidth) return; // nothing to fit into
   svg.style.overflow = "hidden"; // set here, through the CSSOM: the library would write a style attribute, which the CSP refuses
   svg.removeAttribute("width"); // the box sizes the drawing (app.css); the viewBox keeps its proportions
   svg.removeAttribute("height");
@@ -725,6 +727,7 @@ function bringIntoView() {
   panZoom.resize();
   panZoom.fit();
   panZoom.center();
+  if (!(panZoom.getSizes().realZoom > 0)) return; // a box with no size: nothing to centre
   const focus = attentionNode();
   $("#graph-focus").hidden = !focus;
   if (!focus) return;
