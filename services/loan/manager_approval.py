@@ -38,7 +38,14 @@ def request_manager_approval(
     adapters: Adapters, application: LoanApplication, assessment: AssessmentResult, reply_to: ReplyTo
 ) -> None:
     """``reply_to`` is how the manager's answer resumes the workflow (a task token or a durable callback id); it is
-    kept in the pending approval."""
+    kept in the pending approval. The audit trail says the approval was requested before a manager can see it, so
+    an answer never comes before its request in the trail."""
+    adapters.progress.record(
+        application.application_id,
+        ProgressEntry(
+            "manager-approval-requested", step="manager approval", message="waiting for a manager's decision"
+        ),
+    )
     adapters.progress.put_pending_approval(
         application.application_id,
         {
@@ -51,12 +58,6 @@ def request_manager_approval(
         },
     )
     adapters.progress.set_status(application.application_id, status="awaiting manager approval")
-    adapters.progress.record(
-        application.application_id,
-        ProgressEntry(
-            "manager-approval-requested", step="manager approval", message="waiting for a manager's decision"
-        ),
-    )
     adapters.manager_notifier.notify(
         f"Approval needed: {application.applicant_name}, ${application.loan_amount:,.0f}",
         {"application_id": application.application_id, "loan_amount": application.loan_amount},

@@ -38,7 +38,12 @@ def handler(event: dict[str, Any], context: Any) -> None:
 def request_hr_review(
     adapters: Adapters, request: TrainingRequest, screening: ScreeningResult, reply_to: ReplyTo
 ) -> None:
-    """``reply_to``: how HR's answer resumes the workflow (a task token or a durable callback id)."""
+    """``reply_to``: how HR's answer resumes the workflow (a task token or a durable callback id). The audit trail
+    says the review was requested before HR can see it, so an answer never comes before its request in the trail."""
+    adapters.training.record(
+        request.request_id,
+        ProgressEntry("hr-review-requested", step="HR review", message="waiting for an HR reviewer's decision"),
+    )
     adapters.training.put_pending_review(
         request.request_id,
         {
@@ -54,10 +59,6 @@ def request_hr_review(
         },
     )
     adapters.training.set_status(request.request_id, status="awaiting HR review")
-    adapters.training.record(
-        request.request_id,
-        ProgressEntry("hr-review-requested", step="HR review", message="waiting for an HR reviewer's decision"),
-    )
     adapters.hr_notifier.notify(
         f"Review needed: {request.employee_name}, {request.training_title}"[:100],
         {"request_id": request.request_id, "score": screening.score, "rationale": screening.rationale},
