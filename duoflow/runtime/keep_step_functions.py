@@ -13,6 +13,8 @@ runtime records each one as data, in the journal (:mod:`journal`), at the moment
 * ``sfn_tokens``: each task token, the state entry it belongs to, whether the task was submitted (its Lambda called)
   and the answer (``SendTaskSuccess`` / ``SendTaskFailure``), journaled before the answer is delivered.
 * ``sfn_timers``: the real-time due date of each task timeout and Wait state, per state entry and attempt.
+* ``sfn_redrives``: how many times an execution was redriven (``RedriveExecution``) and when last, written with the
+  ``ExecutionRedriven`` event and the moved checkpoint, before ``RedriveExecution`` returns.
 * ``sfn_mock_cases``: for an execution started on a Step Functions Local test case (``arn#TestCase``,
   :mod:`sfn_mocks`), the test case itself (a mock configuration holding it alone, so a resumed execution does not
   depend on the file still being there or unchanged), written with the execution; and how many times each mocked
@@ -27,6 +29,12 @@ its Lambda is not called again when it had been (the TaskSubmitted event was jou
 the crash is delivered at once; its timeout keeps its due date (time the runtime was down counts). A state that was
 running when the process died runs again from its start: at least once per task, as in AWS Step Functions.
 A Parallel state is re-entered as a whole (its branches are checkpointed with it). See duoflow/runtime/README.md.
+
+``RedriveExecution`` (:meth:`StepFunctionsKeeper.redrive`) uses the same re-entry: a FAILED, TIMED_OUT or ABORTED
+execution is re-entered at its last checkpoint — the state it entered last and never left, which is the state that
+failed (AWS redrives the states with an ``Entered`` event and no ``Exited`` one) — with that state's input and
+variables, its whole history kept and an ``ExecutionRedriven`` event appended, under the same ARN. The checkpoint is
+moved past that event first, so a restart before the state is entered again resumes the redrive, not the old run.
 """
 
 from __future__ import annotations
@@ -58,7 +66,18 @@ CREATE TABLE IF NOT EXISTS sfn_timers (arn TEXT NOT NULL, seq INTEGER NOT NULL, 
     due REAL NOT NULL, PRIMARY KEY (arn, seq, kind));
 CREATE TABLE IF NOT EXISTS sfn_mock_cases (arn TEXT PRIMARY KEY, test_case TEXT NOT NULL,
     counts TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE IF NOT EXISTS sfn_redrives (arn TEXT PRIMARY KEY, count INTEGER NOT NULL, date REAL NOT NULL);
 """
+
+# RedriveExecution (AWS's limits): only these ends can be redriven, within this long after the end, this many times.
+REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")
+REDRIVABLE_DAYS = 14
+MAX_REDRIVES = 1000
+
+
+class ExecutionNotRedrivable(Exception):
+    """RedriveExecution refused for this execution (the message says why); the API answers ExecutionNotRedrivable."""
+
 
 _current: StepFunctionsKeeper | None = None
 _installed = False
@@ -96,6 +115,7 @@ class StepFunctionsKeeper:
         self._submitted: dict[str, str] = {}  # task token -> the output of its task's call, made before a restart
         self._expired: set[str] = set()  # task tokens whose timeout fell due while the runtime was down
         self._lock = threading.Lock()
+        self._redrive_lock = threading.Lock()
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
@@ -313,6 +333,7 @@ class StepFunctionsKeeper:
                 json.loads(row[0])
                 for row in self._journal.read("SELECT event FROM sfn_events WHERE arn = ? ORDER BY id", (arn,))
             ]
+            self._restore_redrives(execution)
             if status != "RUNNING":
                 execution.exec_worker = execution._get_start_execution_worker()
                 env = execution.exec_worker._get_evaluation_environment()
@@ -331,6 +352,92 @@ class StepFunctionsKeeper:
             execution.start()
             counts["resumed"] += 1
         return counts
+
+    def _restore_redrives(self, execution: Any) -> None:
+        rows = self._journal.read("SELECT count, date FROM sfn_redrives WHERE arn = ?", (execution.exec_arn,))
+        if rows:
+            execution.redrive_count, execution.redrive_date = rows[0][0], _datetime(rows[0][1])
+
+    # --- RedriveExecution ----------------------------------------------------------------------------------
+
+    def redrive(self, backend: Any, arn: str) -> Any:
+        """Redrive the execution ``arn`` (moto's ``ExecutionDoesNotExist`` / ``InvalidArn`` when there is none):
+        re-entered at its last checkpoint with its history, an ``ExecutionRedriven`` event and the same ARN.
+        Returns the redrive date. Journaled before it returns, so a restart carries the redriven run on."""
+        execution = backend.describe_execution(arn)
+        with self._redrive_lock:  # two redrives at once: the second finds it RUNNING
+            reason = not_redrivable(execution)
+            if reason is not None:
+                raise ExecutionNotRedrivable(reason)
+            count = getattr(execution, "redrive_count", 0) + 1
+            date = _now()
+            events = [
+                json.loads(row[0])
+                for row in self._journal.read("SELECT event FROM sfn_events WHERE arn = ? ORDER BY id", (arn,))
+            ]
+            redriven = {
+                "id": len(events) + 1,
+                "previousEventId": len(events),
+                "timestamp": date,
+                "type": "ExecutionRedriven",
+                "executionRedrivenEventDetails": {"redriveCount": count},
+            }
+            redriven = json.loads(_json(redriven))  # as journaled events come back (timestamps as text)
+            events.append(redriven)
+            seq = len(events)
+            with self._journal.transaction() as db:
+                db.execute("INSERT OR REPLACE INTO sfn_events VALUES (?, ?, ?)", (arn, seq, _json(redriven)))
+                db.execute(
+                    "UPDATE sfn_executions SET status = 'RUNNING', stop_date = NULL, output = NULL, error = NULL,"
+                    " cause = NULL WHERE arn = ?",
+                    (arn,),
+                )
+                db.execute("INSERT OR REPLACE INTO sfn_redrives VALUES (?, ?, ?)", (arn, count, date.timestamp()))
+                # the failed state is re-entered after the ExecutionRedriven event: its StateEntered points at it
+                db.execute("UPDATE sfn_checkpoints SET seq = ?, source_event_id = ? WHERE arn = ?", (seq, seq, arn))
+            point = self._redrive_point(arn, events)
+            self._start_again(backend, execution, point, count, date)
+        return date
+
+    def _redrive_point(self, arn: str, events: list[dict]) -> dict[str, Any]:
+        rows = self._journal.read(
+            "SELECT seq, state, input, variables, source_event_id FROM sfn_checkpoints WHERE arn = ?", (arn,)
+        )
+        if not rows:  # it ended before entering any state: from StartAt again, its history kept
+            return {"keeper": self, "events": events, "checkpoint": None}
+        seq, state, input_, variables, source_event_id = rows[0]
+        checkpoint = {
+            "seq": seq,
+            "state": state,
+            "input": json.loads(input_),
+            "variables": json.loads(variables),
+            "source_event_id": source_event_id,
+        }
+        return {"keeper": self, "events": events, "checkpoint": checkpoint}
+
+    def _start_again(self, backend: Any, ended: Any, point: dict[str, Any], count: int, date: Any) -> None:
+        """Put a re-entering execution in ``ended``'s place (its state machine's list, same position) and start it."""
+        machine = backend._get_state_machine_for_execution(ended.exec_arn)
+        execution = _ResumedExecution(
+            name=ended.name,
+            sm_type=ended.sm_type,
+            role_arn=ended.role_arn,
+            exec_arn=ended.exec_arn,
+            account_id=self._account_id,
+            region_name=self._region,
+            state_machine=ended.state_machine,  # the definition it started with, as AWS redrives
+            start_date=ended.start_date,
+            cloud_watch_logging_session=None,
+            input_data=ended.execution_input,
+            trace_header=ended.trace_header,
+            activity_store={},
+        )
+        execution.redrive_count, execution.redrive_date = count, date
+        execution.resume_with = point
+        self._restore_mock_case(execution)
+        position = next(i for i, listed in enumerate(machine.executions) if listed is ended)
+        machine.executions[position] = execution
+        execution.start()
 
     def _restore_mock_case(self, execution: Any) -> None:
         """A running execution started on a test case carries on with it, its invocations counted on from the
@@ -372,6 +479,31 @@ class StepFunctionsKeeper:
 
 
 _NOT_SUBMITTED = object()
+
+
+def not_redrivable(execution: Any) -> str | None:
+    """Why ``execution`` cannot be redriven (AWS's rules, its words where it has them), or None."""
+    from moto.stepfunctions.parser.api import StateMachineType
+
+    status = execution.exec_status.value if execution.exec_status is not None else "RUNNING"
+    if execution.sm_type == StateMachineType.EXPRESS:
+        return "Execution is of an EXPRESS state machine: only STANDARD executions can be redriven"
+    if status not in REDRIVABLE:
+        return f"Execution is {status}: only a FAILED, TIMED_OUT or ABORTED execution can be redriven"
+    if getattr(execution, "redrive_count", 0) >= MAX_REDRIVES:
+        return f"Execution was redriven {MAX_REDRIVES} times already, the most Step Functions allows"
+    stopped = execution.stop_date
+    if stopped is not None and (_now() - stopped).total_seconds() > REDRIVABLE_DAYS * 86400:
+        return f"Execution ended more than {REDRIVABLE_DAYS} days ago, past its redrivable period"
+    return None
+
+
+def redrive(backend: Any, arn: str) -> Any:
+    """``RedriveExecution`` for the running runtime (patches/moto_stepfunctions.py): the redrive date."""
+    keeper = _current
+    if keeper is None:
+        raise ExecutionNotRedrivable("the local runtime is not running")
+    return keeper.redrive(backend, arn)
 
 
 def _now() -> Any:
@@ -445,6 +577,14 @@ def _install_hooks() -> None:
         case = getattr(execution, "mock_case", None)
         if case is not None:  # moto's Environment and its frames read mock_test_case (sfn_mocks.py)
             env.mock_test_case = case.to_moto(getattr(execution, "mock_counts", None))
+        # $$.Execution.RedriveCount (and RedriveTime once redriven), as AWS gives them: a Task that names something
+        # after its execution can tell a redrive from the first run (the hybrids' durable execution names)
+        context = env.states.context_object.context_object_data["Execution"]
+        context["RedriveCount"] = getattr(execution, "redrive_count", 0)
+        if getattr(execution, "redrive_date", None) is not None:
+            from duoflow.runtime.patches.moto_stepfunctions import aws_timestamp
+
+            context["RedriveTime"] = aws_timestamp(execution.redrive_date)
         keeper = _current
         if keeper is not None:
             env.event_manager.duoflow_keeper = (keeper, self._evaluation_details.execution_details.arn)
@@ -469,11 +609,14 @@ def _install_hooks() -> None:
                 env.stack.clear()
                 env.heap.clear()
         except FailureEventException as failure:
-            env.set_error(error=failure.get_execution_failed_event_details())
+            if env.is_running():  # a state interrupted by StopExecution fails after the stop: it stays ABORTED
+                env.set_error(error=failure.get_execution_failed_event_details())
         except Exception as error:  # noqa: BLE001 - as moto: an interpreter error fails the execution
             from moto.stepfunctions.parser.api import ExecutionFailedEventDetails
 
-            env.set_error(ExecutionFailedEventDetails(error="States.Runtime", cause=f"{type(error).__name__}({error})"))
+            if env.is_running():
+                cause = f"{type(error).__name__}({error})"
+                env.set_error(ExecutionFailedEventDetails(error="States.Runtime", cause=cause))
         _originals["program_body"](self, env)  # not running any more: moto's tail adds the terminal event
 
     def update_task_token(self: Any) -> str:

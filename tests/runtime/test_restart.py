@@ -154,3 +154,60 @@ def test_a_mocked_execution_resumes_with_its_test_case_and_counts_on(tmp_path: P
         assert polls == [{"Payload": {"done": False}}, {"Payload": {"done": True}}]
     finally:
         runtime.stop()
+
+
+# Call Counterpart fails on its first call (no Retry, no Catch) → Wait for Answer (a task token) → Finish.
+FAILS_THEN_WAITS = {
+    "Comment": "Fails at its counterpart once; redriven, it waits for an answer.",
+    "StartAt": "Call Counterpart",
+    "States": {
+        "Call Counterpart": {
+            "Type": "Task",
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:flaky",
+            "Parameters": {"key.$": "$.key", "failures": 1},
+            "ResultPath": "$.call",
+            "Next": "Wait for Answer",
+        },
+        "Wait for Answer": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "double", "Payload": {"value": 1, "token.$": "$$.Task.Token"}},
+            "TimeoutSeconds": 86400,
+            "Next": "Finish",
+        },
+        "Finish": {"Type": "Pass", "End": True},
+    },
+}
+
+
+def test_a_redriven_execution_carries_on_after_a_restart(tmp_path: Path) -> None:
+    """Failed, redriven, waiting on its token; the runtime stops and starts again: the execution is re-entered where
+    the redrive had brought it (same ARN, redriveCount 1, the ExecutionRedriven event in its history) and ends when
+    the token is answered."""
+    runtime = start_runtime(tmp_path)
+    try:
+        sfn = runtime.client("stepfunctions")
+        machine = create_state_machine(sfn, FAILS_THEN_WAITS, name="fails-then-waits")
+        arn = sfn.start_execution(
+            stateMachineArn=machine, name=unique("redrive"), input=json.dumps({"key": unique("k")})
+        )["executionArn"]
+        assert wait_sfn_done(sfn, arn)["status"] == "FAILED"
+        sfn.redrive_execution(executionArn=arn)
+        token = wait_until(lambda: scheduled_token(sfn, arn), what="Wait for Answer scheduled")
+    finally:
+        runtime.stop()
+    runtime = start_runtime(tmp_path)
+    try:
+        sfn = runtime.client("stepfunctions")
+        create_state_machine(sfn, FAILS_THEN_WAITS, name="fails-then-waits")
+        assert runtime.resume()["running Step Functions executions"] == 1
+        assert sfn.describe_execution(executionArn=arn)["redriveCount"] == 1
+        sfn.send_task_success(taskToken=token, output=json.dumps({"answered": True}))
+        description = wait_sfn_done(sfn, arn)
+        assert description["status"] == "SUCCEEDED", description
+        assert description["redriveCount"] == 1
+        types = [event["type"] for event in sfn_history(sfn, arn)]
+        assert types.count("ExecutionRedriven") == 1 and types.count("ExecutionFailed") == 1
+        assert types.index("ExecutionFailed") < types.index("ExecutionRedriven") and types[-1] == "ExecutionSucceeded"
+    finally:
+        runtime.stop()

@@ -75,7 +75,7 @@ class Patcher:
         """Set ``target`` to ``replacement``; returns what was there (the attribute as looked up, inherited or not)."""
         self._check(target)
         owner = target.owner()
-        looked_up = getattr(owner, target.name)
+        looked_up = getattr(owner, target.name, MISSING)  # MISSING: the library has no such attribute
         self._hooks.append(_Hook(target, owner, target.name, vars(owner).get(target.name, MISSING), replacement))
         setattr(owner, target.name, replacement)
         return looked_up

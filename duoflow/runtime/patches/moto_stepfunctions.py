@@ -49,6 +49,20 @@ Fixes (always installed):
   error (a Catch on ``States.Timeout`` takes it, one on ``States.TaskFailed`` does not, as in AWS). Both written
   up for moto in docs/upstream/moto-mocked-responses.md.
 
+* ``RedriveExecution`` (``StepFunctionResponse.redrive_execution``, which moto 5.2.5 does not have: the request
+  failed with "not yet implemented") and ``StepFunctionResponse.describe_execution``. A FAILED, TIMED_OUT or ABORTED
+  execution of a STANDARD state machine continues from the state that failed, with that state's input, keeping its
+  history and what succeeded, under the same ARN, with an ``ExecutionRedriven`` event; the Step Functions keeper
+  does it with the re-entry it uses after a restart (duoflow/runtime/keep_step_functions.py ``redrive``), so it is
+  journaled like any execution. Refusals as AWS answers them: ``ExecutionDoesNotExist``, ``InvalidArn`` (moto's),
+  ``ExecutionNotRedrivable`` with the reason. ``DescribeExecution`` gains ``redriveCount``, ``redriveDate`` (once
+  redriven), ``redriveStatus`` (REDRIVABLE / NOT_REDRIVABLE) and ``redriveStatusReason``, which moto leaves out.
+
+* ``Execution.stop`` (moto/stepfunctions/parser/backend/execution.py, what ``StopExecution`` calls): moto marks the
+  program stopped, but a Task waiting for its task token keeps waiting (its state waits for the task's thread, and
+  the task for an answer that will not come), so the execution stayed RUNNING for ever. Here the execution's
+  waiting callbacks are interrupted as well: the state ends, and the execution ends ABORTED, as in AWS.
+
 Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
 
 * ``ExecutionWorker._get_evaluation_entrypoint``: moto parses a state machine's definition with ANTLR on every
@@ -110,6 +124,9 @@ _EXECUTION_DATA = Target("moto.stepfunctions.parser.backend.execution_worker", "
 _STATE_DATA = Target("moto.stepfunctions.parser.asl.component.state.state", "StateData")
 _VALIDATE_DEFINITION = Target("moto.stepfunctions.parser.models", "StepFunctionsParserBackend._validate_definition")
 _START_EXECUTION = Target("moto.stepfunctions.parser.models", "StepFunctionsParserBackend.start_execution")
+_REDRIVE_EXECUTION = Target(_RESPONSES, "StepFunctionResponse.redrive_execution")
+_DESCRIBE_EXECUTION_RESPONSE = Target(_RESPONSES, "StepFunctionResponse.describe_execution")
+_STOP_EXECUTION = Target("moto.stepfunctions.parser.backend.execution", "Execution.stop")
 _MOCKED_RESPONSE = Target("moto.stepfunctions.parser.asl.eval.environment", "Environment.get_current_mocked_response")
 _MOCKED_THROW = Target(f"{_TASKS}.mock_eval_utils", "_eval_mocked_response_throw")
 _ENTRYPOINT = Target("moto.stepfunctions.parser.backend.execution_worker", "ExecutionWorker._get_evaluation_entrypoint")
@@ -130,6 +147,9 @@ FIXES = (
     _START_EXECUTION,
     _MOCKED_RESPONSE,
     _MOCKED_THROW,
+    _REDRIVE_EXECUTION,
+    _DESCRIBE_EXECUTION_RESPONSE,
+    _STOP_EXECUTION,
 )
 SPEEDUPS = (_ENTRYPOINT, _CLIENT_FACTORY, *_CLIENT_USERS, _DESCRIBE_EXECUTION, *_JSONPATH_PARSERS)
 
@@ -154,6 +174,7 @@ def install(
     _install_context_timestamps()
     _install_definition_errors()
     _install_mock_test_cases()
+    _install_redrive()
     if speedups:
         _install_parsed_once()
         _install_client_cache()
@@ -424,6 +445,48 @@ def _install_mock_test_cases() -> None:
     stock_start = _patcher.replace(_START_EXECUTION, start_execution)
     stock_response = _patcher.replace(_MOCKED_RESPONSE, get_current_mocked_response)
     stock_throw = _patcher.replace(_MOCKED_THROW, eval_mocked_response_throw)
+
+
+def _install_redrive() -> None:
+    from moto.core.exceptions import AWSError
+    from moto.core.responses import ActionResult
+
+    from duoflow.runtime import keep_step_functions
+
+    class ExecutionNotRedrivable(AWSError):
+        TYPE = "ExecutionNotRedrivable"
+        STATUS = 400
+
+    def redrive_execution(self: Any) -> Any:
+        arn = self._get_param("executionArn")
+        try:
+            date = keep_step_functions.redrive(self.stepfunction_backend, arn)
+        except keep_step_functions.ExecutionNotRedrivable as refused:
+            raise ExecutionNotRedrivable(str(refused)) from None
+        return ActionResult({"redriveDate": date})
+
+    def describe_execution(self: Any) -> Any:
+        answer = stock_describe(self)
+        execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
+        reason = keep_step_functions.not_redrivable(execution)
+        answer.result["redriveCount"] = getattr(execution, "redrive_count", 0)
+        if getattr(execution, "redrive_date", None) is not None:
+            answer.result["redriveDate"] = execution.redrive_date
+        answer.result["redriveStatus"] = "NOT_REDRIVABLE" if reason else "REDRIVABLE"
+        if reason:
+            answer.result["redriveStatusReason"] = reason
+        return answer
+
+    def stop(self: Any, stop_date: Any, error: Any, cause: Any) -> None:
+        stock_stop(self, stop_date, error, cause)
+        env = getattr(self.exec_worker, "env", None)
+        if env is not None:  # a task waiting for its token stops waiting (it reads the program's state next)
+            for endpoint in list(env.callback_pool_manager._pool.values()):
+                endpoint.interrupt_all()
+
+    stock_stop = _patcher.replace(_STOP_EXECUTION, stop)
+    _patcher.replace(_REDRIVE_EXECUTION, redrive_execution)
+    stock_describe = _patcher.replace(_DESCRIBE_EXECUTION_RESPONSE, describe_execution)
 
 
 # --- speed-ups --------------------------------------------------------------------------------------------------
