@@ -316,6 +316,11 @@ def state_machine_entries(machine: str, events: list[dict[str, Any]]) -> list[Tr
             found.append(TrailEntry(at, source, kind, f"{kind}: {error}" + (f": {cause}" if cause else "")))
         elif kind == "ExecutionSucceeded":
             found.append(TrailEntry(at, source, kind, "execution succeeded"))
+        elif kind == "ExecutionRedriven":
+            count = event.get("executionRedrivenEventDetails", {}).get("redriveCount")
+            found.append(
+                TrailEntry(at, source, kind, f"execution redriven (redrive {count}) from the state that failed")
+            )
     return found
 
 

@@ -13,6 +13,7 @@ read-only JSON endpoints, and the static UI.
     /console/api/logs/{id}       the functions' log lines about it, oldest first (`duoflow logs ID`)     [role]
     /console/api/training/requests        POST: upload a training request document (400 names each field)
     /console/api/training/requests/{id}   a training request's status, progress log and result file  [role]
+    /console/api/recovery/...    POST {"arn"}: redrive, start-again, rerun, stop an execution (recovery.py)   [role]
     /console/api/bench           docs/bench.json (?scenario=training: docs/bench-training.json); /console/bench.svg the chart
     /api-docs                    the API's reference page: Swagger UI on /api/openapi.json (api_docs.py)
     /                            the UI (static/)
@@ -59,6 +60,7 @@ from duoflow.console.errors import UnexpectedErrors
 from duoflow.console.executions import STATUS_GROUPS, Executions, NotFound, top_level_durable_functions
 from duoflow.console.gateway import ApiGateway
 from duoflow.console.guards import CHANGING_METHODS, HostGuard, SameOriginJson, SecurityHeaders
+from duoflow.console.recovery import Recovery
 from duoflow.console.scrub import scrub
 from duoflow.console.tokens import ROLE_USERS, InvalidToken, TokenSigner
 from duoflow.diagrams.sources import all_state_machines
@@ -489,6 +491,7 @@ def create_app(
         Route("/console/bench.svg", console.bench_chart),
         Route("/console/api/training/requests", console.upload_training, methods=["POST"]),
         Route("/console/api/training/requests/{request_id}", console.signed_in(console.training_request)),
+        *Recovery(console).routes(),  # POST /console/api/recovery/{redrive,start-again,rerun,stop} [role]
         Route("/api-docs", api_docs.page),
         Route("/swagger-ui/{name}", api_docs.swagger_ui_file),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -285,13 +285,21 @@ class Executions:
 
     def _durable_for(self, function: str, execution_name: str) -> list[str]:
         """The durable executions a Task started: named after the state machine execution (exactly, or with a
-        suffix when one execution calls the function more than once)."""
+        suffix when one execution calls the function more than once), and after each redrive of it
+        (``NAME-redrive-N``, statemachines/*.asl.json), the first run's first."""
         lam = self._client("lambda")
-        exact = [
-            e["DurableExecutionArn"]
-            for e in self._durable_executions(lam, function, DurableExecutionName=execution_name)
-        ]
+
+        def named(name: str) -> list[str]:
+            return [
+                e["DurableExecutionArn"] for e in self._durable_executions(lam, function, DurableExecutionName=name)
+            ]
+
+        exact = named(execution_name)
         if exact:
+            redrive = 1
+            while found := named(f"{execution_name}-redrive-{redrive}"):
+                exact += found
+                redrive += 1
             return exact
         listed = self._durable_executions(lam, function)
         return [e["DurableExecutionArn"] for e in listed if e["DurableExecutionName"].startswith(execution_name)]
