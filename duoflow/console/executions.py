@@ -253,6 +253,7 @@ class Executions:
             "arn": arn,
             "name": execution["name"],
             "status": execution["status"],
+            "redrive_count": execution.get("redriveCount", 0),
             "start": iso(execution.get("startDate")),
             "stop": iso(execution.get("stopDate")),
             "duration_ms": _duration_ms(execution.get("startDate"), execution.get("stopDate")),

@@ -477,6 +477,7 @@ async function showExecution(arn) {
   $("#durable").replaceChildren();
   $("#state-panel").replaceChildren(el("p", { class: "muted" }, "Select a state to see its input, output and error."));
   $("#execution-export").hidden = true;
+  $("#execution-recovery").hidden = true;
   if (!arn) { $("#execution-error").textContent = "No execution given."; return; }
   const signedIn = Boolean(currentToken());
   document.querySelector(".legend").hidden = !signedIn;
@@ -523,6 +524,7 @@ function drawExecution(data) {
     data.error ? ` · ${readableError(data.error, data.cause).message.split("\n")[0]}` : "");
   $("#export-id").textContent = data.name; // an execution is named after its application or training request
   $("#execution-export").hidden = false;
+  drawRecovery(data);
   document.querySelector(".legend").hidden = data.kind !== "sfn";
   document.querySelector(".execution-layout").hidden = data.kind !== "sfn";
   $("#state-list-box").hidden = data.kind !== "sfn";
@@ -537,10 +539,60 @@ function drawExecution(data) {
     colourGraph(data);
     if (first) enableGraphZoom();
     if (state.selected) selectState(state.selected, false);
-    drawTimelines(data.durable.map((d) => [d, `Durable operations of “${d.state}” (${d.function})`]));
+    drawTimelines(data.durable.map((d) => [d, `Durable operations of “${d.state}” (${d.function}${redriveOf(d.name)})`]));
   } else {
     drawTimelines([[data, `Durable operations of ${data.function}`]]);
   }
+}
+
+// --- recovery: what an on-call engineer does to the execution (duoflow/console/recovery.py) ------------------
+// A failed, timed-out or stopped Step Functions run: Redrive (it continues from the state that failed) and Start
+// again with this input (a new execution); a failed or stopped durable run: Re-run (a new durable execution, same
+// input); a running one: Stop. Each is a POST with the role's token; the server records who did it in the
+// application's audit trail.
+function recoveryActions(data) {
+  if (["RUNNING", "PENDING_REDRIVE"].includes(data.status)) return [["stop", "Stop", "deny"]];
+  if (data.kind === "sfn" && ["FAILED", "TIMED_OUT", "ABORTED"].includes(data.status)) {
+    return [["redrive", "Redrive", ""], ["start-again", "Start again with this input", "secondary"]];
+  }
+  if (data.kind === "durable" && ["FAILED", "TIMED_OUT", "STOPPED"].includes(data.status)) return [["rerun", "Re-run", ""]];
+  return [];
+}
+
+function drawRecovery(data) {
+  const box = $("#execution-recovery");
+  const actions = recoveryActions(data);
+  const shown = JSON.stringify([data.arn, data.status, data.redrive_count || 0, actions]);
+  if (box.dataset.shown === shown) return; // polled again, nothing changed: keep the message and the focus
+  box.dataset.shown = shown;
+  const redriven = data.redrive_count ? [el("span", { class: "muted", id: "redrive-count" }, `redriven ${data.redrive_count}×`)] : [];
+  const buttons = actions.map(([action, label, kind]) =>
+    el("button", { type: "button", class: kind, "data-action": action, onclick: () => recover(action, data) }, label));
+  box.replaceChildren(...buttons, ...redriven, el("span", { id: "recovery-message", role: "status" }));
+  box.hidden = !buttons.length && !redriven.length;
+}
+
+// A Task's durable execution started by a redrive of its Step Functions execution is named NAME-redrive-N.
+function redriveOf(name) {
+  const found = /-redrive-(\d+)$/.exec(name || "");
+  return found ? `, redrive ${found[1]}` : "";
+}
+
+async function recover(action, data) {
+  const message = $("#recovery-message");
+  $("#execution-recovery").querySelectorAll("button").forEach((button) => { button.disabled = true; });
+  const response = await call("POST", `/console/api/recovery/${action}`, { arn: data.arn });
+  if (!response.ok) {
+    message.className = "error";
+    message.textContent = refusal(response);
+    $("#execution-recovery").querySelectorAll("button").forEach((button) => { button.disabled = false; });
+    return;
+  }
+  const done = { redrive: "Redriven: it continues from the state that failed.", stop: "Stopped.",
+    "start-again": "Started again with the same input.", rerun: "Re-run with the same input." }[action];
+  flash(done, "ok");
+  if (response.data.started) location.hash = `#/execution?arn=${encodeURIComponent(response.data.started)}`;
+  else { $("#execution-recovery").dataset.shown = ""; showExecution(data.arn); } // polls again until it ends
 }
 
 // The page polls every second; rebuilding unchanged rows would take the keyboard focus and the opened operation's

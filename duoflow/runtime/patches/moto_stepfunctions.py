@@ -61,7 +61,10 @@ Fixes (always installed):
 * ``Execution.stop`` (moto/stepfunctions/parser/backend/execution.py, what ``StopExecution`` calls): moto marks the
   program stopped, but a Task waiting for its task token keeps waiting (its state waits for the task's thread, and
   the task for an answer that will not come), so the execution stayed RUNNING for ever. Here the execution's
-  waiting callbacks are interrupted as well: the state ends, and the execution ends ABORTED, as in AWS.
+  waiting callbacks are interrupted as well: the state ends, and the execution ends ABORTED, as in AWS. The
+  interrupted task would then record a TaskTimedOut (and a Catch's states) after the stop; AWS's history of a
+  stopped execution ends with ExecutionAborted, so ``EventManager.add_event`` records only ``Execution*`` events of
+  a stopped execution.
 
 Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
 
@@ -127,6 +130,7 @@ _START_EXECUTION = Target("moto.stepfunctions.parser.models", "StepFunctionsPars
 _REDRIVE_EXECUTION = Target(_RESPONSES, "StepFunctionResponse.redrive_execution")
 _DESCRIBE_EXECUTION_RESPONSE = Target(_RESPONSES, "StepFunctionResponse.describe_execution")
 _STOP_EXECUTION = Target("moto.stepfunctions.parser.backend.execution", "Execution.stop")
+_ADD_EVENT = Target("moto.stepfunctions.parser.asl.eval.event.event_manager", "EventManager.add_event")
 _MOCKED_RESPONSE = Target("moto.stepfunctions.parser.asl.eval.environment", "Environment.get_current_mocked_response")
 _MOCKED_THROW = Target(f"{_TASKS}.mock_eval_utils", "_eval_mocked_response_throw")
 _ENTRYPOINT = Target("moto.stepfunctions.parser.backend.execution_worker", "ExecutionWorker._get_evaluation_entrypoint")
@@ -150,6 +154,7 @@ FIXES = (
     _REDRIVE_EXECUTION,
     _DESCRIBE_EXECUTION_RESPONSE,
     _STOP_EXECUTION,
+    _ADD_EVENT,
 )
 SPEEDUPS = (_ENTRYPOINT, _CLIENT_FACTORY, *_CLIENT_USERS, _DESCRIBE_EXECUTION, *_JSONPATH_PARSERS)
 
@@ -480,11 +485,18 @@ def _install_redrive() -> None:
     def stop(self: Any, stop_date: Any, error: Any, cause: Any) -> None:
         stock_stop(self, stop_date, error, cause)
         env = getattr(self.exec_worker, "env", None)
-        if env is not None:  # a task waiting for its token stops waiting (it reads the program's state next)
+        if env is not None and not env.is_running():  # a task waiting for its token stops waiting
+            env.event_manager.duoflow_stopped = True
             for endpoint in list(env.callback_pool_manager._pool.values()):
                 endpoint.interrupt_all()
 
+    def add_event(self: Any, context: Any, event_type: Any, *args: Any, **kwargs: Any) -> int:
+        if getattr(self, "duoflow_stopped", False) and not str(event_type.value).startswith("Execution"):
+            return context.last_published_event_id  # what a stopped execution's interrupted states do is not history
+        return stock_add_event(self, context, event_type, *args, **kwargs)
+
     stock_stop = _patcher.replace(_STOP_EXECUTION, stop)
+    stock_add_event = _patcher.replace(_ADD_EVENT, add_event)
     _patcher.replace(_REDRIVE_EXECUTION, redrive_execution)
     stock_describe = _patcher.replace(_DESCRIBE_EXECUTION_RESPONSE, describe_execution)
 
