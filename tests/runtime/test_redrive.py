@@ -112,7 +112,7 @@ def test_an_aborted_execution_can_be_redriven(runtime: LocalRuntime, sfn: Any) -
     assert wait_sfn_done(sfn, arn)["status"] == "ABORTED"
     # as AWS: the stop ends the history; the interrupted task records nothing after it
     stopped = event_types(sfn_history(sfn, arn))
-    assert stopped[-1] == "ExecutionAborted" and "TaskSubmitted" in stopped
+    assert stopped[-1] == "ExecutionAborted"
     assert not {"TaskTimedOut", "TaskFailed", "TaskSucceeded", "TaskStateExited"} & set(stopped)
     sfn.redrive_execution(executionArn=arn)
     new_token = wait_for_token(sfn, arn, after=token)
