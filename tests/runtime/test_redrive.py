@@ -172,3 +172,31 @@ def test_the_moto_internals_redrive_relies_on_are_as_pinned() -> None:
     assert hooks["StepFunctionResponse.redrive_execution"].original is MISSING, "moto has a RedriveExecution now"
     assert "self._pool = OrderedDict()" in inspect.getsource(CallbackPoolManager.__init__)
     assert callable(StepFunctionBackend._get_state_machine_for_execution)
+
+
+def test_a_timed_out_execution_is_redriven_with_its_timeout_started_again(sfn: Any) -> None:
+    """The state machine's TimeoutSeconds ends the first run TIMED_OUT; a redrive gives the run a whole timeout
+    again (AWS resets it) and the re-entered task waits on a new token."""
+    machine = create_state_machine(
+        sfn,
+        {
+            "TimeoutSeconds": 1,
+            "StartAt": "Wait for Answer",
+            "States": {
+                "Wait for Answer": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "Parameters": {"FunctionName": "double", "Payload": {"value": 1, "token.$": "$$.Task.Token"}},
+                    "End": True,
+                }
+            },
+        },
+    )
+    arn = sfn.start_execution(stateMachineArn=machine, name=unique("slow"))["executionArn"]
+    token = wait_for_token(sfn, arn)
+    assert wait_sfn_done(sfn, arn)["status"] == "TIMED_OUT"
+    assert sfn.describe_execution(executionArn=arn)["redriveStatus"] == "REDRIVABLE"
+    sfn.redrive_execution(executionArn=arn)
+    sfn.send_task_success(taskToken=wait_for_token(sfn, arn, after=token), output='{"in": "time"}')
+    ended = wait_sfn_done(sfn, arn)
+    assert ended["status"] == "SUCCEEDED" and json.loads(ended["output"]) == {"in": "time"}
