@@ -96,7 +96,11 @@ def test_a_run_stuck_on_a_down_fraud_service_is_stopped_then_redriven_and_approv
     status = wait_until(decided, timeout=60, what=f"{application_id} decided after the redrive")
     assert status["status"] == "approved", status
     assert status["disbursement_reference"].startswith("DSB-")
-    described = sfn.describe_execution(executionArn=arn)
+    # the decision is recorded a few states before the execution ends
+    described = wait_until(
+        lambda: (found := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and found,
+        what="the redriven execution ends",
+    )
     assert described["status"] == "SUCCEEDED" and described["redriveCount"] == 1
     events = [event["type"] for event in sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]]
     assert events.count("ExecutionAborted") == 1 and events.count("ExecutionRedriven") == 1
