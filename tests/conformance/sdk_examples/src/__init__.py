@@ -1,0 +1,3 @@
+"""AWS Durable Functions Python Examples."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Integration tests for AWS Durable Functions Python Examples."""
