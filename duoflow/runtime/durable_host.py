@@ -36,7 +36,12 @@ from aws_durable_execution_sdk_python_testing.client import InMemoryServiceClien
 from aws_durable_execution_sdk_python_testing.execution import Execution
 from aws_durable_execution_sdk_python_testing.executor import Executor
 from aws_durable_execution_sdk_python_testing.invoker import InProcessInvoker, create_test_lambda_context
-from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput
+from aws_durable_execution_sdk_python_testing.model import (
+    Event,
+    GetDurableExecutionHistoryResponse,
+    RetryDetails,
+    StartDurableExecutionInput,
+)
 from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecutionStore
 from aws_durable_execution_sdk_python_testing.worker.registry import ExecutionRegistry
 
@@ -168,6 +173,36 @@ class JournaledExecutor(Executor):
         execution.start(now=self._clock.now())
         self._store.save(execution)
         return execution
+
+    def get_execution_history(
+        self, execution_arn: str, *args: Any, **kwargs: Any
+    ) -> GetDurableExecutionHistoryResponse:
+        """``Executor.get_execution_history`` (testing SDK 1.4.0), with ``RetryDetails`` on every StepSucceeded event
+        as Lambda gives it (botocore's ``StepSucceededDetails`` requires it): the SDK writes it on StepFailed only,
+        so a client reading the history (the SDK's cloud test runner: ``attempt``) saw a step that succeeded on
+        its second attempt at attempt 1, the failed one's. The attempt is the step's own (``StepDetails.attempt``): a step succeeds
+        once, on its last attempt, so every page of the history gets the same answer."""
+        response = super().get_execution_history(execution_arn, *args, **kwargs)
+        if not any(_lacks_retry_details(event) for event in response.events):
+            return response
+        attempts = {
+            operation.operation_id: operation.step_details.attempt
+            for operation in self.get_execution(execution_arn).operations
+            if operation.step_details is not None
+        }
+        events = [
+            replace(
+                event,
+                step_succeeded_details=replace(
+                    event.step_succeeded_details,
+                    retry_details=RetryDetails(current_attempt=attempts.get(event.operation_id, 1)),
+                ),
+            )
+            if _lacks_retry_details(event)
+            else event
+            for event in response.events
+        ]
+        return replace(response, events=events)
 
     def _launch_execution(self, execution: Execution, timeout_seconds: int) -> None:
         if timeout_seconds > 0:
@@ -432,6 +467,10 @@ class DurableHost:
     def _remember_name(self, function_name: str, name: str, arn: str, payload: str) -> None:
         with self.store._connection() as conn:
             conn.execute("INSERT INTO duoflow_execution_names VALUES (?, ?, ?, ?)", (function_name, name, arn, payload))
+
+
+def _lacks_retry_details(event: Event) -> bool:
+    return event.step_succeeded_details is not None and event.step_succeeded_details.retry_details is None
 
 
 def _in_environment(environment: FunctionEnvironment | None, handler: Callable) -> Callable:

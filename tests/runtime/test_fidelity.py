@@ -1,6 +1,6 @@
 """Where the local runtime answers as AWS does and its libraries do not (issue 16, item 5): context timestamps,
 the JSONata functions Step Functions adds, CreateStateMachine's errors, durable execution ARNs, the durable
-history of a retried step. Each fix has a guard that fails when the pinned library's own behaviour moves."""
+history of a retried step (its failed attempt, and the attempt each step succeeded on: item 6 found that one). Each fix has a guard that fails when the pinned library's own behaviour moves."""
 
 from __future__ import annotations
 
@@ -293,3 +293,37 @@ def test_the_failed_attempt_is_in_the_history_as_aws_records_it(lam):
 
     steps = [event["EventType"] for event in durable_history(lam, arn) if event["EventType"].startswith("Step")]
     assert steps == ["StepStarted", "StepFailed", "StepStarted", "StepSucceeded"]
+
+
+def test_a_retried_step_succeeds_on_attempt_2_in_the_history_as_lambda_records_it(lam):
+    """StepSucceeded carries RetryDetails (botocore: required), so a client reading the history — the durable SDK's
+    cloud test runner, its example test_step_with_retry — sees the attempt the step succeeded on."""
+    arn = start_durable(lam, "retry-once", {"key": unique("retry")})
+    wait_durable_done(lam, arn)
+
+    steps = [event for event in durable_history(lam, arn) if event["EventType"].startswith("Step")]
+    assert steps[1]["StepFailedDetails"]["RetryDetails"]["CurrentAttempt"] == 1
+    assert steps[-1]["StepSucceededDetails"]["RetryDetails"] == {"CurrentAttempt": 2}
+    required = botocore.session.get_session().get_service_model("lambda").shape_for("StepSucceededDetails")
+    assert "RetryDetails" in required.required_members
+
+
+def test_steps_that_succeed_at_once_are_attempt_1(lam):
+    arn = start_durable(lam, "sum-then-ask", {"values": [1, 2]})
+    wait_durable_done(lam, arn)
+
+    succeeded = [event for event in durable_history(lam, arn) if event["EventType"] == "StepSucceeded"]
+    assert len(succeeded) == 3  # the two parallel steps and the callback's submitter
+    assert all(event["StepSucceededDetails"]["RetryDetails"] == {"CurrentAttempt": 1} for event in succeeded)
+
+
+def test_guard_the_testing_sdk_still_writes_no_retry_details_on_step_succeeded(runtime, lam):
+    """JournaledExecutor.get_execution_history adds them; when the SDK writes them itself, drop the override."""
+    from aws_durable_execution_sdk_python_testing.executor import Executor
+
+    arn = start_durable(lam, "retry-once", {"key": unique("retry")})
+    wait_durable_done(lam, arn)
+
+    stock = Executor.get_execution_history(runtime.durable.executor, arn, include_execution_data=True)
+    succeeded = [event for event in stock.events if event.event_type == "StepSucceeded"]
+    assert len(succeeded) == 1 and succeeded[0].step_succeeded_details.retry_details is None
