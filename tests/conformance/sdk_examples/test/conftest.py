@@ -227,6 +227,8 @@ def durable_runner(request):
             function_name=deployed_name,
             region=region,
             lambda_endpoint=lambda_endpoint,
+            # duoflow: how often the runner polls (its default, 1 s, when unset)
+            poll_interval=float(os.environ.get("DURABLE_CLOUD_POLL_INTERVAL", "1.0")),
         )
     else:
         if not handler:

@@ -12,6 +12,7 @@ from aws_durable_execution_sdk_python.context import (
 from aws_durable_execution_sdk_python.execution import durable_execution
 from aws_durable_execution_sdk_python.plugin import (
     DurableInstrumentationPlugin,
+    InvocationStartInfo,
 )
 
 
@@ -37,6 +38,21 @@ class MyPlugin(DurableInstrumentationPlugin):
         self.logger.info(f"User function ended: {info}")
 
 
+class MyPluginFactory:
+    """Builds one :class:`MyPlugin` for each invocation.
+
+    ``durable_execution(plugins=[...])`` takes factory objects whose
+    ``create_plugin`` the SDK calls once per invocation. A bare callable is
+    rejected while the handler is being initialized, so registering one would
+    stop this handler from importing. This factory exists only to construct the
+    plugin.
+    """
+
+    def create_plugin(self, info: InvocationStartInfo) -> MyPlugin:
+        """Return this invocation's plugin. ``info`` is unused."""
+        return MyPlugin()
+
+
 @durable_step
 def add_numbers(_step_context: StepContext, a: int, b: int) -> int:
     return a + b
@@ -51,7 +67,7 @@ def add_numbers_in_child(child_context: DurableContext, a: int, b: int):
     return result
 
 
-@durable_execution(plugins=[MyPlugin()])
+@durable_execution(plugins=[MyPluginFactory()])
 def handler(_event: Any, context: DurableContext) -> int:
     result: int = context.run_in_child_context(
         add_numbers_in_child(6, 4),
