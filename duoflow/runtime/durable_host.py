@@ -292,6 +292,13 @@ class DurableHost:
         )
         self.executor.journal = journal
         self.executor.time_control = time_control
+        # The executor re-invokes an execution whose invocation failed, or returned PENDING with nothing pending (a
+        # wait that fell due while the invocation ran, as in a parallel of waits), after RETRY_BACKOFF_SECONDS. That
+        # is a retry delay: it runs at the wait scale, as a step's does; the scheduler applies the timeout scale to
+        # every delay, hence the ratio. (At timeouts slower than waits it was 5 real seconds per such re-invoke.)
+        self.executor.RETRY_BACKOFF_SECONDS = (
+            Executor.RETRY_BACKOFF_SECONDS * time_control.scale / time_control.timeouts
+        )
         processor.add_execution_observer(self.executor)
         processor.set_chained_invoke_preflight(self.executor.preflight_chained_invoke)
 

@@ -236,8 +236,41 @@ def test_durable_scheduler_hook_matches_the_sdk(runtime):
         "delay=callback_options.timeout_seconds",
         "delay=timeout_seconds",
         "delay = self._clock.arm(earliest)",
+        "delay=self.RETRY_BACKOFF_SECONDS",  # DurableHost scales it as a wait
     ):
         assert needle in executor_source, f"the durable executor no longer schedules with {needle!r}"
+
+
+def test_a_parallel_of_waits_is_not_held_by_the_invocation_retry_backoff_when_timeouts_run_slower(tmp_path):
+    """The durable SDK's example parallel_with_wait: the branches' waits fall due while the invocation that armed them
+    still runs, it returns PENDING with nothing pending, and the executor re-invokes after its retry backoff
+    (testing SDK: 5 s, ``Executor.RETRY_BACKOFF_SECONDS``). That backoff is a retry delay and runs at the wait
+    scale: with waits ×0.001 and timeouts in real time (the conformance tier) it took 5 real seconds."""
+    from aws_durable_execution_sdk_python.config import Duration
+    from aws_durable_execution_sdk_python.context import DurableContext
+    from aws_durable_execution_sdk_python.execution import durable_execution
+    from aws_durable_execution_sdk_python_testing.executor import Executor
+
+    from duoflow.runtime.durable_host import DurableFunction, DurableHost
+
+    @durable_execution
+    def parallel_waits(_event: dict, context: DurableContext) -> str:
+        waits = [lambda ctx, s=s: ctx.wait(Duration.from_seconds(s), name=f"wait {s} s") for s in (1, 2, 5)]
+        context.parallel(waits, name="waits").get_results()
+        return "done"
+
+    assert Executor.RETRY_BACKOFF_SECONDS == 5
+    host = DurableHost(tmp_path / "store.sqlite3", TimeControl.scaled(0.001, timeouts=1.0), "us-east-1", "123456789012")
+    try:
+        host.register(DurableFunction("parallel-waits", parallel_waits, execution_timeout_seconds=600))
+        arn, _ = host.start("parallel-waits", "{}")
+        began = time.monotonic()
+        execution = host.wait(arn, timeout=30)
+        took = time.monotonic() - began
+    finally:
+        host.close()
+    assert execution.result.result == '"done"', execution.result
+    assert took < Executor.RETRY_BACKOFF_SECONDS / 2, f"{took:.1f} s: the re-invoke waited the backoff in real time"
 
 
 def test_durable_clock_hook_matches_the_sdk(runtime):
