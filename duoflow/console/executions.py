@@ -306,11 +306,7 @@ class Executions:
         return [e["DurableExecutionArn"] for e in listed if e["DurableExecutionName"].startswith(execution_name)]
 
     def durable_execution(self, arn: str, secrets: set[str] | None = None) -> dict[str, Any]:
-        lam = self._client("lambda")
-        try:
-            execution = lam.get_durable_execution(DurableExecutionArn=arn)
-        except lam.exceptions.ResourceNotFoundException:
-            raise NotFound(f"no durable execution {arn}") from None
+        execution = self._described_durable_execution(arn)
         events = self._durable_history(arn)
         if secrets is not None:
             secrets |= secrets_in(events)
@@ -332,6 +328,13 @@ class Executions:
             **operations(events),
         }
 
+    def _described_durable_execution(self, arn: str) -> dict[str, Any]:
+        lam = self._client("lambda")
+        try:
+            return lam.get_durable_execution(DurableExecutionArn=arn)
+        except lam.exceptions.ResourceNotFoundException:
+            raise NotFound(f"no durable execution {arn}") from None
+
     def _durable_history(self, arn: str) -> list[dict[str, Any]]:
         lam, events, marker = self._client("lambda"), [], None
         while True:
@@ -349,11 +352,7 @@ class Executions:
         """The rows of the execution's Events table (events.py); for a Step Functions execution, each durable
         execution a Task ran as a group of rows shown after that Task's event that started it."""
         if not arn.startswith("arn:aws:states:"):
-            lam = self._client("lambda")
-            try:
-                execution = lam.get_durable_execution(DurableExecutionArn=arn)
-            except lam.exceptions.ResourceNotFoundException:
-                raise NotFound(f"no durable execution {arn}") from None
+            execution = self._described_durable_execution(arn)
             history = self._durable_history(arn)
             if secrets is not None:
                 secrets |= secrets_in(history)

@@ -92,20 +92,7 @@ def test_a_failed_execution_continues_from_the_failed_state_keeping_what_succeed
 
 
 def test_an_aborted_execution_can_be_redriven(runtime: LocalRuntime, sfn: Any) -> None:
-    waits = create_state_machine(
-        sfn,
-        {
-            "StartAt": "Wait for Answer",
-            "States": {
-                "Wait for Answer": {
-                    "Type": "Task",
-                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                    "Parameters": {"FunctionName": "double", "Payload": {"value": 1, "token.$": "$$.Task.Token"}},
-                    "End": True,
-                }
-            },
-        },
-    )
+    waits = create_state_machine(sfn, waiting_for_an_answer())
     arn = sfn.start_execution(stateMachineArn=waits, name=unique("waits"))["executionArn"]
     token = wait_for_token(sfn, arn)
     sfn.stop_execution(executionArn=arn)
@@ -119,6 +106,21 @@ def test_an_aborted_execution_can_be_redriven(runtime: LocalRuntime, sfn: Any) -
     assert new_token != token, "a redriven task waits on a token of its own"
     sfn.send_task_success(taskToken=new_token, output='{"answered": true}')
     assert wait_sfn_done(sfn, arn)["status"] == "SUCCEEDED"
+
+
+def waiting_for_an_answer() -> dict[str, Any]:
+    """A state machine of one task that waits for its token to be answered."""
+    return {
+        "StartAt": "Wait for Answer",
+        "States": {
+            "Wait for Answer": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "double", "Payload": {"value": 1, "token.$": "$$.Task.Token"}},
+                "End": True,
+            }
+        },
+    }
 
 
 def wait_for_token(sfn: Any, arn: str, after: str | None = None) -> str:
@@ -177,21 +179,7 @@ def test_the_moto_internals_redrive_relies_on_are_as_pinned() -> None:
 def test_a_timed_out_execution_is_redriven_with_its_timeout_started_again(sfn: Any) -> None:
     """The state machine's TimeoutSeconds ends the first run TIMED_OUT; a redrive gives the run a whole timeout
     again (AWS resets it) and the re-entered task waits on a new token."""
-    machine = create_state_machine(
-        sfn,
-        {
-            "TimeoutSeconds": 1,
-            "StartAt": "Wait for Answer",
-            "States": {
-                "Wait for Answer": {
-                    "Type": "Task",
-                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                    "Parameters": {"FunctionName": "double", "Payload": {"value": 1, "token.$": "$$.Task.Token"}},
-                    "End": True,
-                }
-            },
-        },
-    )
+    machine = create_state_machine(sfn, {"TimeoutSeconds": 1, **waiting_for_an_answer()})
     arn = sfn.start_execution(stateMachineArn=machine, name=unique("slow"))["executionArn"]
     token = wait_for_token(sfn, arn)
     assert wait_sfn_done(sfn, arn)["status"] == "TIMED_OUT"
