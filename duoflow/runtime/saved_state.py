@@ -23,6 +23,17 @@ from typing import Any
 from duoflow.runtime.journal import JOURNAL_FILE
 
 DURABLE_STORE_FILE = "durable-executions.sqlite3"
+# The runs a recovery starts for an execution are named after it (duoflow/console/recovery.py, the state machines'
+# DurableExecutionName once redriven): NAME-again-…, NAME-rerun-…, NAME-redrive-N; an application's runs include them.
+RECOVERY_SUFFIXES = ("again", "rerun", "redrive")
+
+
+def _named(column: str, name: str) -> tuple[str, list[str]]:
+    """A WHERE clause for runs called ``name`` or named after it by a recovery, and its parameters."""
+    escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    likes = [f"{escaped}-{suffix}-%" for suffix in RECOVERY_SUFFIXES]
+    clause = " OR ".join([f"{column} = ?", *[f"{column} LIKE ? ESCAPE '\\'"] * len(likes)])
+    return f"({clause})", [name, *likes]
 
 
 class NoSavedState(LookupError):
@@ -59,13 +70,15 @@ class SavedState:
     # --- Step Functions (keep_step_functions.py) -------------------------------------------------------------
 
     def state_machine_executions(self, name: str) -> list[dict[str, Any]]:
-        """Every Step Functions execution called ``name`` (one per state machine at most), oldest first."""
+        """Every Step Functions execution called ``name`` (one per state machine at most) or started again from it
+        (``name-again-…``), oldest first."""
+        where, parameters = _named("name", name)
         with self._read(self._journal) as db:
             db.row_factory = sqlite3.Row
             rows = db.execute(
                 "SELECT arn, machine_arn, name, status, start_date, stop_date, error, cause FROM sfn_executions"
-                " WHERE name = ? ORDER BY start_date",
-                (name,),
+                f" WHERE {where} ORDER BY start_date",
+                parameters,
             ).fetchall()
         return [dict(row) for row in rows]
 
@@ -78,16 +91,18 @@ class SavedState:
     # --- durable executions (the durable testing SDK's store) ------------------------------------------------
 
     def durable_executions(self, name: str) -> list[dict[str, Any]]:
-        """Every durable execution called ``name`` (of any function), oldest first: its function, ARN, status and
-        operations (each as ``GetDurableExecutionState`` gives it: Name, Type, SubType, Status, timestamps in
-        milliseconds, StepDetails...)."""
+        """Every durable execution called ``name`` (of any function) or named after it by a recovery (re-run,
+        redrive, start again), oldest first: its function, ARN, status and operations (each as
+        ``GetDurableExecutionState`` gives it: Name, Type, SubType, Status, timestamps in milliseconds,
+        StepDetails...)."""
         if not self._durable_store.is_file():
             return []
+        where, parameters = _named("execution_name", name)
         with self._read(self._durable_store) as db:
             rows = db.execute(
                 "SELECT function_name, durable_execution_arn, status, data FROM executions"
-                " WHERE execution_name = ? ORDER BY start_timestamp",
-                (name,),
+                f" WHERE {where} ORDER BY start_timestamp",
+                parameters,
             ).fetchall()
         return [
             {"function": function, "arn": arn, "status": status, "operations": json.loads(data).get("Operations", [])}

@@ -115,6 +115,9 @@ def test_a_run_stuck_on_a_down_fraud_service_is_stopped_then_redriven_and_approv
             what="the redriven assessment ends",
         )
         assert runs == {application_id: "STOPPED", f"{application_id}-redrive-1": "SUCCEEDED"}
+        # the audit export lists both assessments, the stopped one and the redriven one
+        executions = audit_export(SavedState(runtime.state_dir), application_id).executions
+        assert [run["status"] for run in executions if run["kind"] == "Durable function"] == ["STOPPED", "SUCCEEDED"]
     trail = console_trail(runtime, application_id)
     assert len(trail) == 2
     assert trail[0].startswith("Dana Lee: Dana Lee (dana.lee, managers) stopped the Step Functions execution " + arn)
@@ -150,8 +153,10 @@ def test_a_stuck_durable_run_is_stopped_and_re_run_with_its_input(runtime, api, 
     assert ended["Status"] == "SUCCEEDED", ended
     assert ended["InputPayload"] == lam.get_durable_execution(DurableExecutionArn=arn)["InputPayload"]
     assert api.get(f"/status/{application_id}").body["status"] == "approved"
-    actors = [entry.by for entry in audit_export(SavedState(runtime.state_dir), application_id).trail]
-    assert actors.count("Priya Shah") == 2  # stop and re-run, by the hr role's person
+    export = audit_export(SavedState(runtime.state_dir), application_id)
+    assert [entry.by for entry in export.trail].count("Priya Shah") == 2  # stop and re-run, by the hr role's person
+    # the export lists the re-run beside the run it replaced, and its steps are in the trail
+    assert [(run["arn"], run["status"]) for run in export.executions] == [(arn, "STOPPED"), (new_arn, "SUCCEEDED")]
 
 
 def test_start_again_runs_a_new_execution_with_the_same_input(runtime, client, as_manager):
@@ -161,6 +166,10 @@ def test_start_again_runs_a_new_execution_with_the_same_input(runtime, client, a
     sfn = runtime.client("stepfunctions")
     new = sfn.describe_execution(executionArn=started.json()["started"])
     assert new["input"] == sfn.describe_execution(executionArn=arn)["input"] and new["executionArn"] != arn
+    # what the audit export reads lists the execution started again beside the failed one
+    name = sfn.describe_execution(executionArn=arn)["name"]
+    listed = [run["arn"] for run in SavedState(runtime.state_dir).state_machine_executions(name)]
+    assert listed == [arn, new["executionArn"]]
 
 
 def test_what_is_refused_and_why(runtime, client, as_manager, signer):
