@@ -58,7 +58,8 @@ def operations(events: list[dict[str, Any]]) -> dict[str, Any]:
                 op["result"] = decode_payload((details["Result"] or {}).get("Payload"))
             if "Error" in details:
                 op["error"] = decode_payload((details["Error"] or {}).get("Payload", details["Error"]))
-            if details.get("RetryDetails"):
+            # a failed attempt with a retry to come; a success carries RetryDetails too (the attempt it succeeded on)
+            if ending == "Failed" and details.get("RetryDetails"):
                 op["status"] = "retrying"
                 op["retry"] = _iso_all(details["RetryDetails"])
     ordered = list(ops.values())

@@ -227,9 +227,11 @@ def _durable_detail(kind: str, event: dict[str, Any], details: dict[str, Any], n
     if kind.startswith("Callback") and kind.endswith("Started"):
         parts.append("waits for a callback" + (f", at most {details['Timeout']} s" if details.get("Timeout") else ""))
     retry = details.get("RetryDetails") or {}
-    if retry:
-        attempt, delay = retry.get("CurrentAttempt"), retry.get("NextAttemptDelaySeconds")
+    attempt, delay = retry.get("CurrentAttempt"), retry.get("NextAttemptDelaySeconds")
+    if retry and kind.endswith("Failed"):
         parts.append(f"attempt {attempt} failed, retried in {delay} s" if delay is not None else "retried")
+    elif isinstance(attempt, int) and attempt > 1:  # a success names the attempt it came on (Lambda: every one)
+        parts.append(f"on attempt {attempt}")
     error = (
         decode_payload((details.get("Error") or {}).get("Payload", details.get("Error")))
         if details.get("Error")

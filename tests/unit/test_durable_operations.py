@@ -77,6 +77,17 @@ def test_a_step_that_failed_and_was_retried_counts_its_attempts():
     assert (after["operations"][0]["status"], after["operations"][0]["attempts"]) == ("succeeded", 2)
 
 
+def test_a_success_that_names_its_attempt_is_a_success():
+    """Lambda (and the local runtime since f78738e) gives every StepSucceeded RetryDetails.CurrentAttempt."""
+    started = event("StepStarted", "pull equifax", "Step")
+    succeeded = event("StepSucceeded", "pull equifax", "Step", RetryDetails={"CurrentAttempt": 1})
+
+    [step] = operations(history(START, started, succeeded))["operations"]
+
+    assert (step["status"], step["attempts"]) == ("succeeded", 1)
+    assert "retry" not in step
+
+
 def test_a_callback_shows_its_id_and_timeout_and_the_answer_as_json():
     answer = {"passed": True, "risk_indicators": 0}
     events = history(
