@@ -22,12 +22,15 @@ def operations(events: list[dict[str, Any]]) -> dict[str, Any]:
     replay of the handler from the top)."""
     ops: dict[str, dict[str, Any]] = {}
     invocations = []
+    ended: tuple[str, str | None] | None = None  # how and when the execution ended, if it has
     for event in events:
         kind = event["EventType"]
         at = iso(event.get("EventTimestamp"))
         if kind.startswith("Execution") or not event.get("Id"):
             if kind == "InvocationCompleted":
                 invocations.append(at)
+            elif kind in ("ExecutionStopped", "ExecutionFailed", "ExecutionTimedOut"):
+                ended = (kind, at)
             continue
         ending = next((e for e in ENDINGS if kind.endswith(e)), "")
         family = kind.removesuffix(ending)
@@ -62,6 +65,10 @@ def operations(events: list[dict[str, Any]]) -> dict[str, Any]:
             if ending == "Failed" and details.get("RetryDetails"):
                 op["status"] = "retrying"
                 op["retry"] = _iso_all(details["RetryDetails"])
+    if ended:  # what was still under way when the execution ended (stopped, failed, timed out) ended with it
+        for op in ops.values():
+            if op["status"] == "running":
+                op.update(status="stopped", end=ended[1])
     ordered = list(ops.values())
     depth: dict[str, int] = {}
     for op in ordered:

@@ -22,7 +22,8 @@ CHARLIE = loan_cases(["charlie"])[0].application
 def test_stop_then_redrive_a_run_stuck_on_a_down_fraud_service(page, runtime, signer, monkeypatch):
     monkeypatch.setenv("FRAUD_SIMULATION", "silent")  # the fraud service takes the request and never answers
     api = ApiClient(runtime.client("lambda"))
-    application_id = f"ui-redrive-{uuid.uuid4().hex[:6]}"
+    # digits only: an id that itself ends like a redriven run's name ("-redrive-N") must not read as one
+    application_id = f"ui-redrive-{uuid.uuid4().int % 10**6:06d}"
     started = api.post("/apply", {**CHARLIE, "application_id": application_id}, {"variant": "hybrid"})
     assert started.status == 202, started
     arn = started.body["execution_arn"]
@@ -44,9 +45,12 @@ def test_stop_then_redrive_a_run_stuck_on_a_down_fraud_service(page, runtime, si
     page.click("#execution-recovery button[data-action=redrive]")
     expect(page.locator("#execution-status")).to_have_text("SUCCEEDED", timeout=30_000)
     expect(page.locator("#redrive-count")).to_have_text("redriven 1×")
+    expect(page.locator("#graph-focus")).to_be_hidden()  # nothing runs any more: no "Running state" to go to
     # the Task ran the durable assessment again, under a new name, shown under it
     redriven_assessment = page.locator(f"section.timeline[data-durable='{application_id}-redrive-1'] h2")
     expect(redriven_assessment).to_contain_text("(loan-assessment, redrive 1) SUCCEEDED")
+    first_assessment = page.locator(f"section.timeline[data-durable='{application_id}'] h2")
+    expect(first_assessment).to_contain_text("(loan-assessment) STOPPED")
     assert api.get(f"/status/{application_id}").body["status"] == "approved"
     page.locator("g.node[data-id='Assess Credit and Fraud']").click()
     page.evaluate("document.querySelectorAll('#flash .msg').forEach((message) => message.remove())")

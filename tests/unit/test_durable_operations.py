@@ -77,6 +77,17 @@ def test_a_step_that_failed_and_was_retried_counts_its_attempts():
     assert (after["operations"][0]["status"], after["operations"][0]["attempts"]) == ("succeeded", 2)
 
 
+def test_what_was_under_way_when_the_execution_stopped_is_shown_stopped_not_running():
+    callback = event("CallbackStarted", "fraud callback", "Callback", CallbackId="cb-1", Timeout=300)
+    stopped = {"EventType": "ExecutionStopped", "Id": "run-1"}  # the third event: at(3)
+
+    [running] = operations(history(START, callback))["operations"]
+    [ended] = operations(history(START, callback, stopped))["operations"]
+
+    assert running["status"] == "running"
+    assert (ended["status"], ended["end"]) == ("stopped", at(3).isoformat())
+
+
 def test_a_success_that_names_its_attempt_is_a_success():
     """Lambda (and the local runtime since f78738e) gives every StepSucceeded RetryDetails.CurrentAttempt."""
     started = event("StepStarted", "pull equifax", "Step")

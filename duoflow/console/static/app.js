@@ -538,8 +538,9 @@ function drawExecution(data) {
     }
     colourGraph(data);
     if (first) enableGraphZoom();
+    else labelFocusButton();
     if (state.selected) selectState(state.selected, false);
-    drawTimelines(data.durable.map((d) => [d, `Durable operations of “${d.state}” (${d.function}${redriveOf(d.name)})`]));
+    drawTimelines(data.durable.map((d) => [d, `Durable operations of “${d.state}” (${d.function}${redriveOf(d.name, data.name)})`]));
   } else {
     drawTimelines([[data, `Durable operations of ${data.function}`]]);
   }
@@ -573,9 +574,12 @@ function drawRecovery(data) {
 }
 
 // A Task's durable execution started by a redrive of its Step Functions execution is named NAME-redrive-N.
-function redriveOf(name) {
-  const found = /-redrive-(\d+)$/.exec(name || "");
-  return found ? `, redrive ${found[1]}` : "";
+// A Task's durable run after the execution's Nth redrive is named EXECUTION-redrive-N (the state machines'
+// DurableExecutionName); an id that merely ends like that is not one.
+function redriveOf(name, executionName) {
+  const prefix = `${executionName}-redrive-`;
+  const count = name && name.startsWith(prefix) ? name.slice(prefix.length) : "";
+  return /^\d+$/.test(count) ? `, redrive ${count}` : "";
 }
 
 async function recover(action, data) {
@@ -706,7 +710,7 @@ function timeline(execution, title) {
     return el("tr", { class: "op", tabindex: "0", "data-op": op.name, onclick: open, onkeydown: (e) => { if (e.key === "Enter") open(e); } },
       el("td", { style: { paddingLeft: `${8 + op.depth * 18}px` } }, op.name),
       el("td", {}, el("span", { class: "type" }, op.type)),
-      el("td", {}, el("span", { class: `status-word ${op.status === "succeeded" ? "st-succeeded" : op.status === "running" ? "st-running" : "st-failed"}` }, op.status),
+      el("td", {}, el("span", { class: `status-word ${{ succeeded: "st-succeeded", running: "st-running", stopped: "st-not-reached" }[op.status] || "st-failed"}` }, op.status),
         op.attempts > 1 ? ` · ${op.attempts} attempts` : ""),
       el("td", { class: "num" }, duration),
       el("td", { class: "bar-cell" }, el("div", { class: "track" }, el("div", { class: `bar ${op.status}`, style: { left, width } }))));
@@ -780,11 +784,16 @@ function bringIntoView() {
   panZoom.fit();
   panZoom.center();
   if (!(panZoom.getSizes().realZoom > 0)) return; // a box with no size: nothing to centre
+  const focus = labelFocusButton();
+  if (focus && focus.dataset.status !== "caught" && panZoom.getSizes().realZoom < READABLE_ZOOM) centreOn(focus, READABLE_ZOOM);
+}
+// The focus button names the state that needs attention now (a running state that has since ended is no longer
+// offered); called at every redraw, while the view itself stays where the engineer put it.
+function labelFocusButton() {
   const focus = attentionNode();
   $("#graph-focus").hidden = !focus;
-  if (!focus) return;
-  $("#graph-focus").textContent = `${focus.dataset.status[0].toUpperCase()}${focus.dataset.status.slice(1)} state`;
-  if (focus.dataset.status !== "caught" && panZoom.getSizes().realZoom < READABLE_ZOOM) centreOn(focus, READABLE_ZOOM);
+  if (focus) $("#graph-focus").textContent = `${focus.dataset.status[0].toUpperCase()}${focus.dataset.status.slice(1)} state`;
+  return focus;
 }
 // Computed in the drawing's own coordinates: svg-pan-zoom applies a zoom or pan to the page at the next animation
 // frame, so the node's place on the screen is not yet where it will be.
