@@ -21,7 +21,7 @@ from typing import Any
 
 from duoflow.console.durable_operations import decode_payload
 from duoflow.console.history_values import iso, json_or_text
-from duoflow.console.state_history import FAILURE_EVENTS
+from duoflow.console.state_history import FAILURE_EVENTS, state_of
 from duoflow.diagrams.asl import END, START, all_states
 
 DETAIL_LENGTH = 140  # a detail is one line in the table; the whole value is in the expanded row
@@ -93,7 +93,7 @@ def step_functions_events(
         if kind.startswith(CONTAINER_EVENTS) and not kind.endswith(("StateEntered", "StateExited")) and containers:
             state = owner[event["id"]] = containers[-1]  # follows a branch's last event, but is its Parallel's
         else:
-            state = _owner(event, by_id, owner)
+            state = state_of(event, by_id, owner)
         if kind in CONTAINER_EXITED and containers:
             containers.pop()
         row: dict[str, Any] = {
@@ -109,30 +109,6 @@ def step_functions_events(
                 row[key] = json_or_text(details[key])
         rows.append(row)
     return rows
-
-
-def _owner(event: dict[str, Any], by_id: dict[int, dict[str, Any]], owner: dict[int, str]) -> str | None:
-    """The state an event belongs to: named on a state's entry and exit, traced back through ``previousEventId``
-    for the events between (a Task's scheduling, start, failure)."""
-    seen, current, name = [], event, None
-    while current is not None:
-        if current["id"] in owner:
-            name = owner[current["id"]]
-            break
-        details = current.get("stateEnteredEventDetails") or current.get("stateExitedEventDetails")
-        if details:
-            name = details["name"]
-            break
-        if current["type"].startswith("Execution"):
-            break
-        seen.append(current["id"])
-        current = by_id.get(current.get("previousEventId"))
-    for event_id in seen:
-        if name:
-            owner[event_id] = name
-    if name:
-        owner[event["id"]] = name
-    return name
 
 
 def _next_states(events: list[dict[str, Any]], path: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:

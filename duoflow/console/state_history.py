@@ -29,6 +29,28 @@ FAILURE_EVENTS = (
 NEGATIVE_OUTCOMES = ("denied", "rejected")
 
 
+def state_of(event: dict[str, Any], by_id: dict[int, dict[str, Any]], owner: dict[int, str]) -> str | None:
+    """The state an event belongs to: named on a state's entry and exit, traced back through ``previousEventId``
+    for the events between (a Task's scheduling, start, failure); ``owner`` remembers what was found (event id →
+    state) for the next call on the same history."""
+    seen, current, name = [], event, None
+    while current is not None:
+        if current["id"] in owner:
+            name = owner[current["id"]]
+            break
+        details = current.get("stateEnteredEventDetails") or current.get("stateExitedEventDetails")
+        if details:
+            name = details["name"]
+            break
+        if current["type"].startswith("Execution"):
+            break
+        seen.append(current["id"])
+        current = by_id.get(current.get("previousEventId"))
+    if name:
+        owner.update(dict.fromkeys([*seen, event["id"]], name))
+    return name
+
+
 def state_statuses(
     events: list[dict[str, Any]], execution: dict[str, Any], definition: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
@@ -36,27 +58,6 @@ def state_statuses(
     or denied (the terminal state of a business refusal, with the reason as its cause)."""
     by_id = {event["id"]: event for event in events}
     owner: dict[int, str] = {}
-
-    def state_of(event: dict[str, Any]) -> str | None:
-        seen = []
-        current: dict[str, Any] | None = event
-        while current is not None:
-            if current["id"] in owner:
-                name = owner[current["id"]]
-                break
-            details = current.get("stateEnteredEventDetails")
-            if details:
-                name = details["name"]
-                break
-            seen.append(current["id"])
-            current = by_id.get(current.get("previousEventId"))
-        else:
-            name = None
-        for event_id in seen:
-            if name:
-                owner[event_id] = name
-        return name
-
     states: dict[str, dict[str, Any]] = {
         name: {"status": "not-reached", "type": state["Type"]} for name, state in all_states(definition).items()
     }
@@ -74,7 +75,7 @@ def state_statuses(
             info["entries"] = info.get("entries", 0) + 1
             info.pop("end", None)
             continue
-        name = exited["name"] if exited else state_of(event)
+        name = exited["name"] if exited else state_of(event, by_id, owner)
         if name is None:
             continue
         info = states.setdefault(name, {"type": "?"})
