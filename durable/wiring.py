@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
 from services.common.bootstrap import Adapters, wired
-from services.common.log import Correlation, correlation_of, durable_logger
+from services.common.log import Correlation, caller_keys, correlation_of, durable_logger, passing_on
 from services.common.tracing import annotate, traced
 from services.common.variants import Variant
 
@@ -39,11 +39,14 @@ def durable_handler(
     def handler(event: dict[str, Any], context: DurableContext) -> T:
         correlation_id = correlation_of(correlation, event)
         annotate(correlation_id=correlation_id)
-        keys = {"correlation_id": correlation_id, "flow": flow.__name__, **({"variant": variant} if variant else {})}
-        context.set_logger(durable_logger(**keys))
+        # A hybrid micro flow's lines also name the Step Functions execution that started it (the event's log_context:
+        # the durable execution's input, so every replay has it); the calls it makes pass on who is calling.
+        callers = {**caller_keys(None, event), **({"variant": variant} if variant else {})}
+        context.set_logger(durable_logger(correlation_id=correlation_id, flow=flow.__name__, **callers))
         context.logger.info("flow started")
         try:
-            result = flow(adapters(), event, context)
+            with passing_on({**callers, "durable_execution_arn": context.state.durable_execution_arn}):
+                result = flow(adapters(), event, context)
         except Exception as error:
             context.logger.error("flow failed: %s: %s", type(error).__name__, error)
             raise

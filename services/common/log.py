@@ -9,10 +9,16 @@ The keys are kept per thread (the local runtime runs many invocations at once in
 so two invocations never mix them.
 A durable flow logs through its context's replay-aware logger (``durable_logger``), Powertools plugged in, so a
 replay repeats no line.
+
+Who called an invocation — the Step Functions execution, the variant, the durable execution — reaches its lines by
+one of two roads, since Lambda hands a ``ClientContext`` to synchronous invocations only: a state machine's Lambda
+task passes it as the ClientContext; an asynchronous call (a state machine starting a durable micro flow, a flow
+asking the fraud service) carries it in the event's ``log_context`` field (``passed_on_log_context``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -20,7 +26,8 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
@@ -91,17 +98,19 @@ def logged(correlation: Correlation) -> Callable[[Callable[[Any, Any], T]], Call
             _warm.add(function)
             correlation_id = correlation_of(correlation, event)
             annotate(correlation_id=correlation_id)
+            callers = caller_keys(context, event)
             logger.thread_safe_append_keys(
                 correlation_id=correlation_id,
                 function=function,
                 function_request_id=getattr(context, "aws_request_id", None),
                 cold_start=cold_start,
-                **caller_keys(context),
+                **callers,
             )
             began = time.perf_counter()
             try:
                 logger.info("invoked")
-                result = handler(event, context)
+                with passing_on(callers):
+                    result = handler(event, context)
             except Exception as error:
                 logger.error("failed: %s: %s", type(error).__name__, error, exc_info=error)
                 raise
@@ -116,16 +125,41 @@ def logged(correlation: Correlation) -> Callable[[Callable[[Any, Any], T]], Call
     return wrap
 
 
-CALLER_KEYS = ("sfn_execution_arn", "variant")  # what a state machine's task passes in its ClientContext
+# Who called an invocation, as its log lines name it.
+CALLER_KEYS = ("sfn_execution_arn", "variant", "durable_execution_arn")
+LOG_CONTEXT = "log_context"  # the event field an asynchronous call carries them in
+# The caller keys of the invocation running in this thread (or asyncio task), for the calls it makes in turn.
+_calling: ContextVar[Mapping[str, str] | None] = ContextVar("duoflow_log_caller_keys", default=None)
 
 
-def caller_keys(context: Any) -> dict[str, str]:
-    """The Step Functions execution and the variant that called this invocation, from the ``ClientContext`` every
-    Lambda task of the state machines passes (catalog/state_machines.py ``log_context``); none for other callers."""
+def caller_keys(context: Any, event: Any = None) -> dict[str, str]:
+    """The Step Functions execution, the variant and the durable execution that called this invocation: from the
+    ``ClientContext`` every Lambda task of the state machines passes (catalog/state_machines.py ``log_context``), or
+    from the event's ``log_context`` field an asynchronous caller passes on; none for other callers."""
     custom = getattr(getattr(context, "client_context", None), "custom", None)
-    if not isinstance(custom, dict):
-        return {}
-    return {key: custom[key] for key in CALLER_KEYS if isinstance(custom.get(key), str)}
+    passed = event.get(LOG_CONTEXT) if isinstance(event, Mapping) else None
+    keys: dict[str, str] = {}
+    for source in (passed, custom):  # the ClientContext wins: Lambda itself handed it over
+        if isinstance(source, Mapping):
+            keys.update({key: source[key] for key in CALLER_KEYS if isinstance(source.get(key), str)})
+    return keys
+
+
+def passed_on_log_context(**more: str | None) -> dict[str, dict[str, str]]:
+    """The ``log_context`` field for an asynchronous call this invocation makes, so the callee's lines name the same
+    execution and variant (and ``more``, such as the durable execution making the call)."""
+    keys = {**(_calling.get() or {}), **{key: value for key, value in more.items() if value}}
+    return {LOG_CONTEXT: keys} if keys else {}
+
+
+@contextlib.contextmanager
+def passing_on(keys: Mapping[str, str]) -> Iterator[None]:
+    """While inside, ``passed_on_log_context`` passes ``keys`` on: who called the invocation running here."""
+    token = _calling.set(dict(keys))
+    try:
+        yield
+    finally:
+        _calling.reset(token)
 
 
 def correlation_of(correlation: Correlation | None, event: Any) -> str | None:

@@ -16,7 +16,7 @@ from domain.loan.models import (
 )
 from domain.loan.rules import assessment_after_fraud_check, fraud_check_reason, fraud_check_result
 from services.common.bootstrap import Adapters, wired
-from services.common.log import at, logged
+from services.common.log import at, logged, passed_on_log_context
 from services.common.progress import ProgressEntry
 from services.common.reply_to import ReplyTo
 
@@ -26,7 +26,9 @@ def request_fraud_check(adapters: Adapters, application: LoanApplication, reply_
     adapters.lambda_client.invoke(
         FunctionName=os.environ["FRAUD_SERVICE_FUNCTION"],
         InvocationType="Event",
-        Payload=json.dumps({**reply_to.as_fields(), "application": application.model_dump(mode="json")}),
+        Payload=json.dumps(
+            {**reply_to.as_fields(), "application": application.model_dump(mode="json"), **passed_on_log_context()}
+        ),
     )
     adapters.progress.record(
         application.application_id,

@@ -69,6 +69,16 @@ def test_every_line_of_a_run_carries_its_id_and_nothing_about_the_applicant(logg
     flows = [line for line in lines if "flow" in line]
     assert (flows != []) == (variant != "sfn")
     assert all(line.get("variant") == variant for line in flows), flows[:2]
+    # A hybrid micro flow's lines name the execution that started it too (the log_context in its event).
+    if variant == "hybrid":
+        assert all(line.get("sfn_execution_arn", "").endswith(f":loan-hybrid:{result.id}") for line in flows)
+    # The fraud service, called asynchronously (no ClientContext), is told who is calling in its event.
+    fraud_service = [line for line in lines if line.get("function") == "loan-fraud-service"]
+    assert bool(fraud_service) == ("fraud-requested" in case.expected["audit_trail"])
+    for line in fraud_service:
+        assert line.get("variant") == variant, line
+        assert ("sfn_execution_arn" in line) == (variant != "durable"), line
+        assert ("durable_execution_arn" in line) == (variant != "sfn"), line
     applied = [line for line in lines if line.get("function") == "duoflow-api" and line["message"] == "answered"]
     assert applied and applied[0].get("variant") == variant
     if variant == "sfn":  # the bureaus are asked by the state machine itself, each with the application's id

@@ -56,11 +56,12 @@ def test_the_assessment_gets_the_task_token_and_the_application_from_intake(stac
     app = application(25_000)
     doubles.script(app["application_id"], assessment=doubles.Deny())
 
-    run(stack, app)
+    result = run(stack, app)
 
     [call] = doubles.calls(app["application_id"], "loan-assessment")
-    assert set(call.event) == {"task_token", "application"}
+    assert set(call.event) == {"task_token", "application", "log_context"}
     assert call.event["task_token"]
+    assert call.event["log_context"] == {"sfn_execution_arn": result.description["executionArn"]}
     assert call.event["application"]["application_id"] == app["application_id"]
     assert call.event["application"]["loan_amount"] == app["loan_amount"]
 

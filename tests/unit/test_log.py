@@ -103,3 +103,26 @@ def test_the_caller_keys_come_from_the_client_context_lambda_hands_over():
     # No ClientContext, or one that is not base64 JSON: none, as in Lambda, and no keys.
     assert client_context_of({}) is None and client_context_of({"X-Amz-Client-Context": "%%"}) is None
     assert caller_keys(type("Context", (), {"client_context": None})()) == {}
+
+
+def test_an_asynchronous_call_passes_on_who_is_calling_in_its_event():
+    """Lambda hands a ClientContext to synchronous invocations only: an Event invoke carries the caller's keys in
+    the event's log_context, which the callee's lines then carry, and which it passes on in turn."""
+    from services.common.log import caller_keys, passed_on_log_context
+
+    execution = "arn:aws:states:us-east-1:1:execution:loan-hybrid:app-1"
+    received: dict = {}
+
+    @logged(lambda event: event["id"])
+    def fraud_service(event, context):
+        received.update(passed_on_log_context())
+
+    event = {"id": "app-1", "log_context": {"sfn_execution_arn": execution, "variant": "hybrid", "other": "x"}}
+    with captured_logs() as lines:
+        fraud_service(event, context("loan-fraud-service", "r-1"))
+    assert all(line["sfn_execution_arn"] == execution and line["variant"] == "hybrid" for line in lines)
+    assert received == {"log_context": {"sfn_execution_arn": execution, "variant": "hybrid"}}
+    assert passed_on_log_context() == {}  # nothing leaks past the invocation
+    # A ClientContext, which Lambda itself handed over, wins over what an event says.
+    lambda_context = SimpleNamespace(client_context=SimpleNamespace(custom={"variant": "sfn"}))
+    assert caller_keys(lambda_context, {"log_context": {"variant": "durable"}}) == {"variant": "sfn"}
