@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
 from services.common.bootstrap import Adapters, wired
-from services.common.log import Correlation, caller_keys, correlation_of, durable_logger, passing_on
+from services.common.log import Correlation, caller_keys, correlation_of, durable_logger, logger, passing_on
 from services.common.tracing import annotate, traced
 from services.common.variants import Variant
 
@@ -44,12 +44,21 @@ def durable_handler(
         callers = {**caller_keys(None, event), **({"variant": variant} if variant else {})}
         context.set_logger(durable_logger(correlation_id=correlation_id, flow=flow.__name__, **callers))
         context.logger.info("flow started")
+        # What a step's own code logs (the scorer's lines) and the calls it makes carry the same keys.
+        step_keys = {
+            "correlation_id": correlation_id,
+            **callers,
+            "durable_execution_arn": context.state.durable_execution_arn,
+        }
+        logger.thread_safe_append_keys(**step_keys)
         try:
-            with passing_on({**callers, "durable_execution_arn": context.state.durable_execution_arn}):
+            with passing_on({key: value for key, value in step_keys.items() if key != "correlation_id"}):
                 result = flow(adapters(), event, context)
         except Exception as error:
             context.logger.error("flow failed: %s: %s", type(error).__name__, error)
             raise
+        finally:
+            logger.thread_safe_remove_keys(list(step_keys))
         context.logger.info("flow finished")
         return result
 

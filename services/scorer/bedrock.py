@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
 
 from domain.training.models import Screening, TrainingRequest
 from domain.training.screening import MalformedAnswer, build_prompt, corrective_message, parse_answer
+from services.common.log import logger
 from services.scorer.interface import ScreeningFailed
 
 MODEL_ID_SETTING = "SCORER_MODEL_ID"
@@ -79,16 +80,20 @@ class BedrockScorer:
             answer = parse_answer(reply)
         except MalformedAnswer as first:
             # One re-ask, with the model's own answer and what was wrong with it in the conversation.
+            logger.warning("model %s gave an unusable screening, asking once more: %s", self.model_id, first)
             messages += [_message("assistant", reply or "(empty)"), _message("user", corrective_message(first))]
             second_reply, answered_by = self._converse(prompt.system, messages)
             try:
                 answer = parse_answer(second_reply)
             except MalformedAnswer as second:
+                logger.warning("model %s gave no usable screening after one re-ask: %s", self.model_id, second)
                 raise ScreeningFailed(
                     f"model {self.model_id} gave no usable screening after one re-ask: first answer: {first}; "
                     f"second answer: {second}"
                 ) from second
-        return Screening(score=answer.score, rationale=answer.rationale, model_id=answered_by or self.model_id)
+        screening = Screening(score=answer.score, rationale=answer.rationale, model_id=answered_by or self.model_id)
+        logger.info("screened by %s: score %d", screening.model_id, screening.score)
+        return screening
 
     def _converse(self, system: str, messages: list[dict[str, Any]]) -> tuple[str, str | None]:
         """One model call, retried with exponential backoff while the service is throttling or unavailable; returns
@@ -114,7 +119,16 @@ class BedrockScorer:
             else:
                 return _reply_text(response), _answered_by(response)
             if attempt < self.max_attempts:
-                self._sleep(self.backoff(attempt))
+                pause = self.backoff(attempt)
+                logger.warning(
+                    "model %s unavailable on attempt %d of %d (%s); again in %g s",
+                    self.model_id,
+                    attempt,
+                    self.max_attempts,
+                    last,
+                    pause,
+                )
+                self._sleep(pause)
         raise ScreeningFailed(
             f"model {self.model_id} stayed unavailable after {self.max_attempts} attempts (last: {last})"
         )

@@ -12,9 +12,10 @@ import pytest
 from duoflow.demo import run_loan_case
 from duoflow.function_logs import function_logs_file, lines_of
 from duoflow.runtime import LocalRuntime
-from duoflow.scenarios import loan_cases
+from duoflow.scenarios import loan_cases, training_cases
 from duoflow.stack import local_stack
-from duoflow.variants import LOAN_VARIANTS
+from duoflow.training_demo import run_training_case
+from duoflow.variants import LOAN_VARIANTS, TRAINING_VARIANTS
 from tests.integration.conftest import TIME_CONTROL
 
 
@@ -86,3 +87,18 @@ def test_every_line_of_a_run_carries_its_id_and_nothing_about_the_applicant(logg
             line for line in lines if line.get("function") == "loan-credit-report" and line["message"] == "invoked"
         ]
         assert len(bureaus) == 3
+
+
+@pytest.mark.parametrize("variant", TRAINING_VARIANTS)
+def test_the_screening_model_s_answer_is_logged_with_the_request_s_keys(logged_runtime, variant):
+    """The scorer runs inside a step: its line carries the request's id and the variant like the flow's own, and
+    in the durable and hybrid variants the durable execution, in the sfn and hybrid ones the Step Functions execution."""
+    runtime, log_file = logged_runtime
+    [case] = training_cases(["junior-developer"])
+    result = run_training_case(runtime, case, variant, measure=False)
+
+    [screened] = [line for line in lines_about(log_file, result.id) if line["message"].startswith("screened by")]
+    assert screened["correlation_id"] == result.id and screened["variant"] == variant
+    assert screened["message"] == f"screened by {result.result_file['model_id']}: score {result.score}"
+    assert ("durable_execution_arn" in screened) == (variant != "sfn")
+    assert ("sfn_execution_arn" in screened) == (variant != "durable")
