@@ -49,6 +49,7 @@ from duoflow.runtime import crash_points
 from duoflow.runtime.function_environment import FunctionEnvironment, running_as
 from duoflow.runtime.in_flight import InFlight
 from duoflow.runtime.journal import Journal
+from duoflow.runtime.patches import speedups_enabled
 from duoflow.runtime.patches.durable_sdk import freshly_parsed
 from duoflow.runtime.time_control import ModelledClock, ScaledScheduler, TimeControl
 
@@ -91,13 +92,20 @@ class ReusedConnectionsStore(SQLiteExecutionStore):
       function only, so each lookup read every execution of the function.
     * Executions read from the database are built from JSON parsed just now, without the SDK's defensive copy
       of every operation (duoflow/runtime/patches/durable_sdk.py ``freshly_parsed``).
+    * Speed-up (left out with ``DUOFLOW_SPEEDUPS=0``, ``keeps_running_in_memory``): a running execution is kept
+      in memory and loaded from there, as the SDK's in-memory store (the stock runner's) hands out the one object
+      it keeps; the SDK store rebuilt the whole execution from its JSON at every load, some forty times per loan
+      application. Every save is still written through to the database before it returns, so what survives a
+      crash is unchanged; an execution leaves memory when it completes (memory holds what is in flight only).
     """
 
     _per_thread = threading.local()
+    keeps_running_in_memory = True
 
     def __init__(self, db_path: Path) -> None:
         self._identity = uuid.uuid4().hex  # a new store (a restarted runtime) never reuses an old connection
         self._turns = threading.RLock()
+        self._running: dict[str, Execution] = {}  # by ARN; guarded by _turns
         super().__init__(db_path)
 
     def _init_db(self) -> None:
@@ -108,11 +116,29 @@ class ReusedConnectionsStore(SQLiteExecutionStore):
             )
 
     def load(self, execution_arn: str) -> Execution:
+        if self.keeps_running_in_memory:
+            with self._turns:
+                running = self._running.get(execution_arn)
+            if running is not None:
+                return running
         with freshly_parsed():
-            return super().load(execution_arn)
+            loaded = super().load(execution_arn)
+        if self.keeps_running_in_memory and not loaded.is_complete:
+            with self._turns:  # a save since the read wins: its object is the newer
+                return self._running.setdefault(execution_arn, loaded)
+        return loaded
+
+    def save(self, execution: Execution) -> None:
+        with self._turns:  # written through, then kept: one save at a time, so memory never holds an older one
+            super().save(execution)
+            if self.keeps_running_in_memory:
+                if execution.is_complete:
+                    self._running.pop(execution.durable_execution_arn, None)
+                else:
+                    self._running[execution.durable_execution_arn] = execution
 
     def update(self, execution: Execution) -> None:
-        super().update(execution)
+        super().update(execution)  # the SDK store's update is its save
         crash_points.passed("checkpoint")  # a checkpoint is saved before the step that made it goes on
 
     def query(self, *args: Any, **kwargs: Any) -> tuple[list[Execution], str | None]:
@@ -250,6 +276,7 @@ class DurableHost:
             journal.also_force(store_path)
         store_path.parent.mkdir(parents=True, exist_ok=True)
         self.store = ReusedConnectionsStore.create_and_initialize(store_path)
+        self.store.keeps_running_in_memory = speedups_enabled()
         self._names_lock = threading.Lock()
         self._init_names_table()
         self._functions: dict[str, DurableFunction] = {}

@@ -412,6 +412,56 @@ def test_operations_read_by_the_store_skip_the_sdk_copy_and_others_keep_it(runti
     assert data["StartTimestamp"] == outside.start_timestamp, "inside, the operation took the data as its own"
 
 
+def test_the_durable_store_keeps_running_executions_in_memory_and_writes_every_save_through(tmp_path):
+    """A running execution is loaded from memory (the object the SDK saved, as its in-memory store gives), yet every
+    save is on disk when it returns (a new store, as after a crash, reads it); a completed one leaves memory."""
+    import datetime
+
+    from aws_durable_execution_sdk_python_testing.execution import Execution
+    from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput
+    from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecutionStore
+
+    from duoflow.runtime.durable_host import ReusedConnectionsStore
+
+    assert {"save", "load", "update"} <= vars(SQLiteExecutionStore).keys(), "the pinned SDK store changed shape"
+    path = tmp_path / "store.sqlite3"
+    store = ReusedConnectionsStore.create_and_initialize(path)
+    execution = Execution.new(
+        StartDurableExecutionInput(
+            account_id="123456789012",
+            function_name="f",
+            function_qualifier="$LATEST",
+            execution_name="n",
+            execution_timeout_seconds=60,
+            execution_retention_period_days=1,
+            invocation_id="run",
+        )
+    )
+    execution.start(now=datetime.datetime.now(datetime.UTC))
+    store.save(execution)
+    arn = execution.durable_execution_arn
+    assert store.load(arn) is execution  # no rebuild from JSON while it runs
+
+    execution.consecutive_failed_invocation_attempts = 2
+    store.update(execution)
+    after_a_crash = SQLiteExecutionStore(path)
+    assert after_a_crash.load(arn).consecutive_failed_invocation_attempts == 2
+
+    execution.complete_success('{"ok": true}', now=datetime.datetime.now(datetime.UTC))
+    store.update(execution)
+    assert after_a_crash.load(arn).is_complete
+    loaded = store.load(arn)
+    assert loaded is not execution and loaded.is_complete  # read from the database again: memory holds none
+
+    # Left out (DUOFLOW_SPEEDUPS=0): every load is a fresh object from the database, as the SDK store gives.
+    plain = ReusedConnectionsStore.create_and_initialize(tmp_path / "plain.sqlite3")
+    plain.keeps_running_in_memory = False
+    again = Execution.new(execution.start_input)
+    again.start(now=datetime.datetime.now(datetime.UTC))
+    plain.save(again)
+    assert plain.load(again.durable_execution_arn) is not again
+
+
 def test_the_durable_store_finds_an_execution_by_function_and_name_through_an_index(tmp_path):
     from duoflow.runtime.durable_host import ReusedConnectionsStore
 
