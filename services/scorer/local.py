@@ -1,4 +1,4 @@
-"""The local adapter: the packaged embedding model scores in-process (no network, deterministic)."""
+"""The local adapter: the packaged models of local_model.py score in-process (no network, deterministic)."""
 
 from __future__ import annotations
 

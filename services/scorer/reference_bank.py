@@ -1,10 +1,11 @@
 """The local scorer's reference bank: everyday occupations and trainings, one line each.
 
-The local model does not trust a raw similarity (with this small embedding model every pair of job texts looks
-alike: 0.74–0.91). It asks instead whether a training is closer to *this* role than to other occupations, and whether
-this role is closer to *this* training than to other trainings; these two lists are the "other" side. They are
-generic on purpose: nothing here was written for a demo request or a labelled pair, and changing them changes every
-score (the calibration in docs/scorer.md must then be regenerated: ``python -m services.scorer.calibration``).
+The local models do not trust a raw similarity (with the small e5 embedding model every pair of job texts looks
+alike: 0.74–0.91). They ask instead whether a training (or one of its skills) is closer to *this* role (or one of its
+duties) than to other occupations, and whether the role is closer to *this* training than to other trainings; these
+two lists are the "other" side, for both models. They are generic on purpose: nothing here was written for a demo
+request or a labelled pair, and changing them changes every score (the band lines in local_model.py must then be
+refitted on the labelled pairs and docs/scorer.md regenerated: ``python -m services.scorer.calibration``).
 """
 
 from __future__ import annotations

