@@ -126,6 +126,23 @@ def callback_id_of(lam: Any, arn: str, operation_name: str) -> str:
 # --- state machines ---------------------------------------------------------------------------------------------
 
 
+def durable_start_input(**overrides: Any) -> Any:
+    """What the testing SDK's executor starts a durable execution from (one function, one name), for tests that
+    build an ``Execution`` themselves."""
+    from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput
+
+    fields = {
+        "account_id": "123456789012",
+        "function_name": "f",
+        "function_qualifier": "$LATEST",
+        "execution_name": "n",
+        "execution_timeout_seconds": 60,
+        "execution_retention_period_days": 1,
+        "invocation_id": "run",
+    }
+    return StartDurableExecutionInput(**{**fields, **overrides})
+
+
 def create_state_machine(sfn: Any, definition: dict, name: str | None = None) -> str:
     return sfn.create_state_machine(name=name or unique("sm"), definition=json.dumps(definition), roleArn=ROLE_ARN)[
         "stateMachineArn"

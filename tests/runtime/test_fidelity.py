@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from tests.runtime.conftest import (
     ROLE_ARN,
     durable_history,
+    durable_start_input,
     run_state_machine,
     start_durable,
     unique,
@@ -247,19 +248,8 @@ def test_durable_execution_arn_has_lambdas_format(lam):
 def test_guard_the_testing_sdk_still_names_executions_uuid_slash_uuid():
     from aws_durable_execution_sdk_python_testing.execution import Execution
     from aws_durable_execution_sdk_python_testing.executor import Executor
-    from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput
 
-    stock = Execution.new(
-        StartDurableExecutionInput(
-            account_id="123456789012",
-            function_name="f",
-            function_qualifier="$LATEST",
-            execution_name="n",
-            execution_timeout_seconds=60,
-            execution_retention_period_days=1,
-            invocation_id="run",
-        )
-    )
+    stock = Execution.new(durable_start_input())
     assert re.fullmatch(r"[0-9a-f-]{36}/run", stock.durable_execution_arn)
     # JournaledExecutor._create_execution repeats these steps with another ARN: they must still be the SDK's
     source = inspect.getsource(Executor._create_execution)

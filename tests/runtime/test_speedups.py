@@ -14,7 +14,13 @@ from moto.stepfunctions.parser.asl.parse import asl_parser
 
 from duoflow.runtime import patches
 from duoflow.runtime.patches import durable_sdk, moto_dynamodb, moto_stepfunctions
-from tests.runtime.conftest import create_state_machine, run_state_machine, unique, wait_sfn_done
+from tests.runtime.conftest import (
+    create_state_machine,
+    durable_start_input,
+    run_state_machine,
+    unique,
+    wait_sfn_done,
+)
 
 # These test the speed-ups themselves; the run with DUOFLOW_SPEEDUPS=0 (make test runs tests/runtime both ways)
 # checks that the runtime behaves the same without them.
@@ -418,7 +424,6 @@ def test_the_durable_store_keeps_running_executions_in_memory_and_writes_every_s
     import datetime
 
     from aws_durable_execution_sdk_python_testing.execution import Execution
-    from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput
     from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecutionStore
 
     from duoflow.runtime.durable_host import ReusedConnectionsStore
@@ -426,17 +431,7 @@ def test_the_durable_store_keeps_running_executions_in_memory_and_writes_every_s
     assert {"save", "load", "update"} <= vars(SQLiteExecutionStore).keys(), "the pinned SDK store changed shape"
     path = tmp_path / "store.sqlite3"
     store = ReusedConnectionsStore.create_and_initialize(path)
-    execution = Execution.new(
-        StartDurableExecutionInput(
-            account_id="123456789012",
-            function_name="f",
-            function_qualifier="$LATEST",
-            execution_name="n",
-            execution_timeout_seconds=60,
-            execution_retention_period_days=1,
-            invocation_id="run",
-        )
-    )
+    execution = Execution.new(durable_start_input())
     execution.start(now=datetime.datetime.now(datetime.UTC))
     store.save(execution)
     arn = execution.durable_execution_arn
