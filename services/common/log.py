@@ -145,10 +145,10 @@ def caller_keys(context: Any, event: Any = None) -> dict[str, str]:
     return keys
 
 
-def passed_on_log_context(**more: str | None) -> dict[str, dict[str, str]]:
+def passed_on_log_context() -> dict[str, dict[str, str]]:
     """The ``log_context`` field for an asynchronous call this invocation makes, so the callee's lines name the same
-    execution and variant (and ``more``, such as the durable execution making the call)."""
-    keys = {**(_calling.get() or {}), **{key: value for key, value in more.items() if value}}
+    Step Functions execution, variant and durable execution (``passing_on`` says which)."""
+    keys = dict(_calling.get() or {})
     return {LOG_CONTEXT: keys} if keys else {}
 
 
