@@ -44,15 +44,13 @@ def durable_handler(
         callers = {**caller_keys(None, event), **({"variant": variant} if variant else {})}
         context.set_logger(durable_logger(correlation_id=correlation_id, flow=flow.__name__, **callers))
         context.logger.info("flow started")
-        # What a step's own code logs (the scorer's lines) and the calls it makes carry the same keys.
-        step_keys = {
-            "correlation_id": correlation_id,
-            **callers,
-            "durable_execution_arn": context.state.durable_execution_arn,
-        }
+        # What a step's own code logs (the scorer's lines) carries the flow's keys, its execution under the name the
+        # context's logger gives it; a call the flow makes names it as the durable execution calling.
+        execution_arn = context.state.durable_execution_arn
+        step_keys = {"correlation_id": correlation_id, **callers, "executionArn": execution_arn}
         logger.thread_safe_append_keys(**step_keys)
         try:
-            with passing_on({key: value for key, value in step_keys.items() if key != "correlation_id"}):
+            with passing_on({**callers, "durable_execution_arn": execution_arn}):
                 result = flow(adapters(), event, context)
         except Exception as error:
             context.logger.error("flow failed: %s: %s", type(error).__name__, error)

@@ -70,6 +70,7 @@ def test_every_line_of_a_run_carries_its_id_and_nothing_about_the_applicant(logg
     flows = [line for line in lines if "flow" in line]
     assert (flows != []) == (variant != "sfn")
     assert all(line.get("variant") == variant for line in flows), flows[:2]
+    assert all("durable_execution_arn" not in line for line in flows)  # their own execution is their executionArn
     # A hybrid micro flow's lines name the execution that started it too (the log_context in its event).
     if variant == "hybrid":
         assert all(line.get("sfn_execution_arn", "").endswith(f":loan-hybrid:{result.id}") for line in flows)
@@ -92,7 +93,8 @@ def test_every_line_of_a_run_carries_its_id_and_nothing_about_the_applicant(logg
 @pytest.mark.parametrize("variant", TRAINING_VARIANTS)
 def test_the_screening_model_s_answer_is_logged_with_the_request_s_keys(logged_runtime, variant):
     """The scorer runs inside a step: its line carries the request's id and the variant like the flow's own, and
-    in the durable and hybrid variants the durable execution, in the sfn and hybrid ones the Step Functions execution."""
+    in the durable and hybrid variants the durable execution it runs in (``executionArn``, as the flow's own lines
+    name it), in the sfn and hybrid ones the Step Functions execution."""
     runtime, log_file = logged_runtime
     [case] = training_cases(["junior-developer"])
     result = run_training_case(runtime, case, variant, measure=False)
@@ -100,5 +102,5 @@ def test_the_screening_model_s_answer_is_logged_with_the_request_s_keys(logged_r
     [screened] = [line for line in lines_about(log_file, result.id) if line["message"].startswith("screened by")]
     assert screened["correlation_id"] == result.id and screened["variant"] == variant
     assert screened["message"] == f"screened by {result.result_file['model_id']}: score {result.score}"
-    assert ("durable_execution_arn" in screened) == (variant != "sfn")
+    assert ("executionArn" in screened) == (variant != "sfn") and "durable_execution_arn" not in screened
     assert ("sfn_execution_arn" in screened) == (variant != "durable")
