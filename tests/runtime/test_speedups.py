@@ -424,11 +424,18 @@ def test_the_durable_store_keeps_running_executions_in_memory_and_writes_every_s
     import datetime
 
     from aws_durable_execution_sdk_python_testing.execution import Execution
+    from aws_durable_execution_sdk_python_testing.stores.memory import InMemoryExecutionStore
     from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecutionStore
 
     from duoflow.runtime.durable_host import ReusedConnectionsStore
 
     assert {"save", "load", "update"} <= vars(SQLiteExecutionStore).keys(), "the pinned SDK store changed shape"
+    # What keeping it in memory relies on: the SDK's own in-memory store (the stock runner's) hands out the object it
+    # saved, so the executor is written for one shared Execution per ARN.
+    stock = InMemoryExecutionStore()
+    shared = Execution.new(durable_start_input(execution_name="stock"))
+    stock.save(shared)
+    assert stock.load(shared.durable_execution_arn) is shared
     path = tmp_path / "store.sqlite3"
     store = ReusedConnectionsStore.create_and_initialize(path)
     execution = Execution.new(durable_start_input())
