@@ -6,7 +6,10 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import aws_durable_execution_sdk_python.state as durable_state
 import pytest
@@ -24,6 +27,8 @@ from tests.runtime.conftest import (
 
 # These test the speed-ups themselves; the run with DUOFLOW_SPEEDUPS=0 (make test runs tests/runtime both ways)
 # checks that the runtime behaves the same without them.
+ROOT = Path(__file__).resolve().parents[2]
+
 pytestmark = pytest.mark.skipif(not patches.speedups_enabled(), reason="DUOFLOW_SPEEDUPS=0: the speed-ups are left out")
 
 JSONATA_MACHINE = {
@@ -99,7 +104,7 @@ def test_a_definition_is_parsed_once_and_its_executions_stay_independent(sfn, mo
         "Comment": unique("parsed-once"),  # a definition no earlier test parsed
     }
     arn = create_state_machine(sfn, machine)
-    calls.clear()  # create_state_machine validates by parsing too
+    assert len(calls) == 1  # create_state_machine validates by parsing; that parse serves the executions
 
     def run(n: int) -> list:
         execution = sfn.start_execution(
@@ -112,6 +117,32 @@ def test_a_definition_is_parsed_once_and_its_executions_stay_independent(sfn, mo
 
     assert outputs == [[n, n + 1] for n in range(8)]
     assert len(calls) == 1
+
+
+def test_a_runtime_starts_without_moto_s_batch_and_ec2_and_a_batch_request_still_loads_them(tmp_path):
+    """moto's ASL interpreter imports ``moto.batch.utils`` (for its JobStatus enum), and ``moto.batch``'s
+    ``__init__`` imports the whole Batch and EC2 backends; the speed-up puts the package in place without its
+    ``__init__``, which runs on first use. In a fresh process, as a server starts."""
+    script = f"""
+import sys, boto3
+from duoflow.runtime import LocalRuntime, TimeControl
+runtime = LocalRuntime([], state_dir={str(tmp_path)!r}, time_control=TimeControl.scaled(0.001))
+runtime.start()
+try:
+    import moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch as task
+    from moto.batch.utils import JobStatus
+    assert task.JobStatus is JobStatus
+    print(sorted(name for name in ("moto.batch.models", "moto.ec2.models") if name in sys.modules))
+    print(boto3.client("batch", region_name="us-east-1").describe_job_queues()["jobQueues"])
+    import moto.batch
+    print(sorted(name for name in ("moto.batch.models", "moto.ec2.models") if name in sys.modules))
+    print(moto.batch.batch_backends is sys.modules["moto.batch.models"].batch_backends)
+finally:
+    runtime.stop()
+"""
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == ["[]", "[]", "['moto.batch.models', 'moto.ec2.models']", "True"]
 
 
 def test_the_patched_hooks_are_where_the_pinned_libraries_have_them(runtime):

@@ -70,7 +70,15 @@ Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
 
 * ``ExecutionWorker._get_evaluation_entrypoint``: moto parses a state machine's definition with ANTLR on every
   ``start_execution`` (tens of ms of CPU); the parsed program is a tree of immutable components (every
-  per-execution value lives in the Environment), so one parse per definition serves every execution.
+  per-execution value lives in the Environment), so one parse per definition serves every execution, the parse
+  that validated the definition when the state machine was created included (a runtime starting on its state
+  creates every state machine again: ~0.2 s of CPU each).
+* The import of ``moto.batch`` (not an attribute: ``sys.modules``, so not a :class:`Target`; see
+  :func:`_defer_moto_batch`). moto's ASL interpreter imports ``moto.batch.utils`` for one enum, and the package's
+  ``__init__`` imports moto's whole Batch backend and, through it, EC2's: about a third of a server's start-up
+  (1 s here). Here ``moto.batch`` is put in place without running its ``__init__``, which runs on the first
+  attribute anyone reads of it (moto's backend lookup does, for a Batch request), so ``moto.batch`` answers as
+  before. Not undone by uninstall: the package would load itself in full on first use either way.
 * ``boto_client_for`` (moto/stepfunctions/parser/asl/utils/boto_client.py and the Task modules that imported it,
   ``CLIENT_USERS``): moto builds a new boto3 client for every Task (and ignores the Task's credentials when it
   does); clients are thread-safe, so one per service and region.
@@ -174,14 +182,17 @@ def install(
     _mock_config = mock_config
     if _patcher.installed:
         return
+    if speedups:
+        _defer_moto_batch()
+    programs: dict[str, Any] | None = {} if speedups else None  # definition -> its parsed program
     _install_task_answers()
     _install_timers()
     _install_context_timestamps()
-    _install_definition_errors()
+    _install_definition_errors(programs)
     _install_mock_test_cases()
     _install_redrive()
     if speedups:
-        _install_parsed_once()
+        _install_parsed_once(programs)
         _install_client_cache()
         _install_execution_index()
         _install_jsonpath_cache()
@@ -369,7 +380,9 @@ def _missing_target(machine: dict, where: str) -> str | None:
     return problem
 
 
-def _install_definition_errors() -> None:
+def _install_definition_errors(programs: dict[str, Any] | None) -> None:
+    """``programs``: where the parsed program of a valid definition is kept for its executions (the speed-up
+    ``_install_parsed_once``); None: not kept."""
     from moto.core.exceptions import AWSError
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
 
@@ -384,7 +397,9 @@ def _install_definition_errors() -> None:
         problem = definition_problem(definition)
         if problem is None:
             try:
-                AmazonStateLanguageParser.parse(definition)
+                program = AmazonStateLanguageParser.parse(definition)[0]
+                if programs is not None:
+                    programs.setdefault(definition, program)
             except ASLParserException as error:
                 # the grammar's first complaint, without its list of every token it would have accepted
                 first = error.errors[0] if error.errors else "no details"
@@ -504,10 +519,34 @@ def _install_redrive() -> None:
 # --- speed-ups --------------------------------------------------------------------------------------------------
 
 
-def _install_parsed_once() -> None:
+def _defer_moto_batch() -> None:
+    import importlib.util
+    import sys
+
+    if "moto.batch" in sys.modules:
+        return
+    spec = importlib.util.find_spec("moto.batch")
+    package = importlib.util.module_from_spec(spec)  # its __path__ is set: its submodules import as before
+
+    lock = threading.Lock()
+
+    def load_in_full(name: str) -> Any:
+        with lock:  # the first reader runs __init__; one reading meanwhile waits for it
+            if vars(package).get("__getattr__") is load_in_full:
+                del package.__getattr__
+                spec.loader.exec_module(package)
+        return getattr(package, name)
+
+    package.__getattr__ = load_in_full  # a module's __getattr__ answers only what the module does not have
+    sys.modules["moto.batch"] = package
+    import moto
+
+    moto.batch = package  # as the import system sets a loaded package on its parent
+
+
+def _install_parsed_once(programs: dict[str, Any]) -> None:
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-    programs: dict[str, Any] = {}
     lock = threading.Lock()
 
     def parsed_once(self: Any) -> Any:
