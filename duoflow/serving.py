@@ -111,12 +111,14 @@ def run_server(
                 f"across restarts for {signer.ttl_seconds // 3600} hours (clearing the state revokes them)",
                 soft_wrap=True,
             )
+            # One print: the executions resumed above already log through ``out``, and a function's line must not
+            # land between a role's name and its token.
+            tokens = []
             for role, token in signer.role_tokens().items():
                 username, name = ROLE_USERS[role]
-                out.print(f"\n[bold]{role}[/bold] token ({name}):", soft_wrap=True)
-                out.print(token, soft_wrap=True)
-                out.print(f"sign in as {role}: {url}/#/{ROLE_PAGES[role]}?token={token}", soft_wrap=True)
-            out.print("\nCtrl-C stops the server.")
+                tokens += [f"\n[bold]{role}[/bold] token ({name}):", token]
+                tokens.append(f"sign in as {role}: {url}/#/{ROLE_PAGES[role]}?token={token}")
+            out.print("\n".join([*tokens, "\nCtrl-C stops the server."]), soft_wrap=True)
             with access_lines_to(printer):
                 serve_forever(runtime, signer, sock)
         except KeyboardInterrupt:

@@ -86,10 +86,9 @@ class Server:
         raise TimeoutError(f"the server did not answer within {START_TIMEOUT} s:\n{self.log()}")
 
     def _printed_token(self, role: str) -> str:
-        lines = self.output.read_text().splitlines()
-        for index, line in enumerate(lines):
-            if line.startswith(f"{role} token"):
-                return lines[index + 1].strip()
+        for line in self.output.read_text().splitlines():
+            if line.startswith(f"sign in as {role}: ") and "?token=" in line:
+                return line.rsplit("?token=", 1)[1].strip()
         raise AssertionError(f"the server printed no {role} token:\n{self.log()}")
 
     def log(self) -> str:
