@@ -36,6 +36,13 @@ def _target() -> tuple[str, int] | None:
 _TARGET = _target()
 
 
+def read_setting() -> None:
+    """Read the setting again: for a process forked, with its own environment, after this module was imported."""
+    global _TARGET
+    with _lock:
+        _TARGET = _target()
+
+
 def passed(kind: str) -> None:
     """One more step of ``kind`` is on disk: die here if this is the chosen one."""
     with _lock:

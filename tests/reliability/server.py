@@ -2,7 +2,9 @@
 
 ``Server(state_dir, crash_after="state:3")`` starts the server with ``DUOFLOW_CRASH_AFTER`` set: it kills itself
 (SIGKILL) right after that step (duoflow/runtime/crash_points.py). ``LoanRun`` submits an application and plays the
-manager until the run ends, restarting the server on the same state directory whenever it has died.
+manager until the run ends, restarting the server on the same state directory whenever it has died. Each server is
+forked from a process that has imported what a server imports (tests/reliability/forkserver.py), so a restart does
+not import the libraries again; what runs is the same ``duoflow serve`` command line.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -33,6 +37,77 @@ class ServerDied(Exception):
     pass
 
 
+class ForkedProcess:
+    """A server forked by tests/reliability/forkserver.py, with the part of ``subprocess.Popen`` this tier uses.
+    The fork server is its parent; it tells when the process has ended and with which code."""
+
+    def __init__(self, forkserver: ForkServer, pid: int) -> None:
+        self._forkserver, self.pid = forkserver, pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self._forkserver.returncode(self.pid)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"server {self.pid}", timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def _signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)  # the fork server has not reaped it: the pid is still this process's
+
+
+class ForkServer:
+    """One per test process: started with the environment the servers share, it forks each server."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.reliability.forkserver"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._lock = threading.Lock()
+
+    def ask(self, request: dict) -> dict:
+        with self._lock:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            answer = self.process.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"the fork server exited ({self.process.wait()})")
+        return json.loads(answer)
+
+    def returncode(self, pid: int) -> int | None:
+        return self.ask({"status": pid})["returncode"]
+
+
+_forkserver: ForkServer | None = None
+
+
+def forked_process(args: list[str], env: dict[str, str], output: Path) -> ForkedProcess:
+    """``python -m duoflow.cli <args>`` with ``env``, writing to ``output``, forked from the fork server."""
+    global _forkserver
+    if _forkserver is None or _forkserver.process.poll() is not None:
+        _forkserver = ForkServer({key: value for key, value in env.items() if key != "DUOFLOW_CRASH_AFTER"})
+    pid = _forkserver.ask({"start": {"args": args, "env": env, "output": str(output)}})["pid"]
+    return ForkedProcess(_forkserver, pid)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -47,10 +122,7 @@ class Server:
         env = {key: value for key, value in os.environ.items() if key != "DUOFLOW_CRASH_AFTER"}
         if crash_after:
             env["DUOFLOW_CRASH_AFTER"] = crash_after
-        command = [
-            sys.executable,
-            "-m",
-            "duoflow.cli",
+        args = [  # python -m duoflow.cli ...
             "serve",
             "--port",
             str(self.port),
@@ -60,8 +132,7 @@ class Server:
             str(state_dir),
             *TIME_OPTIONS,
         ]
-        self._log = self.output.open("w")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = forked_process(args, env, self.output)
         try:
             self._wait_ready()
             self.manager_token = self._printed_token("managers")
@@ -128,7 +199,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self._log.close()
 
 
 @dataclass

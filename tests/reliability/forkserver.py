@@ -1,0 +1,96 @@
+"""Starts ``duoflow serve`` processes for the kill-at-every-step tier by forking one that has already imported what a
+server imports, so each of the tier's ~90 server starts does not import moto, botocore, the durable SDKs and the
+project again (about half of a start). What runs in the forked process is the same ``duoflow serve`` a user starts:
+the same command line, environment, working directory and output file.
+
+Run as ``python -m tests.reliability.forkserver`` with the environment the servers share; it reads one JSON request
+per line on stdin and answers one JSON line on stdout:
+
+    {"start": {"args": [...], "env": {...}, "output": "server.log"}}  ->  {"pid": 123}
+    {"status": 123}                                                    ->  {"returncode": null | int}
+
+It stops when stdin closes; each server it started gets SIGTERM if it stops first (PR_SET_PDEATHSIG).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import json
+import os
+import signal
+import sys
+
+from tests.reliability.server import ROOT
+
+PR_SET_PDEATHSIG = 1
+ASL_PARSER = "moto.stepfunctions.parser.asl.parse.asl_parser"
+
+
+# What ``duoflow serve`` imports before it answers (nothing here starts a thread: forking stays safe).
+PRELOAD = ("duoflow.cli", "duoflow.serving", "duoflow.runtime.runtime", "duoflow.console.server", ASL_PARSER)
+
+
+def preload() -> None:
+    from duoflow.runtime.patches import moto_stepfunctions
+
+    moto_stepfunctions._defer_moto_batch()  # as the runtime's speed-up does, before moto's ASL interpreter loads
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
+def run_server(request: dict) -> int:
+    """In the forked process: become ``python -m duoflow.cli <args>`` with ``env``, writing to ``output``."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    output = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(ROOT)
+    from duoflow.runtime import crash_points
+
+    crash_points.read_setting()  # DUOFLOW_CRASH_AFTER is this server's own
+    sys.argv = ["duoflow", *request["args"]]
+    from duoflow.cli import app
+
+    try:
+        app()
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0
+
+
+def main() -> None:
+    preload()
+    exited: dict[int, int] = {}
+    for line in sys.stdin:
+        request = json.loads(line)
+        while True:  # reap what has ended, so a status is known and no zombie stays
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            exited[pid] = os.waitstatus_to_exitcode(status)
+        if "start" in request:
+            sys.stdout.flush()
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    code = run_server(request["start"])
+                finally:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    os._exit(code)
+            answer: dict = {"pid": pid}
+        else:
+            answer = {"returncode": exited.get(request["status"])}
+        print(json.dumps(answer), flush=True)
+
+
+if __name__ == "__main__":
+    main()
