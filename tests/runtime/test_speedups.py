@@ -566,6 +566,46 @@ def test_the_user_agent_is_the_one_botocore_builds_for_each_set_of_features(runt
     assert other.to_string() == build(other) != agent.to_string()
 
 
+def test_in_process_requests_carry_botocore_s_authorization_header_less_the_signature(runtime, monkeypatch):
+    """The header is botocore's own (scope, signed headers, date, token) with a placeholder signature; S3's signer
+    and presigned URLs still compute theirs; and moto reads the same account and region from it."""
+    import datetime
+    import inspect
+
+    from botocore import auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from duoflow.runtime.patches import botocore_signing
+
+    signed = inspect.getclosurevars(auth.SigV4Auth.add_auth).nonlocals["signed"]
+    assert (signed.__module__, signed.__qualname__) == ("botocore.auth", "SigV4Auth.add_auth")  # botocore's own
+    monkeypatch.setattr(auth, "get_current_datetime", lambda: datetime.datetime(2026, 12, 3, 10, 0, 0))
+    credentials = Credentials("AKIDEXAMPLE", "secret", "session-token")
+
+    def prepared(signer_class, sign):
+        request = AWSRequest("POST", "https://states.us-east-1.amazonaws.com/", data=b'{"a": 1}')
+        request.headers["Content-Type"] = "application/x-amz-json-1.0"
+        sign(signer_class(credentials, "states", "us-east-1"), request)
+        return dict(request.headers.items())
+
+    fast, full = prepared(auth.SigV4Auth, auth.SigV4Auth.add_auth), prepared(auth.SigV4Auth, signed)
+    assert fast["Authorization"] == full["Authorization"].rsplit("Signature=", 1)[0] + (
+        f"Signature={botocore_signing.NOT_COMPUTED}"
+    )
+    assert {k: v for k, v in fast.items() if k != "Authorization"} == {
+        k: v for k, v in full.items() if k != "Authorization"
+    }
+    assert "X-Amz-Date" in fast and fast["X-Amz-Security-Token"] == "session-token"
+    s3 = prepared(auth.S3SigV4Auth, auth.S3SigV4Auth.add_auth)
+    assert botocore_signing.NOT_COMPUTED not in s3["Authorization"]
+    assert s3 == prepared(auth.S3SigV4Auth, signed)
+    url = runtime.client("s3").generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"})
+    assert "Signature=" in url and botocore_signing.NOT_COMPUTED not in url
+    arn = runtime.client("sns").create_topic(Name=unique("signed"))["TopicArn"]
+    assert arn.startswith(f"arn:aws:sns:{runtime.region}:123456789012:")
+
+
 def test_pooled_jsonata_programs_keep_concurrent_evaluations_apart_and_now_current(sfn):
     """Programs are reused across threads but never shared by two evaluations at once; $now() is the time of
     the evaluation that asks (a reused program would otherwise answer with the time it was last used)."""

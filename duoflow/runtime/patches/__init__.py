@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import Any
 
 from duoflow.runtime.patches import (
+    botocore_signing,
     botocore_user_agent,
     durable_sdk,
     moto_bedrock,
@@ -50,6 +51,7 @@ MODULES: tuple[ModuleType, ...] = (
     moto_bedrock,
     durable_sdk,
     botocore_user_agent,
+    botocore_signing,
     python_stdlib,
 )
 
@@ -99,6 +101,7 @@ def install(
         moto_bedrock: moto_bedrock.install,
         durable_sdk: lambda: durable_sdk.install(speedups),
         botocore_user_agent: lambda: botocore_user_agent.install(speedups),
+        botocore_signing: lambda: botocore_signing.install(speedups),
         python_stdlib: python_stdlib.install,
     }
     try:
