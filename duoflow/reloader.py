@@ -1,6 +1,8 @@
 """`duoflow serve --reload`: a supervisor that runs the server as a child process and restarts it when the code
 changes, on the same state directory and port, so executions carry on on the new code. Files are polled
-(standard library only)."""
+(standard library only). Where it can, the supervisor imports the libraries a server uses once and forks each
+server from itself; the forked server imports the project's code afresh (a restart: ~3.5 s -> ~2 s from the save
+to the first answer here)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
@@ -70,6 +72,7 @@ def supervise(sock: socket.socket, lock: int, options: list[str], folders: list[
     command = [sys.executable, "-m", "duoflow.cli", "serve", *options]
     command += ["--socket-fd", str(sock.fileno()), "--lock-fd", str(lock), "--aws-socket-fd", str(aws_sock.fileno())]
     fds = (sock.fileno(), lock, aws_sock.fileno())
+    warm = _preload_libraries()
     stops: list[int] = []
 
     def request_stop(signum: int, frame: object) -> None:
@@ -83,7 +86,7 @@ def supervise(sock: socket.socket, lock: int, options: list[str], folders: list[
             soft_wrap=True,
         )
         snapshot = code_snapshot(folders)
-        child = _start_child(command, fds)
+        child = _start_child(command, fds, warm, folders)
         reported_exit = False
         next_scan = time.monotonic() + RELOAD_POLL_SECONDS
         while not stops:
@@ -104,7 +107,7 @@ def supervise(sock: socket.socket, lock: int, options: list[str], folders: list[
             _stop_child(child, stops)
             if stops:
                 break
-            child = _start_child(command, fds)
+            child = _start_child(command, fds, warm, folders)
             reported_exit = False
         code = _stop_child(child, stops)
         return 0 if code is None else code
@@ -116,7 +119,106 @@ def supervise(sock: socket.socket, lock: int, options: list[str], folders: list[
         os.close(lock)
 
 
-def _start_child(command: list[str], fds: tuple[int, ...]) -> subprocess.Popen:
+def _preload_libraries() -> bool:
+    """Import what a server imports, so that each server can be forked from this process with the libraries
+    (moto, botocore, the durable SDKs, the web server: about half of a server's start) already loaded. The project's
+    own modules are imported here too (they pull the libraries in) but each forked server drops them and imports
+    them again: they are what changes. False where fork is not available (the server is then a new interpreter)."""
+    if not hasattr(os, "fork"):
+        return False
+    import importlib
+
+    from duoflow.runtime.patches import moto_stepfunctions, speedups_enabled
+
+    if speedups_enabled():
+        moto_stepfunctions._defer_moto_batch()  # before moto's ASL interpreter loads, as the runtime's speed-up does
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+    return True
+
+
+# What `duoflow serve` imports before it answers; none of it starts a thread (a process with threads must not fork).
+WARM_MODULES = (
+    "duoflow.serving",
+    "duoflow.runtime.runtime",
+    "duoflow.console.server",
+    "moto.stepfunctions.parser.asl.parse.asl_parser",
+)
+
+
+class _ForkedServer:
+    """A server forked from the supervisor: the part of ``subprocess.Popen`` the supervisor uses."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.returncode = pid, None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == self.pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"server {self.pid}", timeout or 0)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def _project_module(module: object, roots: tuple[str, ...]) -> bool:
+    """A module of the project or of a watched folder (not an installed library, even one in the project's .venv)."""
+    path = getattr(module, "__file__", None) or ""
+    return any(path.startswith(root) for root in roots) and f"{os.sep}site-packages{os.sep}" not in path
+
+
+def _run_forked(command: list[str], folders: list[Path]) -> int:
+    """In the forked server: forget the project's modules (the code may have changed) and run ``command`` here."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    roots = tuple(f"{folder}{os.sep}" for folder in {PROJECT_ROOT, *folders})
+    for name, module in list(sys.modules.items()):
+        if name != "__main__" and _project_module(module, roots):  # __main__: the supervisor's own command
+            del sys.modules[name]
+    sys.argv = ["duoflow", *command[3:]]  # python -m duoflow.cli serve ...
+    from duoflow.cli import app
+
+    try:
+        app()
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0
+
+
+def _start_child(command: list[str], fds: tuple[int, ...], warm: bool, folders: list[Path]) -> Any:
+    if warm:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid:
+            return _ForkedServer(pid)
+        code = 1
+        try:
+            os.setsid()  # as start_new_session below
+            _terminate_with_parent()
+            code = _run_forked(command, folders)
+        except BaseException:  # what a new interpreter would print before exiting 1
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
     parent = os.getpid()
 
     def in_child() -> None:
