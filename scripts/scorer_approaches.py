@@ -99,8 +99,19 @@ def glove_reader(folder: Path, skip_commonest: bool) -> Reader:
     row_of = {word: i for i, word in enumerate(words)}
     first = _GLOVE_COMMONEST if skip_commonest else 0
 
+    def rows_of(text: str) -> list[int]:
+        return [row_of[w] for w in _GLOVE_TOKEN.findall(text.lower()) if row_of.get(w, -1) >= first]
+
+    embed = _static_mean_embedder(table, rows_of)
+    return Reader("GloVe-content" if skip_commonest else "GloVe", embed, embed)
+
+
+def _static_mean_embedder(table: np.ndarray, rows_of: Callable[[str], list[int]]) -> Callable[[list[str]], np.ndarray]:
+    """Each text: the mean of its rows of a static table, each column summed with math.fsum (exact in any order, so
+    the same on any CPU), normalized; no rows: zeros."""
+
     def one(text: str) -> np.ndarray:
-        rows = [row_of[w] for w in _GLOVE_TOKEN.findall(text.lower()) if row_of.get(w, -1) >= first]
+        rows = rows_of(text)
         if not rows:
             return np.zeros(table.shape[1])
         vectors = table[rows].astype(np.float64)
@@ -110,7 +121,7 @@ def glove_reader(folder: Path, skip_commonest: bool) -> Reader:
     def embed(texts: list[str]) -> np.ndarray:
         return np.array([one(t) for t in texts])
 
-    return Reader("GloVe-content" if skip_commonest else "GloVe", embed, embed)
+    return embed
 
 
 def potion_reader(folder: Path) -> Reader:
@@ -125,17 +136,10 @@ def potion_reader(folder: Path) -> Reader:
     unknown = tokenizer.token_to_id("[UNK]")
     table = next(iter(load_file(str(folder / "model.safetensors")).values()))
 
-    def one(text: str) -> np.ndarray:
-        rows = [i for i in tokenizer.encode(text, add_special_tokens=False).ids if i != unknown]
-        if not rows:
-            return np.zeros(table.shape[1])
-        vectors = table[rows].astype(np.float64)
-        mean = np.array([math.fsum(column) for column in vectors.T.tolist()]) / len(rows)
-        return mean / math.sqrt(math.fsum((mean * mean).tolist()))
+    def rows_of(text: str) -> list[int]:
+        return [i for i in tokenizer.encode(text, add_special_tokens=False).ids if i != unknown]
 
-    def embed(texts: list[str]) -> np.ndarray:
-        return np.array([one(t) for t in texts])
-
+    embed = _static_mean_embedder(table, rows_of)
     return Reader("potion", embed, embed)
 
 
