@@ -128,12 +128,15 @@ def _preload_libraries() -> bool:
         return False
     import importlib
 
-    from duoflow.runtime.patches import moto_stepfunctions, speedups_enabled
+    try:
+        from duoflow.runtime.patches import moto_stepfunctions, speedups_enabled
 
-    if speedups_enabled():
-        moto_stepfunctions._defer_moto_batch()  # before moto's ASL interpreter loads, as the runtime's speed-up does
-    for name in WARM_MODULES:
-        importlib.import_module(name)
+        if speedups_enabled():
+            moto_stepfunctions._defer_moto_batch()  # before moto's ASL interpreter loads, as the speed-up does
+        for name in WARM_MODULES:
+            importlib.import_module(name)
+    except Exception:  # noqa: BLE001 - the code being edited does not import: each server says why, as before
+        return False
     return True
 
 

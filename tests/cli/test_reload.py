@@ -84,3 +84,19 @@ def waiting_for_manager(server: Server, token: str, application_id: str) -> bool
 def ended_status(server: Server, application_id: str) -> dict | None:
     status, body = server.request("GET", f"/api/status/{application_id}")
     return body if status == 200 and body.get("status") in ("approved", "denied") else None
+
+
+def test_a_forked_server_drops_the_projects_modules_and_keeps_the_libraries():
+    """--reload forks each server from a supervisor that has imported what a server imports; the server imports the
+    project's code again (it may have changed), not the libraries (even those installed in the project's .venv)."""
+    import os
+
+    import moto
+
+    import duoflow.terminal
+    from duoflow import reloader
+
+    roots = (f"{reloader.PROJECT_ROOT}{os.sep}",)
+    assert reloader._project_module(duoflow.terminal, roots)
+    assert not reloader._project_module(moto, roots)
+    assert not reloader._project_module(os, roots)
