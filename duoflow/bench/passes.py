@@ -50,7 +50,7 @@ def bench_locally(
     reports: dict[str, Report] = {}
     with progress, local_stack(time_control) as runtime:
         for name, cases in chosen.items():
-            total = len(variants) * len(cases) * (runs + 1) + (
+            total = len(variants) * (len(cases) * (runs + 1) + 1) + (  # + 1: each variant's uncounted first run
                 len(variants) if any(getattr(c, "manager", None) for c in cases) else 0
             )
             task = progress.add_task(f"benchmarking {name}: {', '.join(variants)}", total=total)
