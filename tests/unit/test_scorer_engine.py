@@ -44,12 +44,23 @@ print(json.dumps({
 """
 
 
-def score_everything(extra_env: dict[str, str]) -> dict:
-    env = {**os.environ, **extra_env}
-    done = subprocess.run(
-        [sys.executable, "-c", SCORE_EVERYTHING], cwd=cal.ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    return json.loads(done.stdout)
+def score_everything(*extra_envs: dict[str, str]) -> list[dict]:
+    """Everything scored in one fresh process per environment, the processes running at once (one per core)."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", SCORE_EVERYTHING],
+            cwd=cal.ROOT,
+            env={**os.environ, **extra_env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for extra_env in extra_envs
+    ]
+    outputs = [process.communicate() for process in processes]
+    for process, (_, errors) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, errors
+    return [json.loads(out) for out, _ in outputs]
 
 
 def test_the_pinned_source_is_the_one_that_was_read() -> None:
@@ -77,7 +88,7 @@ def test_the_build_is_reused() -> None:
 
 
 def test_a_restricted_process_scores_exactly_as_the_default_one() -> None:
-    default, restricted = score_everything({}), score_everything(RESTRICTED)
+    default, restricted = score_everything({}, RESTRICTED)
     pairs = sum(len(cal.labelled_pairs(f)) for f in (cal.PAIRS_FILE, cal.HELD_OUT_FILE, cal.FRESH_FILE))
     assert len(default["scores"]) == pairs + len(cal.DEMO_CASES)
     assert restricted["scores"] == default["scores"]
