@@ -1,4 +1,4 @@
-"""Suite-wide collection order: the longest files first, so the two xdist workers share them. And the runtime's
+"""Suite-wide collection order: the longest files first, so the xdist workers share them. And the runtime's
 pytest fixtures for Step Functions Local mock files (sfn_mock_config), registered as a user's conftest would."""
 
 from __future__ import annotations

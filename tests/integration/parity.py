@@ -1,5 +1,5 @@
 """Outcome parity: the three variants decide the same way on the same input (shared by the parity tests,
-which are split in files so the two test workers share the load)."""
+which are split in files so two test workers share the load)."""
 
 from __future__ import annotations
 

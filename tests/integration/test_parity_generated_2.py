@@ -1,4 +1,4 @@
-"""Generated applications, half 2 of 2 (the halves run on the two test workers): the same outcome, reason,
+"""Generated applications, half 2 of 2 (the halves run on two test workers at once): the same outcome, reason,
 offer and disbursement on sfn, durable and hybrid."""
 
 import pytest
