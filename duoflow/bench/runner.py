@@ -117,6 +117,13 @@ def measure_latency(
         return list(pool.map(one, jobs))
 
 
+def as_expected(result: RunResult) -> RunResult:
+    """The run, when it ended as its case expects; otherwise the benchmark stops, saying how it ended."""
+    if not result.as_expected:
+        raise RuntimeError(f"{result.variant}/{result.case} ended {result.outcome}, expected {result.expected_outcome}")
+    return result
+
+
 def bench(
     runtime: LocalRuntime,
     cases: list[Case],
@@ -147,16 +154,13 @@ def bench(
     # One run per variant that counts for nothing: what the process does once (the screening model loads on the
     # first request it scores) would otherwise be billed to whichever variant comes first.
     for variant in variants:
-        warmed = SCENARIOS[scenario_of(cases[0])].run_case(runtime, cases[0], variant)
-        if not warmed.as_expected:
-            raise RuntimeError(f"{variant}/{cases[0].case} ended {warmed.outcome}, expected {warmed.expected_outcome}")
+        as_expected(SCENARIOS[scenario_of(cases[0])].run_case(runtime, cases[0], variant))
         on_run()
     for variant in variants:
         per_case = []
         for case in cases:
             result, measured = measure_case(runtime, case, variant, prices)
-            if not result.as_expected:
-                raise RuntimeError(f"{variant}/{case.case} ended {result.outcome}, expected {result.expected_outcome}")
+            as_expected(result)
             per_case.append(measured)
             on_run()
         latencies = [
@@ -238,9 +242,6 @@ def hybrid_happy_path(runtime: LocalRuntime, case: LoanCase, runs: int, on_run: 
             run_loan_case(runtime, case, "hybrid", measure=False)
         latencies = []
         for _ in range(runs):
-            result = run_loan_case(runtime, case, "hybrid", measure=False)
-            if not result.as_expected:
-                raise RuntimeError(f"hybrid/{case.case} ended {result.outcome}, expected {result.expected_outcome}")
-            latencies.append(result.latency_ms)
+            latencies.append(as_expected(run_loan_case(runtime, case, "hybrid", measure=False)).latency_ms)
             on_run()
         return latencies

@@ -23,7 +23,7 @@ from botocore.config import Config
 
 from catalog.outputs import DeployedStack
 from duoflow.bench.pricing import PriceTable, RunFigures, cost_per_million
-from duoflow.bench.runner import measure_latency, percentile
+from duoflow.bench.runner import as_expected, measure_latency, percentile
 from duoflow.demo import run_loan_case
 from duoflow.runtime import ResourceRef, TimeControl
 from duoflow.scenarios import LoanCase
@@ -108,9 +108,7 @@ def bench_deployed(
     for variant in variants:
         per_case = []
         for case in cases:
-            result = run_loan_case(target, case, variant, deadline_seconds=30 * 60)  # type: ignore[arg-type]
-            if not result.as_expected:
-                raise RuntimeError(f"{variant}/{case.case} ended {result.outcome}, expected {result.expected_outcome}")
+            result = as_expected(run_loan_case(target, case, variant, deadline_seconds=30 * 60))  # type: ignore[arg-type]
             figures = RunFigures(
                 state_transitions=result.state_transitions, durable_operations=result.durable_operations
             )
