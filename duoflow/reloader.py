@@ -72,7 +72,7 @@ def supervise(sock: socket.socket, lock: int, options: list[str], folders: list[
     command = [sys.executable, "-m", "duoflow.cli", "serve", *options]
     command += ["--socket-fd", str(sock.fileno()), "--lock-fd", str(lock), "--aws-socket-fd", str(aws_sock.fileno())]
     fds = (sock.fileno(), lock, aws_sock.fileno())
-    warm = _preload_libraries()
+    warm = preload_server_imports()
     stops: list[int] = []
 
     def request_stop(signum: int, frame: object) -> None:
@@ -119,7 +119,7 @@ def supervise(sock: socket.socket, lock: int, options: list[str], folders: list[
         os.close(lock)
 
 
-def _preload_libraries() -> bool:
+def preload_server_imports() -> bool:
     """Import what a server imports, so that each server can be forked from this process with the libraries
     (moto, botocore, the durable SDKs, the web server: about half of a server's start) already loaded. The project's
     own modules are imported here too (they pull the libraries in) but each forked server drops them and imports
@@ -142,6 +142,7 @@ def _preload_libraries() -> bool:
 
 # What `duoflow serve` imports before it answers; none of it starts a thread (a process with threads must not fork).
 WARM_MODULES = (
+    "duoflow.cli",
     "duoflow.serving",
     "duoflow.runtime.runtime",
     "duoflow.console.server",
@@ -192,7 +193,12 @@ def _run_forked(command: list[str], folders: list[Path]) -> int:
     for name, module in list(sys.modules.items()):
         if name != "__main__" and _project_module(module, roots):  # __main__: the supervisor's own command
             del sys.modules[name]
-    sys.argv = ["duoflow", *command[3:]]  # python -m duoflow.cli serve ...
+    return run_cli(command[3:])  # python -m duoflow.cli serve ...
+
+
+def run_cli(args: list[str]) -> int:
+    """``duoflow <args>`` in this process (a forked one): its exit code, as a new interpreter would exit."""
+    sys.argv = ["duoflow", *args]
     from duoflow.cli import app
 
     try:
@@ -212,7 +218,7 @@ def _start_child(command: list[str], fds: tuple[int, ...], warm: bool, folders: 
         code = 1
         try:
             os.setsid()  # as start_new_session below
-            _terminate_with_parent()
+            terminate_with_parent()
             code = _run_forked(command, folders)
         except BaseException:  # what a new interpreter would print before exiting 1
             import traceback
@@ -227,14 +233,14 @@ def _start_child(command: list[str], fds: tuple[int, ...], warm: bool, folders: 
     def in_child() -> None:
         # Its own session, so a Ctrl-C in the terminal reaches the supervisor only (which stops the child once);
         # and on Linux the child gets SIGTERM if the supervisor dies, instead of running on without it.
-        _terminate_with_parent()
+        terminate_with_parent()
         if os.getppid() != parent:
             os._exit(1)
 
     return subprocess.Popen(command, pass_fds=fds, start_new_session=True, preexec_fn=in_child)
 
 
-def _terminate_with_parent() -> None:
+def terminate_with_parent() -> None:
     try:
         import ctypes
 

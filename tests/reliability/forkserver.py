@@ -14,34 +14,18 @@ It stops when stdin closes; each server it started gets SIGTERM if it stops firs
 
 from __future__ import annotations
 
-import ctypes
-import importlib
 import json
 import os
-import signal
 import sys
 
+from duoflow.reloader import preload_server_imports, run_cli, terminate_with_parent
+from duoflow.runtime import crash_points
 from tests.reliability.server import ROOT
-
-PR_SET_PDEATHSIG = 1
-ASL_PARSER = "moto.stepfunctions.parser.asl.parse.asl_parser"
-
-
-# What ``duoflow serve`` imports before it answers (nothing here starts a thread: forking stays safe).
-PRELOAD = ("duoflow.cli", "duoflow.serving", "duoflow.runtime.runtime", "duoflow.console.server", ASL_PARSER)
-
-
-def preload() -> None:
-    from duoflow.runtime.patches import moto_stepfunctions
-
-    moto_stepfunctions._defer_moto_batch()  # as the runtime's speed-up does, before moto's ASL interpreter loads
-    for name in PRELOAD:
-        importlib.import_module(name)
 
 
 def run_server(request: dict) -> int:
     """In the forked process: become ``python -m duoflow.cli <args>`` with ``env``, writing to ``output``."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    terminate_with_parent()
     output = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(output, 1)
     os.dup2(output, 2)
@@ -49,21 +33,12 @@ def run_server(request: dict) -> int:
     os.environ.clear()
     os.environ.update(request["env"])
     os.chdir(ROOT)
-    from duoflow.runtime import crash_points
-
     crash_points.read_setting()  # DUOFLOW_CRASH_AFTER is this server's own
-    sys.argv = ["duoflow", *request["args"]]
-    from duoflow.cli import app
-
-    try:
-        app()
-    except SystemExit as done:
-        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    return 0
+    return run_cli(request["args"])
 
 
 def main() -> None:
-    preload()
+    preload_server_imports()  # as `duoflow serve --reload` does before it forks a server
     exited: dict[int, int] = {}
     for line in sys.stdin:
         request = json.loads(line)
