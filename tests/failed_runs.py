@@ -20,7 +20,7 @@ def failed_sfn_execution(runtime: LocalRuntime, state_machine: str = "loan-sfn")
         name=name,
         input=json.dumps({"application_id": name}),
     )["executionArn"]
-    wait_until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "FAILED", timeout=30, what=name)
+    wait_until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "FAILED", what=name)
     return arn
 
 
@@ -40,7 +40,7 @@ def failed_durable_execution(runtime: LocalRuntime, function: str = "loan-workfl
         runs = [run for run in listed["DurableExecutions"] if run["Status"] == "FAILED"]
         return runs[0]["DurableExecutionArn"] if runs else None
 
-    return wait_until(failed, timeout=30, what=name)
+    return wait_until(failed, what=name)
 
 
 def caught_training_execution(runtime: LocalRuntime, variant: str = "sfn") -> str:

@@ -93,7 +93,7 @@ def test_the_console_endpoint_and_the_nested_durable_runs_read_every_page(runtim
             detail = console.get("/console/api/execution", params={"arn": arn}, headers=as_hr).json()
             return detail if detail["status"] != "RUNNING" else None
 
-        detail = wait_until(ended, timeout=20, what=f"{name} to end")
+        detail = wait_until(ended, what=f"{name} to end")
         assert [d["name"] for d in detail["durable"]] == [name]
 
 

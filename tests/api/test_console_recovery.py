@@ -52,7 +52,7 @@ def waiting_for_fraud(api: ApiClient, variant: str) -> tuple[str, str | None]:
     def asked() -> bool:
         return "fraud-requested" in [entry["entry_id"] for entry in api.get(f"/status/{application_id}").body["log"]]
 
-    wait_until(asked, timeout=30, what=f"{application_id} asked the fraud service")
+    wait_until(asked, what=f"{application_id} asked the fraud service")
     return application_id, started.body.get("execution_arn")
 
 

@@ -49,7 +49,6 @@ def test_apply_then_approve_as_manager_ends_approved_with_every_state_green(clie
             for a in client.get("/api/approvals", headers=as_manager).json()["approvals"]
             if a["application_id"] == application_id
         ],
-        timeout=20,
         what="Alice's approval to be pending",
     )
     assert pending[0]["applicant_name"] == "Alice Johnson" and "task_token" not in pending[0]
@@ -58,9 +57,7 @@ def test_apply_then_approve_as_manager_ends_approved_with_every_state_green(clie
     )
     assert decided.status_code == 200 and decided.json() == {"application_id": application_id, "approved": True}
 
-    detail = wait_until(
-        lambda: finished(client, started["execution_arn"], as_manager), timeout=20, what="the execution's end"
-    )
+    detail = wait_until(lambda: finished(client, started["execution_arn"], as_manager), what="the execution's end")
     assert detail["status"] == "SUCCEEDED"
     states = detail["states"]
     assert states["Loan Approved"]["status"] == "succeeded"
@@ -146,7 +143,7 @@ def test_unknown_ids_get_404(client, as_manager):
 
 def test_the_same_application_again_gets_its_workflow_and_another_variant_is_409(client):
     application_id, first = apply(client, BOB)
-    wait_until(lambda: client.get(f"/api/status/{application_id}").json().get("status") == "denied", timeout=20)
+    wait_until(lambda: client.get(f"/api/status/{application_id}").json().get("status") == "denied")
     again = client.post("/api/apply", json={**BOB, "application_id": application_id})
     assert again.status_code == 200, again.text
     assert again.json()["execution_arn"] == first["execution_arn"]
@@ -174,7 +171,7 @@ def test_training_reviews_need_the_hr_role(client, as_manager, as_hr):
 
 def test_a_denied_run_marks_its_end_state_denied_with_the_reason(client, as_hr):
     application_id, started = apply(client, BOB, variant="sfn")
-    detail = wait_until(lambda: finished(client, started["execution_arn"], as_hr), timeout=20, what="Bob's run to end")
+    detail = wait_until(lambda: finished(client, started["execution_arn"], as_hr), what="Bob's run to end")
     loan_denied = detail["states"]["Loan Denied"]
     assert loan_denied["status"] == "denied"
     assert loan_denied["cause"].startswith("credit denied: credit score too low")
@@ -185,9 +182,7 @@ def test_a_denied_run_marks_its_end_state_denied_with_the_reason(client, as_hr):
 def test_a_failure_caught_by_the_asl_is_shown_caught_with_its_cause(client, as_manager, monkeypatch):
     monkeypatch.setenv("FRAUD_SIMULATION", "fail")
     application_id, started = apply(client, CHARLIE, variant="sfn")
-    detail = wait_until(
-        lambda: finished(client, started["execution_arn"], as_manager), timeout=20, what="Charlie's run to end"
-    )
+    detail = wait_until(lambda: finished(client, started["execution_arn"], as_manager), what="Charlie's run to end")
     fraud = detail["states"]["Request Fraud Check"]
     assert fraud["status"] == "caught", fraud
     assert fraud["error"] and "could not reach its data provider" in (fraud["cause"] or "")
@@ -196,11 +191,9 @@ def test_a_failure_caught_by_the_asl_is_shown_caught_with_its_cause(client, as_m
 
 def test_a_pure_durable_execution_is_listed_and_shows_its_operations(client, as_manager):
     application_id, started = apply(client, CHARLIE, variant="durable")
-    listed = wait_until(
-        lambda: execution_of(client, application_id, as_manager), timeout=20, what="the durable execution listed"
-    )
+    listed = wait_until(lambda: execution_of(client, application_id, as_manager), what="the durable execution listed")
     assert (listed["kind"], listed["variant"], listed["scenario"]) == ("durable", "durable", "loan")
-    detail = wait_until(lambda: finished(client, listed["arn"], as_manager), timeout=20, what="the durable run to end")
+    detail = wait_until(lambda: finished(client, listed["arn"], as_manager), what="the durable run to end")
     assert detail["kind"] == "durable" and detail["status"] == "SUCCEEDED"
     assert detail["output"]["outcome"] == "approved"
     assert [op["name"] for op in detail["operations"]][0] == "record application"
@@ -220,7 +213,6 @@ def test_the_executions_list_says_who_each_run_is_about_newest_first_and_filters
 
     everything = wait_until(
         lambda: (found := listed()) and bob_id in {e["name"] for e in found["executions"]} and found,
-        timeout=20,
         what="Bob listed",
     )
     bob = next(e for e in everything["executions"] if e["name"] == bob_id)
@@ -327,7 +319,7 @@ def test_an_idempotency_key_reaches_the_api_through_the_console(client):
 
 def test_the_audit_export_is_a_file_for_a_signed_in_role_and_refuses_what_it_cannot_answer(client, as_hr):
     application_id, started = apply(client, CHARLIE)  # approved without a manager
-    wait_until(lambda: finished(client, started["execution_arn"], as_hr), timeout=20, what="Charlie's loan ended")
+    wait_until(lambda: finished(client, started["execution_arn"], as_hr), what="Charlie's loan ended")
     exported = client.get(f"/console/api/audit/{application_id}?format=csv", headers=as_hr)
     assert exported.status_code == 200, exported.text
     assert exported.headers["content-type"] == "text/csv; charset=utf-8"

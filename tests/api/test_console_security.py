@@ -98,7 +98,6 @@ def alice_waiting(client, runtime, as_manager):
             lambda application_id=application_id: (
                 client.get(f"/api/status/{application_id}").json().get("awaiting_manager")
             ),
-            timeout=30,
             what=f"Alice ({variant}) waiting for a manager",
         )
         listed = get_json(client, "/console/api/executions", as_manager, scenario="loan").json()["executions"]
@@ -224,7 +223,6 @@ def test_a_training_request_waiting_for_hr_shows_no_token_or_callback(
     path = f"/console/api/training/requests/{request_id}"
     wait_until(
         lambda: client.get(path, headers=as_hr).json().get("status") == "awaiting HR review",
-        timeout=30,
         what="the request waiting for HR",
     )
     pending = runtime.client("dynamodb").scan(TableName="training-progress")["Items"]

@@ -96,7 +96,6 @@ def test_a_loans_answers_fit_the_schema(client, schema, as_manager, as_hr):
             for a in client.get("/api/approvals", headers=as_manager).json()["approvals"]
             if a["application_id"] == alice
         ],
-        timeout=30,
         what="Alice to wait for a manager",
     )
     assert pending
@@ -120,14 +119,12 @@ def test_a_loans_answers_fit_the_schema(client, schema, as_manager, as_hr):
     assert decided.status_code == 200 and fits(schema, "POST", approve, decided).approved is True
     ended = wait_until(
         lambda: (answer := client.get(f"/api/status/{alice}")).json()["status"] == "approved" and answer,
-        timeout=30,
         what="Alice's loan to be approved",
     )
     assert fits(schema, "GET", status, ended).offer is not None
     denied = hybrid.json()["application_id"]
     bob = wait_until(
         lambda: (answer := client.get(f"/api/status/{denied}")).json()["status"] == "denied" and answer,
-        timeout=30,
         what="Bob's loan to be denied",
     )
     assert fits(schema, "GET", status, bob).outcome == "denied"

@@ -57,7 +57,8 @@ class Process:
             cwd=cwd,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            # PYTHONFAULTHANDLER: a process that does not stop is sent SIGABRT, and prints every thread's stack first
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1", **(env or {})},
             preexec_fn=_default_sigint,
         )
 
@@ -87,8 +88,12 @@ class Process:
         try:
             return self.process.wait(timeout=STOP_SECONDS)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            self.process.send_signal(signal.SIGABRT)  # the faulthandler's stacks say where it hangs, in the log
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
             pytest.fail(f"the process did not stop within {STOP_SECONDS} s of signal {sig}:\n{self.log()}")
 
     def close(self) -> None:

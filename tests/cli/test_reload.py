@@ -34,7 +34,7 @@ def test_reload_restarts_the_server_on_a_code_change_on_the_same_port_and_state(
             "POST", "/api/apply?variant=hybrid", {**alice.application, "application_id": application_id}
         )
         assert applied[0] == 202, applied
-        wait_until(lambda: waiting_for_manager(server, manager, application_id), timeout=30, what="Alice waiting")
+        wait_until(lambda: waiting_for_manager(server, manager, application_id), what="Alice waiting")
         (code / "notes.md").write_text("not code")  # not .py or .json: no restart (checked below)
 
         handler.write_text("ANSWER = 2\n")
@@ -47,7 +47,7 @@ def test_reload_restarts_the_server_on_a_code_change_on_the_same_port_and_state(
         assert waiting_for_manager(server, manager, application_id), "the pending approval was lost in the restart"
         answered = server.request("POST", f"/api/approve/{application_id}", alice.manager, token=manager)
         assert answered[0] == 200, answered
-        ended = wait_until(lambda: ended_status(server, application_id), timeout=30, what="Alice's loan ended")
+        ended = wait_until(lambda: ended_status(server, application_id), what="Alice's loan ended")
         assert ended["status"] == "approved", ended
         # `duoflow audit` reads the running server's state, its lock untouched: the manager's decision is in it
         audited = cli("audit", application_id, "--state-dir", str(state_dir), cwd=tmp_path)

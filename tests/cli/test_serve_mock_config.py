@@ -156,7 +156,6 @@ def test_a_test_case_started_through_the_aws_endpoint_runs_on_its_mocks(tmp_path
         )["executionArn"]
         ended = wait_until(
             lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d,
-            timeout=30,
             what="the mocked execution ends",
         )
         assert ended["status"] == "SUCCEEDED", ended

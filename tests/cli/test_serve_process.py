@@ -33,7 +33,7 @@ def test_serve_keeps_its_state_across_restarts_and_stops_cleanly_on_sigterm_and_
         assert first.request("GET", "/api/approvals", token=manager)[0] == 200
         # An access line per API request, and the API function's own lines, as they happen (the log is flushed
         # line by line; the request has been answered, so its lines are written).
-        wait_until(lambda: "api GET /approvals 200" in flat(first.log()), timeout=10, what="the access line")
+        wait_until(lambda: "api GET /approvals 200" in flat(first.log()), what="the access line")
         assert "duoflow-api" in first.log() and "invoked" in first.log()
         # The AWS endpoint it printed answers an SDK in another process (this one), on the loopback.
         sfn = first.aws_client("stepfunctions", NO_RETRIES)

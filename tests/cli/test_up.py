@@ -12,7 +12,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -270,9 +269,7 @@ def test_requirements_are_installed_once_per_content_and_reused_offline(tmp_path
     folder = installed_requirements(requirements, cache, "Resources.F.Properties.CodeUri")
     assert (folder / "greeting_lib.py").read_text() == "SAYS = 'hello'\n"
     (code / "greeting_lib-1.0-py3-none-any.whl").unlink()  # nothing left to install from: the cache answers
-    started = time.monotonic()
     assert installed_requirements(requirements, cache, "Resources.F.Properties.CodeUri") == folder
-    assert time.monotonic() - started < 1
     requirements.write_text("./greeting_lib-1.0-py3-none-any.whl\n# changed\n")  # another content: another install
     with pytest.raises(Exception, match=r"Resources.F.Properties.CodeUri: installing .*requirements.txt failed"):
         installed_requirements(requirements, cache, "Resources.F.Properties.CodeUri")

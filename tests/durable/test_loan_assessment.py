@@ -14,6 +14,7 @@ from domain.loan.rules import FRAUD_TIMEOUT_REASON
 from durable.loan_assessment.handler import assess_for_the_workflow
 from services.simulated.credit_bureaus import simulated_credit_report
 from tests.durable.conftest import BureausDown
+from tests.waiting import DEADLINE
 
 CHARLIE = {
     "application_id": "app-charlie",
@@ -50,14 +51,14 @@ def answered_with(world) -> tuple[str, dict]:
 def test_approved_after_the_fraud_service_answers(durable_runner, world):
     runner = durable_runner(world.handler(assess_for_the_workflow))
     arn = start(runner, CHARLIE)
-    callback_id = runner.wait_for_callback(arn, name="fraud check create callback id", timeout=10)
+    callback_id = runner.wait_for_callback(arn, name="fraud check create callback id", timeout=DEADLINE)
 
     # The fraud request went to the fraud service, asynchronously, with the callback id.
     [(function, invocation_type, payload)] = world.lambda_client.invocations
     assert (function, invocation_type, payload["callback_id"]) == ("loan-fraud-service", "Event", callback_id)
 
     runner.send_callback_success(callback_id, json.dumps(FRAUD_PASSED).encode())
-    result = runner.wait_for_result(arn, timeout=10)
+    result = runner.wait_for_result(arn, timeout=DEADLINE)
 
     assert result.status is InvocationStatus.SUCCEEDED
     assessment = json.loads(result.result)
@@ -81,7 +82,7 @@ def test_approved_after_the_fraud_service_answers(durable_runner, world):
 
 def test_credit_denial_skips_the_fraud_check(durable_runner, world):
     runner = durable_runner(world.handler(assess_for_the_workflow))
-    result = runner.wait_for_result(start(runner, BOB), timeout=10)
+    result = runner.wait_for_result(start(runner, BOB), timeout=DEADLINE)
 
     assessment = json.loads(result.result)
     assert assessment["decision"] == "denied"
@@ -93,12 +94,12 @@ def test_credit_denial_skips_the_fraud_check(durable_runner, world):
 def test_fraud_service_failure_denies_with_its_reason(durable_runner, world):
     runner = durable_runner(world.handler(assess_for_the_workflow))
     arn = start(runner, CHARLIE)
-    callback_id = runner.wait_for_callback(arn, name="fraud check create callback id", timeout=10)
+    callback_id = runner.wait_for_callback(arn, name="fraud check create callback id", timeout=DEADLINE)
     runner.send_callback_failure(
         callback_id,
         ErrorObject(message="provider unreachable", type="FraudServiceUnavailable", data=None, stack_trace=None),
     )
-    assessment = json.loads(runner.wait_for_result(arn, timeout=10).result)
+    assessment = json.loads(runner.wait_for_result(arn, timeout=DEADLINE).result)
 
     assert assessment["decision"] == "denied"
     assert assessment["reason"] == "fraud check failed: provider unreachable"
@@ -108,8 +109,8 @@ def test_fraud_service_failure_denies_with_its_reason(durable_runner, world):
 def test_fraud_check_timeout_denies_after_five_modelled_minutes(durable_runner, world):
     runner = durable_runner(world.handler(assess_for_the_workflow))
     arn = start(runner, CHARLIE)
-    runner.wait_for_callback(arn, name="fraud check create callback id", timeout=10)  # nobody answers it
-    assessment = json.loads(runner.wait_for_result(arn, timeout=10).result)
+    runner.wait_for_callback(arn, name="fraud check create callback id", timeout=DEADLINE)  # nobody answers it
+    assessment = json.loads(runner.wait_for_result(arn, timeout=DEADLINE).result)
 
     assert assessment["decision"] == "denied"
     assert assessment["reason"] == FRAUD_TIMEOUT_REASON
@@ -138,7 +139,7 @@ def test_a_bureau_failing_once_is_retried_alone(durable_runner, world):
     world.use(bureaus=world_bureaus)
     runner = durable_runner(world.handler(assess_for_the_workflow))
     arn = start(runner, BOB)
-    result = runner.wait_for_result(arn, timeout=10)
+    result = runner.wait_for_result(arn, timeout=DEADLINE)
 
     assert result.status is InvocationStatus.SUCCEEDED
     assert world_bureaus.calls == 2
@@ -154,7 +155,7 @@ def test_a_bureau_that_stays_down_fails_the_workflow_task(durable_runner, world)
 
     world.use(bureaus=BureausDown())
     runner = durable_runner(world.handler(assess_for_the_workflow))
-    result = runner.wait_for_result(start(runner, CHARLIE), timeout=10)
+    result = runner.wait_for_result(start(runner, CHARLIE), timeout=DEADLINE)
 
     assert result.status is InvocationStatus.FAILED
     kind, payload = answered_with(world)
@@ -182,8 +183,8 @@ def test_the_callback_works_in_either_order(durable_runner, world, answer_first)
     arn = start(runner, CHARLIE)
     if not answer_first:
         runner.send_callback_success(
-            runner.wait_for_callback(arn, name="fraud check create callback id", timeout=10),
+            runner.wait_for_callback(arn, name="fraud check create callback id", timeout=DEADLINE),
             json.dumps(FRAUD_PASSED).encode(),
         )
-    assessment = json.loads(runner.wait_for_result(arn, timeout=10).result)
+    assessment = json.loads(runner.wait_for_result(arn, timeout=DEADLINE).result)
     assert assessment["decision"] == "approved"

@@ -23,7 +23,7 @@ from services.simulated.credit_bureaus import simulated_credit_report
 from services.simulated.loan_fraud_service import screen_for_fraud
 from tests.durable.conftest import BureausDown
 from tests.logs import captured_logs
-from tests.waiting import wait_until
+from tests.waiting import DEADLINE, wait_until
 
 # The function's own execution timeout (scaled like every timeout here): it must outlast the waits inside it.
 EXECUTION_TIMEOUT = FUNCTIONS["loan-workflow"].durable_execution_timeout_seconds
@@ -47,7 +47,7 @@ def start(runner, loan: dict[str, Any]) -> str:
 
 def fraud_service_answers(runner, arn: str, loan: dict[str, Any]) -> None:
     """What the external fraud service concludes, sent to the callback id it was given."""
-    callback_id = runner.wait_for_callback(arn, name=FRAUD_CALLBACK, timeout=10)
+    callback_id = runner.wait_for_callback(arn, name=FRAUD_CALLBACK, timeout=DEADLINE)
     verdict = screen_for_fraud(LoanApplication.model_validate(loan)).model_dump(mode="json")
     runner.send_callback_success(callback_id, json.dumps(verdict).encode())
 
@@ -69,7 +69,7 @@ class ApiAnswersTheRunner:
 
 def manager_answers(runner, world, arn: str, application_id: str, decision: ManagerDecision) -> None:
     """A manager answers through the API's code, which finds the pending approval and its callback id."""
-    callback_id = runner.wait_for_callback(arn, name=MANAGER_CALLBACK, timeout=10)
+    callback_id = runner.wait_for_callback(arn, name=MANAGER_CALLBACK, timeout=DEADLINE)
     pending = wait_until(lambda: world.progress.pending_approval(application_id), what="the pending approval")
     assert pending["callback_id"] == callback_id
     assert "task_token" not in pending
@@ -108,7 +108,7 @@ def test_charlie_is_approved_paid_once_notified_and_recorded(durable_runner, wor
     runner, loan = durable_runner(world.handler(run_loan_workflow)), application("charlie")
     arn = start(runner, loan)
     fraud_service_answers(runner, arn, loan)
-    result = runner.wait_for_result(arn, timeout=10)
+    result = runner.wait_for_result(arn, timeout=DEADLINE)
 
     assert result.status is InvocationStatus.SUCCEEDED
     outcome = json.loads(result.result)
@@ -141,7 +141,7 @@ def test_charlie_is_approved_paid_once_notified_and_recorded(durable_runner, wor
 
 def test_bob_is_denied_on_credit_without_fraud_check_or_manager(durable_runner, world):
     runner = durable_runner(world.handler(run_loan_workflow))
-    result = runner.wait_for_result(start(runner, application("bob")), timeout=10)
+    result = runner.wait_for_result(start(runner, application("bob")), timeout=DEADLINE)
 
     outcome = json.loads(result.result)
     assert outcome == {"application_id": "app-bob", "outcome": "denied", "reason": CASES["bob"].expected["reason"]}
@@ -158,7 +158,7 @@ def test_alice_is_approved_with_the_managers_reason(durable_runner, world):
     fraud_service_answers(runner, arn, loan)
     decision = ManagerDecision.model_validate(CASES["alice"].manager)
     manager_answers(runner, world, arn, "app-alice", decision)
-    result = runner.wait_for_result(arn, timeout=10)
+    result = runner.wait_for_result(arn, timeout=DEADLINE)
 
     assert result.status is InvocationStatus.SUCCEEDED
     outcome = json.loads(result.result)
@@ -177,7 +177,7 @@ def test_alice_declined_by_the_manager_is_denied_with_the_managers_reason(durabl
     arn = start(runner, loan)
     fraud_service_answers(runner, arn, loan)
     manager_answers(runner, world, arn, "app-alice", DECLINED)
-    outcome = json.loads(runner.wait_for_result(arn, timeout=10).result)
+    outcome = json.loads(runner.wait_for_result(arn, timeout=DEADLINE).result)
 
     assert outcome == {"application_id": "app-alice", "outcome": "denied", "reason": manager_reason(DECLINED)}
     assert_decided(world, outcome)
@@ -188,8 +188,8 @@ def test_alice_is_denied_when_no_manager_answers_in_thirty_modelled_minutes(dura
     runner, loan = durable_runner(world.handler(run_loan_workflow)), application("alice")
     arn = start(runner, loan)
     fraud_service_answers(runner, arn, loan)
-    runner.wait_for_callback(arn, name=MANAGER_CALLBACK, timeout=10)  # nobody answers: 1.8 s real at 1/1000
-    result = runner.wait_for_result(arn, timeout=10)
+    runner.wait_for_callback(arn, name=MANAGER_CALLBACK, timeout=DEADLINE)  # nobody answers: 1.8 s real at 1/1000
+    result = runner.wait_for_result(arn, timeout=DEADLINE)
 
     assert result.status is InvocationStatus.SUCCEEDED
     outcome = json.loads(result.result)
@@ -200,7 +200,7 @@ def test_alice_is_denied_when_no_manager_answers_in_thirty_modelled_minutes(dura
 
 def test_an_invalid_application_fails_the_execution_and_nothing_else_happens(durable_runner, world):
     runner = durable_runner(world.handler(run_loan_workflow))
-    result = runner.wait_for_result(start(runner, {**application("charlie"), "loan_amount": -5}), timeout=10)
+    result = runner.wait_for_result(start(runner, {**application("charlie"), "loan_amount": -5}), timeout=DEADLINE)
 
     assert result.status is InvocationStatus.FAILED
     assert result.error.type.rpartition(".")[2] == "ApplicationInvalid"
@@ -213,7 +213,7 @@ def test_an_invalid_application_fails_the_execution_and_nothing_else_happens(dur
 def test_a_bureau_that_stays_down_marks_the_application_failed_and_fails_the_execution(durable_runner, world):
     world.use(bureaus=BureausDown())
     runner = durable_runner(world.handler(run_loan_workflow))
-    result = runner.wait_for_result(start(runner, application("charlie")), timeout=10)
+    result = runner.wait_for_result(start(runner, application("charlie")), timeout=DEADLINE)
 
     assert result.status is InvocationStatus.FAILED
     assert result.error.type.rpartition(".")[2] == "CreditBureauUnavailable"
@@ -236,7 +236,7 @@ def test_a_step_that_keeps_failing_is_named_by_its_own_error(durable_runner, wor
     runner, loan = durable_runner(world.handler(run_loan_workflow)), application("charlie")
     arn = start(runner, loan)
     fraud_service_answers(runner, arn, loan)
-    result = runner.wait_for_result(arn, timeout=10)
+    result = runner.wait_for_result(arn, timeout=DEADLINE)
 
     assert result.status is InvocationStatus.FAILED
     assert world.progress.status("app-charlie")["reason"] == (
@@ -281,7 +281,7 @@ def test_disbursement_happens_once_although_the_handler_replays(durable_runner, 
     runner, loan = durable_runner(world.handler(run_loan_workflow)), application("charlie")
     arn = start(runner, loan)
     fraud_service_answers(runner, arn, loan)
-    result = runner.wait_for_result(arn, timeout=10)
+    result = runner.wait_for_result(arn, timeout=DEADLINE)
 
     assert result.status is InvocationStatus.SUCCEEDED
     assert payouts_when_the_handler_ran[-1] == 1  # the last run replayed the flow after the payout
@@ -308,7 +308,7 @@ def test_a_payout_retried_after_a_crash_pays_once(durable_runner, world):
     runner, loan = durable_runner(world.handler(run_loan_workflow)), application("charlie")
     arn = start(runner, loan)
     fraud_service_answers(runner, arn, loan)
-    result = runner.wait_for_result(arn, timeout=10)
+    result = runner.wait_for_result(arn, timeout=DEADLINE)
 
     assert result.status is InvocationStatus.SUCCEEDED
     assert writes == [True, False]  # paid on the first attempt only
@@ -318,7 +318,7 @@ def test_a_payout_retried_after_a_crash_pays_once(durable_runner, world):
 
 def test_charlie_above_his_limit_is_denied_on_credit(durable_runner, world):
     runner = durable_runner(world.handler(run_loan_workflow))
-    outcome = json.loads(runner.wait_for_result(start(runner, application("charlie-30k")), timeout=10).result)
+    outcome = json.loads(runner.wait_for_result(start(runner, application("charlie-30k")), timeout=DEADLINE).result)
 
     assert (outcome["outcome"], outcome["reason"]) == ("denied", CASES["charlie-30k"].expected["reason"])
     assert_decided(world, outcome)
@@ -340,7 +340,7 @@ def test_a_replayed_flow_logs_each_line_once_keyed_by_the_application(durable_ru
         arn = start(runner, loan)
         fraud_service_answers(runner, arn, loan)
         manager_answers(runner, world, arn, "app-alice", ManagerDecision.model_validate(CASES["alice"].manager))
-        assert runner.wait_for_result(arn, timeout=10).status is InvocationStatus.SUCCEEDED
+        assert runner.wait_for_result(arn, timeout=DEADLINE).status is InvocationStatus.SUCCEEDED
 
     assert len(invocations) >= 3  # started, resumed after the fraud answer, resumed after the manager's
     messages = [line["message"] for line in lines]

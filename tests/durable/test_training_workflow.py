@@ -33,7 +33,7 @@ from services.training import hr_review as review
 from services.training.audit import InMemoryTrainingLog
 from services.training.result import employee_subject
 from tests.durable.conftest import RecordingStepFunctions
-from tests.waiting import wait_until
+from tests.waiting import DEADLINE, wait_until
 
 EXECUTION_TIMEOUT = FUNCTIONS["training-workflow"].durable_execution_timeout_seconds
 HR_CALLBACK = "HR review create callback id"
@@ -195,7 +195,7 @@ LONG = 10 * EXECUTION_TIMEOUT
 
 
 def finished(runner, arn: str) -> dict[str, Any]:
-    result = runner.wait_for_result(arn, timeout=20)
+    result = runner.wait_for_result(arn, timeout=DEADLINE)
     assert result.status is InvocationStatus.SUCCEEDED, result.error
     return json.loads(result.result)
 
@@ -215,7 +215,7 @@ def assert_decided(world: World, outcome: dict[str, Any]) -> None:
 
 def hr_answers(runner, world: World, arn: str, decision: HrDecision) -> None:
     """An HR reviewer answers through the API's code, which finds the pending review and its callback id."""
-    callback_id = runner.wait_for_callback(arn, name=HR_CALLBACK, timeout=10)
+    callback_id = runner.wait_for_callback(arn, name=HR_CALLBACK, timeout=DEADLINE)
     pending = wait_until(lambda: world.training.pending_review("req-1"), what="the pending review")
     assert pending["callback_id"] == callback_id and pending["score"] == world.scorer.score_value
     review.answer_hr_review(world.adapters, "req-1", decision)
@@ -258,7 +258,7 @@ def test_a_low_score_is_rejected_without_enrollment(runner_at, world):
 def test_an_invalid_request_fails_before_anything_happens(runner_at, world):
     fake = world(90)
     runner = runner_at(fake.handler(run_training_workflow))
-    result = runner.wait_for_result(run(runner, upload_event(cost=-1)), timeout=20)
+    result = runner.wait_for_result(run(runner, upload_event(cost=-1)), timeout=DEADLINE)
 
     assert result.status is InvocationStatus.FAILED
     assert "cost: must be greater than 0" in str(result.error)
@@ -296,7 +296,7 @@ def test_no_hr_answer_in_72_hours_rejects(runner_at, world):
     fake = world(75)
     runner = runner_at(fake.handler(run_training_workflow), scale=0.00001)
     arn = run(runner, upload_event("marketing-specialist"), LONG)
-    runner.wait_for_callback(arn, name=HR_CALLBACK, timeout=10)
+    runner.wait_for_callback(arn, name=HR_CALLBACK, timeout=DEADLINE)
     outcome = finished(runner, arn)
 
     assert (outcome["outcome"], outcome["reason"]) == ("rejected", NO_HR_DECISION_REASON)
@@ -309,7 +309,7 @@ def test_an_answer_after_the_timeout_is_refused(runner_at, world):
     runner = runner_at(fake.handler(run_training_workflow), scale=0.00001)
     fake.runner = runner
     arn = run(runner, upload_event("marketing-specialist"), LONG)
-    callback_id = runner.wait_for_callback(arn, name=HR_CALLBACK, timeout=10)
+    callback_id = runner.wait_for_callback(arn, name=HR_CALLBACK, timeout=DEADLINE)
     finished(runner, arn)
     # The review was withdrawn when the decision was recorded: nothing is pending any more.
     fake.training.put_pending_review("req-1", {"callback_id": callback_id})  # a stale entry, as a race could leave

@@ -64,8 +64,17 @@ def decided(result) -> tuple:
     return (result.outcome, result.reason, result.offer, result.disbursement_reference is not None)
 
 
+# A run's deadline (run_loan_case's default is 60 s): a silent manager's run waits 54 s and then shares the CPU with
+# the others at once, on a machine CI may load more than this one. The deadline catches a run that never ends, not a
+# slow one (the test's own timeout bounds the whole).
+RUN_DEADLINE_SECONDS = 300
+
+
 def decide_on_every_variant(runtime, case: LoanCase) -> dict[str, tuple]:
-    return {variant: decided(run_loan_case(runtime, case, variant, measure=False)) for variant in VARIANTS}
+    return {
+        variant: decided(run_loan_case(runtime, case, variant, deadline_seconds=RUN_DEADLINE_SECONDS, measure=False))
+        for variant in VARIANTS
+    }
 
 
 # Runs at once. A run whose manager never answers sits out the modelled 30 minutes (54 s here) doing nothing; the
@@ -85,7 +94,9 @@ def assert_parity(runtime, cases: list[LoanCase]) -> list[dict[str, tuple]]:
         key=lambda run: not may_wait_for_a_silent_manager(run[0]),
     )
     with ThreadPoolExecutor(max_workers=RUNS_AT_ONCE) as pool:
-        results = pool.map(lambda run: run_loan_case(runtime, *run, measure=False), runs)
+        results = pool.map(
+            lambda run: run_loan_case(runtime, *run, deadline_seconds=RUN_DEADLINE_SECONDS, measure=False), runs
+        )
         outcomes = {
             (case.case, variant): decided(result) for (case, variant), result in zip(runs, results, strict=True)
         }

@@ -46,7 +46,7 @@ def rows_when(log_file: Path, decisions: int) -> dict[tuple[str, tuple[tuple[str
         total = sum(row.count for (name, _), row in rows.items() if name == "Decisions")
         return rows if total >= decisions else None
 
-    return wait_until(counted, timeout=30, what=f"{decisions} decisions counted")
+    return wait_until(counted, what=f"{decisions} decisions counted")
 
 
 def counts(rows: dict, metric: str) -> Counter:

@@ -77,7 +77,7 @@ def test_pending_approvals_survive_a_restart_on_every_variant(state_dir: Path) -
     with running(state_dir) as runtime:
         api = api_client_for(runtime)
         ids = submit_on_every_variant(api, "alice", "alice")
-        wait_until(lambda: set(ids.values()) <= pending_ids(api), timeout=30, what="three approvals pending")
+        wait_until(lambda: set(ids.values()) <= pending_ids(api), what="three approvals pending")
 
     with running(state_dir) as runtime:
         assert runtime.resumed["running Step Functions executions"] >= 2  # sfn and hybrid
@@ -92,7 +92,6 @@ def test_pending_approvals_survive_a_restart_on_every_variant(state_dir: Path) -
                 lambda application_id=application_id: (
                     status(api, application_id).get("status") in ENDED and status(api, application_id)
                 ),
-                timeout=30,
                 what=f"{variant} run ends",
             )
             assert ended["status"] == "approved", variant
@@ -109,7 +108,6 @@ def test_finished_runs_are_still_listed_and_never_paid_twice(state_dir: Path) ->
         for application_id in ids.values():
             wait_until(
                 lambda application_id=application_id: status(api, application_id).get("status") in ENDED,
-                timeout=30,
                 what="run ends",
             )
         sfn = runtime.client("stepfunctions")
@@ -120,7 +118,7 @@ def test_finished_runs_are_still_listed_and_never_paid_twice(state_dir: Path) ->
             if e["executionArn"].endswith(ids["hybrid"])
         )
         # The application's status is final a step before the execution ends (it still notifies the applicant).
-        wait_until(lambda: runtime.execution_status(hybrid_arn) == "SUCCEEDED", timeout=30, what="execution ends")
+        wait_until(lambda: runtime.execution_status(hybrid_arn) == "SUCCEEDED", what="execution ends")
         before = {e["executionArn"]: e for e in sfn.list_executions(stateMachineArn=machine)["executions"]}
         history_before = sfn.get_execution_history(executionArn=hybrid_arn, maxResults=1000)["events"]
 
@@ -153,7 +151,7 @@ def test_a_timeout_that_fell_due_while_the_runtime_was_down_fires_on_start(state
     with running(state_dir) as runtime:
         api = api_client_for(runtime)
         ids = submit_on_every_variant(api, "alice", "alice-late")
-        wait_until(lambda: set(ids.values()) <= pending_ids(api), timeout=30, what="three approvals pending")
+        wait_until(lambda: set(ids.values()) <= pending_ids(api), what="three approvals pending")
         journal = runtime.journal
     # The runtime is down; time passes: every journaled due date of these runs is now in the past.
     import sqlite3

@@ -115,7 +115,7 @@ def test_the_same_key_uploaded_twice_starts_one_workflow(runtime):
     before = uploads_handled()
     upload(runtime, case, "driver-twice", "sfn")
     upload(runtime, case, "driver-twice", "durable")  # another variant cannot take it over either
-    wait_until(lambda: uploads_handled() >= before + 2, timeout=10, what="the two uploads handled")
+    wait_until(lambda: uploads_handled() >= before + 2, what="the two uploads handled")
     sfn = runtime.client("stepfunctions")
     machine = runtime.resolve(ResourceRef("state_machine", "training-sfn", "arn"))
     names = [
@@ -142,13 +142,13 @@ def test_an_invalid_document_is_recorded_with_every_field_error_and_starts_nothi
     )
     s3.put_object(Bucket="training-requests", Key="requests/not-json.json", Body=b"{oops")
 
-    result = wait_until(lambda: read_result(runtime, "broken-1"), timeout=10, what="the rejection's result file")
+    result = wait_until(lambda: read_result(runtime, "broken-1"), what="the rejection's result file")
     assert result["outcome"] == "rejected-invalid"
     assert result["errors"] == [
         {"field": "cost", "rule": "must be a number"},
         {"field": "employee_email", "rule": "must be an email address (name@domain)"},
     ]
-    not_json = wait_until(lambda: read_result(runtime, "not-json"), timeout=10, what="the second rejection")
+    not_json = wait_until(lambda: read_result(runtime, "not-json"), what="the second rejection")
     assert not_json["errors"] == [{"field": "document", "rule": "must be valid JSON"}]
     assert audit_trail(runtime, "broken-1") == ["upload-rejected"]
     for machine in ("training-hybrid", "training-sfn"):

@@ -18,7 +18,7 @@ import pytest
 from duoflow.runtime import LocalRuntime, TimeControl
 from tests.runtime.fixtures.extra import EXTRA_CATALOG
 from tests.runtime.fixtures.functions import CATALOG
-from tests.waiting import wait_until
+from tests.waiting import DEADLINE, wait_until
 
 SCALE = 0.001
 FULL_CATALOG = [*CATALOG, *EXTRA_CATALOG]
@@ -90,7 +90,7 @@ def start_durable(lam: Any, function: str, payload: dict, name: str | None = Non
     return response["DurableExecutionArn"]
 
 
-def wait_durable_done(lam: Any, arn: str, timeout: float = 10.0) -> dict:
+def wait_durable_done(lam: Any, arn: str, timeout: float = DEADLINE) -> dict:
     """Poll ``get_durable_execution`` until the execution leaves RUNNING; return its description."""
 
     def done() -> dict | None:
@@ -149,7 +149,7 @@ def create_state_machine(sfn: Any, definition: dict, name: str | None = None) ->
     ]
 
 
-def wait_sfn_done(sfn: Any, execution_arn: str, timeout: float = 10.0) -> dict:
+def wait_sfn_done(sfn: Any, execution_arn: str, timeout: float = DEADLINE) -> dict:
     def done() -> dict | None:
         description = sfn.describe_execution(executionArn=execution_arn)
         return description if description["status"] != "RUNNING" else None
@@ -158,7 +158,7 @@ def wait_sfn_done(sfn: Any, execution_arn: str, timeout: float = 10.0) -> dict:
 
 
 def run_state_machine(
-    sfn: Any, definition: dict, payload: Any, timeout: float = 10.0, name: str | None = None
+    sfn: Any, definition: dict, payload: Any, timeout: float = DEADLINE, name: str | None = None
 ) -> tuple[dict, list[dict], float]:
     """Create, start and finish an execution; return (describe_execution, history events, real seconds)."""
     machine = create_state_machine(sfn, definition)

@@ -17,6 +17,7 @@ from tests.runtime.conftest import (
     unique,
     wait_durable_done,
 )
+from tests.waiting import faster_than_real
 
 
 def executions_named(lam, function: str, name: str) -> list[dict]:
@@ -189,10 +190,10 @@ def test_an_unanswered_callback_times_out_after_its_modelled_timeout(lam):
     began = time.monotonic()
     arn = start_durable(lam, "await-callback", {"timeout_minutes": 5})  # 300 s modelled, 0.3 s real
 
-    done = wait_durable_done(lam, arn, timeout=5)
+    done = wait_durable_done(lam, arn)
 
     elapsed = time.monotonic() - began
-    assert 0.3 <= elapsed < 5, "the 5-minute callback timeout should take 0.3 s of real time"
+    assert 0.3 <= elapsed < faster_than_real(300), "the 5-minute callback timeout should take 0.3 s of real time"
     assert done["Status"] == "FAILED"
     assert done["Error"]["ErrorMessage"] == "Callback timed out"
     assert done["Error"]["ErrorType"].endswith("CallbackTimeoutError")
@@ -206,7 +207,7 @@ def test_a_callback_timeout_fires_at_scaled_time_and_shows_the_clock_then(lam):
     """Documented limit (duoflow/runtime/time_control.py): the SDK arms callback timeouts with
     Scheduler.call_later, not Clock.arm, so the modelled clock does not jump; the history shows the real gap."""
     arn = start_durable(lam, "await-callback", {"timeout_minutes": 5})
-    wait_durable_done(lam, arn, timeout=5)
+    wait_durable_done(lam, arn)
 
     events = durable_history(lam, arn)
 

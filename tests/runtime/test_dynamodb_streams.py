@@ -69,7 +69,7 @@ def test_an_insert_a_change_and_a_removal_each_invoke_the_function_with_their_re
     )
     dynamodb.delete_item(TableName="audited", Key={"id": {"S": "a"}})
 
-    records = wait_until(lambda: len(received("a")) == 3 and received("a"), timeout=10, what="three stream records")
+    records = wait_until(lambda: len(received("a")) == 3 and received("a"), what="three stream records")
     by_name = {record["eventName"]: record for record in records}
     assert set(by_name) == {"INSERT", "MODIFY", "REMOVE"}
     assert by_name["INSERT"]["dynamodb"]["NewImage"] == {"id": {"S": "a"}, "n": {"N": "1"}}
@@ -97,8 +97,8 @@ def test_a_transactions_records_arrive_in_one_batch(runtime):
         TransactItems=[{"Put": {"TableName": "audited", "Item": {"id": {"S": key}}}} for key in ("t1", "t2")]
     )
 
-    [first] = wait_until(lambda: received("t1"), timeout=10, what="the first record")
-    [second] = wait_until(lambda: received("t2"), timeout=10, what="the second record")
+    [first] = wait_until(lambda: received("t1"), what="the first record")
+    [second] = wait_until(lambda: received("t2"), what="the second record")
     assert first["batch"] == second["batch"] == 2
 
 
@@ -106,7 +106,7 @@ def test_a_table_that_is_not_routed_invokes_nothing(runtime):
     runtime.client("dynamodb").put_item(TableName="unrouted", Item={"id": {"S": "quiet"}})
     runtime.client("dynamodb").put_item(TableName="audited", Item={"id": {"S": "after-quiet"}})
 
-    wait_until(lambda: received("after-quiet"), timeout=10, what="the routed table's record")
+    wait_until(lambda: received("after-quiet"), what="the routed table's record")
     assert received("quiet") == []
     assert all(function == "on-change" for function, _ in runtime.dynamodb_streams.delivered)
 

@@ -34,7 +34,7 @@ def test_a_delivery_still_running_when_the_runtime_stops_runs_again_after_the_re
         create_table(first, "audited", stream=True)
         first.dynamodb_streams.route("audited", "on-change")
         first.client("dynamodb").put_item(TableName="audited", Item={"id": {"S": "survivor"}})
-        wait_until(lambda: first.lambdas.in_flight.running, timeout=10, what="the delivery running")
+        wait_until(lambda: first.lambdas.in_flight.running, what="the delivery running")
     finally:
         first.stop()  # the delivery is still waiting: the journal closes under it
     RELEASE.set()
@@ -45,7 +45,7 @@ def test_a_delivery_still_running_when_the_runtime_stops_runs_again_after_the_re
         again.deploy_functions()
         create_table(again, "audited", stream=True)
         assert again.resume()["pending asynchronous invokes"] == 1
-        records = wait_until(lambda: received("survivor"), timeout=10, what="the record after the restart")
+        records = wait_until(lambda: received("survivor"), what="the record after the restart")
         assert {record["eventName"] for record in records} == {"INSERT"}
     finally:
         again.stop()

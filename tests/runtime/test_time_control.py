@@ -22,6 +22,7 @@ import pytest
 from duoflow.runtime import TimeControl, pins
 from duoflow.runtime.time_control import ModelledClock, ScaledScheduler
 from tests.runtime.conftest import SCALE, durable_history, run_state_machine, start_durable, wait_durable_done
+from tests.waiting import DEADLINE, faster_than_real
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,7 +58,7 @@ def test_time_control_scales_modelled_seconds():
 def test_time_control_sleep_sleeps_the_scaled_time():
     began = time.monotonic()
     TimeControl.scaled(0.001).sleep(50)  # 50 modelled seconds
-    assert 0.045 <= time.monotonic() - began < 1
+    assert 0.045 <= time.monotonic() - began < faster_than_real(50)
 
 
 # --- the durable clock and scheduler (units) -----------------------------------------------------------------------
@@ -82,12 +83,12 @@ def test_scaled_scheduler_runs_call_later_after_the_scaled_delay():
         fired = threading.Event()
         began = time.monotonic()
         future = scheduler.call_later(fired.set, delay=100)  # 100 modelled seconds
-        future.result(timeout=5)
+        future.result(timeout=DEADLINE)
         elapsed = time.monotonic() - began
     finally:
         scheduler.stop()
     assert fired.is_set()
-    assert 0.09 <= elapsed < 2
+    assert 0.09 <= elapsed < faster_than_real(100)
 
 
 # --- modelled time in durable histories ----------------------------------------------------------------------------
@@ -108,7 +109,7 @@ def test_a_durable_minute_is_a_minute_in_the_history_and_milliseconds_in_real_ti
     # To the millisecond: the two timestamps come from two reads of the modelled clock (the wait's end is
     # computed from one, the WaitStarted event stamped at the other), a fraction of a millisecond apart.
     assert modelled >= 60 - 0.001
-    assert real < 5, "the modelled minute should take ~60 ms of real time"
+    assert real < faster_than_real(60), "the modelled minute should take ~60 ms of real time"
     assert (done["EndTimestamp"] - done["StartTimestamp"]).total_seconds() >= 60
 
 
@@ -141,7 +142,7 @@ def test_moto_waits_retries_and_timeouts_all_run_scaled(sfn):
     description, _, elapsed = run_state_machine(sfn, definition, {})
 
     assert description["status"] == "SUCCEEDED", description.get("cause")
-    assert 480 * SCALE * 0.9 <= elapsed < 2
+    assert 480 * SCALE * 0.9 <= elapsed < faster_than_real(480)
 
 
 # --- guards on moto's internals ----------------------------------------------------------------------------------

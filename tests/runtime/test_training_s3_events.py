@@ -54,7 +54,7 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
 def test_an_object_created_under_the_prefix_invokes_the_function_with_eventbridges_event(runtime):
     put = runtime.client("s3").put_object(Bucket="uploads", Key="incoming/a.json", Body=b'{"x": 1}')
 
-    [event] = wait_until(lambda: received("incoming/a.json"), timeout=10, what="the Object Created event")
+    [event] = wait_until(lambda: received("incoming/a.json"), what="the Object Created event")
     assert (event["source"], event["detail-type"], event["account"], event["region"]) == (
         "aws.s3",
         "Object Created",
@@ -74,9 +74,7 @@ def test_each_upload_is_one_event_even_under_the_same_key(runtime):
     first = s3.put_object(Bucket="uploads", Key="incoming/twice.json", Body=b"1")["VersionId"]
     second = s3.put_object(Bucket="uploads", Key="incoming/twice.json", Body=b"22")["VersionId"]
 
-    events = wait_until(
-        lambda: len(received("incoming/twice.json")) == 2 and received("incoming/twice.json"), timeout=10
-    )
+    events = wait_until(lambda: len(received("incoming/twice.json")) == 2 and received("incoming/twice.json"))
     assert sorted(e["detail"]["object"]["version-id"] for e in events) == sorted([first, second])
 
 
@@ -86,7 +84,7 @@ def test_other_prefixes_and_buckets_without_eventbridge_send_nothing(runtime):
     s3.put_object(Bucket="quiet", Key="incoming/c.json", Body=b"1")
     s3.put_object(Bucket="uploads", Key="incoming/marker.json", Body=b"1")  # delivered: the others had their turn
 
-    wait_until(lambda: received("incoming/marker.json"), timeout=10, what="the marker's event")
+    wait_until(lambda: received("incoming/marker.json"), what="the marker's event")
     assert received("elsewhere/b.json") == [] and received("incoming/c.json") == []
     assert all(function == "on-upload" for function, _ in runtime.s3_events.delivered)
 

@@ -29,7 +29,6 @@ def test_stop_then_redrive_a_run_stuck_on_a_down_fraud_service(page, runtime, si
     arn = started.body["execution_arn"]
     wait_until(
         lambda: "fraud-requested" in [e["entry_id"] for e in api.get(f"/status/{application_id}").body["log"]],
-        timeout=30,
         what="the fraud service was asked",
     )
     page.goto("/#/loan")

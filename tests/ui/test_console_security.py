@@ -33,7 +33,6 @@ def alice_waiting(runtime) -> dict[str, tuple[str, str]]:
         assert started.status == 202, started
         wait_until(
             lambda application_id=application_id: api.get(f"/status/{application_id}").body.get("awaiting_manager"),
-            timeout=30,
             what=f"Alice ({variant}) waiting for a manager",
         )
         arn = durable_arn(runtime, application_id) if variant == "durable" else started.body["execution_arn"]
