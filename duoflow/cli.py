@@ -28,7 +28,7 @@ from rich.markup import escape
 
 from duoflow.reloader import CODE_FOLDERS, code_folders, supervise
 from duoflow.state_dir import DEFAULT_STATE_DIR, StateDirError, absolute, claim_state_dir, clear_state_dir
-from duoflow.terminal import err, interrupt, main_thread, out
+from duoflow.terminal import end_process, err, interrupt, main_thread, out, runtime_stopped
 from duoflow.variants import LOAN_VARIANTS
 
 app = typer.Typer(
@@ -439,6 +439,7 @@ def serve(
         )
     finally:
         os.close(lock)  # the lock is released (a supervisor's copy, if any, keeps it held)
+        runtime_stopped()
 
 
 def _mock_config_or_exit(path: Path | None, from_environment: bool):
@@ -550,6 +551,7 @@ def up(
         )
     finally:
         os.close(lock)
+        runtime_stopped()
     if code:
         raise typer.Exit(code)
 
@@ -716,5 +718,13 @@ def explain(
     _write_document(policy_markdown(asl_file), out_path)
 
 
+def run() -> None:
+    """The ``duoflow`` command (pyproject.toml's script, ``python -m duoflow.cli``): ``app`` as a process."""
+    try:
+        app()
+    except SystemExit as done:
+        end_process(done)
+
+
 if __name__ == "__main__":
-    app()
+    run()

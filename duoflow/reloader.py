@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
-from duoflow.terminal import err
+from duoflow.terminal import err, exit_code
 
 if TYPE_CHECKING:
     import socket
@@ -204,7 +204,7 @@ def run_cli(args: list[str]) -> int:
     try:
         app()
     except SystemExit as done:
-        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        return exit_code(done)
     return 0
 
 

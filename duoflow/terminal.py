@@ -3,9 +3,12 @@ stderr (``err``); SIGTERM taken as Ctrl-C, so every command unwinds the same way
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import sys
 import threading
+from typing import NoReturn
 
 from rich.console import Console
 
@@ -19,6 +22,36 @@ def interrupt(signum: int, frame: object) -> None:
     state directory is removed); a second SIGTERM while it unwinds is ignored (kill -9 still ends it)."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
+
+
+_runtime_stopped = False  # a command (serve, up) ran a local runtime in this process, and stopped it
+
+
+def runtime_stopped() -> None:
+    """Say that this process's local runtime has stopped: the process then ends at once (``end_process``)."""
+    global _runtime_stopped
+    _runtime_stopped = True
+
+
+def exit_code(done: SystemExit) -> int:
+    """The code a process ends with on ``done``, as the interpreter reads it (a message: 1)."""
+    return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+
+
+def end_process(done: SystemExit) -> NoReturn:
+    """End the ``duoflow`` process on ``done``. After a local runtime stopped, at once: a handler still running
+    after the runtime's drain time is cut, as after a kill, and runs again on the next start
+    (duoflow/runtime/README.md, "Restarts"), where the interpreter's own exit would wait for its thread (a thread
+    pool's, or any non-daemon one) for as long as the handler takes: a retry's backoff in real time, a model that
+    does not answer."""
+    if not _runtime_stopped:
+        raise done
+    if isinstance(done.code, str):
+        print(done.code, file=sys.stderr)
+    logging.shutdown()  # the function log file's handler flushes
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_code(done))
 
 
 def main_thread() -> bool:
