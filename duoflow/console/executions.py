@@ -234,7 +234,7 @@ class Executions:
             raise NotFound(f"no Step Functions execution {arn}") from None
         machine = sfn.describe_state_machine_for_execution(executionArn=arn)
         definition = json.loads(machine["definition"])
-        events = self._history(arn)
+        events = self.history(arn)
         if secrets is not None:
             secrets |= secrets_in(events)
         states = state_statuses(events, execution, definition)
@@ -273,7 +273,8 @@ class Executions:
             "event_count": len(events),  # the Events table is read again when it changes
         }
 
-    def _history(self, arn: str) -> list[dict[str, Any]]:
+    def history(self, arn: str) -> list[dict[str, Any]]:
+        """Every event of a Step Functions execution, oldest first (all pages)."""
         sfn, events, token = self._client("stepfunctions"), [], None
         while True:
             page = sfn.get_execution_history(
@@ -370,7 +371,7 @@ class Executions:
         except (sfn.exceptions.ExecutionDoesNotExist, sfn.exceptions.InvalidArn):
             raise NotFound(f"no Step Functions execution {arn}") from None
         definition = json.loads(sfn.describe_state_machine_for_execution(executionArn=arn)["definition"])
-        history = self._history(arn)
+        history = self.history(arn)
         if secrets is not None:
             secrets |= secrets_in(history)
         # elapsed counts from the first event, as the AWS console's "started after" does (the local runtime's

@@ -223,7 +223,7 @@ class Recovery:
 
     def _ended_in_fail_state(self, arn: str) -> str | None:
         """The Fail state the execution ended in (the state a redrive would re-enter), or None."""
-        for event in reversed(self.console.executions._history(arn)):  # moto ignores reverseOrder
+        for event in reversed(self.console.executions.history(arn)):  # moto ignores reverseOrder
             if event["type"].endswith("StateEntered"):
                 return event["stateEnteredEventDetails"]["name"] if event["type"] == "FailStateEntered" else None
         return None
