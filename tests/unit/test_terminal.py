@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from duoflow import terminal
 from duoflow.terminal import end_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,8 +38,9 @@ def test_after_its_runtime_stopped_the_process_ends_at_once_with_its_code_and_ou
     assert "a last line" in ended.stderr
 
 
-def test_without_a_runtime_the_exit_is_the_interpreters_own() -> None:
-    # What a command run in process (typer's CliRunner, the tests of serve's options) relies on.
+def test_without_a_runtime_the_exit_is_the_interpreters_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A test worker that ran `serve` in process (typer's CliRunner) has said so; this one has not.
+    monkeypatch.setattr(terminal, "_runtime_stopped", False)
     with pytest.raises(SystemExit) as raised:
         end_process(SystemExit(2))
     assert raised.value.code == 2
