@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from duoflow.bench.load import load_test
 from duoflow.demo import run_loan_case
 from duoflow.runtime import TimeControl
 from duoflow.scenarios import loan_cases
@@ -22,3 +23,13 @@ def test_concurrent_applications_each_end_as_their_scenario_says(runtime):
         (case.case, case.expected["outcome"], case.expected["reason"]) for case in cases
     ]
     assert len({r.id for r in results}) == len(cases)
+
+
+def test_a_burst_as_bench_load_makes_it_ends_every_run_with_its_cases_outcome(runtime):
+    cases = loan_cases(["alice", "bob", "charlie"])  # alice: the burst's watcher answers her manager approval
+
+    report = load_test(runtime, cases, ["sfn", "durable", "hybrid"], count=9)
+
+    assert (report["applications"], report["finished"]) == (9, 9)
+    assert report["unfinished_at_deadline"] == [] and report["wrong_outcome"] == []
+    assert report["p50_ms"] <= report["p95_ms"] and report["throughput_per_second"] > 0
