@@ -70,11 +70,12 @@ def decided(result) -> tuple:
 RUN_DEADLINE_SECONDS = 300
 
 
+def run_once(runtime, case: LoanCase, variant: str):
+    return run_loan_case(runtime, case, variant, deadline_seconds=RUN_DEADLINE_SECONDS, measure=False)
+
+
 def decide_on_every_variant(runtime, case: LoanCase) -> dict[str, tuple]:
-    return {
-        variant: decided(run_loan_case(runtime, case, variant, deadline_seconds=RUN_DEADLINE_SECONDS, measure=False))
-        for variant in VARIANTS
-    }
+    return {variant: decided(run_once(runtime, case, variant)) for variant in VARIANTS}
 
 
 # Runs at once. A run whose manager never answers sits out the modelled 30 minutes (54 s here) doing nothing; the
@@ -94,9 +95,7 @@ def assert_parity(runtime, cases: list[LoanCase]) -> list[dict[str, tuple]]:
         key=lambda run: not may_wait_for_a_silent_manager(run[0]),
     )
     with ThreadPoolExecutor(max_workers=RUNS_AT_ONCE) as pool:
-        results = pool.map(
-            lambda run: run_loan_case(runtime, *run, deadline_seconds=RUN_DEADLINE_SECONDS, measure=False), runs
-        )
+        results = pool.map(lambda run: run_once(runtime, *run), runs)
         outcomes = {
             (case.case, variant): decided(result) for (case, variant), result in zip(runs, results, strict=True)
         }
