@@ -28,7 +28,7 @@ from rich.markup import escape
 
 from duoflow.reloader import CODE_FOLDERS, code_folders, supervise
 from duoflow.state_dir import DEFAULT_STATE_DIR, StateDirError, absolute, claim_state_dir, clear_state_dir
-from duoflow.terminal import end_process, err, interrupt, main_thread, out, runtime_stopped
+from duoflow.terminal import RuntimeStopped, end_process, err, interrupt, main_thread, out
 from duoflow.variants import LOAN_VARIANTS
 
 app = typer.Typer(
@@ -439,7 +439,7 @@ def serve(
         )
     finally:
         os.close(lock)  # the lock is released (a supervisor's copy, if any, keeps it held)
-        runtime_stopped()
+    raise RuntimeStopped(0)
 
 
 def _mock_config_or_exit(path: Path | None, from_environment: bool):
@@ -551,9 +551,7 @@ def up(
         )
     finally:
         os.close(lock)
-        runtime_stopped()
-    if code:
-        raise typer.Exit(code)
+    raise RuntimeStopped(code)
 
 
 @app.command()

@@ -24,13 +24,9 @@ def interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-_runtime_stopped = False  # a command (serve, up) ran a local runtime in this process, and stopped it
-
-
-def runtime_stopped() -> None:
-    """Say that this process's local runtime has stopped: the process then ends at once (``end_process``)."""
-    global _runtime_stopped
-    _runtime_stopped = True
+class RuntimeStopped(SystemExit):
+    """How ``serve`` and ``up`` end once their local runtime has stopped: the process then ends at once
+    (``end_process``). An exit, not a flag, so a command run in process (typer's CliRunner) leaves nothing behind."""
 
 
 def exit_code(done: SystemExit) -> int:
@@ -44,7 +40,7 @@ def end_process(done: SystemExit) -> NoReturn:
     (duoflow/runtime/README.md, "Restarts"), where the interpreter's own exit would wait for its thread (a thread
     pool's, or any non-daemon one) for as long as the handler takes: a retry's backoff in real time, a model that
     does not answer."""
-    if not _runtime_stopped:
+    if not isinstance(done, RuntimeStopped):
         raise done
     if isinstance(done.code, str):
         print(done.code, file=sys.stderr)

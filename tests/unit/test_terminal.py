@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from duoflow import terminal
 from duoflow.terminal import end_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,14 +16,13 @@ ROOT = Path(__file__).resolve().parents[2]
 # take a minute; the interpreter's exit would wait for it.
 STILL_RUNNING = """
 import logging, sys, threading, time
-from duoflow.terminal import end_process, out, runtime_stopped
+from duoflow.terminal import RuntimeStopped, end_process, out
 
 logging.basicConfig(stream=sys.stderr)
 threading.Thread(target=time.sleep, args=(60,), name="lambda-event_0").start()
 out.print("stopped; the state is in /somewhere")
 logging.getLogger("x").warning("a last line")
-runtime_stopped()
-end_process(SystemExit(3))
+end_process(RuntimeStopped(3))
 """
 
 
@@ -38,9 +36,7 @@ def test_after_its_runtime_stopped_the_process_ends_at_once_with_its_code_and_ou
     assert "a last line" in ended.stderr
 
 
-def test_without_a_runtime_the_exit_is_the_interpreters_own(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A test worker that ran `serve` in process (typer's CliRunner) has said so; this one has not.
-    monkeypatch.setattr(terminal, "_runtime_stopped", False)
+def test_without_a_runtime_the_exit_is_the_interpreters_own() -> None:
     with pytest.raises(SystemExit) as raised:
         end_process(SystemExit(2))
     assert raised.value.code == 2
