@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import signal
+import socket
 import sys
 import threading
 from typing import NoReturn
@@ -22,6 +24,29 @@ def interrupt(signum: int, frame: object) -> None:
     state directory is removed); a second SIGTERM while it unwinds is ignored (kill -9 still ends it)."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
+
+
+def wait_for_signal() -> NoReturn:
+    """Block the main thread until a signal's handler raises (Ctrl-C's KeyboardInterrupt, SIGTERM's through
+    ``interrupt``).
+
+    Not ``threading.Event().wait()``: the kernel hands a process's signal to any of its threads that does not block
+    it, and Python runs the handler only on the main thread, when that thread next runs bytecode. A main thread
+    asleep on a lock is woken only by a signal delivered to it, so a Ctrl-C that lands on one of the runtime's
+    threads went unheard (``duoflow up`` once did not stop within 30 s). Here the signal's C handler, on whichever
+    thread, writes to a wakeup socket the main thread is selecting on; the select returns and the handler runs.
+    """
+    woken, wakeup = socket.socketpair()
+    wakeup.setblocking(False)
+    previous = signal.set_wakeup_fd(wakeup.fileno(), warn_on_full_buffer=False)
+    try:
+        while True:
+            select.select([woken], [], [])
+            woken.recv(4096)  # the signal numbers; the handler itself runs as this thread returns to bytecode
+    finally:
+        signal.set_wakeup_fd(previous)
+        woken.close()
+        wakeup.close()
 
 
 class RuntimeStopped(SystemExit):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import signal
 import socket
-import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +18,7 @@ from duoflow.templates.errors import TemplateError
 from duoflow.templates.loader import load_template
 from duoflow.templates.plan import Plan, plan_template
 from duoflow.templates.template import Template
-from duoflow.terminal import err, interrupt, main_thread, out
+from duoflow.terminal import err, interrupt, main_thread, out, wait_for_signal
 
 
 def stack_name_for(template_path: Path) -> str:
@@ -132,7 +131,7 @@ def run_up(
         say(f"state: {state_dir} (kept across restarts; --fresh forgets it)")
         say(f"time ×{time_control.scale} (1: real time, as in AWS)")
         say("Ctrl-C stops.")
-        threading.Event().wait()
+        wait_for_signal()
     except KeyboardInterrupt:
         pass
     finally:

@@ -40,3 +40,37 @@ def test_without_a_runtime_the_exit_is_the_interpreters_own() -> None:
     with pytest.raises(SystemExit) as raised:
         end_process(SystemExit(2))
     assert raised.value.code == 2
+
+
+# Ctrl-C delivered to one of the runtime's threads rather than to the main thread, as the kernel may do: the
+# thread waits until the main thread is blocked in its wait, then sends SIGINT to itself.
+SIGNAL_ON_ANOTHER_THREAD = """
+import signal, sys, threading
+from duoflow.terminal import wait_for_signal
+
+main = threading.main_thread().ident
+
+def main_is_waiting():
+    frame = sys._current_frames().get(main)
+    return frame is not None and frame.f_code.co_name == "wait_for_signal"
+
+def interrupt_from_here():
+    while not main_is_waiting():
+        threading.Event().wait(0.01)
+    signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+    threading.Event().wait(60)  # still alive while the main thread unwinds, as a runtime's thread would be
+
+threading.Thread(target=interrupt_from_here, daemon=True).start()
+try:
+    wait_for_signal()
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_a_ctrl_c_that_lands_on_another_thread_still_stops_the_wait() -> None:
+    ended = subprocess.run(
+        [sys.executable, "-c", SIGNAL_ON_ANOTHER_THREAD], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )  # threading.Event().wait() on the main thread would hang here until the timeout
+
+    assert (ended.returncode, ended.stdout) == (0, "interrupted\n"), ended.stderr
