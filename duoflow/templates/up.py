@@ -84,6 +84,7 @@ def run_up(
     from duoflow.serving import url_of
     from duoflow.templates.api import ApiServer
     from duoflow.templates.deploy import deploy, function_catalog
+    from services.scorer import local_converse
 
     def say(line: str) -> None:
         out.print(escape(line), soft_wrap=True, highlight=False)
@@ -100,6 +101,9 @@ def run_up(
             with err.status("starting the local runtime…"):
                 runtime = LocalRuntime(catalog, state_dir=state_dir, time_control=time_control)
                 runtime.start()
+                # Bedrock is not reachable offline: Converse is answered by duoflow's local screening model, as under
+                # serve; it reads training-screening prompts only and refuses any other prompt, saying so.
+                runtime.serve_converse(local_converse.converse)
                 deploy(runtime, plan)
                 runtime.refresh_environment()
                 resumed = runtime.resume()
@@ -120,6 +124,7 @@ def run_up(
         server = ApiServer(api_sock, plan.routes, invoke).start()
         say(f"api: {api_url}" if plan.routes else "api: none (the template declares no HttpApi or Api routes)")
         say(f"aws endpoint: {aws_url}")
+        say("bedrock converse: answered by duoflow's local screening model (training-screening prompts only)")
         say(
             f"  AWS_ENDPOINT_URL={aws_url} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "
             f"AWS_DEFAULT_REGION={runtime.region} aws stepfunctions list-state-machines"

@@ -194,6 +194,23 @@ def test_this_projects_cdk_template_runs_the_loan_through_its_api(tmp_path: Path
             lambda: sfn.list_executions(stateMachineArn=machine)["executions"], "the training started", timeout=60
         )
         assert "up-test-1" in started[0]["name"]
+        # Bedrock's Converse, offline: the local screening model scores the request, and the workflow decides
+        assert "bedrock converse: answered by duoflow's local screening model" in log
+
+        def ended() -> dict | None:
+            execution = sfn.describe_execution(executionArn=started[0]["executionArn"])
+            return execution if execution["status"] != "RUNNING" else None
+
+        execution = app.until(ended, "the training decided", timeout=120)
+        assert execution["status"] == "SUCCEEDED", execution
+        decision = json.loads(execution["output"])
+        expected = training["expected"]
+        assert (decision["band"], decision["outcome"], decision["reason"]) == (
+            expected["band"],
+            expected["outcome"],
+            expected["reason"],
+        )
+        assert decision["model_id"].startswith("local/")  # credited to the model that scored it, not to Bedrock's
         assert app.stop(signal.SIGINT) == 0
     finally:
         app.close()
