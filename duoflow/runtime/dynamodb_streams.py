@@ -30,6 +30,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from duoflow.runtime.in_flight import recent_deliveries
+
 logger = logging.getLogger("duoflow.runtime.dynamodb_streams")
 _held = threading.local()  # .records: the records of the DynamoDB request this thread is handling
 
@@ -43,7 +45,7 @@ class DynamoDBStreams:
         self._routes: dict[str, list[str]] = {}  # table name → functions
         self._lock = threading.Lock()
         self._originals: dict[str, Any] = {}
-        self.delivered: list[tuple[str, dict[str, Any]]] = []  # (function, event), for tests
+        self.delivered = recent_deliveries()  # for tests
 
     def route(self, table: str, function: str) -> None:
         """Every change to ``table`` (whose stream must be on) invokes ``function`` with its record."""

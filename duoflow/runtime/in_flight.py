@@ -1,9 +1,21 @@
-"""What the runtime keeps about the Lambda handlers it runs (the specs themselves: catalog/specs.py)."""
+"""What the runtime keeps about the Lambda handlers it runs and the events it delivers to them (the specs
+themselves: catalog/specs.py)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
+from typing import Any
+
+# The event routers (S3 events, DynamoDB streams) keep the events they delivered last, for tests to read: the last
+# this many, not every one since the start (a burst of 10,000 applications kept ~7 KiB each).
+RECENT_DELIVERIES = 1000
+
+
+def recent_deliveries() -> deque[tuple[str, dict[str, Any]]]:
+    """(function, event) of the last ``RECENT_DELIVERIES`` deliveries, oldest first."""
+    return deque(maxlen=RECENT_DELIVERIES)
 
 
 class InFlight:

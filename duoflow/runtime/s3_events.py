@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from duoflow.runtime.in_flight import recent_deliveries
+
 logger = logging.getLogger("duoflow.runtime.s3_events")
 # moto's S3 request handlers; events raised while one runs are delivered when it returns
 REQUEST_HANDLERS = ("bucket_response", "key_response")
@@ -87,7 +89,7 @@ class S3Events:
         self._lock = threading.Lock()
         self._original: Callable[..., None] | None = None
         self._original_handlers: dict[str, Callable[..., Any]] = {}
-        self.delivered: list[tuple[str, dict[str, Any]]] = []  # (function, event), for tests and the console
+        self.delivered = recent_deliveries()  # for tests
 
     def route(self, bucket: str, prefix: str, function: str) -> None:
         """Objects created in ``bucket`` with a key starting with ``prefix`` invoke ``function``."""

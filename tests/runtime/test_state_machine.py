@@ -377,3 +377,46 @@ def test_a_map_state_runs_each_item(sfn):
     assert json.loads(description["output"]) == [2, 4, 6, 8, 10]
     assert event_types(events).count("MapIterationSucceeded") == 5
     assert first(events, "MapStateStarted")["mapStateStartedEventDetails"]["length"] == 5
+
+
+# --- moto's thread list (duoflow/runtime/patches/moto_stepfunctions.py, "ExecutionWorker.start") ---------------
+
+
+def test_threads_of_ended_executions_are_not_kept(sfn):
+    import threading
+
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    from duoflow.runtime.patches.moto_stepfunctions import MIN_THREADS_KEPT
+
+    ended = [threading.Thread(target=lambda: None) for _ in range(MIN_THREADS_KEPT)]
+    for thread in ended:
+        thread.start()
+        thread.join()
+    TMP_THREADS.extend(ended)  # what moto leaves behind after as many finished executions, Tasks, branches
+    machine = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+
+    description, _, _ = run_state_machine(sfn, machine, {"n": 1})
+
+    assert description["status"] == "SUCCEEDED"
+    assert not any(thread in TMP_THREADS for thread in ended)
+    assert len(TMP_THREADS) < MIN_THREADS_KEPT
+
+
+def test_moto_only_ever_appends_to_its_thread_list_and_never_reads_it():
+    """What dropping ended threads from moto.stepfunctions.parser.utils.TMP_THREADS relies on (moto 5.2.5)."""
+    import re
+    from pathlib import Path
+
+    import moto.stepfunctions.parser as parser
+
+    uses = []
+    for source in Path(parser.__file__).parent.rglob("*.py"):
+        for line in source.read_text().splitlines():
+            if "TMP_THREADS" in line:
+                uses.append(re.sub(r"append\([\w.]+\)", "append(a_thread)", line.strip()))
+    assert set(uses) == {
+        "TMP_THREADS = []",
+        "from moto.stepfunctions.parser.utils import TMP_THREADS",
+        "TMP_THREADS.append(a_thread)",
+    }

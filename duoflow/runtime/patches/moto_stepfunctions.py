@@ -65,6 +65,12 @@ Fixes (always installed):
   interrupted task would then record a TaskTimedOut (and a Catch's states) after the stop; AWS's history of a
   stopped execution ends with ExecutionAborted, so ``EventManager.add_event`` records only ``Execution*`` events of
   a stopped execution.
+* ``ExecutionWorker.start`` (moto/stepfunctions/parser/backend/execution_worker.py): moto appends every thread its
+  interpreter starts (an execution's, each Task's, each Parallel branch's, each task-token wait's) to the
+  module-level list ``moto.stepfunctions.parser.utils.TMP_THREADS`` and never removes one, so every finished
+  execution left about ten ``Thread`` objects behind (some 24 KiB an application; 240 MB over a burst of 10,000).
+  Nothing in moto reads the list. Here each execution's start first drops the threads that have ended, once the
+  list has doubled since the last pass, so the list holds about what is running.
 
 Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
 
@@ -139,6 +145,7 @@ _REDRIVE_EXECUTION = Target(_RESPONSES, "StepFunctionResponse.redrive_execution"
 _DESCRIBE_EXECUTION_RESPONSE = Target(_RESPONSES, "StepFunctionResponse.describe_execution")
 _STOP_EXECUTION = Target("moto.stepfunctions.parser.backend.execution", "Execution.stop")
 _ADD_EVENT = Target("moto.stepfunctions.parser.asl.eval.event.event_manager", "EventManager.add_event")
+_WORKER_START = Target("moto.stepfunctions.parser.backend.execution_worker", "ExecutionWorker.start")
 _MOCKED_RESPONSE = Target("moto.stepfunctions.parser.asl.eval.environment", "Environment.get_current_mocked_response")
 _MOCKED_THROW = Target(f"{_TASKS}.mock_eval_utils", "_eval_mocked_response_throw")
 _ENTRYPOINT = Target("moto.stepfunctions.parser.backend.execution_worker", "ExecutionWorker._get_evaluation_entrypoint")
@@ -163,10 +170,12 @@ FIXES = (
     _DESCRIBE_EXECUTION_RESPONSE,
     _STOP_EXECUTION,
     _ADD_EVENT,
+    _WORKER_START,
 )
 SPEEDUPS = (_ENTRYPOINT, _CLIENT_FACTORY, *_CLIENT_USERS, _DESCRIBE_EXECUTION, *_JSONPATH_PARSERS)
 
 _patcher = Patcher(FIXES, SPEEDUPS)
+MIN_THREADS_KEPT = 256  # moto's TMP_THREADS is pruned once it holds this many (and then at twice what it kept)
 _active = TimeControl.real()  # the scale moto's timers run at (the running runtime's)
 _mock_config: Callable[[], sfn_mocks.MockConfig | None] = lambda: None  # noqa: E731 - the running runtime's
 
@@ -191,6 +200,7 @@ def install(
     _install_definition_errors(programs)
     _install_mock_test_cases()
     _install_redrive()
+    _install_thread_pruning()
     if speedups:
         _install_parsed_once(programs)
         _install_client_cache()
@@ -514,6 +524,25 @@ def _install_redrive() -> None:
     stock_add_event = _patcher.replace(_ADD_EVENT, add_event)
     _patcher.replace(_REDRIVE_EXECUTION, redrive_execution)
     stock_describe = _patcher.replace(_DESCRIBE_EXECUTION_RESPONSE, describe_execution)
+
+
+def _install_thread_pruning() -> None:
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    start = _WORKER_START.owner().start
+    lock = threading.Lock()
+    prune_at = [MIN_THREADS_KEPT]
+
+    def start_keeping_running_threads(self: Any) -> None:
+        with lock:
+            if len(TMP_THREADS) >= prune_at[0]:
+                # In place: every moto module holds this one list. A thread appended by another while this runs
+                # may be dropped from it, which nothing notices: the list keeps no thread alive.
+                TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
+                prune_at[0] = max(MIN_THREADS_KEPT, 2 * len(TMP_THREADS))
+        start(self)
+
+    _patcher.replace(_WORKER_START, start_keeping_running_threads)
 
 
 # --- speed-ups --------------------------------------------------------------------------------------------------
