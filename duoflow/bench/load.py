@@ -3,13 +3,17 @@
 ``count`` applications (the demo cases in turn, on every variant in turn) are submitted through the API from a
 pool of submitters, as fast as the API takes them; one watcher then follows all of them, answers the manager
 approvals as they appear, and notes when each run ends. Reported: the total time, throughput, p50 / p95 from
-submission to the end, every run whose outcome was wrong, and every run still running at the deadline (10
-minutes after the last submission by default; it is left running, not lost: its workflow would still finish).
+submission to the end, every run whose outcome was wrong, every run still running at the deadline (10 minutes
+after the last submission by default; it is left running, not lost: its workflow would still finish), the most
+threads the process ran at once (sampled at each watch) and its peak resident memory (the process's whole life,
+so the passes before the burst too; the burst's is the larger).
 """
 
 from __future__ import annotations
 
 import itertools
+import resource
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -68,11 +72,13 @@ def load_test(
         runs = list(pool.map(submit, plan))
     submitted_all = time.perf_counter() - began
 
+    peak_threads = threading.active_count()
     pending = list(runs)
     # From the last submission: submitting 10,000 alone can take longer than the whole deadline.
     deadline = time.perf_counter() + deadline_seconds
     while pending and time.perf_counter() < deadline:
         _answer_managers(api, pending)
+        peak_threads = max(peak_threads, threading.active_count())
         still = []
         for run in pending:
             if run.watch.ended():
@@ -105,6 +111,8 @@ def load_test(
         "throughput_per_second": round(len(latencies) / total, 2),
         "p50_ms": round(percentile(latencies, 0.50), 1) if latencies else None,
         "p95_ms": round(percentile(latencies, 0.95), 1) if latencies else None,
+        "peak_threads": peak_threads,
+        "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),  # Linux: KiB
     }
 
 

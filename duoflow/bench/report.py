@@ -140,6 +140,11 @@ def _extra_lines(report: Report) -> list[str]:
             f"{load['applications']} applications at once: {load['finished']} finished in {load['total_seconds']:,.1f} s "
             f"({load['throughput_per_second']:.1f}/s), p50 {load['p50_ms']:,.0f} ms, p95 {load['p95_ms']:,.0f} ms; "
             f"still running at the deadline {len(load['unfinished_at_deadline'])}, wrong outcome {len(load['wrong_outcome'])}"
+            + (  # a report written before the peaks were measured has none
+                f"; peak {load['peak_threads']:,} threads, {load['peak_memory_mib']:,} MiB resident"
+                if "peak_threads" in load
+                else ""
+            )
         )
     if not_measured := report.get("not_measured"):
         lines.append("not measured on AWS: " + ", ".join(not_measured) + " (see duoflow/bench/target.py)")

@@ -33,3 +33,4 @@ def test_a_burst_as_bench_load_makes_it_ends_every_run_with_its_cases_outcome(ru
     assert (report["applications"], report["finished"]) == (9, 9)
     assert report["unfinished_at_deadline"] == [] and report["wrong_outcome"] == []
     assert report["p50_ms"] <= report["p95_ms"] and report["throughput_per_second"] > 0
+    assert report["peak_threads"] > 1 and report["peak_memory_mib"] > 0
