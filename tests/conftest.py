@@ -7,11 +7,11 @@ import pytest
 
 pytest_plugins = ["duoflow.runtime.pytest_plugin"]
 
-# The files that take minutes (the kill-at-every-step tier, each half of the 200-application parity run, the
-# bad-input tier's ~4,500 requests); collected first (and with --no-loadscope-reorder), they spread over the
-# xdist workers from the start instead of queueing behind the same one at the end.
+# The files that take minutes (each part of the kill-at-every-step tier, each half of the 200-application parity
+# run, the bad-input tier's ~4,500 requests); collected first (and with --no-loadscope-reorder), they spread over
+# the xdist workers from the start instead of queueing behind the same one at the end.
 LONGEST_FIRST = (
-    "test_kill_at_every_step.py",
+    *(f"test_kill_at_every_step_{part}.py" for part in range(1, 5)),
     "test_parity_generated_1.py",
     "test_parity_generated_2.py",
     "test_bad_input.py",
