@@ -63,6 +63,11 @@ TIMING_DEPENDENT = {
         'timing" but also requires that none of the failing items 7-9 has run by then, which a slow sixth '
         "success lets happen."
     ),
+    "parallel first successful": (
+        "Passes or fails by timing on either runner (seen failing on the stock runner, `assert 2 == 3`): with "
+        "`first_successful` the parallel completes at the first branch that succeeds, and a branch that had not "
+        "started by then has no child operation, but the test requires all three branches among the children."
+    ),
 }
 BY_TIMING = "by timing"
 

@@ -48,6 +48,8 @@ SIGNAL_ON_ANOTHER_THREAD = """
 import signal, sys, threading
 from duoflow.terminal import wait_for_signal
 
+# A process started from a non-interactive shell's background job inherits SIGINT ignored; a terminal's has Python's
+signal.signal(signal.SIGINT, signal.default_int_handler)
 main = threading.main_thread().ident
 
 def main_is_waiting():
