@@ -163,7 +163,7 @@ def bench(
         0,
         min=0,
         max=100_000,
-        help="Also submit this many applications at once (every case on every variant in turn, on a fresh stack whose timeouts run in real time) and report total time, throughput and p95; 0 skips it.",
+        help="Also submit this many applications at once (every case on every variant in turn, on a fresh stack whose timeouts run in real time) and report total time, throughput, p50 and p95, the most threads at once and the peak resident memory; 0 skips it.",
     ),
     synth: bool = typer.Option(
         True,
