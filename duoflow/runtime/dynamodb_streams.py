@@ -135,5 +135,7 @@ def _lambda_record(record: dict[str, Any], table: Any, region: str) -> dict[str,
         "eventVersion": "1.1",
         "awsRegion": region,
         "dynamodb": dynamodb,
-        "eventSourceARN": table.describe()["TableDescription"]["LatestStreamArn"],
+        # As moto's Table.describe() builds LatestStreamArn, without describe(), which counts every item of the table
+        # (ItemCount): at each change, that made a burst's cost grow with the table (8 % of the CPU by 3,000 runs).
+        "eventSourceARN": f"{table.table_arn}/stream/{table.latest_stream_label}",
     }
