@@ -196,12 +196,7 @@ def test_this_projects_cdk_template_runs_the_loan_through_its_api(tmp_path: Path
         assert "up-test-1" in started[0]["name"]
         # Bedrock's Converse, offline: the local screening model scores the request, and the workflow decides
         assert "bedrock converse: answered by duoflow's local screening model" in log
-
-        def ended() -> dict | None:
-            execution = sfn.describe_execution(executionArn=started[0]["executionArn"])
-            return execution if execution["status"] != "RUNNING" else None
-
-        execution = app.until(ended, "the training decided", timeout=120)
+        execution = app.until(lambda: finished(sfn, started[0]["executionArn"]), "the training decided", timeout=120)
         assert execution["status"] == "SUCCEEDED", execution
         decision = json.loads(execution["output"])
         expected = training["expected"]

@@ -531,15 +531,16 @@ def _install_thread_pruning() -> None:
 
     start = _WORKER_START.owner().start
     lock = threading.Lock()
-    prune_at = [MIN_THREADS_KEPT]
+    prune_at = MIN_THREADS_KEPT
 
     def start_keeping_running_threads(self: Any) -> None:
+        nonlocal prune_at
         with lock:
-            if len(TMP_THREADS) >= prune_at[0]:
+            if len(TMP_THREADS) >= prune_at:
                 # In place: every moto module holds this one list. A thread appended by another while this runs
                 # may be dropped from it, which nothing notices: the list keeps no thread alive.
                 TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
-                prune_at[0] = max(MIN_THREADS_KEPT, 2 * len(TMP_THREADS))
+                prune_at = max(MIN_THREADS_KEPT, 2 * len(TMP_THREADS))
         start(self)
 
     _patcher.replace(_WORKER_START, start_keeping_running_threads)
