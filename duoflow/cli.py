@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -28,7 +27,7 @@ from rich.markup import escape
 
 from duoflow.reloader import CODE_FOLDERS, code_folders, supervise
 from duoflow.state_dir import DEFAULT_STATE_DIR, StateDirError, absolute, claim_state_dir, clear_state_dir
-from duoflow.terminal import RuntimeStopped, end_process, err, interrupt, main_thread, out
+from duoflow.terminal import RuntimeStopped, end_process, err, main_thread, out, sigterm_as_ctrl_c
 from duoflow.variants import LOAN_VARIANTS
 
 app = typer.Typer(
@@ -73,8 +72,7 @@ def main(ctx: typer.Context) -> None:
     """Everything runs on this machine on the embedded local runtime: no AWS account, no Docker."""
     if main_thread():
         # SIGTERM unwinds like Ctrl-C, so the runtime stops and removes its throwaway state directory.
-        previous = signal.signal(signal.SIGTERM, interrupt)
-        ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
+        ctx.call_on_close(sigterm_as_ctrl_c())
 
 
 @app.command()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 
 from duoflow.function_logs import function_logs_file
-from duoflow.terminal import err, interrupt, main_thread, out
+from duoflow.terminal import err, main_thread, out, sigterm_as_ctrl_c
 
 if TYPE_CHECKING:
     from duoflow.runtime import TimeControl
@@ -66,7 +66,7 @@ def run_server(
     port = sock.getsockname()[1]
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     # Until the server takes the signals over (and after), SIGTERM unwinds like Ctrl-C: the runtime stops.
-    previous = signal.signal(signal.SIGTERM, interrupt) if main_thread() else None
+    restore_sigterm = sigterm_as_ctrl_c() if main_thread() else None
     try:
         try:
             with err.status("starting the local runtime…"):
@@ -124,7 +124,7 @@ def run_server(
         except KeyboardInterrupt:
             pass  # SIGTERM or Ctrl-C before the server took the signals over
         finally:
-            if previous is not None:
+            if restore_sigterm is not None:
                 signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping already; a kill -9 still ends it at once
             with err.status("stopping the local runtime…"):
                 stack.__exit__(None, None, None)
@@ -132,8 +132,8 @@ def run_server(
     finally:
         sock.close()
         aws_sock.close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        if restore_sigterm is not None:
+            restore_sigterm()
 
 
 def _resumed_text(resumed: object) -> str | None:

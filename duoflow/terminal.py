@@ -10,7 +10,8 @@ import signal
 import socket
 import sys
 import threading
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from rich.console import Console
 
@@ -19,11 +20,67 @@ out = Console(width=None if sys.stdout.isatty() else 180)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 180)
 
 
+AGAIN_AFTER_SECONDS = 0.01  # far longer than the hook takes to return
+
+
+class _Stop:
+    """Where ``interrupt`` stands: ``asked`` once a SIGTERM has been taken as Ctrl-C; ``dropped`` when the
+    KeyboardInterrupt it raised was dropped by a finalizer and must be raised again."""
+
+    asked = False
+    dropped = False
+
+
 def interrupt(signum: int, frame: object) -> None:
     """SIGTERM → KeyboardInterrupt, once: the command unwinds as on Ctrl-C (the runtime stops, its throwaway
     state directory is removed); a second SIGTERM while it unwinds is ignored (kill -9 still ends it)."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if _Stop.asked and not _Stop.dropped:
+        return
+    _Stop.asked, _Stop.dropped = True, False
     raise KeyboardInterrupt
+
+
+def sigterm_as_ctrl_c() -> Callable[[], None]:
+    """Take SIGTERM as Ctrl-C (``interrupt``) in this process until the returned function puts back what was there.
+
+    Also catches a stop that would be lost. Python runs a signal's handler wherever the main thread is, and when that
+    is a finalizer (a ``__del__`` the garbage collector called: werkzeug's ``EnvironBuilder`` has one), the
+    KeyboardInterrupt the handler raises is printed as "Exception ignored in ..." and dropped: the command ran on
+    to its end after a SIGTERM (``duoflow demo`` did, in the suite). A dropped KeyboardInterrupt now reaches
+    ``sys.unraisablehook``, which has another thread send the signal to the main thread again a moment later: once
+    the finalizer and the hook have returned (a handler that ran in the hook would be dropped too), and again should
+    it land in another finalizer."""
+    _Stop.asked = _Stop.dropped = False
+    previous_handler = signal.signal(signal.SIGTERM, interrupt)
+    previous_hook = sys.unraisablehook
+
+    def raise_dropped_interrupt_again(unraisable: Any) -> None:
+        if not (isinstance(unraisable.exc_value, KeyboardInterrupt) and main_thread()):
+            previous_hook(unraisable)
+            return
+        again = threading.Timer(AGAIN_AFTER_SECONDS, _signal_main_thread_again)
+        again.daemon = True
+        again.start()
+
+    sys.unraisablehook = raise_dropped_interrupt_again
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous_handler)
+        sys.unraisablehook = previous_hook
+
+    return restore
+
+
+def _signal_main_thread_again() -> None:
+    """From another thread: the dropped stop again, as the signal whose handler raises it now (SIGTERM while
+    ``interrupt`` is its handler, else Ctrl-C's SIGINT while Python's own handler is). A real signal, not a flag, so a
+    main thread asleep in a system call wakes for it."""
+    main = threading.main_thread().ident
+    if signal.getsignal(signal.SIGTERM) is interrupt:
+        _Stop.dropped = True
+        signal.pthread_kill(main, signal.SIGTERM)
+    elif signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.pthread_kill(main, signal.SIGINT)
 
 
 def wait_for_signal() -> NoReturn:

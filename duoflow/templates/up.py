@@ -18,7 +18,7 @@ from duoflow.templates.errors import TemplateError
 from duoflow.templates.loader import load_template
 from duoflow.templates.plan import Plan, plan_template
 from duoflow.templates.template import Template
-from duoflow.terminal import err, interrupt, main_thread, out, wait_for_signal
+from duoflow.terminal import err, main_thread, out, sigterm_as_ctrl_c, wait_for_signal
 
 
 def stack_name_for(template_path: Path) -> str:
@@ -89,7 +89,7 @@ def run_up(
     def say(line: str) -> None:
         out.print(escape(line), soft_wrap=True, highlight=False)
 
-    previous = signal.signal(signal.SIGTERM, interrupt) if main_thread() else None
+    restore_sigterm = sigterm_as_ctrl_c() if main_thread() else None
     runtime = server = None
     try:
         api_url = url_of(api_sock)
@@ -140,7 +140,7 @@ def run_up(
     except KeyboardInterrupt:
         pass
     finally:
-        if previous is not None:
+        if restore_sigterm is not None:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping already
         if server is not None:
             server.stop()
@@ -149,7 +149,7 @@ def run_up(
                 runtime.stop()
         api_sock.close()
         aws_sock.close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        if restore_sigterm is not None:
+            restore_sigterm()
     say(f"stopped; the state is in {state_dir}")
     return 0

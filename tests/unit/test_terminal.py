@@ -76,3 +76,33 @@ def test_a_ctrl_c_that_lands_on_another_thread_still_stops_the_wait() -> None:
     )  # threading.Event().wait() on the main thread would hang here until the timeout
 
     assert (ended.returncode, ended.stdout) == (0, "interrupted\n"), ended.stderr
+
+
+# A SIGTERM whose handler runs while the main thread is in a finalizer (werkzeug's EnvironBuilder.__del__ was, when
+# `duoflow demo` ran on to its end after a SIGTERM): the KeyboardInterrupt raised there is dropped by the interpreter.
+SIGTERM_IN_A_FINALIZER = """
+import signal, time
+from duoflow.terminal import sigterm_as_ctrl_c
+
+sigterm_as_ctrl_c()
+
+class Finalized:
+    def __del__(self):
+        signal.raise_signal(signal.SIGTERM)  # the handler runs here, inside the finalizer
+
+try:
+    Finalized()  # dropped at once: its __del__ runs now
+    time.sleep(60)  # the command's work, which the SIGTERM must stop
+    print("ran to its end")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_a_sigterm_whose_interrupt_a_finalizer_drops_still_stops_the_command() -> None:
+    ended = subprocess.run(
+        [sys.executable, "-c", SIGTERM_IN_A_FINALIZER], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )  # a dropped interrupt: the 60-second work runs on, and this fails by the timeout
+
+    assert (ended.returncode, ended.stdout) == (0, "interrupted\n"), ended.stderr
+    assert "Exception ignored" not in ended.stderr  # the interrupt is raised again, not reported as lost
