@@ -1,6 +1,6 @@
 """Starts ``duoflow serve`` processes for the kill-at-every-step tier by forking one that has already imported what a
-server imports, so each of the tier's ~90 server starts does not import moto, botocore, the durable SDKs and the
-project again (about half of a start). What runs in the forked process is the same ``duoflow serve`` a user starts:
+server imports and has parsed the state machines a server deploys, so each of the tier's ~90 server starts does not
+import moto, botocore, the durable SDKs and the project again nor parse the ASL (most of a start). What runs in the forked process is the same ``duoflow serve`` a user starts:
 the same command line, environment, working directory and output file.
 
 Run as ``python -m tests.reliability.forkserver`` with the environment the servers share; it reads one JSON request
@@ -18,9 +18,29 @@ import json
 import os
 import sys
 
+from catalog.state_machines import STATE_MACHINES, TRAINING_STATE_MACHINES
 from duoflow.reloader import preload_server_imports, run_cli, terminate_with_parent
-from duoflow.runtime import crash_points
+from duoflow.runtime import ResourceRef, crash_points
+from duoflow.runtime.patches import moto_stepfunctions
 from tests.reliability.server import ROOT
+
+REGION, ACCOUNT = "us-east-1", "123456789012"  # a LocalRuntime's own
+
+
+def deployed_name_or_arn(ref: ResourceRef) -> str:
+    """What ``LocalRuntime.resolve`` gives for ``ref`` once duoflow/stack.py has deployed the stack; checked against
+    a deployed runtime by tests/reliability/test_forkserver.py."""
+    if ref.attribute == "name":
+        return ref.logical_name
+    if ref.kind == "function":
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{ref.logical_name}"
+    if ref.kind == "topic":
+        return f"arn:aws:sns:{REGION}:{ACCOUNT}:{ref.logical_name}"
+    raise ValueError(f"no known ARN for {ref}")
+
+
+def definitions_as_deployed() -> list[str]:
+    return [machine.definition(deployed_name_or_arn) for machine in [*STATE_MACHINES, *TRAINING_STATE_MACHINES]]
 
 
 def run_server(request: dict) -> int:
@@ -39,6 +59,10 @@ def run_server(request: dict) -> int:
 
 def main() -> None:
     preload_server_imports()  # as `duoflow serve --reload` does before it forks a server
+    # Each server's start parses the state machines it deploys (ANTLR, about half a second of CPU), unless the
+    # process it was forked from has: parsed here once, for the tier's ~90 starts.
+    for definition in definitions_as_deployed():
+        moto_stepfunctions.parse_ahead(definition)
     exited: dict[int, int] = {}
     for line in sys.stdin:
         request = json.loads(line)
