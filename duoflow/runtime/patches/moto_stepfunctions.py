@@ -78,7 +78,9 @@ Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
   ``start_execution`` (tens of ms of CPU); the parsed program is a tree of immutable components (every
   per-execution value lives in the Environment), so one parse per definition serves every execution, the parse
   that validated the definition when the state machine was created included (a runtime starting on its state
-  creates every state machine again: ~0.2 s of CPU each).
+  creates every state machine again: ~0.2 s of CPU each). The programs are kept for the process, so a second
+  runtime in it (the test suite starts hundreds) parses nothing; a process that forks servers parses ahead
+  (``parse_ahead``).
 * The import of ``moto.batch`` (not an attribute: ``sys.modules``, so not a :class:`Target`; see
   :func:`_defer_moto_batch`). moto's ASL interpreter imports ``moto.batch.utils`` for one enum, and the package's
   ``__init__`` imports moto's whole Batch backend and, through it, EC2's: about a third of a server's start-up
