@@ -20,6 +20,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
+from duoflow.runtime.durable_parts import with_growing_parts
 from duoflow.runtime.journal import JOURNAL_FILE
 
 DURABLE_STORE_FILE = "durable-executions.sqlite3"
@@ -104,7 +105,18 @@ class SavedState:
                 f" WHERE {where} ORDER BY start_timestamp",
                 parameters,
             ).fetchall()
+            # A store an older duoflow wrote and no runtime has opened since has no parts: its rows are whole.
+            has_parts = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'duoflow_execution_parts'").fetchone()
+            executions = [
+                (
+                    function,
+                    arn,
+                    status,
+                    with_growing_parts(db, arn, json.loads(data)) if has_parts else json.loads(data),
+                )
+                for function, arn, status, data in rows
+            ]
         return [
-            {"function": function, "arn": arn, "status": status, "operations": json.loads(data).get("Operations", [])}
-            for function, arn, status, data in rows
+            {"function": function, "arn": arn, "status": status, "operations": data.get("Operations", [])}
+            for function, arn, status, data in executions
         ]

@@ -477,12 +477,15 @@ def test_the_durable_store_keeps_running_executions_in_memory_and_writes_every_s
 
     execution.consecutive_failed_invocation_attempts = 2
     store.update(execution)
-    after_a_crash = SQLiteExecutionStore(path)
-    assert after_a_crash.load(arn).consecutive_failed_invocation_attempts == 2
+
+    def after_a_crash() -> ReusedConnectionsStore:  # a new store on the file, as a restarted runtime has
+        return ReusedConnectionsStore(path)
+
+    assert after_a_crash().load(arn).consecutive_failed_invocation_attempts == 2
 
     execution.complete_success('{"ok": true}', now=datetime.datetime.now(datetime.UTC))
     store.update(execution)
-    assert after_a_crash.load(arn).is_complete
+    assert after_a_crash().load(arn).is_complete
     loaded = store.load(arn)
     assert loaded is not execution and loaded.is_complete  # read from the database again: memory holds none
 

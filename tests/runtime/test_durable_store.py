@@ -1,0 +1,141 @@
+"""The durable store writes what changed, not the whole execution (duoflow/runtime/durable_host.py
+``ReusedConnectionsStore``, duoflow/runtime/durable_parts.py), and reads back what the SDK's own store would."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import sqlite3
+import typing
+
+from aws_durable_execution_sdk_python.lambda_service import Operation, OperationStatus, OperationType, OperationUpdate
+from aws_durable_execution_sdk_python_testing.execution import Execution
+from aws_durable_execution_sdk_python_testing.model import InvocationCompletedDetails
+from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecutionStore
+
+from duoflow.runtime.durable_host import ReusedConnectionsStore
+from duoflow.runtime.durable_parts import GROWING_PARTS
+from duoflow.runtime.saved_state import DURABLE_STORE_FILE
+from tests.runtime.conftest import callback_id_of, durable_start_input, start_durable, unique, wait_durable_done
+
+NOW = datetime.datetime(2026, 12, 4, 12, 0, tzinfo=datetime.UTC)
+
+
+def test_real_executions_read_back_as_the_sdks_own_store_gives_them(lam, runtime, tmp_path, monkeypatch):
+    """Every save of three real executions (parallel steps, a callback answered, a minute's wait; a step retried; a
+    callback still waiting) also goes to the SDK's store; a new store on the runtime's file, as after a restart,
+    reads each as the SDK's store reads its own copy."""
+    stock = SQLiteExecutionStore.create_and_initialize(tmp_path / "stock.sqlite3")
+    store = runtime.durable.store
+    save = store.save
+
+    def save_to_both(execution: Execution) -> None:
+        with store._turns:  # the saves of all threads, in the same order to both; the SDK's first, so an execution
+            stock.save(execution)  # seen to end in duoflow's store has ended in the SDK's too
+            save(execution)
+
+    monkeypatch.setattr(store, "save", save_to_both)
+    done = [
+        start_durable(lam, "sum-then-ask", {"values": [1, 2, 3]}, unique("parts")),
+        start_durable(lam, "retry-once", {"key": unique("retry")}, unique("parts")),
+    ]
+    waiting = start_durable(lam, "await-callback", {"timeout_minutes": 600}, unique("parts"))
+    for arn in done:
+        wait_durable_done(lam, arn)
+    callback_id_of(lam, waiting, "nobody create callback id")
+
+    after_a_restart = ReusedConnectionsStore.create_and_initialize(runtime.state_dir / DURABLE_STORE_FILE)
+    for arn in [*done, waiting]:
+        expected = stock.load(arn).to_json_dict()
+        assert len(expected["Operations"]) > 1 and expected["Updates"]
+        assert after_a_restart.load(arn).to_json_dict() == expected
+    listed, _ = after_a_restart.query(function_name="sum-then-ask", execution_name=lam_name(lam, done[0]))
+    assert [execution.to_json_dict() for execution in listed] == [stock.load(done[0]).to_json_dict()]
+    lam.send_durable_execution_callback_success(
+        CallbackId=callback_id_of(lam, waiting, "nobody create callback id"), Result=b'"ok"'
+    )
+    wait_durable_done(lam, waiting)
+
+
+def lam_name(lam, arn: str) -> str:
+    return lam.get_durable_execution(DurableExecutionArn=arn)["DurableExecutionName"]
+
+
+def operation(execution: Execution, number: int, status: OperationStatus = OperationStatus.STARTED) -> Operation:
+    return dataclasses.replace(
+        execution.operations[0], operation_id=f"step-{number}", operation_type=OperationType.STEP, status=status
+    )
+
+
+def parts_rows(path, arn: str) -> dict[tuple[str, int], int]:
+    """(part, position) -> the row's rowid, which a rewrite of the row changes (INSERT OR REPLACE)."""
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT part, position, rowid FROM duoflow_execution_parts WHERE durable_execution_arn = ?", (arn,)
+        ).fetchall()
+    return {(part, position): rowid for part, position, rowid in rows}
+
+
+def test_a_save_writes_the_new_and_the_replaced_elements_only(tmp_path):
+    path = tmp_path / "store.sqlite3"
+    store = ReusedConnectionsStore.create_and_initialize(path)
+    execution = Execution.new(durable_start_input())
+    execution.start(now=NOW)
+    execution.operations.extend(operation(execution, number) for number in range(1, 6))
+    store.save(execution)
+    before = parts_rows(path, execution.durable_execution_arn)
+    assert len(before) == 6
+
+    execution.operations[3] = operation(execution, 3, OperationStatus.SUCCEEDED)  # as the SDK does: a new object
+    execution.operations.append(operation(execution, 6))
+    store.save(execution)
+    after = parts_rows(path, execution.durable_execution_arn)
+
+    rewritten = {key for key in after if before.get(key) != after[key]}
+    assert rewritten == {("Operations", 3), ("Operations", 6)}
+    fresh = ReusedConnectionsStore.create_and_initialize(path).load(execution.durable_execution_arn)
+    assert fresh.to_json_dict() == execution_as_the_sdk_reads_it(tmp_path, execution)
+
+
+def execution_as_the_sdk_reads_it(tmp_path, execution: Execution) -> dict:
+    stock = SQLiteExecutionStore.create_and_initialize(tmp_path / "stock.sqlite3")
+    stock.save(execution)
+    return stock.load(execution.durable_execution_arn).to_json_dict()
+
+
+def test_an_execution_the_sdks_store_saved_whole_is_read_and_then_saved_in_parts(tmp_path):
+    """A state directory from before the parts (its executions saved whole) reads as it was written; the next save
+    moves the execution to parts, and what the whole row held does not come back."""
+    path = tmp_path / "store.sqlite3"
+    execution = Execution.new(durable_start_input())
+    execution.start(now=NOW)
+    execution.operations.append(operation(execution, 1))
+    SQLiteExecutionStore.create_and_initialize(path).save(execution)
+
+    store = ReusedConnectionsStore.create_and_initialize(path)
+    loaded = store.load(execution.durable_execution_arn)
+    assert loaded.to_json_dict() == execution_as_the_sdk_reads_it(tmp_path / "a", execution)
+
+    loaded.operations[1] = operation(loaded, 1, OperationStatus.SUCCEEDED)
+    store.save(loaded)
+    again = ReusedConnectionsStore.create_and_initialize(path).load(execution.durable_execution_arn)
+    assert [op.status for op in again.operations] == [OperationStatus.STARTED, OperationStatus.SUCCEEDED]
+    with sqlite3.connect(path) as conn:
+        [(data,)] = conn.execute("SELECT data FROM executions").fetchall()
+    assert '"Operations": []' in data
+
+
+def test_what_saving_only_the_changes_relies_on_in_the_pinned_sdk():
+    """The growing parts are keys of the SDK's execution JSON, and their elements (and what they hold) are frozen
+    dataclasses: an element that is still the same object has not changed. Fails when the pinned SDK moves."""
+    execution = Execution.new(durable_start_input())
+    execution.start(now=NOW)
+    keys = execution.to_json_dict().keys()
+    assert {key for key, _attribute, _as_json in GROWING_PARTS} <= keys
+    assert all(hasattr(execution, attribute) for _key, attribute, _as_json in GROWING_PARTS)
+    for element_class in (Operation, OperationUpdate, InvocationCompletedDetails):
+        assert element_class.__dataclass_params__.frozen, element_class
+        for hint in typing.get_type_hints(element_class).values():
+            for held in (hint, *typing.get_args(hint)):
+                if dataclasses.is_dataclass(held):
+                    assert held.__dataclass_params__.frozen, (element_class, held)
