@@ -1,7 +1,8 @@
 """Starts ``duoflow serve`` processes for the kill-at-every-step tier by forking one that has already imported what a
-server imports and has parsed the state machines a server deploys, so each of the tier's ~90 server starts does not
-import moto, botocore, the durable SDKs and the project again nor parse the ASL (most of a start). What runs in the forked process is the same ``duoflow serve`` a user starts:
-the same command line, environment, working directory and output file.
+server imports and parsed the state machines a server deploys, so each of the tier's ~90 server starts does not
+import moto, botocore, the durable SDKs and the project again, nor parse the ASL (most of a start). What runs in the
+forked process is the same ``duoflow serve`` a user starts: the same command line, environment, working directory
+and output file.
 
 Run as ``python -m tests.reliability.forkserver`` with the environment the servers share; it reads one JSON request
 per line on stdin and answers one JSON line on stdout:
