@@ -134,15 +134,20 @@ class ReusedConnectionsStore(SQLiteExecutionStore):
         with self._turns:  # read and remembered as written at once: a save cannot come in between
             if self.keeps_running_in_memory and (running := self._running.get(execution_arn)) is not None:
                 return running
-            with self._connection() as conn:
-                row = conn.execute(
-                    "SELECT data FROM executions WHERE durable_execution_arn = ?", (execution_arn,)
-                ).fetchone()
-                if row is None:
-                    raise ResourceNotFoundException("Durable Execution does not exist")
-                data = json.loads(row[0])
-                whole = saved_whole(data)
-                data = with_growing_parts(conn, execution_arn, data)
+            try:  # the errors as the SDK's load reports them
+                with self._connection() as conn:
+                    row = conn.execute(
+                        "SELECT data FROM executions WHERE durable_execution_arn = ?", (execution_arn,)
+                    ).fetchone()
+                    if row is None:
+                        raise ResourceNotFoundException("Durable Execution does not exist")
+                    data = json.loads(row[0])
+                    whole = saved_whole(data)
+                    data = with_growing_parts(conn, execution_arn, data)
+            except sqlite3.Error as error:
+                raise RuntimeError(f"Failed to load execution {execution_arn}: {error}") from error
+            except json.JSONDecodeError as error:
+                raise ValueError(f"Corrupted execution data for {execution_arn}: {error}") from error
             with freshly_parsed():
                 loaded = Execution.from_json_dict(data)
             if loaded.is_complete:

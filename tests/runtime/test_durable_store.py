@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 import sqlite3
 import typing
 
+import pytest
 from aws_durable_execution_sdk_python.lambda_service import Operation, OperationStatus, OperationType, OperationUpdate
+from aws_durable_execution_sdk_python_testing.exceptions import ResourceNotFoundException
 from aws_durable_execution_sdk_python_testing.execution import Execution
 from aws_durable_execution_sdk_python_testing.model import InvocationCompletedDetails
 from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecutionStore
@@ -139,3 +142,19 @@ def test_what_saving_only_the_changes_relies_on_in_the_pinned_sdk():
             for held in (hint, *typing.get_args(hint)):
                 if dataclasses.is_dataclass(held):
                     assert held.__dataclass_params__.frozen, (element_class, held)
+
+
+def test_a_corrupted_row_or_part_is_refused_as_the_sdks_store_refuses_it(tmp_path):
+    path = tmp_path / "store.sqlite3"
+    store = ReusedConnectionsStore.create_and_initialize(path)
+    execution = Execution.new(durable_start_input())
+    execution.start(now=NOW)
+    store.save(execution)
+    arn = execution.durable_execution_arn
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE duoflow_execution_parts SET data = '{not json' WHERE durable_execution_arn = ?", (arn,))
+
+    with pytest.raises(ValueError, match=f"Corrupted execution data for {re.escape(arn)}"):
+        ReusedConnectionsStore(path).load(arn)
+    with pytest.raises(ResourceNotFoundException):
+        ReusedConnectionsStore(path).load(arn + "-never-saved")
