@@ -136,6 +136,7 @@ def preload_server_imports() -> bool:
             moto_stepfunctions._defer_moto_batch()  # before moto's ASL interpreter loads, as the speed-up does
         for name in WARM_MODULES:
             importlib.import_module(name)
+        read_service_models()
     except Exception:  # noqa: BLE001 - the code being edited does not import: each server says why, as before
         return False
     # What is loaded now lives as long as every server forked from here: out of the collector's sight, so a server's
@@ -154,6 +155,17 @@ WARM_MODULES = (
     "duoflow.console.server",
     "moto.stepfunctions.parser.asl.parse.asl_parser",
 )
+# moto reads a service's botocore model (JSON, its data directories listed again for each) on the first response of
+# that service it serializes: a fifth of a server's start, done once here instead. These are the services a server's
+# start answers (tests/cli/test_reload.py checks that a start reads no other).
+WARM_SERVICE_MODELS = ("dynamodb", "lambda", "s3", "sns", "stepfunctions")
+
+
+def read_service_models() -> None:
+    from moto.core.utils import get_service_model
+
+    for service in WARM_SERVICE_MODELS:
+        get_service_model(service)  # cached for the process, so for every server forked from it
 
 
 class _ForkedServer:

@@ -100,3 +100,19 @@ def test_a_forked_server_drops_the_projects_modules_and_keeps_the_libraries():
     assert reloader._project_module(duoflow.terminal, roots)
     assert not reloader._project_module(moto, roots)
     assert not reloader._project_module(os, roots)
+
+
+def test_a_forked_server_reads_no_service_model_its_supervisor_has_not():
+    """What a server's start reads of moto's service models was read before forking (reloader.WARM_SERVICE_MODELS)."""
+    from moto.core.utils import get_service_model
+
+    from duoflow import reloader
+    from duoflow.runtime import TimeControl
+    from duoflow.stack import local_stack
+
+    get_service_model.cache_clear()
+    reloader.read_service_models()
+    with local_stack(TimeControl.scaled(0.001)):
+        pass
+    info = get_service_model.cache_info()
+    assert info.currsize == len(reloader.WARM_SERVICE_MODELS) and info.hits > 0
