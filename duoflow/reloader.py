@@ -2,7 +2,7 @@
 changes, on the same state directory and port, so executions carry on on the new code. Files are polled
 (standard library only). Where it can, the supervisor imports the libraries a server uses once and forks each
 server from itself; the forked server imports the project's code afresh (a restart: ~3.5 s -> ~2 s from the save
-to the first answer here)."""
+to the first answer here; 1.5-1.8 s on 2026-12-04, up to half a second of it the file poll)."""
 
 from __future__ import annotations
 
@@ -156,8 +156,8 @@ WARM_MODULES = (
     "moto.stepfunctions.parser.asl.parse.asl_parser",
 )
 # moto reads a service's botocore model (JSON, its data directories listed again for each) on the first response of
-# that service it serializes: a fifth of a server's start, done once here instead. These are the services a server's
-# start answers (tests/cli/test_reload.py checks that a start reads no other).
+# that service it serializes: a third of a forked server's start (0.50-0.57 -> 0.37-0.38 s of CPU), done once here
+# instead. These are the services a server's start answers (tests/cli/test_reload.py checks that it reads no other).
 WARM_SERVICE_MODELS = ("dynamodb", "lambda", "s3", "sns", "stepfunctions")
 
 
