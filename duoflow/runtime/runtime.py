@@ -350,6 +350,22 @@ class LocalRuntime:
         except ExecutionDoesNotExist:
             return None
 
+    def advance_timeouts(self, modelled_seconds: float) -> int:
+        """Bring every Step Functions task timeout now pending forward by ``modelled_seconds`` (a test skips a
+        30-minute timeout instead of waiting for it); returns how many are now due, and fire. Waits, retries and
+        durable timers keep their time (duoflow/runtime/time_control.py ``TaskTimeouts``)."""
+        from duoflow.runtime.patches import moto_stepfunctions
+
+        if modelled_seconds < 0:
+            raise ValueError(f"time only moves forward, not by {modelled_seconds} s")
+        return moto_stepfunctions.advance_task_timeouts(self.time_control.real_timeout_seconds(modelled_seconds))
+
+    def pending_timeouts(self) -> int:
+        """How many Step Functions tasks are waiting with a timeout now (what ``advance_timeouts`` would move)."""
+        from duoflow.runtime.patches import moto_stepfunctions
+
+        return moto_stepfunctions.pending_task_timeouts()
+
     def durable_statuses(self, function_name: str, execution_name: str) -> list[str]:
         """The statuses of a durable function's (name, name:alias or ARN) executions named ``execution_name``,
         read in-process (what list_durable_executions_by_function answers, without loading every execution)."""

@@ -115,3 +115,52 @@ class ScaledScheduler(Scheduler):
         return super().call_later(
             func, delay=self._time_control.real_timeout_seconds(delay), count=count, completion_event=completion_event
         )
+
+
+class TaskTimeouts:
+    """The Step Functions task timeouts being waited on, which ``advance`` brings forward: a test skips a 30-minute
+    manager timeout instead of sleeping through it, even scaled (``LocalRuntime.advance_timeouts``).
+
+    Each task's timeout is a wait for the task's end or its deadline, whichever comes first (moto's
+    ``ExecutionState._evaluate_with_timeout``, through duoflow/runtime/patches/moto_stepfunctions.py). ``advance``
+    moves every deadline now pending earlier by the same real seconds, and wakes the waits. A deadline brought
+    forward is not journaled again: after a restart, a task's timeout waits out what was left of its journaled due
+    time (``keep_step_functions.timer_seconds``)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._brought_forward = 0.0  # real seconds, since this runtime started
+        self._deadlines: dict[object, float] = {}  # a wait's deadline (time.monotonic()), as if nothing was advanced
+
+    def wait(self, ended: threading.Event, real_seconds: float) -> bool:
+        """Until ``ended`` is set (True) or the timeout runs out (False). ``ended.set()`` must call ``task_ended``."""
+        waiter = object()
+        with self._changed:
+            self._deadlines[waiter] = time.monotonic() + real_seconds + self._brought_forward
+            try:
+                while not ended.is_set():
+                    left = self._deadlines[waiter] - self._brought_forward - time.monotonic()
+                    if left <= 0:
+                        return False
+                    self._changed.wait(left)
+                return True
+            finally:
+                del self._deadlines[waiter]
+
+    @property
+    def pending(self) -> int:
+        with self._changed:
+            return len(self._deadlines)
+
+    def task_ended(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def advance(self, real_seconds: float) -> int:
+        """Bring every timeout now pending forward by ``real_seconds``; returns how many are now due."""
+        with self._changed:
+            self._brought_forward += real_seconds
+            now = time.monotonic()
+            due = sum(1 for deadline in self._deadlines.values() if deadline - self._brought_forward <= now)
+            self._changed.notify_all()
+            return due

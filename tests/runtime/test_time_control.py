@@ -1,7 +1,7 @@
 """The time switch, and guards on the library internals it patches.
 
 The runtime hooks into moto 5.2.5 (``Timeout._eval_body``, ``WaitFunction._wait_interval``,
-``retrier_decl.time``) and the durable testing SDK 1.4.0 (``Scheduler.call_later``, the ``Clock`` given to the
+``retrier_decl.time``, ``execute_state.threading``) and the durable testing SDK 1.4.0 (``Scheduler.call_later``, the ``Clock`` given to the
 ``Executor``). ``pins.check_versions`` refuses other versions; the guards below fail loudly, naming the hook,
 if a library upgrade moves one anyway.
 """
@@ -21,8 +21,18 @@ import pytest
 
 from duoflow.runtime import TimeControl, pins
 from duoflow.runtime.time_control import ModelledClock, ScaledScheduler
-from tests.runtime.conftest import SCALE, durable_history, run_state_machine, start_durable, wait_durable_done
-from tests.waiting import DEADLINE, faster_than_real
+from tests.runtime.conftest import (
+    SCALE,
+    create_state_machine,
+    durable_history,
+    event_types,
+    run_state_machine,
+    sfn_history,
+    start_durable,
+    wait_durable_done,
+    wait_sfn_done,
+)
+from tests.waiting import DEADLINE, faster_than_real, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -145,6 +155,40 @@ def test_moto_waits_retries_and_timeouts_all_run_scaled(sfn):
     assert 480 * SCALE * 0.9 <= elapsed < faster_than_real(480)
 
 
+def test_a_pending_task_timeout_fires_when_time_is_advanced_past_it_and_not_before(runtime, sfn):
+    """TimeoutSeconds 3600 (3.6 s here): half of it advanced leaves the task waiting, the other half times it out at
+    once; a timeout that starts later keeps its whole time."""
+    definition = {
+        "StartAt": "Wait For Answer",
+        "States": {
+            "Wait For Answer": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "double", "Payload": {"value": 1, "token.$": "$$.Task.Token"}},
+                "TimeoutSeconds": 3600,
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Timed Out"}],
+                "End": True,
+            },
+            "Timed Out": {"Type": "Succeed"},
+        },
+    }
+    execution = sfn.start_execution(stateMachineArn=create_state_machine(sfn, definition))["executionArn"]
+    wait_until(lambda: "TaskSubmitted" in event_types(sfn_history(sfn, execution)), what="the task waiting")
+    began = time.monotonic()
+
+    assert runtime.advance_timeouts(1800) == 0
+    assert sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
+    assert runtime.advance_timeouts(1800) == 1
+    ended = wait_sfn_done(sfn, execution)
+
+    assert ended["status"] == "SUCCEEDED"
+    assert "TaskTimedOut" in event_types(sfn_history(sfn, execution))
+    assert time.monotonic() - began < 3600 * SCALE  # it did not wait out its 3.6 s
+    with pytest.raises(ValueError, match="only moves forward"):
+        runtime.advance_timeouts(-1)
+    assert runtime.advance_timeouts(3600) == 0  # nothing is pending now
+
+
 # --- guards on moto's internals ----------------------------------------------------------------------------------
 
 
@@ -159,6 +203,12 @@ def test_moto_timeout_hook_is_in_place(runtime):
     assert "seconds = self._eval_seconds(env=env)\n        env.stack.append(seconds)" in source_of(timeout.Timeout)
     execute_state = importlib.import_module("moto.stepfunctions.parser.asl.component.state.exec.execute_state")
     assert "terminated_event.wait(timeout_seconds)" in source_of(execute_state)
+    # The event that wait is on comes from the module's `threading`, which the runtime's stand-in replaces.
+    assert "terminated_event = threading.Event()" in source_of(execute_state)
+    assert execute_state.threading.Event.__name__ == "_TaskEnded", "execute_state's threading is not hooked"
+    assert [line.strip() for line in source_of(execute_state).splitlines() if "threading." in line] == [
+        "terminated_event = threading.Event()"
+    ], "execute_state uses more of threading than Event: the stand-in must give it too"
 
 
 def test_moto_wait_hook_is_in_place(runtime):

@@ -159,6 +159,20 @@ def run(stack: LoanStack, app: dict[str, Any], timeout: float = 45.0) -> Run:
     return finish(stack, start(stack, app), timeout)
 
 
+def time_out_the_waiting_task(
+    stack: LoanStack, execution_arn: str, timeout_seconds: float, waiting_before: int
+) -> None:
+    """Advance modelled time over a waiting task's ``timeout_seconds`` (``LocalRuntime.advance_timeouts``) instead
+    of sleeping through it, in two halves: after the first the execution is still running (the timeout is longer
+    than half of it), the second makes the timeout due at once (it is not longer than the whole). ``waiting_before``:
+    ``pending_timeouts()`` before the execution started (an earlier test's run may still be waiting)."""
+    runtime = stack.runtime
+    wait_until(lambda: runtime.pending_timeouts() == waiting_before + 1, what="the task waiting with its timeout")
+    assert runtime.advance_timeouts(timeout_seconds / 2) == 0
+    assert stack.sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+    assert runtime.advance_timeouts(timeout_seconds / 2) == 1
+
+
 # --- what the workflow left behind -------------------------------------------------------------------------
 
 

@@ -15,8 +15,10 @@ Fixes (always installed):
 * Time (duoflow/runtime/time_control.py): ``Timeout._eval_body``, ``Heartbeat._eval_body``,
   ``WaitFunction._wait_interval`` and the ``time`` module of moto's retrier (``retrier_decl.time``, which only
   calls ``time.sleep``) take the runtime's :class:`TimeControl` scale, and a task timeout or a Wait keeps its
-  journaled due date across a restart (``keep_step_functions.timer_seconds``). Uninstalled, moto waits in real
-  time again.
+  journaled due date across a restart (``keep_step_functions.timer_seconds``). The ``threading`` module of
+  moto's ``execute_state`` (which only calls ``threading.Event()``, for the event a task's timeout waits on) gives
+  an event whose timed wait is one of the runtime's :class:`TaskTimeouts`, so ``LocalRuntime.advance_timeouts``
+  can bring a pending task timeout forward. Uninstalled, moto waits in real time again.
 * Context timestamps: ``ExecutionData`` (as moto/stepfunctions/parser/backend/execution_worker.py calls it) and
   ``StateData`` (as moto/stepfunctions/parser/asl/component/state/state.py calls it). moto puts the execution's
   start time into the context object as a Python ``datetime`` (``$$.Execution.StartTime``), so a state that passes
@@ -111,7 +113,7 @@ from typing import Any
 
 from duoflow.runtime import sfn_mocks
 from duoflow.runtime.patches._patching import Patcher, Target
-from duoflow.runtime.time_control import TimeControl
+from duoflow.runtime.time_control import TaskTimeouts, TimeControl
 
 LIBRARIES = ("moto",)
 
@@ -139,6 +141,7 @@ _WAIT = Target(
     "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function", "WaitFunction._wait_interval"
 )
 _RETRIER_TIME = Target("moto.stepfunctions.parser.asl.component.common.retry.retrier_decl", "time")
+_TASK_TIMEOUT_THREADING = Target("moto.stepfunctions.parser.asl.component.state.exec.execute_state", "threading")
 _EXECUTION_DATA = Target("moto.stepfunctions.parser.backend.execution_worker", "ExecutionData")
 _STATE_DATA = Target("moto.stepfunctions.parser.asl.component.state.state", "StateData")
 _VALIDATE_DEFINITION = Target("moto.stepfunctions.parser.models", "StepFunctionsParserBackend._validate_definition")
@@ -162,6 +165,7 @@ FIXES = (
     _HEARTBEAT,
     _WAIT,
     _RETRIER_TIME,
+    _TASK_TIMEOUT_THREADING,
     _EXECUTION_DATA,
     _STATE_DATA,
     _VALIDATE_DEFINITION,
@@ -179,6 +183,7 @@ SPEEDUPS = (_ENTRYPOINT, _CLIENT_FACTORY, *_CLIENT_USERS, _DESCRIBE_EXECUTION, *
 _patcher = Patcher(FIXES, SPEEDUPS)
 MIN_THREADS_KEPT = 256  # moto's TMP_THREADS is pruned once it holds this many (and then at twice what it kept)
 _active = TimeControl.real()  # the scale moto's timers run at (the running runtime's)
+_task_timeouts = TaskTimeouts()  # the running runtime's pending task timeouts
 _mock_config: Callable[[], sfn_mocks.MockConfig | None] = lambda: None  # noqa: E731 - the running runtime's
 # Each valid definition's parsed program (the speed-up ``_install_parsed_once``), by its text. Kept for the process,
 # not per runtime: a process that starts runtimes one after another (the test suite, a forked server's parent)
@@ -193,9 +198,10 @@ def install(
     mock_config: Callable[[], sfn_mocks.MockConfig | None] = lambda: None,
 ) -> None:
     """``mock_config()`` gives the mock configuration test cases are taken from (None: none is loaded)."""
-    global _active, _mock_config
+    global _active, _mock_config, _task_timeouts
     _active = time_control
     _mock_config = mock_config
+    _task_timeouts = TaskTimeouts()
     if _patcher.installed:
         return
     if speedups:
@@ -217,9 +223,10 @@ def install(
 
 
 def uninstall() -> None:
-    global _active, _mock_config
+    global _active, _mock_config, _task_timeouts
     _patcher.restore()
     _active = TimeControl.real()
+    _task_timeouts = TaskTimeouts()
     _mock_config = lambda: None  # noqa: E731
 
 
@@ -312,6 +319,16 @@ def _install_timers() -> None:
     _patcher.replace(_HEARTBEAT, scaled_heartbeat_eval_body)
     _patcher.replace(_WAIT, scaled_wait_interval)
     _patcher.replace(_RETRIER_TIME, _ScaledSleep)
+    _patcher.replace(_TASK_TIMEOUT_THREADING, _ThreadingForTaskTimeouts)
+
+
+def advance_task_timeouts(real_seconds: float) -> int:
+    """Bring the running runtime's pending task timeouts forward (``TaskTimeouts.advance``)."""
+    return _task_timeouts.advance(real_seconds)
+
+
+def pending_task_timeouts() -> int:
+    return _task_timeouts.pending
 
 
 class _ScaledSleep:
@@ -320,6 +337,28 @@ class _ScaledSleep:
     @staticmethod
     def sleep(seconds: float) -> None:
         _active.sleep(seconds)
+
+
+class _TaskEnded(threading.Event):
+    """moto's ``terminated_event`` (``ExecutionState._evaluate_with_timeout``), set when the task ends: its timed
+    wait is one of the running runtime's :class:`TaskTimeouts`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._timeouts = _task_timeouts
+
+    def set(self) -> None:
+        super().set()
+        self._timeouts.task_ended()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return super().wait() if timeout is None else self._timeouts.wait(self, timeout)
+
+
+class _ThreadingForTaskTimeouts:
+    """Stands in for the ``threading`` module inside moto's execute_state, which only calls ``threading.Event()``."""
+
+    Event = _TaskEnded
 
 
 def aws_timestamp(moment: Any) -> str:
