@@ -224,6 +224,10 @@ def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str], b
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the SDKs reuse their connections
+    # An answer is two writes (the headers, then the body). With Nagle's algorithm on, the body waits for the
+    # client to acknowledge the headers, which a keep-alive client delays by up to 40 ms: every call took ~45 ms
+    # of wall for under 2 ms of CPU. TCP_NODELAY sends each write at once.
+    disable_nagle_algorithm = True
     timeout = IDLE_SECONDS
     server: _Server
 

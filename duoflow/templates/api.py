@@ -274,6 +274,7 @@ class ApiServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # the headers and the body are two writes: see aws_endpoint._Handler
 
             def _serve(self) -> None:
                 parts = urlsplit(self.path)
