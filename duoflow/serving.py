@@ -24,7 +24,11 @@ def listen(host: str, port: int) -> socket.socket:
     """The server's socket, bound and listening (port 0: any free one) before the runtime starts: a taken port
     is reported at once, and a request made while the runtime starts waits in the backlog instead of failing."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, backlog=2048)
+    sock = socket.create_server((host, port), family=family, backlog=2048)
+    # The same socket with its protocol named. asyncio (under uvicorn) sets TCP_NODELAY on a connection only when
+    # the listening socket says IPPROTO_TCP, and create_server's says 0: every console answer (headers, then body)
+    # then waited up to 40 ms for a keep-alive client's delayed acknowledgement (Nagle's algorithm), 44 ms a request.
+    return socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=sock.detach())
 
 
 def handed_down(socket_fd: int, lock_fd: int, aws_socket_fd: int) -> tuple[socket.socket, int, socket.socket]:
