@@ -3,8 +3,8 @@
 Each run: POST /apply → poll GET /status until the workflow ends; when it waits for a manager, the
 simulated manager reads GET /approvals and answers POST /approve/{id} with the case's decision (it waits for the
 application's own approval item first: one read, where listing every pending approval at each poll cost a fifth of
-the CPU of two dozen runs at once). The fraud
-service answers its callback by itself. Then the run's figures are read from the histories.
+the CPU of two dozen runs at once). The fraud service answers its callback by itself. Then the run's figures are
+read from the histories.
 """
 
 from __future__ import annotations
