@@ -361,7 +361,8 @@ class LocalRuntime:
         return moto_stepfunctions.advance_task_timeouts(self.time_control.real_timeout_seconds(modelled_seconds))
 
     def pending_timeouts(self) -> int:
-        """How many Step Functions tasks are waiting with a timeout now (what ``advance_timeouts`` would move)."""
+        """How many Step Functions tasks are running now: each waits on its timeout (moto's default of 99,999,999
+        seconds when the state sets no ``TimeoutSeconds``), which is what ``advance_timeouts`` moves."""
         from duoflow.runtime.patches import moto_stepfunctions
 
         return moto_stepfunctions.pending_task_timeouts()
