@@ -17,7 +17,15 @@ from domain.training.models import TrainingRequest
 from domain.training.rules import band
 from services.scorer import LocalScorer
 from services.scorer import calibration as cal
-from services.scorer.local_model import APPROVE_FROM, MODEL_ID, REVIEW_FROM, clauses, score_from, shared_model
+from services.scorer.local_model import (
+    APPROVE_FROM,
+    MODEL_ID,
+    REVIEW_FROM,
+    RoleMatchModel,
+    clauses,
+    score_from,
+    shared_model,
+)
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios" / "training"
 DEMO_CASES = [
@@ -59,13 +67,10 @@ def test_same_request_same_screening() -> None:
 
 
 def test_single_and_batch_scoring_agree(labelled: list[cal.Scored]) -> None:
-    model = shared_model()
     pair = cal.labelled_pairs()[0]
     args = (pair["job_role"], pair["job_description"], pair["training_title"], pair["training_description"])
-    remembered = model.match(*args)  # its texts were embedded in the labelled set's batch
-    for vectors in model._vectors.values():
-        vectors.clear()  # embedded again, alone
-    single = model.match(*args)
+    remembered = shared_model().match(*args)  # its texts were embedded in the labelled set's batch
+    single = RoleMatchModel().match(*args)  # a model of its own remembers no text: embedded again, alone
     assert single.score == labelled[0].score and single.rationale == labelled[0].rationale
     assert single == remembered  # every float the same: a remembered vector is the one the engine gives again
 
@@ -73,7 +78,7 @@ def test_single_and_batch_scoring_agree(labelled: list[cal.Scored]) -> None:
 def test_the_model_remembers_a_bounded_number_of_texts(monkeypatch: pytest.MonkeyPatch) -> None:
     from services.scorer import local_model
 
-    model = shared_model()
+    model = RoleMatchModel()  # its own, so the texts the shared model remembers for the other tests stay
     monkeypatch.setattr(local_model, "_REMEMBERED_TEXTS", 3)
     first = model.match("Cook", "Prepares meals, plans menus", "Food Safety", "Hygiene, storage and allergens")
     again = model.match("Cook", "Prepares meals, plans menus", "Food Safety", "Hygiene, storage and allergens")
@@ -219,6 +224,15 @@ def test_docs_are_not_stale() -> None:
     current = cal.DOCS_FILE.read_text()
     assert cal.render(current, cal.generated_section()) == current, (
         "docs/scorer.md is stale: run python -m services.scorer.calibration"
+    )
+
+
+def test_this_process_reads_every_pair_exactly_as_committed() -> None:
+    """services/scorer/readings.json was written on another machine: this machine's default process must give the
+    same scores and both models' readings to the last bit (tests/unit/test_scorer_engine.py checks a process
+    restricted to an older CPU's code paths against the same file)."""
+    assert cal.readings_text() == cal.READINGS_FILE.read_text(), (
+        "services/scorer/readings.json differs: on this machine, or stale (python -m services.scorer.calibration)"
     )
 
 

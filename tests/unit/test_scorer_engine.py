@@ -2,8 +2,11 @@
 
 Two kinds of proof: the engine we build contains nothing whose result the processor chooses (checked in the binary),
 and a process restricted to what an AVX2-only machine with one core would run scores every pair of the three labelled
-sets and every demo request exactly as the default process does, both models' readings to the last bit (the second
-model, WordLlama, has no engine of its own: services/scorer/word_model.py says why its arithmetic is exact).
+sets and every demo request exactly as committed in services/scorer/readings.json, both models' readings to the last
+bit (the second model, WordLlama, has no engine of its own: services/scorer/word_model.py says why its arithmetic is
+exact). The file comes from the machine that last ran the generator; tests/unit/test_local_scorer.py checks the
+default process against it too, so the machine that wrote the file, this one's default process and its restricted
+one all agree.
 """
 
 from __future__ import annotations
@@ -29,39 +32,11 @@ RESTRICTED = {
 }
 
 SCORE_EVERYTHING = """
-import json
 from services.scorer import calibration as cal
 from services.scorer.local_model import RoleMatchModel
-model = RoleMatchModel(keep_bank=False)  # each process embeds the reference bank itself, none reads a kept copy
-pairs = cal.labelled_pairs() + cal.labelled_pairs(cal.HELD_OUT_FILE) + cal.labelled_pairs(cal.FRESH_FILE)
-rows = cal.score_pairs(pairs, model) + cal.score_demo(cal.demo_requests(), model)
-matches = model.match_many(
-    [(p["job_role"], p["job_description"], p["training_title"], p["training_description"]) for p in pairs]
-)
-print(json.dumps({
-    "scores": {r.id: [r.score, r.band, r.rationale] for r in rows},
-    "readings": [[m.similarity.hex(), m.duty_fit.hex(), m.word_z.hex(), m.x.hex()] for m in matches],
-}))
+# The process embeds the reference bank itself too: it reads no vector a default process kept.
+print(cal.readings_text(RoleMatchModel(keep_bank=False)), end="")
 """
-
-
-def score_everything(*extra_envs: dict[str, str]) -> list[dict]:
-    """Everything scored in one fresh process per environment, the processes running at once (one per core)."""
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", SCORE_EVERYTHING],
-            cwd=cal.ROOT,
-            env={**os.environ, **extra_env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for extra_env in extra_envs
-    ]
-    outputs = [process.communicate() for process in processes]
-    for process, (_, errors) in zip(processes, outputs, strict=True):
-        assert process.returncode == 0, errors
-    return [json.loads(out) for out, _ in outputs]
 
 
 def test_the_pinned_source_is_the_one_that_was_read() -> None:
@@ -88,12 +63,20 @@ def test_the_build_is_reused() -> None:
     assert engine.library_path() == first and first.stat().st_size > 0
 
 
-def test_a_restricted_process_scores_exactly_as_the_default_one() -> None:
-    default, restricted = score_everything({}, RESTRICTED)
+def test_a_restricted_process_scores_exactly_as_committed() -> None:
+    restricted = subprocess.run(
+        [sys.executable, "-c", SCORE_EVERYTHING],
+        cwd=cal.ROOT,
+        env={**os.environ, **RESTRICTED},
+        capture_output=True,
+        text=True,
+    )
+    assert restricted.returncode == 0, restricted.stderr
     pairs = sum(len(cal.labelled_pairs(f)) for f in (cal.PAIRS_FILE, cal.HELD_OUT_FILE, cal.FRESH_FILE))
-    assert len(default["scores"]) == pairs + len(cal.DEMO_CASES)
-    assert restricted["scores"] == default["scores"]
-    assert restricted["readings"] == default["readings"]  # both models, to the last bit
+    committed = json.loads(cal.READINGS_FILE.read_text())
+    assert len(committed) == pairs + len(cal.DEMO_CASES)
+    # Every score, band and rationale, and both models' readings to the last bit.
+    assert json.loads(restricted.stdout) == committed
 
 
 def test_the_second_model_is_the_pinned_one_and_needs_no_network(monkeypatch) -> None:
