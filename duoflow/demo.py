@@ -72,13 +72,19 @@ class RunResult:
 
 
 def run_loan_case(
-    runtime: LocalRuntime, case: LoanCase, variant: str, deadline_seconds: float = 60, measure: bool = True
+    runtime: LocalRuntime,
+    case: LoanCase,
+    variant: str,
+    deadline_seconds: float = 60,
+    measure: bool = True,
+    application_id: str | None = None,
 ) -> RunResult:
     """One application through the API, with the simulated manager; ``measure=False`` skips reading the
-    histories for the figures (state transitions and durable operations are then 0)."""
+    histories for the figures (state transitions and durable operations are then 0); ``application_id`` (default:
+    the case, the variant and a random suffix) lets a caller follow the run while it runs."""
     api = api_client_for(runtime)
     orchestrator = LOAN_VARIANTS[variant]
-    application_id = f"{case.case}-{variant}-{uuid.uuid4().hex[:8]}"
+    application_id = application_id or f"{case.case}-{variant}-{uuid.uuid4().hex[:8]}"
     deadline = time.perf_counter() + deadline_seconds
     began = time.perf_counter()
     started = api.post("/apply", {**case.application, "application_id": application_id}, query={"variant": variant})

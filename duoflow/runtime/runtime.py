@@ -351,21 +351,26 @@ class LocalRuntime:
             return None
 
     def advance_timeouts(self, modelled_seconds: float) -> int:
-        """Bring every Step Functions task timeout now pending forward by ``modelled_seconds`` (a test skips a
-        30-minute timeout instead of waiting for it); returns how many are now due, and fire. Waits, retries and
-        durable timers keep their time (duoflow/runtime/time_control.py ``TaskTimeouts``)."""
+        """Bring every timeout now pending forward by ``modelled_seconds`` (a test skips a 30-minute timeout instead
+        of waiting for it): Step Functions task timeouts, and durable execution, callback and heartbeat timeouts.
+        Returns how many are now due; they fire at once. Waits and retry delays keep their time
+        (duoflow/runtime/time_control.py: ``TaskTimeouts``, ``ScaledScheduler``)."""
         from duoflow.runtime.patches import moto_stepfunctions
 
         if modelled_seconds < 0:
             raise ValueError(f"time only moves forward, not by {modelled_seconds} s")
-        return moto_stepfunctions.advance_task_timeouts(self.time_control.real_timeout_seconds(modelled_seconds))
+        real_seconds = self.time_control.real_timeout_seconds(modelled_seconds)
+        durable_due = self.durable.advance_timeouts(real_seconds) if self.durable is not None else 0
+        return moto_stepfunctions.advance_task_timeouts(real_seconds) + durable_due
 
     def pending_timeouts(self) -> int:
-        """How many Step Functions tasks are running now: each waits on its timeout (moto's default of 99,999,999
-        seconds when the state sets no ``TimeoutSeconds``), which is what ``advance_timeouts`` moves."""
+        """How many timeouts ``advance_timeouts`` would move: one per Step Functions task running now (each waits on
+        its timeout, moto's default of 99,999,999 seconds when the state sets no ``TimeoutSeconds``), and each
+        pending durable execution, callback and heartbeat timeout."""
         from duoflow.runtime.patches import moto_stepfunctions
 
-        return moto_stepfunctions.pending_task_timeouts()
+        durable_pending = self.durable.pending_timeouts() if self.durable is not None else 0
+        return moto_stepfunctions.pending_task_timeouts() + durable_pending
 
     def durable_statuses(self, function_name: str, execution_name: str) -> list[str]:
         """The statuses of a durable function's (name, name:alias or ARN) executions named ``execution_name``,

@@ -16,9 +16,13 @@ duoflow/runtime/durable_host.py); moto 5.2.5's ASL timers are patched in duoflow
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import inspect
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,16 +109,90 @@ class ModelledClock:
 
 class ScaledScheduler(Scheduler):
     """The durable testing SDK's scheduler with every delay scaled by the timeout scale (waits arrive already
-    adjusted by :class:`ModelledClock`)."""
+    adjusted by :class:`ModelledClock`), and each delayed call's timer one that ``advance`` can bring forward.
+
+    The SDK's own ``call_later`` sleeps ``delay`` with ``asyncio.sleep``, which nothing can shorten. Here a delayed
+    call is handed to it with no delay, wrapped in a wait on a :class:`_Timer`; the SDK still runs it on its loop,
+    reports its error to ``completion_event`` and cancels it through the future it returns."""
 
     def __init__(self, time_control: TimeControl) -> None:
         super().__init__()
         self._time_control = time_control
+        self._timers: dict[Future, _Timer] = {}
+        self._timers_lock = threading.Lock()
 
     def call_later(self, func: Any, delay: float = 0, count: int | None = 1, completion_event: Any = None):
-        return super().call_later(
-            func, delay=self._time_control.real_timeout_seconds(delay), count=count, completion_event=completion_event
-        )
+        real_delay = self._time_control.real_timeout_seconds(delay)
+        if count != 1 or real_delay <= 0:  # a repeating call (the SDK makes none) or one due now: as the SDK does
+            return super().call_later(func, delay=real_delay, count=count, completion_event=completion_event)
+        timer = _Timer(time.monotonic() + real_delay)
+
+        async def when_due() -> Any:
+            await timer.elapsed()
+            if inspect.iscoroutinefunction(func):
+                return await func()
+            return await asyncio.to_thread(func)  # a plain function runs off the loop, as the SDK runs it
+
+        future = super().call_later(when_due, delay=0, completion_event=completion_event)
+        with self._timers_lock:
+            self._timers[future] = timer
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future) -> None:
+        with self._timers_lock:
+            self._timers.pop(future, None)
+
+    def pending(self, which: Callable[[Future], bool]) -> int:
+        """How many delayed calls ``which`` picks (by the future ``call_later`` returned) are still waiting."""
+        with self._timers_lock:
+            return sum(1 for future in self._timers if which(future))
+
+    def advance(self, real_seconds: float, which: Callable[[Future], bool]) -> int:
+        """Bring the delayed calls ``which`` picks forward by ``real_seconds``; returns how many are now due (they
+        run at once)."""
+        with self._timers_lock:
+            picked = [timer for future, timer in self._timers.items() if which(future)]
+        now = time.monotonic()
+        return sum(1 for timer in picked if timer.bring_forward(real_seconds, now))
+
+
+class _Timer:
+    """A deadline (``time.monotonic()``) that a coroutine on the scheduler's loop waits for, and that another thread
+    can move earlier."""
+
+    def __init__(self, due: float) -> None:
+        self._lock = threading.Lock()
+        self._due = due
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Future | None = None  # what the wait awaits now: resolved at the deadline or when moved
+
+    async def elapsed(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            with self._lock:
+                left = self._due - time.monotonic()
+                if left <= 0:
+                    return
+                self._loop, self._wake = loop, loop.create_future()
+                wake = self._wake
+            at_deadline = loop.call_later(left, _resolve, wake)
+            try:
+                await wake
+            finally:
+                at_deadline.cancel()
+
+    def bring_forward(self, real_seconds: float, now: float) -> bool:
+        with self._lock:
+            self._due -= real_seconds
+            if self._loop is not None and self._wake is not None:
+                self._loop.call_soon_threadsafe(_resolve, self._wake)  # the wait looks at the new deadline
+            return self._due <= now
+
+
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class TaskTimeouts:

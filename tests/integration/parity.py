@@ -4,19 +4,23 @@ which are split in files so two test workers share the load)."""
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from functools import cache
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.loan.rules import requires_manager_approval
-from duoflow.demo import run_loan_case
-from duoflow.runtime import TimeControl
+from domain.loan.rules import MANAGER_APPROVAL_TIMEOUT_SECONDS, requires_manager_approval
+from duoflow.demo import RunWatch, run_loan_case
+from duoflow.runtime import LocalRuntime, TimeControl
 from duoflow.scenarios import LoanCase
+from duoflow.variants import LOAN_VARIANTS
+from tests.waiting import wait_until
 
-# Many runs at once on 2 cores: timeouts at 3/100 (the fraud check's 5 minutes: 9 s; a silent manager's 30
-# minutes: 54 s), so they guard the work, not race it.
+# Many runs at once on 2 cores: timeouts at 3/100 (the fraud check's 5 minutes: 9 s), so they guard the work, not
+# race it. A silent manager's 30 minutes (54 s) are not waited for: they are advanced (time_out_the_silent_managers).
 TIME_CONTROL = TimeControl.scaled(0.001, timeouts=0.03)
 VARIANTS = ("sfn", "durable", "hybrid")
 GENERATED = 200
@@ -64,24 +68,24 @@ def decided(result) -> tuple:
     return (result.outcome, result.reason, result.offer, result.disbursement_reference is not None)
 
 
-# A run's deadline (run_loan_case's default is 60 s): a silent manager's run waits 54 s and then shares the CPU with
-# the others at once, on a machine CI may load more than this one. The deadline catches a run that never ends, not a
-# slow one (the test's own timeout bounds the whole).
+# A run's deadline (run_loan_case's default is 60 s): a silent manager's run waits until every other run of its half
+# has ended (time_out_the_silent_managers), on a machine CI may load more than this one. The deadline catches a run
+# that never ends, not a slow one (the test's own timeout bounds the whole).
 RUN_DEADLINE_SECONDS = 300
 
 
-def run_once(runtime, case: LoanCase, variant: str):
-    return run_loan_case(runtime, case, variant, deadline_seconds=RUN_DEADLINE_SECONDS, measure=False)
+def run_once(runtime, case: LoanCase, variant: str, application_id: str | None = None):
+    return run_loan_case(
+        runtime, case, variant, deadline_seconds=RUN_DEADLINE_SECONDS, measure=False, application_id=application_id
+    )
 
 
 def decide_on_every_variant(runtime, case: LoanCase) -> dict[str, tuple]:
     return {variant: decided(run_once(runtime, case, variant)) for variant in VARIANTS}
 
 
-# Runs at once. A run whose manager never answers sits out the modelled 30 minutes (54 s here) doing nothing; the
-# others are CPU-bound and share one interpreter whatever the pool's size. So each run (case x variant) is its own
-# task, the ones that may wait for a silent manager start first (their wait overlaps the others' work), and there
-# are enough slots that the waiting ones leave room for the rest.
+# Runs at once: the runs are CPU-bound and share one interpreter whatever the pool's size, and the ones that wait
+# for a silent manager hold a slot until their timeout is advanced; enough slots leave room for the rest.
 RUNS_AT_ONCE = 24
 
 
@@ -90,15 +94,15 @@ def may_wait_for_a_silent_manager(case: LoanCase) -> bool:
 
 
 def assert_parity(runtime, cases: list[LoanCase]) -> list[dict[str, tuple]]:
-    runs = sorted(
-        ((case, variant) for case in cases for variant in VARIANTS),
-        key=lambda run: not may_wait_for_a_silent_manager(run[0]),
-    )
+    runs = [
+        Run(case, variant, f"{case.case}-{variant}-{uuid.uuid4().hex[:8]}") for case in cases for variant in VARIANTS
+    ]
     with ThreadPoolExecutor(max_workers=RUNS_AT_ONCE) as pool:
-        results = pool.map(lambda run: run_once(runtime, *run), runs)
-        outcomes = {
-            (case.case, variant): decided(result) for (case, variant), result in zip(runs, results, strict=True)
-        }
+        # The ones that may wait for a silent manager start first, so they reach their manager early.
+        for run in sorted(runs, key=lambda run: not may_wait_for_a_silent_manager(run.case)):
+            run.future = pool.submit(run_once, runtime, run.case, run.variant, run.application_id)
+        time_out_the_silent_managers(runtime, runs)
+        outcomes = {(run.case.case, run.variant): decided(run.future.result()) for run in runs}
     by_case = [{variant: outcomes[case.case, variant] for variant in VARIANTS} for case in cases]
     differing = [
         (case.application, case.manager, outcome)
@@ -107,3 +111,32 @@ def assert_parity(runtime, cases: list[LoanCase]) -> list[dict[str, tuple]]:
     ]
     assert differing == [], "the variants disagree:\n" + "\n".join(map(repr, differing))
     return by_case
+
+
+@dataclass(eq=False)
+class Run:
+    case: LoanCase
+    variant: str
+    application_id: str
+    future: Future = field(default_factory=Future)
+
+
+def time_out_the_silent_managers(runtime: LocalRuntime, runs: list[Run]) -> None:
+    """A silent manager's 30 minutes are advanced (``LocalRuntime.advance_timeouts``) instead of waited for, once
+    nothing but the silent managers' approvals can be waiting: every other run has ended, and each run of a silent
+    manager has ended or filed its approval request (its timeout is armed before the request is filed: the Task or
+    the callback starts first). Time moves for the whole runtime, so it moves only then: earlier, it would also
+    time out another run's fraud check."""
+    silent = [run for run in runs if may_wait_for_a_silent_manager(run.case)]
+    wait([run.future for run in runs if run not in silent])
+    watches = [RunWatch(runtime, LOAN_VARIANTS[run.variant], run.application_id) for run in silent]
+    while not all(run.future.done() for run in silent):
+        wait_until(
+            lambda: all(
+                run.future.done() or watch.awaits_manager() for run, watch in zip(silent, watches, strict=True)
+            ),
+            timeout=RUN_DEADLINE_SECONDS,
+            what="every silent manager's run waiting for its manager",
+        )
+        runtime.advance_timeouts(MANAGER_APPROVAL_TIMEOUT_SECONDS)
+        wait([run.future for run in silent], timeout=10)

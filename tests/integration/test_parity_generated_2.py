@@ -3,6 +3,7 @@ offer and disbursement on sfn, durable and hybrid."""
 
 import pytest
 
+from domain.loan.rules import NO_MANAGER_DECISION_REASON
 from tests.integration.parity import GENERATED, TIME_CONTROL, assert_parity, generated_cases  # noqa: F401
 
 HALF = 2
@@ -18,3 +19,4 @@ def test_generated_applications_end_the_same_on_every_variant(runtime):
     assert any(reason.startswith("credit denied: credit score too low") for reason in reasons)
     assert any(reason.startswith("credit denied: debt-to-income") for reason in reasons)
     assert any(reason.startswith("fraud check flagged") for reason in reasons)
+    assert NO_MANAGER_DECISION_REASON in reasons  # a silent manager's approval timed out (advanced, not waited for)

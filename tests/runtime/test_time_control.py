@@ -101,6 +101,66 @@ def test_scaled_scheduler_runs_call_later_after_the_scaled_delay():
     assert 0.09 <= elapsed < faster_than_real(100)
 
 
+def test_a_scheduled_call_brought_forward_runs_at_once_and_one_not_picked_keeps_its_time():
+    scheduler = ScaledScheduler(TimeControl.real())
+    scheduler.start()
+    try:
+        moved, kept, cancelled = threading.Event(), threading.Event(), threading.Event()
+        moved_future = scheduler.call_later(moved.set, delay=3600)
+        kept_future = scheduler.call_later(kept.set, delay=3600)
+        cancelled_future = scheduler.call_later(cancelled.set, delay=3600)
+        picked = {moved_future, cancelled_future}.__contains__
+        assert scheduler.pending(picked) == 2
+        cancelled_future.cancel()
+        wait_until(lambda: scheduler.pending(picked) == 1, what="the cancelled call forgotten")
+
+        assert scheduler.advance(1800, picked) == 0  # half an hour of the hour: not due yet
+        assert not moved.wait(0.05)
+        assert scheduler.advance(1800, picked) == 1
+        moved_future.result(timeout=DEADLINE)
+    finally:
+        scheduler.stop()
+    assert moved.is_set() and not kept.is_set() and not cancelled.is_set()
+    assert not kept_future.done() or kept_future.cancelled()  # still waiting its hour when the scheduler stopped
+
+
+def test_a_pending_durable_callback_timeout_fires_when_time_is_advanced_past_it_and_not_before(tmp_path):
+    """A callback with a one-hour timeout (3.6 s here): half of it advanced leaves the execution waiting, the other
+    half times the callback out at once. The execution's own timeout (two hours) is moved too and is not due."""
+    from aws_durable_execution_sdk_python.config import Duration, WaitForCallbackConfig
+    from aws_durable_execution_sdk_python.context import DurableContext
+    from aws_durable_execution_sdk_python.execution import durable_execution
+
+    from duoflow.runtime.durable_host import DurableFunction, DurableHost
+
+    @durable_execution
+    def ask_nobody(_event: dict, context: DurableContext) -> str:
+        config = WaitForCallbackConfig(timeout=Duration.from_hours(1))
+        try:
+            context.wait_for_callback(lambda _callback_id, _ctx: None, name="nobody answers", config=config)
+        except Exception as error:  # the SDK raises its callback error when the timeout fires
+            return f"timed out: {type(error).__name__}"
+        return "answered"
+
+    host = DurableHost(tmp_path / "store.sqlite3", TimeControl.scaled(SCALE), "us-east-1", "123456789012")
+    try:
+        host.register(DurableFunction("ask-nobody", ask_nobody, execution_timeout_seconds=7200))
+        assert host.pending_timeouts() == 0
+        arn, _ = host.start("ask-nobody", "{}")
+        wait_until(lambda: host.pending_timeouts() == 2, what="the execution and callback timeouts armed")
+        began = time.monotonic()
+
+        assert host.advance_timeouts(1800 * SCALE) == 0
+        time.sleep(0.05)  # what a wrongly due timeout would need to end the execution
+        assert not host.store.load(arn).is_complete
+        assert host.advance_timeouts(1800 * SCALE) == 1
+        execution = host.wait(arn, timeout=DEADLINE)
+    finally:
+        host.close()
+    assert execution.result.result.startswith('"timed out'), execution.result
+    assert time.monotonic() - began < 3600 * SCALE  # it did not wait out its 3.6 s
+
+
 # --- modelled time in durable histories ----------------------------------------------------------------------------
 
 
@@ -288,6 +348,10 @@ def test_durable_scheduler_hook_matches_the_sdk(runtime):
         "delay=timeout_seconds",
         "delay = self._clock.arm(earliest)",
         "delay=self.RETRY_BACKOFF_SECONDS",  # DurableHost scales it as a wait
+        # DurableHost.advance_timeouts tells the timeouts from the other delayed calls by these three maps.
+        "self._execution_timeouts[arn] = self._scheduler.call_later(",
+        "self._callback_timeouts[callback_id] = timeout_future",
+        "self._callback_heartbeats[callback_id] = heartbeat_future",
     ):
         assert needle in executor_source, f"the durable executor no longer schedules with {needle!r}"
 
