@@ -31,6 +31,9 @@ WAIT_SCALE = 0.001  # a 5-second context.wait takes 5 ms
 # the store: polling the 5 MB of the large-scale map example every 20 ms cost more CPU than running it.
 POLL_SECONDS = 0.1
 WORKERS = 4  # the example tests mostly wait (real-time callback timeouts and heartbeats): more workers than cores
+# One test at a time to a worker: xdist's load scheduling hands out runs of consecutive tests, and so gave the two
+# heartbeat tests (20 and 12 real seconds, record_results.LONGEST_FIRST) to one worker, one after the other.
+XDIST_ARGUMENTS = ["-n", str(WORKERS), "--maxschedchunk=1"]
 SUBPROCESS_SECONDS = 300
 MODES = ("stock", "duoflow")
 
@@ -73,7 +76,7 @@ def example_functions() -> dict[str, str]:
 
 
 def run_stock(results: Path) -> dict:
-    run = _pytest(["--runner-mode=local", "-n", str(WORKERS)], _environment(DUOFLOW_CONFORMANCE_RESULTS=str(results)))
+    run = _pytest(["--runner-mode=local", *XDIST_ARGUMENTS], _environment(DUOFLOW_CONFORMANCE_RESULTS=str(results)))
     return _read_results(results, run)
 
 
@@ -108,7 +111,7 @@ def run_duoflow(results: Path) -> dict:
             PYTEST_FUNCTION_NAME_MAP=json.dumps({example: function_name(example) for example in functions}),
             DURABLE_CLOUD_POLL_INTERVAL=str(POLL_SECONDS),
         )
-        run = _pytest(["--runner-mode=cloud", "-n", str(WORKERS)], environment)
+        run = _pytest(["--runner-mode=cloud", *XDIST_ARGUMENTS], environment)
     return _read_results(results, run)
 
 

@@ -5,8 +5,9 @@ on both is explained there (report.NOTES).
 
 Both runs go at once, each in its own processes (examples.py): about 20 s of CPU for the stock run and 25-30 s for
 duoflow's (2026-12-04; the example that maps 50 items of 100 KB took 4.5 s of it, 1.1 s since the durable store
-writes what changed at each checkpoint instead of the whole execution). The wall time cannot go below the 21 s of the example test that heartbeats a callback every five
-real seconds; on this 2-core machine, shared with other work (load average 6-12), it took 2-3 minutes."""
+writes what changed at each checkpoint instead of the whole execution). The wall time cannot go below the 21 s of the
+example test that heartbeats a callback every five real seconds: 28 s for this file alone (2026-12-04), since the two
+heartbeat tests run on two workers at once (examples.XDIST_ARGUMENTS; one after the other, it took 44 s)."""
 
 from __future__ import annotations
 
