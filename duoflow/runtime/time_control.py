@@ -122,6 +122,12 @@ class ScaledScheduler(Scheduler):
         self._timers_lock = threading.Lock()
 
     def call_later(self, func: Any, delay: float = 0, count: int | None = 1, completion_event: Any = None):
+        if not self.is_started():
+            # Stopping or stopped (a runtime closing while an invocation still ends): the call would never run,
+            # and the SDK's coroutine for it would be dropped unawaited ("coroutine ... was never awaited").
+            dropped: Future = Future()
+            dropped.cancel()
+            return dropped
         real_delay = self._time_control.real_timeout_seconds(delay)
         if count != 1 or real_delay <= 0:  # a repeating call (the SDK makes none) or one due now: as the SDK does
             return super().call_later(func, delay=real_delay, count=count, completion_event=completion_event)

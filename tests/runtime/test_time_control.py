@@ -9,6 +9,7 @@ if a library upgrade moves one anyway.
 from __future__ import annotations
 
 import datetime
+import gc
 import importlib
 import inspect
 import re
@@ -122,6 +123,19 @@ def test_a_scheduled_call_brought_forward_runs_at_once_and_one_not_picked_keeps_
         scheduler.stop()
     assert moved.is_set() and not kept.is_set() and not cancelled.is_set()
     assert not kept_future.done() or kept_future.cancelled()  # still waiting its hour when the scheduler stopped
+
+
+def test_a_call_scheduled_after_the_scheduler_stopped_is_dropped_not_left_unawaited(recwarn):
+    scheduler = ScaledScheduler(TimeControl.real())
+    scheduler.start()
+    scheduler.stop()
+    ran = threading.Event()
+
+    dropped = scheduler.call_later(ran.set, delay=0)
+
+    assert dropped.cancelled() and not ran.is_set()
+    gc.collect()
+    assert not [w for w in recwarn if "never awaited" in str(w.message)]
 
 
 def test_a_pending_durable_callback_timeout_fires_when_time_is_advanced_past_it_and_not_before(tmp_path):
