@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.loan.rules import MANAGER_APPROVAL_TIMEOUT_SECONDS, requires_manager_approval
-from duoflow.demo import RunWatch, run_loan_case
+from duoflow.demo import RunResult, RunWatch, run_loan_case
 from duoflow.runtime import LocalRuntime, TimeControl
 from duoflow.scenarios import LoanCase
 from duoflow.variants import LOAN_VARIANTS
@@ -93,17 +93,21 @@ def may_wait_for_a_silent_manager(case: LoanCase) -> bool:
     return case.manager is None and requires_manager_approval(case.application["loan_amount"])
 
 
-def assert_parity(runtime, cases: list[LoanCase]) -> list[dict[str, tuple]]:
-    runs = [
-        Run(case, variant, f"{case.case}-{variant}-{uuid.uuid4().hex[:8]}") for case in cases for variant in VARIANTS
-    ]
+def run_at_once(runtime, pairs: list[tuple[LoanCase, str]]) -> list[RunResult]:
+    """Each (case, variant) run at once, RUNS_AT_ONCE at a time; a silent manager's timeout is advanced rather than
+    waited for (time_out_the_silent_managers). The results in the order of ``pairs``."""
+    runs = [Run(case, variant, f"{case.case}-{variant}-{uuid.uuid4().hex[:8]}") for case, variant in pairs]
     with ThreadPoolExecutor(max_workers=RUNS_AT_ONCE) as pool:
         # The ones that may wait for a silent manager start first, so they reach their manager early.
         for run in sorted(runs, key=lambda run: not may_wait_for_a_silent_manager(run.case)):
             run.future = pool.submit(run_once, runtime, run.case, run.variant, run.application_id)
         time_out_the_silent_managers(runtime, runs)
-        outcomes = {(run.case.case, run.variant): decided(run.future.result()) for run in runs}
-    by_case = [{variant: outcomes[case.case, variant] for variant in VARIANTS} for case in cases]
+        return [run.future.result() for run in runs]
+
+
+def assert_parity(runtime, cases: list[LoanCase]) -> list[dict[str, tuple]]:
+    results = iter(run_at_once(runtime, [(case, variant) for case in cases for variant in VARIANTS]))
+    by_case = [{variant: decided(next(results)) for variant in VARIANTS} for _ in cases]
     differing = [
         (case.application, case.manager, outcome)
         for case, outcome in zip(cases, by_case, strict=True)
