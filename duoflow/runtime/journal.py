@@ -105,11 +105,13 @@ class Journal:
             try:
                 if self._db.in_transaction:
                     self._db.rollback()  # never committed, so never acknowledged
+                # A read a signal interrupted (Ctrl-C, SIGTERM) can leave its statement active: the checkpoint then
+                # cannot finish, and would wait out the connection's busy timeout (5 s) before giving up. It is only
+                # tidying: every committed write is in the write-ahead log, which SQLite replays when the journal is
+                # opened again. So it is tried once, without waiting.
+                self._db.execute("PRAGMA busy_timeout = 0")
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.OperationalError:
-                # A read a signal interrupted (Ctrl-C, SIGTERM) can leave its statement active, and the checkpoint
-                # then fails ("database table is locked"). The checkpoint is only tidying: every committed write
-                # is in the write-ahead log, which SQLite replays when the journal is opened again.
-                pass
+                pass  # the same active statement can also make the checkpoint fail outright ("table is locked")
             finally:
                 self._db.close()
