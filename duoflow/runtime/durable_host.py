@@ -26,7 +26,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -567,25 +566,14 @@ class DurableHost:
             executor._invoke_execution(arn)
         return len(running)
 
-    def advance_timeouts(self, real_seconds: float) -> int:
-        """Bring every pending execution, callback and heartbeat timeout forward by ``real_seconds``; returns how
+    def advance_timeouts(self, modelled_seconds: float) -> int:
+        """Bring every pending execution, callback and heartbeat timeout forward by ``modelled_seconds``; returns how
         many are now due (they fire at once). Waits and retry delays keep their time."""
-        return self._scheduler.advance(real_seconds, self._is_timeout())
+        return self._scheduler.advance_timeouts(modelled_seconds, self.executor)
 
     def pending_timeouts(self) -> int:
         """How many execution, callback and heartbeat timeouts are pending."""
-        return self._scheduler.pending(self._is_timeout())
-
-    def _is_timeout(self) -> Callable[[Future], bool]:
-        """Which of the scheduler's delayed calls are timeouts: the SDK keeps each in one of three maps (execution,
-        callback, heartbeat; ``resume`` puts the ones it re-arms there too; tests/runtime/test_time_control.py guards the names)."""
-        executor = self.executor
-        timeouts = {
-            future
-            for armed in (executor._execution_timeouts, executor._callback_timeouts, executor._callback_heartbeats)
-            for future in list(armed.values())
-        }
-        return timeouts.__contains__
+        return self._scheduler.pending_timeouts(self.executor)
 
     def close(self) -> None:
         self.executor.shutdown()

@@ -359,8 +359,8 @@ class LocalRuntime:
 
         if modelled_seconds < 0:
             raise ValueError(f"time only moves forward, not by {modelled_seconds} s")
+        durable_due = self.durable.advance_timeouts(modelled_seconds) if self.durable is not None else 0
         real_seconds = self.time_control.real_timeout_seconds(modelled_seconds)
-        durable_due = self.durable.advance_timeouts(real_seconds) if self.durable is not None else 0
         return moto_stepfunctions.advance_task_timeouts(real_seconds) + durable_due
 
     def pending_timeouts(self) -> int:

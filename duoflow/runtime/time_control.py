@@ -154,13 +154,30 @@ class ScaledScheduler(Scheduler):
         with self._timers_lock:
             return sum(1 for future in self._timers if which(future))
 
-    def advance(self, real_seconds: float, which: Callable[[Future], bool]) -> int:
-        """Bring the delayed calls ``which`` picks forward by ``real_seconds``; returns how many are now due (they
-        run at once)."""
+    def advance(self, modelled_seconds: float, which: Callable[[Future], bool]) -> int:
+        """Bring the delayed calls ``which`` picks forward by ``modelled_seconds`` (the unit of ``call_later``'s
+        delays: timeout seconds); returns how many are now due (they run at once)."""
+        real_seconds = self._time_control.real_timeout_seconds(modelled_seconds)
         with self._timers_lock:
             picked = [timer for future, timer in self._timers.items() if which(future)]
         now = time.monotonic()
         return sum(1 for timer in picked if timer.bring_forward(real_seconds, now))
+
+    def advance_timeouts(self, modelled_seconds: float, executor: Any) -> int:
+        """Bring ``executor``'s pending execution, callback and heartbeat timeouts forward by ``modelled_seconds``;
+        returns how many are now due. Waits and retry delays keep their time."""
+        return self.advance(modelled_seconds, timeouts_of(executor))
+
+    def pending_timeouts(self, executor: Any) -> int:
+        return self.pending(timeouts_of(executor))
+
+
+def timeouts_of(executor: Any) -> Callable[[Future], bool]:
+    """Which of the scheduler's delayed calls are the testing SDK executor's timeouts: it keeps each in one of three
+    maps (execution, callback, heartbeat; DurableHost.resume puts the ones it re-arms there too;
+    tests/runtime/test_time_control.py guards the names)."""
+    armed = (executor._execution_timeouts, executor._callback_timeouts, executor._callback_heartbeats)
+    return {future for timeouts in armed for future in list(timeouts.values())}.__contains__
 
 
 class _Timer:

@@ -17,6 +17,7 @@ from services.common import bootstrap
 from services.common.notifier import InMemoryNotifier
 from services.common.progress import InMemoryProgressLog
 from services.simulated.credit_bureaus import SimulatedCreditBureaus
+from tests.waiting import wait_until
 
 
 class RecordingLambda:
@@ -101,3 +102,14 @@ def durable_runner(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Callab
     yield make
     for runner in runners:
         runner.close()
+
+
+def time_out_the_callback(runner: DurableFunctionTestRunner, callback_id: str, timeout_seconds: float) -> None:
+    """Nobody answers the callback: its modelled ``timeout_seconds`` are advanced (``ScaledScheduler.advance``)
+    instead of waited for, half first (it must still be waiting), then the rest. The execution's own timeout and
+    every wait keep their time."""
+    executor, scheduler = runner._executor, runner._scheduler
+    armed = wait_until(lambda: executor._callback_timeouts.get(callback_id), what="the callback's timeout armed")
+    this_timeout = {armed}.__contains__
+    assert scheduler.advance(timeout_seconds / 2, this_timeout) == 0
+    assert scheduler.advance(timeout_seconds / 2, this_timeout) == 1

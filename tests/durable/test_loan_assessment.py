@@ -10,10 +10,10 @@ from aws_durable_execution_sdk_python.execution import InvocationStatus
 from aws_durable_execution_sdk_python.lambda_service import ErrorObject
 
 from domain.loan.models import BureauReport
-from domain.loan.rules import FRAUD_TIMEOUT_REASON
+from domain.loan.rules import FRAUD_CHECK_TIMEOUT_SECONDS, FRAUD_TIMEOUT_REASON
 from durable.loan_assessment.handler import assess_for_the_workflow
 from services.simulated.credit_bureaus import simulated_credit_report
-from tests.durable.conftest import BureausDown
+from tests.durable.conftest import BureausDown, time_out_the_callback
 from tests.waiting import DEADLINE
 
 CHARLIE = {
@@ -109,7 +109,8 @@ def test_fraud_service_failure_denies_with_its_reason(durable_runner, world):
 def test_fraud_check_timeout_denies_after_five_modelled_minutes(durable_runner, world):
     runner = durable_runner(world.handler(assess_for_the_workflow))
     arn = start(runner, CHARLIE)
-    runner.wait_for_callback(arn, name="fraud check create callback id", timeout=DEADLINE)  # nobody answers it
+    callback_id = runner.wait_for_callback(arn, name="fraud check create callback id", timeout=DEADLINE)
+    time_out_the_callback(runner, callback_id, FRAUD_CHECK_TIMEOUT_SECONDS)  # nobody answers it
     assessment = json.loads(runner.wait_for_result(arn, timeout=DEADLINE).result)
 
     assert assessment["decision"] == "denied"

@@ -11,7 +11,14 @@ from aws_durable_execution_sdk_python.execution import InvocationStatus
 
 from catalog.functions import FUNCTIONS
 from domain.loan.models import Disbursement, LoanApplication, ManagerDecision
-from domain.loan.rules import BUREAUS, NO_MANAGER_DECISION_REASON, assess_credit, generate_offer, manager_reason
+from domain.loan.rules import (
+    BUREAUS,
+    MANAGER_APPROVAL_TIMEOUT_SECONDS,
+    NO_MANAGER_DECISION_REASON,
+    assess_credit,
+    generate_offer,
+    manager_reason,
+)
 from duoflow.scenarios import loan_cases
 from durable.loan_workflow import handler as workflow
 from durable.loan_workflow.handler import run_loan_workflow
@@ -21,7 +28,7 @@ from services.common.notifier import applicant_subject
 from services.loan import manager_approval
 from services.simulated.credit_bureaus import simulated_credit_report
 from services.simulated.loan_fraud_service import screen_for_fraud
-from tests.durable.conftest import BureausDown
+from tests.durable.conftest import BureausDown, time_out_the_callback
 from tests.logs import captured_logs
 from tests.waiting import DEADLINE, wait_until
 
@@ -188,7 +195,8 @@ def test_alice_is_denied_when_no_manager_answers_in_thirty_modelled_minutes(dura
     runner, loan = durable_runner(world.handler(run_loan_workflow)), application("alice")
     arn = start(runner, loan)
     fraud_service_answers(runner, arn, loan)
-    runner.wait_for_callback(arn, name=MANAGER_CALLBACK, timeout=DEADLINE)  # nobody answers: 1.8 s real at 1/1000
+    callback_id = runner.wait_for_callback(arn, name=MANAGER_CALLBACK, timeout=DEADLINE)
+    time_out_the_callback(runner, callback_id, MANAGER_APPROVAL_TIMEOUT_SECONDS)  # nobody answers in 30 minutes
     result = runner.wait_for_result(arn, timeout=DEADLINE)
 
     assert result.status is InvocationStatus.SUCCEEDED

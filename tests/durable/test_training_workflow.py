@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from catalog.functions import FUNCTIONS
 from domain.training.models import HrDecision, Screening
-from domain.training.rules import NO_HR_DECISION_REASON, hr_reason, screening_reason
+from domain.training.rules import HR_REVIEW_TIMEOUT_SECONDS, NO_HR_DECISION_REASON, hr_reason, screening_reason
 from duoflow.runtime.time_control import ScaledScheduler, TimeControl
 from duoflow.scenarios import training_cases
 from durable.training_enrollment.handler import enroll_for_the_workflow
@@ -32,7 +32,7 @@ from services.simulated.training_providers import EnrollmentRefused, EnrollmentS
 from services.training import hr_review as review
 from services.training.audit import InMemoryTrainingLog
 from services.training.result import employee_subject
-from tests.durable.conftest import RecordingStepFunctions
+from tests.durable.conftest import RecordingStepFunctions, time_out_the_callback
 from tests.waiting import DEADLINE, wait_until
 
 EXECUTION_TIMEOUT = FUNCTIONS["training-workflow"].durable_execution_timeout_seconds
@@ -155,12 +155,13 @@ def world(monkeypatch: pytest.MonkeyPatch):
 
 @pytest.fixture
 def runner_at(monkeypatch: pytest.MonkeyPatch) -> Iterator:
-    """``runner_at(fake.handler(run_training_workflow), scale)``: the SDK's runner, waits skipped, timeouts at ``scale`` (72 h at 1e-5:
-    2.6 s); ``invocations`` counts how often the handler ran (each run after the first replays)."""
+    """``runner_at(fake.handler(run_training_workflow))``: the SDK's runner, waits skipped, timeouts at 1/1000 (or
+    advanced: time_out_the_callback); ``invocations`` counts how often the handler ran (each run after the first
+    replays)."""
     runners: list[DurableFunctionTestRunner] = []
 
-    def make(durable_handler, scale: float = 0.001):
-        monkeypatch.setattr(runner_module, "Scheduler", lambda: ScaledScheduler(TimeControl.scaled(scale)))
+    def make(durable_handler):
+        monkeypatch.setattr(runner_module, "Scheduler", lambda: ScaledScheduler(TimeControl.scaled(0.001)))
         counted = {"invocations": 0}
 
         def counting(event, context):
@@ -187,11 +188,6 @@ def upload_event(case: str = "senior-developer", request_id: str = "req-1", **do
 
 def run(runner, event: dict[str, Any], execution_timeout: int = EXECUTION_TIMEOUT) -> str:
     return runner.run_async(input=json.dumps(event), execution_timeout=execution_timeout)
-
-
-# At 1/100,000 the few real milliseconds between the callback's timeout and the execution's (both about 2.6 s
-# there) are too close to call; these tests give the execution ten times the catalog's limit.
-LONG = 10 * EXECUTION_TIMEOUT
 
 
 def finished(runner, arn: str) -> dict[str, Any]:
@@ -292,11 +288,11 @@ def test_hr_decides_a_middle_score(runner_at, world, approved):
 
 
 def test_no_hr_answer_in_72_hours_rejects(runner_at, world):
-    # 72 modelled hours at 1/100,000: 2.6 s.
     fake = world(75)
-    runner = runner_at(fake.handler(run_training_workflow), scale=0.00001)
-    arn = run(runner, upload_event("marketing-specialist"), LONG)
-    runner.wait_for_callback(arn, name=HR_CALLBACK, timeout=DEADLINE)
+    runner = runner_at(fake.handler(run_training_workflow))
+    arn = run(runner, upload_event("marketing-specialist"))
+    callback_id = runner.wait_for_callback(arn, name=HR_CALLBACK, timeout=DEADLINE)
+    time_out_the_callback(runner, callback_id, HR_REVIEW_TIMEOUT_SECONDS)  # nobody answers in 72 hours
     outcome = finished(runner, arn)
 
     assert (outcome["outcome"], outcome["reason"]) == ("rejected", NO_HR_DECISION_REASON)
@@ -306,10 +302,11 @@ def test_no_hr_answer_in_72_hours_rejects(runner_at, world):
 
 def test_an_answer_after_the_timeout_is_refused(runner_at, world):
     fake = world(75)
-    runner = runner_at(fake.handler(run_training_workflow), scale=0.00001)
+    runner = runner_at(fake.handler(run_training_workflow))
     fake.runner = runner
-    arn = run(runner, upload_event("marketing-specialist"), LONG)
+    arn = run(runner, upload_event("marketing-specialist"))
     callback_id = runner.wait_for_callback(arn, name=HR_CALLBACK, timeout=DEADLINE)
+    time_out_the_callback(runner, callback_id, HR_REVIEW_TIMEOUT_SECONDS)
     finished(runner, arn)
     # The review was withdrawn when the decision was recorded: nothing is pending any more.
     fake.training.put_pending_review("req-1", {"callback_id": callback_id})  # a stale entry, as a race could leave
