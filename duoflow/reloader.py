@@ -148,12 +148,48 @@ def preload_server_imports() -> bool:
 
 
 # What `duoflow serve` imports before it answers; none of it starts a thread (a process with threads must not fork).
+# The others are what a server's start imports on demand: moto's request routing and responses of each service, its
+# Step Functions backend, Bedrock's and STS's models, jsonata, boto3's S3 helpers, Powertools' idempotency, the web
+# server's protocol and event-loop modules; a forked runtime's start took 0.39-0.45 s of CPU with them left to it, 0.31-0.41 s without
+# (tests/cli/test_reload.py checks that a start imports no library module left out).
 WARM_MODULES = (
     "duoflow.cli",
     "duoflow.serving",
     "duoflow.runtime.runtime",
     "duoflow.console.server",
     "moto.stepfunctions.parser.asl.parse.asl_parser",
+    "moto.stepfunctions.parser.models",
+    "moto.stepfunctions.parser.asl.static_analyser.static_analyser",
+    *(
+        f"moto.{service}.{part}"
+        for service in ("awslambda", "dynamodb", "s3", "sns", "stepfunctions")
+        for part in ("urls", "responses")
+    ),
+    "moto.awslambda_simple.models",
+    "moto.bedrockruntime.urls",
+    "moto.dynamodb.parsing.key_condition_expression",
+    "moto.iam.access_control",
+    "moto.s3bucket_path.utils",
+    "moto.sts.models",
+    "jsonata",
+    "boto3.s3.inject",
+    "antlr4.LL1Analyzer",
+    # what the handlers import beyond what duoflow.cli does (the handlers themselves are the project's: a forked server
+    # imports them anew, and a Powertools Logger must be made in the process that uses it)
+    "aws_lambda_powertools.utilities.idempotency",
+    "aws_lambda_powertools.utilities.idempotency.persistence.dynamodb",
+    "aws_lambda_powertools.utilities.idempotency.serialization.no_op",
+    "pydantic.dataclasses",
+    # what the console's web server imports as it starts and answers its first request
+    "anyio._backends._asyncio",
+    "anyio.streams.memory",
+    "anyio.streams.stapled",
+    "anyio.streams.tls",
+    "uvicorn.lifespan.on",
+    "uvicorn.loops.auto",
+    "uvicorn.loops.asyncio",
+    "uvicorn.protocols.http.auto",
+    "uvicorn.protocols.websockets.auto",
 )
 # moto reads a service's botocore model (JSON, its data directories listed again for each) on the first response of
 # that service it serializes: a third of a forked server's start (0.50-0.57 -> 0.37-0.38 s of CPU), done once here

@@ -7,9 +7,11 @@ project's code."""
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 
 from duoflow.scenarios import loan_cases
-from tests.cli.conftest import URL, Server, cli
+from tests.cli.conftest import ROOT, URL, Server, cli
 from tests.waiting import wait_until
 
 STOPPED = "stopped; the state is in"
@@ -100,6 +102,35 @@ def test_a_forked_server_drops_the_projects_modules_and_keeps_the_libraries():
     assert reloader._project_module(duoflow.terminal, roots)
     assert not reloader._project_module(moto, roots)
     assert not reloader._project_module(os, roots)
+
+
+# In a new interpreter: what the supervisor imports (preload_server_imports), then a server's start as `duoflow serve`
+# makes it (the runtime, the console, one request); prints the library modules the start imported on top.
+IMPORTS_AT_START = """
+import sys, tempfile, urllib.request
+from duoflow.reloader import preload_server_imports
+assert preload_server_imports()
+before = set(sys.modules)
+from duoflow.console.server import running_console
+from duoflow.console.tokens import TokenSigner
+from duoflow.runtime import TimeControl
+from duoflow.stack import local_stack
+with tempfile.TemporaryDirectory() as state, local_stack(TimeControl.scaled(0.001), state_dir=state) as runtime:
+    with running_console(runtime, TokenSigner.for_this_run()) as url:
+        urllib.request.urlopen(url + "/console/api/about").read()
+ours = ("catalog", "domain", "duoflow", "durable", "services")
+print(sorted(name for name in set(sys.modules) - before if name.split(".")[0] not in ours))
+"""
+
+
+def test_a_forked_server_imports_no_library_module_its_supervisor_has_not():
+    """A server forked by `serve --reload` (or the kill tier's fork server) finds every library module its start
+    needs already imported (reloader.WARM_MODULES and the catalog's handlers); the project's own are its to import."""
+    started = subprocess.run(
+        [sys.executable, "-c", IMPORTS_AT_START], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == "[]", f"imported at a server's start: {started.stdout}"
 
 
 def test_a_forked_server_reads_no_service_model_its_supervisor_has_not():
