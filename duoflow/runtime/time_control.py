@@ -109,11 +109,13 @@ class ModelledClock:
 
 class ScaledScheduler(Scheduler):
     """The durable testing SDK's scheduler with every delay scaled by the timeout scale (waits arrive already
-    adjusted by :class:`ModelledClock`), and each delayed call's timer one that ``advance`` can bring forward.
+    adjusted by :class:`ModelledClock`), and each delayed plain function's timer one that ``advance`` can bring
+    forward: the SDK arms its timeouts (execution, callback, heartbeat) as plain functions, its wake-ups and
+    invocations as coroutines (tests/runtime/test_time_control.py guards both).
 
     The SDK's own ``call_later`` sleeps ``delay`` with ``asyncio.sleep``, which nothing can shorten. Here a delayed
-    call is handed to it with no delay, wrapped in a wait on a :class:`_Timer`; the SDK still runs it on its loop,
-    reports its error to ``completion_event`` and cancels it through the future it returns."""
+    plain function is handed to it with no delay, wrapped in a wait on a :class:`_Timer`; the SDK still runs it on its
+    loop, reports its error to ``completion_event`` and cancels it through the future it returns."""
 
     def __init__(self, time_control: TimeControl) -> None:
         super().__init__()
@@ -129,14 +131,14 @@ class ScaledScheduler(Scheduler):
             dropped.cancel()
             return dropped
         real_delay = self._time_control.real_timeout_seconds(delay)
-        if count != 1 or real_delay <= 0:  # a repeating call (the SDK makes none) or one due now: as the SDK does
+        if count != 1 or real_delay <= 0 or inspect.iscoroutinefunction(func):
+            # As the SDK does: a repeating call (it makes none), one due now, and its coroutines (the wake-ups of
+            # waits and retries, invocations): those are never advanced, and keep the SDK's own timing.
             return super().call_later(func, delay=real_delay, count=count, completion_event=completion_event)
         timer = _Timer(time.monotonic() + real_delay)
 
         async def when_due() -> Any:
             await timer.elapsed()
-            if inspect.iscoroutinefunction(func):
-                return await func()
             return await asyncio.to_thread(func)  # a plain function runs off the loop, as the SDK runs it
 
         future = super().call_later(when_due, delay=0, completion_event=completion_event)

@@ -110,7 +110,14 @@ def test_a_scheduled_call_brought_forward_runs_at_once_and_one_not_picked_keeps_
         moved_future = scheduler.call_later(moved.set, delay=3600)
         kept_future = scheduler.call_later(kept.set, delay=3600)
         cancelled_future = scheduler.call_later(cancelled.set, delay=3600)
-        picked = {moved_future, cancelled_future}.__contains__
+
+        async def a_wake_up() -> None:  # a coroutine keeps the SDK's own sleep: no timer to advance
+            moved.clear()
+
+        assert scheduler.pending(lambda future: True) == 3
+        woken_future = scheduler.call_later(a_wake_up, delay=3600)
+        assert scheduler.pending(lambda future: True) == 3
+        picked = {moved_future, cancelled_future, woken_future}.__contains__
         assert scheduler.pending(picked) == 2
         cancelled_future.cancel()
         wait_until(lambda: scheduler.pending(picked) == 1, what="the cancelled call forgotten")
@@ -366,6 +373,12 @@ def test_durable_scheduler_hook_matches_the_sdk(runtime):
         "self._execution_timeouts[arn] = self._scheduler.call_later(",
         "self._callback_timeouts[callback_id] = timeout_future",
         "self._callback_heartbeats[callback_id] = heartbeat_future",
+        # ScaledScheduler gives an advanceable timer to plain functions only: the timeouts are plain functions, the
+        # wake-ups of waits and retries and the invocations coroutines (left to the SDK's own timing).
+        "def timeout_handler():",
+        "def heartbeat_timeout_handler():",
+        "async def fire_due() -> None:",
+        "async def invoke() -> None:",
     ):
         assert needle in executor_source, f"the durable executor no longer schedules with {needle!r}"
 
