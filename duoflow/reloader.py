@@ -150,8 +150,8 @@ def preload_server_imports() -> bool:
 # What `duoflow serve` imports before it answers; none of it starts a thread (a process with threads must not fork).
 # The others are what a server's start imports on demand: moto's request routing and responses of each service, its
 # Step Functions backend, Bedrock's and STS's models, jsonata, boto3's S3 helpers, Powertools' idempotency, the web
-# server's protocol and event-loop modules; a forked runtime's start took 0.39-0.45 s of CPU with them left to it, 0.31-0.41 s without
-# (tests/cli/test_reload.py checks that a start imports no library module left out).
+# server's protocol and event-loop modules. A forked runtime's start took 0.39-0.45 s of CPU with them left to it,
+# 0.30-0.32 s without (tests/cli/test_reload.py checks that a start imports no library module left out).
 WARM_MODULES = (
     "duoflow.cli",
     "duoflow.serving",

@@ -171,6 +171,7 @@ class ScaledScheduler(Scheduler):
         return self.advance(modelled_seconds, timeouts_of(executor))
 
     def pending_timeouts(self, executor: Any) -> int:
+        """How many of ``executor``'s execution, callback and heartbeat timeouts are pending."""
         return self.pending(timeouts_of(executor))
 
 

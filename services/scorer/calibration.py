@@ -155,7 +155,7 @@ def readings(model: RoleMatchModel | None = None) -> dict[str, dict[str, list]]:
 
 def readings_text(model: RoleMatchModel | None = None) -> str:
     """READINGS_FILE's text: one line per pair, so a change shows as the pairs it moved."""
-    lines = [f"{json.dumps(id)}: {json.dumps(entry, ensure_ascii=False)}" for id, entry in readings(model).items()]
+    lines = [f"{json.dumps(pair)}: {json.dumps(entry, ensure_ascii=False)}" for pair, entry in readings(model).items()]
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 

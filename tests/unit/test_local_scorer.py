@@ -228,8 +228,8 @@ def test_docs_are_not_stale() -> None:
 
 
 def test_this_process_reads_every_pair_exactly_as_committed() -> None:
-    """services/scorer/readings.json was written on another machine: this machine's default process must give the
-    same scores and both models' readings to the last bit (tests/unit/test_scorer_engine.py checks a process
+    """services/scorer/readings.json comes from whichever machine last ran the generator: this machine's default
+    process must give the same scores and both models' readings to the last bit (tests/unit/test_scorer_engine.py checks a process
     restricted to an older CPU's code paths against the same file)."""
     assert cal.readings_text() == cal.READINGS_FILE.read_text(), (
         "services/scorer/readings.json differs: on this machine, or stale (python -m services.scorer.calibration)"
