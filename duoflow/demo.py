@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from catalog.functions import PROGRESS_TABLE
-from domain.loan.rules import requires_manager_approval
 from duoflow.api_client import API_FUNCTION, ApiClient, role_claims
 from duoflow.metrics import durable_operations, state_transitions
 from duoflow.runtime import LocalRuntime, ResourceRef
@@ -179,9 +178,7 @@ def _follow(api: ApiClient, watch: RunWatch, case: LoanCase, deadline: float) ->
     manager does not watch for an amount that needs no approval: a workflow that asked for one anyway would wait
     unanswered and end on "no manager decision", a difference the demo and the parity tests show. Nobody else
     polls the API, so the measured latency is the workflow's, not the watchers'."""
-    amount = case.application.get("loan_amount")
-    needs_manager = isinstance(amount, int | float) and requires_manager_approval(amount)
-    manager_to_answer = case.manager is not None and needs_manager
+    manager_to_answer = case.manager is not None and case.needs_manager
     for interval in polling_intervals():
         if time.perf_counter() > deadline:
             break

@@ -12,7 +12,7 @@ from functools import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.loan.rules import MANAGER_APPROVAL_TIMEOUT_SECONDS, requires_manager_approval
+from domain.loan.rules import MANAGER_APPROVAL_TIMEOUT_SECONDS
 from duoflow.demo import RunResult, RunWatch, run_loan_case
 from duoflow.runtime import LocalRuntime, TimeControl
 from duoflow.scenarios import LoanCase
@@ -90,7 +90,7 @@ RUNS_AT_ONCE = 24
 
 
 def may_wait_for_a_silent_manager(case: LoanCase) -> bool:
-    return case.manager is None and requires_manager_approval(case.application["loan_amount"])
+    return case.manager is None and case.needs_manager
 
 
 def run_at_once(runtime, pairs: list[tuple[LoanCase, str]]) -> list[RunResult]:
