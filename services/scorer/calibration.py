@@ -25,7 +25,7 @@ from pathlib import Path
 
 from domain.training.models import Band
 from domain.training.rules import band
-from services.scorer.local_model import MODEL_NAME, RoleMatchModel, shared_model
+from services.scorer.local_model import MODEL_NAME, Match, RoleMatchModel, shared_model
 
 ROOT = Path(__file__).resolve().parents[2]
 PAIRS_FILE = ROOT / "scenarios" / "training" / "labelled-pairs.json"
@@ -74,11 +74,15 @@ def demo_requests(directory: Path = DEMO_DIR) -> list[dict]:
     return [json.loads((directory / f"{case}.json").read_text()) for case in DEMO_CASES]
 
 
-def score_pairs(pairs: list[dict], model: RoleMatchModel | None = None) -> list[Scored]:
-    model = model or shared_model()
-    matches = model.match_many(
+def match_pairs(pairs: list[dict], model: RoleMatchModel | None = None) -> list[Match]:
+    """The model's reading of each pair (a dict with the job's and the training's texts), in one batch."""
+    return (model or shared_model()).match_many(
         [(p["job_role"], p["job_description"], p["training_title"], p["training_description"]) for p in pairs]
     )
+
+
+def score_pairs(pairs: list[dict], model: RoleMatchModel | None = None) -> list[Scored]:
+    matches = match_pairs(pairs, model)
     return [
         Scored(p["id"], p["label"], p["expected_band"], m.score, band(m.score), m.rationale)
         for p, m in zip(pairs, matches, strict=True)
@@ -100,10 +104,7 @@ def score_demo(documents: list[dict], model: RoleMatchModel | None = None) -> li
 
 def band_line_inputs(pairs: list[dict], model: RoleMatchModel | None = None) -> list[tuple[str, float]]:
     """(label, x) for each pair: what the band lines are fitted on."""
-    model = model or shared_model()
-    matches = model.match_many(
-        [(p["job_role"], p["job_description"], p["training_title"], p["training_description"]) for p in pairs]
-    )
+    matches = match_pairs(pairs, model)
     return [(p["label"], m.x) for p, m in zip(pairs, matches, strict=True)]
 
 
@@ -138,12 +139,9 @@ def fit_band_lines(rows: list[tuple[str, float]]) -> tuple[float, float]:
 def readings(model: RoleMatchModel | None = None) -> dict[str, dict[str, list]]:
     """Every pair's and demo request's score, band and rationale, and both models' readings as exact hexadecimal
     floats (similarity, duty_fit, word_z, x): what READINGS_FILE keeps."""
-    model = model or shared_model()
     pairs = labelled_pairs() + labelled_pairs(HELD_OUT_FILE) + labelled_pairs(FRESH_FILE)
     pairs += [{"id": d["case"], **d["request"]} for d in demo_requests()]
-    matches = model.match_many(
-        [(p["job_role"], p["job_description"], p["training_title"], p["training_description"]) for p in pairs]
-    )
+    matches = match_pairs(pairs, model)
     return {
         p["id"]: {
             "score": [m.score, band(m.score), m.rationale],
