@@ -360,8 +360,7 @@ class LocalRuntime:
         if modelled_seconds < 0:
             raise ValueError(f"time only moves forward, not by {modelled_seconds} s")
         durable_due = self.durable.advance_timeouts(modelled_seconds) if self.durable is not None else 0
-        real_seconds = self.time_control.real_timeout_seconds(modelled_seconds)
-        return moto_stepfunctions.advance_task_timeouts(real_seconds) + durable_due
+        return moto_stepfunctions.advance_task_timeouts(modelled_seconds) + durable_due
 
     def pending_timeouts(self) -> int:
         """How many timeouts ``advance_timeouts`` would move: one per Step Functions task running now (each waits on

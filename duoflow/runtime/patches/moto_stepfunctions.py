@@ -322,9 +322,10 @@ def _install_timers() -> None:
     _patcher.replace(_TASK_TIMEOUT_THREADING, _ThreadingForTaskTimeouts)
 
 
-def advance_task_timeouts(real_seconds: float) -> int:
-    """Bring the running runtime's pending task timeouts forward (``TaskTimeouts.advance``)."""
-    return _task_timeouts.advance(real_seconds)
+def advance_task_timeouts(modelled_seconds: float) -> int:
+    """Bring the running runtime's pending task timeouts forward by ``modelled_seconds``, at its timeout scale
+    (``TaskTimeouts.advance``)."""
+    return _task_timeouts.advance(_active.real_timeout_seconds(modelled_seconds))
 
 
 def pending_task_timeouts() -> int:
