@@ -36,7 +36,7 @@ class Up(Process):
     """`duoflow up TEMPLATE --port 0 ...` once it has deployed: ``aws(service)`` clients, ``api`` URL."""
 
     def __init__(
-        self, template: Path, state_dir: Path, tmp_path: Path, log: str, timeout: float = 120, *options: str
+        self, template: Path, state_dir: Path, tmp_path: Path, log: str, timeout: float = 120, options: tuple = ()
     ) -> None:
         env = {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
         env["DUOFLOW_REQUIREMENTS_CACHE"] = str(REQUIREMENTS_CACHE)
@@ -157,7 +157,9 @@ def test_this_projects_cdk_template_runs_the_loan_through_its_api(tmp_path: Path
     assert synth.returncode == 0, synth.stderr
     # At a tenth of real time (the other apps run in real time, up's default): the fraud service's 5 s take 0.5 s,
     # and its 5-minute timeout 30 s.
-    app = Up(cdk_out / "duoflow-dev.template.json", tmp_path / "state", tmp_path, "up.log", 120, "--time-scale", "0.1")
+    app = Up(
+        cdk_out / "duoflow-dev.template.json", tmp_path / "state", tmp_path, "up.log", options=("--time-scale", "0.1")
+    )
     try:
         log = app.log()
         assert "durable function duoflow-dev-loan-workflow: durable.loan_workflow.handler.handler" in log
