@@ -6,15 +6,18 @@ and an event source mapping polls the stream and invokes its function with batch
 (``{"Records": [{"eventName": "INSERT" | "MODIFY" | "REMOVE", "dynamodb": {"Keys", "NewImage", "OldImage", ...}}]}``).
 Here one hook on moto's stream point does the same: moto writes the record (``StreamShard.add``, moto 5.2.5,
 moto/dynamodb/models/table.py; it is called for every change of a table whose stream is on), and for a table routed
-to a function the record is handed to that function as an asynchronous invoke (journaled before it runs, so one
+to a function the records are handed to that function's mapping (journaled before the request answers, so one
 accepted before a crash runs after the restart: duoflow/runtime/lambda_host.py) — once the DynamoDB request that
-made the change has returned, so the change is in the journal before its record is delivered. The records of one
-request (a transaction, a batch) are one invoke, in the order moto made them.
+made the change has returned, so the change is in the journal before its record is delivered. As Lambda polls a
+shard, the mapping invokes the function with every record that arrived within its poll interval, up to 100, one
+batch at a time (duoflow/runtime/stream_batches.py); the records of one request (a transaction, a batch) are never
+split, and keep the order moto made them in.
 
-What differs from AWS, and why it does not matter to what runs on it: records are delivered at least once but, like
-any asynchronous invoke here, not in order across requests (a stream's consumer that needs order keys on
-``SequenceNumber``); a crash between a change's commit and its invoke's (microseconds apart, before the request has
-answered its caller) loses that record; a function that fails is not retried with the same batch. moto's own
+What differs from AWS, and why it does not matter to what runs on it: records are delivered at least once, in the
+order the requests that made them answered, which two requests at once can swap (a stream's consumer that needs
+order keys on ``SequenceNumber``); a crash between a change's commit and its records' journaling (microseconds
+apart, before the request has answered its caller) loses those records; a function that fails is not retried with
+the same batch. moto's own
 mapping (``CreateEventSourceMapping`` on a function of moto's Lambda) is not used: the runtime's functions live in
 its Lambda host, not in moto.
 
@@ -37,10 +40,10 @@ _held = threading.local()  # .records: the records of the DynamoDB request this 
 
 
 class DynamoDBStreams:
-    """Routes the stream records of DynamoDB tables to functions (Event invokes)."""
+    """Routes the stream records of DynamoDB tables to functions (through each function's stream mapping)."""
 
-    def __init__(self, invoke_async: Callable[[str, bytes], None], region: str) -> None:
-        self._invoke_async = invoke_async
+    def __init__(self, queue_records: Callable[[str, bytes], None], region: str) -> None:
+        self._queue_records = queue_records  # (function, ``{"Records": [...]}``): to the function's mapping
         self._region = region
         self._routes: dict[str, list[str]] = {}  # table name → functions
         self._lock = threading.Lock()
@@ -113,7 +116,7 @@ class DynamoDBStreams:
         for function, batch in by_function.items():
             event = {"Records": batch}
             try:
-                self._invoke_async(function, json.dumps(event).encode())
+                self._queue_records(function, json.dumps(event).encode())
             except Exception as error:  # a stream's delivery never fails the write (as in AWS)
                 logger.error("could not deliver %d stream record(s) to %s: %s", len(batch), function, error)
                 continue

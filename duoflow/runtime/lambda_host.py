@@ -40,9 +40,13 @@ from duoflow.runtime.function_code import load_handler
 from duoflow.runtime.function_environment import FunctionEnvironment, running_as
 from duoflow.runtime.in_flight import InFlight
 from duoflow.runtime.journal import Journal
+from duoflow.runtime.stream_batches import Arrival, StreamMapping
 from duoflow.runtime.time_control import TimeControl
 
 logger = logging.getLogger("duoflow.runtime.lambda")
+# A journaled invoke whose id starts so holds a DynamoDB stream's records: on resume it goes back to its function's
+# stream mapping, to be batched with the others, not invoked alone.
+STREAM_INVOKE_PREFIX = "stream-"
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,7 @@ class LambdaHost:
         self._environments = {name: (environments or {}).get(name) or FunctionEnvironment(name) for name in self._specs}
         self._environment_locks: dict[str, threading.Lock] = {}
         self._event_pool = ThreadPoolExecutor(max_workers=event_workers, thread_name_prefix="lambda-event")
+        self._stream_mappings: dict[str, StreamMapping] = {}  # function → its DynamoDB stream's mapping
         self._records_lock = threading.Lock()
         self.invocations: list[Invocation] = []
         self.in_flight = InFlight()
@@ -169,7 +174,14 @@ class LambdaHost:
         return self._specs.get(function_name_of(reference))
 
     def close(self) -> None:
+        for mapping in self._stream_mappings_now():
+            mapping.close()
         self._event_pool.shutdown(wait=False, cancel_futures=True)
+
+    def deliver_stream_records_now(self) -> None:
+        """The runtime is stopping: stream records waiting for their poll run now (within the stop's drain)."""
+        for mapping in self._stream_mappings_now():
+            mapping.deliver_now()
 
     def _function_arn(self, reference: str) -> str:
         return (
@@ -209,6 +221,47 @@ class LambdaHost:
             )
         self._event_pool.submit(self._run_event, spec, payload, invoke_id)
 
+    # --- DynamoDB stream records (duoflow/runtime/stream_batches.py) -------------------------------------------
+
+    def queue_stream_records(self, function_name: str, payload: bytes) -> None:
+        """The stream records of one DynamoDB request (``{"Records": [...]}``) for ``function_name``: journaled now,
+        invoked with the records that arrive within the mapping's poll interval."""
+        spec = self.spec(function_name)
+        if spec is None:
+            raise FunctionNotFound(f"Function not found: {self._function_arn(function_name)}")
+        invoke_id = None
+        if self._journal is not None:
+            invoke_id = STREAM_INVOKE_PREFIX + uuid.uuid4().hex
+            self._journal.write(
+                "INSERT INTO lambda_event_invokes VALUES (?, ?, ?, ?)", (invoke_id, spec.name, payload, time.time())
+            )
+        self._stream_mapping(spec).add(Arrival(invoke_id, json.loads(payload)["Records"]))
+
+    def _stream_mapping(self, spec: FunctionSpec) -> StreamMapping:
+        with self._records_lock:
+            mapping = self._stream_mappings.get(spec.name)
+            if mapping is None:
+                mapping = self._stream_mappings[spec.name] = StreamMapping(
+                    lambda payload, invoke_ids: self._run_stream_batch(spec, payload, invoke_ids),
+                    self._event_pool,
+                    self.in_flight,
+                )
+            return mapping
+
+    def _stream_mappings_now(self) -> list[StreamMapping]:
+        with self._records_lock:
+            return list(self._stream_mappings.values())
+
+    def _run_stream_batch(self, spec: FunctionSpec, payload: bytes, invoke_ids: list[str]) -> None:
+        self._run_plain(spec, payload, "Event")
+        if invoke_ids and self._journal is not None and self._journal.is_open:
+            with self._journal.transaction() as db:
+                db.executemany(
+                    "DELETE FROM lambda_event_invokes WHERE id = ?", [(invoke_id,) for invoke_id in invoke_ids]
+                )
+
+    # --- asynchronous invokes ------------------------------------------------------------------------------
+
     def _run_event(self, spec: FunctionSpec, payload: bytes, invoke_id: str | None) -> None:
         self._run_plain(spec, payload, "Event")
         if invoke_id is not None and self._journal is not None and self._journal.is_open:
@@ -221,7 +274,11 @@ class LambdaHost:
         rows = self._journal.read("SELECT id, function_name, payload FROM lambda_event_invokes ORDER BY queued")
         for invoke_id, function_name, payload in rows:
             spec = self.spec(function_name)
-            if spec is not None:
+            if spec is None:
+                continue
+            if invoke_id.startswith(STREAM_INVOKE_PREFIX):
+                self._stream_mapping(spec).add(Arrival(invoke_id, json.loads(bytes(payload))["Records"]))
+            else:
                 self._queue_event(spec, bytes(payload), invoke_id)
         return len(rows)
 

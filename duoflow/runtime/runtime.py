@@ -190,7 +190,7 @@ class LocalRuntime:
         self._durable_api = DurableApi(self.durable.executor)
         # the features built on hooks, over the patches: each is removed before what it wraps
         self.s3_events = S3Events(self._invoke_event, self.account_id, self.region).install()
-        self.dynamodb_streams = DynamoDBStreams(self._invoke_event, self.region).install()
+        self.dynamodb_streams = DynamoDBStreams(self._queue_stream_records, self.region).install()
         self._build_request_routers()
 
     # moto routes a REST service's requests by URL with a router it builds (werkzeug rules compiled with
@@ -281,6 +281,8 @@ class LocalRuntime:
             self.aws_endpoint.stop()  # no new requests from other processes; those being answered finish first
             self.aws_endpoint = None
         deadline = time.monotonic() + self.DRAIN_SECONDS
+        if self.lambdas is not None:
+            self.lambdas.deliver_stream_records_now()
         for host in (self.lambdas, self.durable):
             if host is not None:
                 host.in_flight.wait_idle(deadline)
@@ -425,6 +427,10 @@ class LocalRuntime:
         if self.lambdas is None:
             raise RuntimeError("deploy_functions() has not been called on the LocalRuntime")
         return self.lambdas.invoke_from_moto(function_name, qualifier, body, headers, response_headers)
+
+    def _queue_stream_records(self, function_name: str, payload: bytes) -> None:
+        """A DynamoDB stream's records for a function: batched as its event source mapping does."""
+        self.lambdas.queue_stream_records(function_name, payload)
 
     def _invoke_event(self, function_name: str, payload: bytes) -> None:
         """An asynchronous invoke from inside the runtime (an event source: S3 → EventBridge, a DynamoDB stream)."""

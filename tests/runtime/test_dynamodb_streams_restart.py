@@ -49,3 +49,39 @@ def test_a_delivery_still_running_when_the_runtime_stops_runs_again_after_the_re
         assert {record["eventName"] for record in records} == {"INSERT"}
     finally:
         again.stop()
+
+
+def test_the_records_of_several_requests_cut_by_a_stop_arrive_in_one_batch_after_the_restart(tmp_path, monkeypatch):
+    # each request's records are journaled as they arrive; on resume they go back to the function's stream mapping,
+    # which batches them again (duoflow/runtime/stream_batches.py), rather than invoking once per request
+    monkeypatch.setattr(LocalRuntime, "DRAIN_SECONDS", 0.05)
+    RELEASE.clear()
+    first = LocalRuntime(HELD_CATALOG, state_dir=tmp_path, time_control=TimeControl.scaled(0.001))
+    first.start()
+    try:
+        first.deploy_functions()
+        create_table(first, "audited", stream=True)
+        first.dynamodb_streams.route("audited", "on-change")
+        for key in ("cut-1", "cut-2", "cut-3"):
+            first.client("dynamodb").put_item(TableName="audited", Item={"id": {"S": key}})
+        wait_until(lambda: first.lambdas.in_flight.running, what="the delivery waiting or running")
+    finally:
+        first.stop()
+    RELEASE.set()
+
+    again = LocalRuntime(CATALOG, state_dir=tmp_path, time_control=TimeControl.scaled(0.001))
+    again.start()
+    try:
+        again.deploy_functions()
+        create_table(again, "audited", stream=True)
+        assert again.resume()["pending asynchronous invokes"] == 3
+        records = wait_until(
+            lambda: (
+                all(received(key) for key in ("cut-1", "cut-2", "cut-3"))
+                and [received(key)[-1] for key in ("cut-1", "cut-2", "cut-3")]
+            ),
+            what="the three records after the restart",
+        )
+        assert [record["batch"] for record in records] == [3, 3, 3]
+    finally:
+        again.stop()
