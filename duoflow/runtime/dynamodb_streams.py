@@ -27,7 +27,6 @@ its Lambda host, not in moto.
 from __future__ import annotations
 
 import datetime
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -42,8 +41,8 @@ _held = threading.local()  # .records: the records of the DynamoDB request this 
 class DynamoDBStreams:
     """Routes the stream records of DynamoDB tables to functions (through each function's stream mapping)."""
 
-    def __init__(self, queue_records: Callable[[str, bytes], None], region: str) -> None:
-        self._queue_records = queue_records  # (function, ``{"Records": [...]}``): to the function's mapping
+    def __init__(self, queue_records: Callable[[str, list[dict[str, Any]]], None], region: str) -> None:
+        self._queue_records = queue_records  # (function, one request's records): to the function's stream mapping
         self._region = region
         self._routes: dict[str, list[str]] = {}  # table name → functions
         self._lock = threading.Lock()
@@ -114,14 +113,13 @@ class DynamoDBStreams:
             for function in functions:
                 by_function.setdefault(function, []).append(record)
         for function, batch in by_function.items():
-            event = {"Records": batch}
             try:
-                self._queue_records(function, json.dumps(event).encode())
+                self._queue_records(function, batch)
             except Exception as error:  # a stream's delivery never fails the write (as in AWS)
                 logger.error("could not deliver %d stream record(s) to %s: %s", len(batch), function, error)
                 continue
             with self._lock:
-                self.delivered.append((function, event))
+                self.delivered.append((function, {"Records": batch}))
 
 
 def _lambda_record(record: dict[str, Any], table: Any, region: str) -> dict[str, Any]:

@@ -223,19 +223,20 @@ class LambdaHost:
 
     # --- DynamoDB stream records (duoflow/runtime/stream_batches.py) -------------------------------------------
 
-    def queue_stream_records(self, function_name: str, payload: bytes) -> None:
-        """The stream records of one DynamoDB request (``{"Records": [...]}``) for ``function_name``: journaled now,
-        invoked with the records that arrive within the mapping's poll interval."""
+    def queue_stream_records(self, function_name: str, records: list[dict[str, Any]]) -> None:
+        """The stream records of one DynamoDB request for ``function_name``: journaled now (as the payload
+        ``{"Records": [...]}``), invoked with the records that arrive within the mapping's poll interval."""
         spec = self.spec(function_name)
         if spec is None:
             raise FunctionNotFound(f"Function not found: {self._function_arn(function_name)}")
         invoke_id = None
         if self._journal is not None:
             invoke_id = STREAM_INVOKE_PREFIX + uuid.uuid4().hex
+            payload = json.dumps({"Records": records}).encode()
             self._journal.write(
                 "INSERT INTO lambda_event_invokes VALUES (?, ?, ?, ?)", (invoke_id, spec.name, payload, time.time())
             )
-        self._stream_mapping(spec).add(Arrival(invoke_id, json.loads(payload)["Records"]))
+        self._stream_mapping(spec).add(Arrival(invoke_id, records))
 
     def _stream_mapping(self, spec: FunctionSpec) -> StreamMapping:
         with self._records_lock:

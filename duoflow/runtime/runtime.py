@@ -428,9 +428,9 @@ class LocalRuntime:
             raise RuntimeError("deploy_functions() has not been called on the LocalRuntime")
         return self.lambdas.invoke_from_moto(function_name, qualifier, body, headers, response_headers)
 
-    def _queue_stream_records(self, function_name: str, payload: bytes) -> None:
+    def _queue_stream_records(self, function_name: str, records: list[dict[str, Any]]) -> None:
         """A DynamoDB stream's records for a function: batched as its event source mapping does."""
-        self.lambdas.queue_stream_records(function_name, payload)
+        self.lambdas.queue_stream_records(function_name, records)
 
     def _invoke_event(self, function_name: str, payload: bytes) -> None:
         """An asynchronous invoke from inside the runtime (an event source: S3 → EventBridge, a DynamoDB stream)."""
