@@ -17,9 +17,8 @@ What differs from AWS, and why it does not matter to what runs on it: records ar
 order the requests that made them answered, which two requests at once can swap (a stream's consumer that needs
 order keys on ``SequenceNumber``); a crash between a change's commit and its records' journaling (microseconds
 apart, before the request has answered its caller) loses those records; a function that fails is not retried with
-the same batch. moto's own
-mapping (``CreateEventSourceMapping`` on a function of moto's Lambda) is not used: the runtime's functions live in
-its Lambda host, not in moto.
+the same batch. moto's own mapping (``CreateEventSourceMapping`` on a function of moto's Lambda) is not used: the
+runtime's functions live in its Lambda host, not in moto.
 
     runtime.dynamodb_streams.route("loan-progress", "metrics-audit-trail")
 """

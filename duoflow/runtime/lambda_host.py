@@ -44,8 +44,8 @@ from duoflow.runtime.stream_batches import Arrival, StreamMapping
 from duoflow.runtime.time_control import TimeControl
 
 logger = logging.getLogger("duoflow.runtime.lambda")
-# A journaled invoke whose id starts so holds a DynamoDB stream's records: on resume it goes back to its function's
-# stream mapping, to be batched with the others, not invoked alone.
+# A journaled invoke whose id starts with this holds one request's DynamoDB stream records: on resume it goes back
+# to its function's stream mapping, to be batched with the others, not invoked alone.
 STREAM_INVOKE_PREFIX = "stream-"
 
 
@@ -145,6 +145,7 @@ class LambdaHost:
         self._environment_locks: dict[str, threading.Lock] = {}
         self._event_pool = ThreadPoolExecutor(max_workers=event_workers, thread_name_prefix="lambda-event")
         self._stream_mappings: dict[str, StreamMapping] = {}  # function → its DynamoDB stream's mapping
+        self._stream_mappings_lock = threading.Lock()
         self._records_lock = threading.Lock()
         self.invocations: list[Invocation] = []
         self.in_flight = InFlight()
@@ -239,7 +240,7 @@ class LambdaHost:
         self._stream_mapping(spec).add(Arrival(invoke_id, records))
 
     def _stream_mapping(self, spec: FunctionSpec) -> StreamMapping:
-        with self._records_lock:
+        with self._stream_mappings_lock:
             mapping = self._stream_mappings.get(spec.name)
             if mapping is None:
                 mapping = self._stream_mappings[spec.name] = StreamMapping(
@@ -250,7 +251,7 @@ class LambdaHost:
             return mapping
 
     def _stream_mappings_now(self) -> list[StreamMapping]:
-        with self._records_lock:
+        with self._stream_mappings_lock:
             return list(self._stream_mappings.values())
 
     def _run_stream_batch(self, spec: FunctionSpec, payload: bytes, invoke_ids: list[str]) -> None:

@@ -433,7 +433,8 @@ class LocalRuntime:
         self.lambdas.queue_stream_records(function_name, records)
 
     def _invoke_event(self, function_name: str, payload: bytes) -> None:
-        """An asynchronous invoke from inside the runtime (an event source: S3 → EventBridge, a DynamoDB stream)."""
+        """An asynchronous invoke from inside the runtime (an event source: S3 → EventBridge; a DynamoDB stream's
+        records go through ``_queue_stream_records``)."""
         self.lambdas.invoke_from_moto(function_name, None, payload, {"X-Amz-Invocation-Type": "Event"}, {})
 
 

@@ -1,8 +1,9 @@
 """DynamoDB Streams → Lambda on the local runtime (duoflow/runtime/dynamodb_streams.py), on a catalog of its own:
 every change to a routed table with a stream invokes the function with the stream record as an event source mapping
 delivers it (INSERT / MODIFY / REMOVE, keys, new and old images, the stream's ARN); a transaction's records arrive
-in one batch; a table that is not routed invokes nothing. (Each delivery is an asynchronous invoke, journaled
-before it runs and run again after a crash: tests/runtime/test_dynamodb_streams_restart.py.)"""
+in one batch; a table that is not routed invokes nothing. (Each request's records are journaled as they arrive and
+run again after a crash: tests/runtime/test_dynamodb_streams_restart.py; how they are batched:
+tests/runtime/test_stream_batches.py.)"""
 
 from __future__ import annotations
 
