@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ class StreamMapping:
         self._run_batch, self._pool, self._in_flight = run_batch, pool, in_flight
         self._poll_seconds, self._batch_size = poll_seconds, batch_size
         self._lock = threading.Lock()
-        self._arrived: list[Arrival] = []
+        self._arrived: deque[Arrival] = deque()
         self._polling = False  # a poller is waiting or running a batch
         self._now = threading.Event()  # cut the wait short: the runtime is stopping (or a test wants the batch)
         self._closed = False
@@ -105,7 +106,7 @@ class StreamMapping:
                 return None
             batch, count = [], 0
             while self._arrived and (not batch or count + len(self._arrived[0].records) <= self._batch_size):
-                arrival = self._arrived.pop(0)
+                arrival = self._arrived.popleft()
                 batch.append(arrival)
                 count += len(arrival.records)
             return batch
