@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -657,3 +658,47 @@ def test_moto_parses_jsonpaths_where_the_cache_is_installed(runtime):
     assert result_path.parse.stock is plain_parse and json_path.parse.stock is ext_parse
     assert json_path.parse("$.a.b") is json_path.parse("$.a.b")
     assert json_path.extract_json("$.a.b", {"a": {"b": [1, 2]}}) == [1, 2]
+
+
+def test_a_program_without_a_timeout_runs_in_its_executions_thread_and_one_with_a_timeout_in_moto_s(
+    runtime, sfn, monkeypatch
+):
+    """``Program.eval`` runs a program without ``TimeoutSeconds`` in the thread that evaluates it (the execution's);
+    one with ``TimeoutSeconds`` keeps moto's thread, the timer that times it out."""
+    import inspect
+
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    stock = inspect.getsource(Program.eval.stock)  # moto's: a thread joined for TimeoutSeconds (None: for ever)
+    assert "worker_thread = threading.Thread(target=super().eval, args=(env,), daemon=True)" in stock
+    assert "worker_thread.join(timeout=timeout)" in stock and "env.set_timed_out()" in stock
+
+    threads: dict[str, list[str]] = {"execution": [], "program": []}
+    execution_logic, program_body = ExecutionWorker._execution_logic, Program._eval_body
+
+    def noting_execution(self):
+        threads["execution"].append(threading.current_thread().name)
+        execution_logic(self)
+
+    def noting_program(self, env):
+        threads["program"].append(threading.current_thread().name)
+        program_body(self, env)
+
+    monkeypatch.setattr(ExecutionWorker, "_execution_logic", noting_execution)
+    monkeypatch.setattr(Program, "_eval_body", noting_program)
+
+    untimed = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "Result": {"ok": True}, "End": True}}}
+    description, _, _ = run_state_machine(sfn, untimed, {})
+    assert description["status"] == "SUCCEEDED" and json.loads(description["output"]) == {"ok": True}
+    assert threads["program"] == threads["execution"]  # one thread: the execution's
+
+    threads["execution"].clear(), threads["program"].clear()
+    timed = {  # a modelled hour's wait (3.6 s real here) against a one-second execution timeout
+        "TimeoutSeconds": 1,
+        "StartAt": "Wait",
+        "States": {"Wait": {"Type": "Wait", "Seconds": 3600, "End": True}},
+    }
+    description, _, _ = run_state_machine(sfn, timed, {})
+    assert description["status"] == "TIMED_OUT"
+    assert threads["program"] != threads["execution"]  # moto's thread, whose join timed out

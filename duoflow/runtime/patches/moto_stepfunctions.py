@@ -99,6 +99,13 @@ Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
 * ``parse`` in the JSONPath users (``JSONPATH_USERS``): moto parses a JSONPath (ResultPath, InputPath, a
   Parameters path …) with its PLY grammar each time a state uses it; the parsed paths are immutable trees, so each
   path is parsed once.
+* ``Program.eval`` (moto/stepfunctions/parser/asl/component/program/program.py): moto runs every program (an
+  execution's, each Map iteration's) in a thread of its own and joins it, with the definition's ``TimeoutSeconds``
+  as the join's timeout; without a ``TimeoutSeconds`` the join waits for ever, so the thread only adds one to each
+  running execution (one of the three an execution waiting for a task token holds; a burst of 10,000 applications
+  ran 5,979 threads at once). Here a program without ``TimeoutSeconds`` runs in the thread that evaluates it, as moto's
+  thread would have run it; an exception that escapes it is reported as that thread's would have been
+  (``threading.excepthook``), and the caller goes on. A program with ``TimeoutSeconds`` keeps moto's thread.
 
 Guarded by tests/runtime/test_time_control.py, test_state_machine.py, test_speedups.py and test_sfn_mocks.py,
 which fail when the pinned moto moves what these rely on.
@@ -158,6 +165,7 @@ _CLIENT_FACTORY = Target("moto.stepfunctions.parser.asl.utils.boto_client", "bot
 _CLIENT_USERS = tuple(Target(module, "boto_client_for") for module in CLIENT_USERS)
 _DESCRIBE_EXECUTION = Target("moto.stepfunctions.models", "StepFunctionBackend.describe_execution")
 _JSONPATH_PARSERS = tuple(Target(module, "parse") for module in JSONPATH_USERS)
+_PROGRAM_EVAL = Target("moto.stepfunctions.parser.asl.component.program.program", "Program.eval")
 
 FIXES = (
     *_TASK_ANSWERS,
@@ -178,7 +186,7 @@ FIXES = (
     _ADD_EVENT,
     _WORKER_START,
 )
-SPEEDUPS = (_ENTRYPOINT, _CLIENT_FACTORY, *_CLIENT_USERS, _DESCRIBE_EXECUTION, *_JSONPATH_PARSERS)
+SPEEDUPS = (_ENTRYPOINT, _CLIENT_FACTORY, *_CLIENT_USERS, _DESCRIBE_EXECUTION, *_JSONPATH_PARSERS, _PROGRAM_EVAL)
 
 _patcher = Patcher(FIXES, SPEEDUPS)
 MIN_THREADS_KEPT = 256  # moto's TMP_THREADS is pruned once it holds this many (and then at twice what it kept)
@@ -219,6 +227,7 @@ def install(
         _install_client_cache()
         _install_execution_index()
         _install_jsonpath_cache()
+        _install_program_in_this_thread()
     _patcher.installed = True
 
 
@@ -719,3 +728,24 @@ def _install_jsonpath_cache() -> None:
 
         parsed_once.stock = parse  # type: ignore[attr-defined]
         _patcher.replace(target, parsed_once)
+
+
+def _install_program_in_this_thread() -> None:
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    stock = _PROGRAM_EVAL.owner().eval
+
+    def eval_here_unless_timed(self: Any, env: Any) -> None:
+        if self.timeout_seconds is not None:  # the thread is the timer: moto's own way
+            stock(self, env)
+            return
+        env.next_state_name = self.start_at.start_at_name
+        try:
+            EvalComponent.eval(self, env)  # what moto's thread runs (its target is ``super().eval``)
+        except Exception as error:  # an uncaught error of moto's thread: reported, and the caller goes on
+            threading.excepthook(
+                threading.ExceptHookArgs((type(error), error, error.__traceback__, threading.current_thread()))
+            )
+
+    eval_here_unless_timed.stock = stock  # type: ignore[attr-defined]
+    _patcher.replace(_PROGRAM_EVAL, eval_here_unless_timed)
