@@ -67,10 +67,7 @@ class StreamMapping:
                 return
             self._polling = True
             self._in_flight.__enter__()
-        try:
-            self._pool.submit(self._poll)
-        except RuntimeError:  # the pool has shut down (the runtime is stopping): the rows wait for the restart
-            self._stop_polling()
+        self._submit_poll()
 
     def deliver_now(self) -> None:
         """From now on, run what arrives without waiting out the poll interval (the runtime is stopping)."""
@@ -113,16 +110,17 @@ class StreamMapping:
 
     def _stop_polling(self) -> None:
         with self._lock:
-            self._polling = False
-            again = bool(self._arrived) and not self._closed  # arrived after the last take: poll for them
-            if again:
-                self._polling = True
-            else:
+            self._polling = bool(self._arrived) and not self._closed  # arrived after the last take: poll for them
+            if not self._polling:
                 self._in_flight.__exit__(None, None, None)
-        if again:
-            try:
-                self._pool.submit(self._poll)
-            except RuntimeError:  # the pool has shut down: the rows wait for the restart
-                with self._lock:
-                    self._polling = False
-                self._in_flight.__exit__(None, None, None)
+                return
+        self._submit_poll()
+
+    def _submit_poll(self) -> None:
+        """Start the poll ``add`` or ``_stop_polling`` has marked (``_polling``, counted in flight)."""
+        try:
+            self._pool.submit(self._poll)
+        except RuntimeError:  # the pool has shut down (the runtime is stopping): the rows wait for the restart
+            with self._lock:
+                self._polling = False
+            self._in_flight.__exit__(None, None, None)

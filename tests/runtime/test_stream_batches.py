@@ -114,3 +114,14 @@ def test_a_batch_runs_by_itself_once_the_poll_interval_has_passed(pool):
 
     wait_until(lambda: function.batches, what="the poll")
     assert function.batches == [(["a"], ["alone"])]
+
+
+def test_records_that_arrive_after_the_pool_has_shut_down_wait_for_the_restart_without_keeping_the_runtime_busy():
+    function, in_flight = Function(), InFlight()
+    stopped = ThreadPoolExecutor(max_workers=1)
+    stopped.shutdown()
+    mapping = StreamMapping(function, stopped, in_flight, poll_seconds=NEVER)
+
+    mapping.add(arrival("late", "a"))
+
+    assert in_flight.running == 0 and function.batches == [] and mapping.waiting == 1
