@@ -215,59 +215,26 @@ class LambdaHost:
     # --- plain functions -----------------------------------------------------------------------------------
 
     def _queue_event(self, spec: FunctionSpec, payload: bytes, invoke_id: str | None = None) -> None:
-        if self._journal is not None and invoke_id is None:
-            invoke_id = uuid.uuid4().hex
-            self._journal.write(
-                "INSERT INTO lambda_event_invokes VALUES (?, ?, ?, ?)", (invoke_id, spec.name, payload, time.time())
-            )
-        self._event_pool.submit(self._run_event, spec, payload, invoke_id)
+        if invoke_id is None:
+            invoke_id = self._journal_invoke(spec, payload)
+        self._event_pool.submit(self._run_event, spec, payload, [invoke_id] if invoke_id else [])
 
-    # --- DynamoDB stream records (duoflow/runtime/stream_batches.py) -------------------------------------------
-
-    def queue_stream_records(self, function_name: str, records: list[dict[str, Any]]) -> None:
-        """The stream records of one DynamoDB request for ``function_name``: journaled now (as the payload
-        ``{"Records": [...]}``), invoked with the records that arrive within the mapping's poll interval."""
-        spec = self.spec(function_name)
-        if spec is None:
-            raise FunctionNotFound(f"Function not found: {self._function_arn(function_name)}")
-        invoke_id = None
-        if self._journal is not None:
-            invoke_id = STREAM_INVOKE_PREFIX + uuid.uuid4().hex
-            payload = json.dumps({"Records": records}).encode()
-            self._journal.write(
-                "INSERT INTO lambda_event_invokes VALUES (?, ?, ?, ?)", (invoke_id, spec.name, payload, time.time())
-            )
-        self._stream_mapping(spec).add(Arrival(invoke_id, records))
-
-    def _stream_mapping(self, spec: FunctionSpec) -> StreamMapping:
-        with self._stream_mappings_lock:
-            mapping = self._stream_mappings.get(spec.name)
-            if mapping is None:
-                mapping = self._stream_mappings[spec.name] = StreamMapping(
-                    lambda payload, invoke_ids: self._run_stream_batch(spec, payload, invoke_ids),
-                    self._event_pool,
-                    self.in_flight,
-                )
-            return mapping
-
-    def _stream_mappings_now(self) -> list[StreamMapping]:
-        with self._stream_mappings_lock:
-            return list(self._stream_mappings.values())
-
-    def _run_stream_batch(self, spec: FunctionSpec, payload: bytes, invoke_ids: list[str]) -> None:
+    def _run_event(self, spec: FunctionSpec, payload: bytes, invoke_ids: list[str]) -> None:
+        """Run one asynchronous invoke (a stream mapping's batch: the journaled invokes it gathers), then forget
+        its journaled rows: one cut by a stop or a crash runs again after the restart."""
         self._run_plain(spec, payload, "Event")
         if invoke_ids and self._journal is not None and self._journal.is_open:
-            with self._journal.transaction() as db:
-                db.executemany(
-                    "DELETE FROM lambda_event_invokes WHERE id = ?", [(invoke_id,) for invoke_id in invoke_ids]
-                )
+            self._journal.write_many("DELETE FROM lambda_event_invokes WHERE id = ?", [(i,) for i in invoke_ids])
 
-    # --- asynchronous invokes ------------------------------------------------------------------------------
-
-    def _run_event(self, spec: FunctionSpec, payload: bytes, invoke_id: str | None) -> None:
-        self._run_plain(spec, payload, "Event")
-        if invoke_id is not None and self._journal is not None and self._journal.is_open:
-            self._journal.write("DELETE FROM lambda_event_invokes WHERE id = ?", (invoke_id,))
+    def _journal_invoke(self, spec: FunctionSpec, payload: bytes, prefix: str = "") -> str | None:
+        """Journal an accepted asynchronous invoke before its caller is answered; its id (None: no journal)."""
+        if self._journal is None:
+            return None
+        invoke_id = prefix + uuid.uuid4().hex
+        self._journal.write(
+            "INSERT INTO lambda_event_invokes VALUES (?, ?, ?, ?)", (invoke_id, spec.name, payload, time.time())
+        )
+        return invoke_id
 
     def resume_events(self) -> int:
         """Run the asynchronous invokes a previous run of the runtime accepted but did not finish."""
@@ -319,6 +286,33 @@ class LambdaHost:
                 )
             )
         return result, failure
+
+    # --- DynamoDB stream records (duoflow/runtime/stream_batches.py) -------------------------------------------
+
+    def queue_stream_records(self, function_name: str, records: list[dict[str, Any]]) -> None:
+        """The stream records of one DynamoDB request for ``function_name``: journaled now (as the payload
+        ``{"Records": [...]}``), invoked with the records that arrive within the mapping's poll interval."""
+        spec = self.spec(function_name)
+        if spec is None:
+            raise FunctionNotFound(f"Function not found: {self._function_arn(function_name)}")
+        payload = json.dumps({"Records": records}).encode() if self._journal is not None else b""
+        invoke_id = self._journal_invoke(spec, payload, prefix=STREAM_INVOKE_PREFIX)
+        self._stream_mapping(spec).add(Arrival(invoke_id, records))
+
+    def _stream_mapping(self, spec: FunctionSpec) -> StreamMapping:
+        with self._stream_mappings_lock:
+            mapping = self._stream_mappings.get(spec.name)
+            if mapping is None:
+                mapping = self._stream_mappings[spec.name] = StreamMapping(
+                    lambda payload, invoke_ids: self._run_event(spec, payload, invoke_ids),
+                    self._event_pool,
+                    self.in_flight,
+                )
+            return mapping
+
+    def _stream_mappings_now(self) -> list[StreamMapping]:
+        with self._stream_mappings_lock:
+            return list(self._stream_mappings.values())
 
     # --- durable functions ---------------------------------------------------------------------------------
 
