@@ -693,7 +693,8 @@ def test_a_program_without_a_timeout_runs_in_its_executions_thread_and_one_with_
     assert description["status"] == "SUCCEEDED" and json.loads(description["output"]) == {"ok": True}
     assert threads["program"] == threads["execution"]  # one thread: the execution's
 
-    threads["execution"].clear(), threads["program"].clear()
+    for noted in threads.values():
+        noted.clear()
     timed = {  # a modelled hour's wait (3.6 s real here) against a one-second execution timeout
         "TimeoutSeconds": 1,
         "StartAt": "Wait",
