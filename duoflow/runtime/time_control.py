@@ -229,42 +229,59 @@ class TaskTimeouts:
     ``ExecutionState._evaluate_with_timeout``, through duoflow/runtime/patches/moto_stepfunctions.py). ``advance``
     moves every deadline now pending earlier by the same real seconds, and wakes the waits. A deadline brought
     forward is not journaled again: after a restart, a task's timeout waits out what was left of its journaled due
-    time (``keep_step_functions.timer_seconds``)."""
+    time (``keep_step_functions.timer_seconds``).
+
+    Every wait has a condition of its own (on one shared lock), so a task's end wakes its own wait only. moto runs
+    every Task, Map and Parallel state through such a wait (without TimeoutSeconds, for 99,999,999 s), so in a
+    burst thousands wait at once: one condition for all made each task's end wake every one of them, to find its
+    own task still running and sleep again."""
 
     def __init__(self) -> None:
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
         self._brought_forward = 0.0  # real seconds, since this runtime started
-        self._deadlines: dict[object, float] = {}  # a wait's deadline (time.monotonic()), as if nothing was advanced
+        self._waits: dict[threading.Event, _TimeoutWait] = {}  # by the event of the task waited for
 
     def wait(self, ended: threading.Event, real_seconds: float) -> bool:
-        """Until ``ended`` is set (True) or the timeout runs out (False). ``ended.set()`` must call ``task_ended``."""
-        waiter = object()
-        with self._changed:
-            self._deadlines[waiter] = time.monotonic() + real_seconds + self._brought_forward
+        """Until ``ended`` is set (True) or the timeout runs out (False). ``ended.set()`` must call ``task_ended``
+        with it. One wait at a time per event (moto waits once on each task's)."""
+        with self._lock:
+            wait = _TimeoutWait(
+                threading.Condition(self._lock), time.monotonic() + real_seconds + self._brought_forward
+            )
+            self._waits[ended] = wait
             try:
                 while not ended.is_set():
-                    left = self._deadlines[waiter] - self._brought_forward - time.monotonic()
+                    left = wait.deadline - self._brought_forward - time.monotonic()
                     if left <= 0:
                         return False
-                    self._changed.wait(left)
+                    wait.woken.wait(left)
                 return True
             finally:
-                del self._deadlines[waiter]
+                del self._waits[ended]
 
     @property
     def pending(self) -> int:
-        with self._changed:
-            return len(self._deadlines)
+        with self._lock:
+            return len(self._waits)
 
-    def task_ended(self) -> None:
-        with self._changed:
-            self._changed.notify_all()
+    def task_ended(self, ended: threading.Event) -> None:
+        with self._lock:
+            wait = self._waits.get(ended)
+            if wait is not None:
+                wait.woken.notify()
 
     def advance(self, real_seconds: float) -> int:
         """Bring every timeout now pending forward by ``real_seconds``; returns how many are now due."""
-        with self._changed:
+        with self._lock:
             self._brought_forward += real_seconds
             now = time.monotonic()
-            due = sum(1 for deadline in self._deadlines.values() if deadline - self._brought_forward <= now)
-            self._changed.notify_all()
+            due = sum(1 for wait in self._waits.values() if wait.deadline - self._brought_forward <= now)
+            for wait in self._waits.values():
+                wait.woken.notify()
             return due
+
+
+@dataclass
+class _TimeoutWait:
+    woken: threading.Condition  # notified when its task ends or the deadlines move
+    deadline: float  # time.monotonic(), as if nothing was advanced

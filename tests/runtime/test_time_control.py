@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from duoflow.runtime import TimeControl, pins
-from duoflow.runtime.time_control import ModelledClock, ScaledScheduler
+from duoflow.runtime import TimeControl, pins, time_control
+from duoflow.runtime.time_control import ModelledClock, ScaledScheduler, TaskTimeouts
 from tests.runtime.conftest import (
     SCALE,
     create_state_machine,
@@ -268,6 +268,53 @@ def test_a_pending_task_timeout_fires_when_time_is_advanced_past_it_and_not_befo
     with pytest.raises(ValueError, match="only moves forward"):
         runtime.advance_timeouts(-1)
     assert runtime.advance_timeouts(3600) == 0  # nothing is pending now
+
+
+class _CountingClock:
+    """Stands in for the ``time`` module inside time_control.py and counts its clock reads: a timeout wait reads the
+    clock each time it wakes and finds its task still running."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def monotonic(self) -> float:
+        self.reads += 1
+        return time.monotonic()
+
+    def __getattr__(self, name: str):
+        return getattr(time, name)
+
+
+def test_a_tasks_end_wakes_its_own_timeout_wait_and_no_other(monkeypatch):
+    """In a burst thousands of Task states wait on their timeouts at once. Each task's end must wake its own wait
+    only: were the others woken, each would read the clock, find its task running and sleep again (one wake per
+    wait per task's end). ``advance`` still reaches every wait."""
+    clock = _CountingClock()
+    monkeypatch.setattr(time_control, "time", clock)
+    timeouts = TaskTimeouts()
+    ended = [threading.Event() for _ in range(50)]
+    on_time: dict[int, bool] = {}
+
+    def wait(task: int) -> None:
+        on_time[task] = timeouts.wait(ended[task], 3600)
+
+    waits = [threading.Thread(target=wait, args=(task,)) for task in range(len(ended))]
+    for thread in waits:
+        thread.start()
+    wait_until(lambda: timeouts.pending == len(ended), what="every task waiting")  # each has read the clock
+    clock.reads = 0
+
+    for task in range(len(ended) - 1):
+        ended[task].set()
+        timeouts.task_ended(ended[task])
+        waits[task].join(DEADLINE)
+    assert clock.reads == 0  # no wait woke but the ended task's own, which did not need the clock
+    assert all(on_time[task] for task in range(len(ended) - 1))
+
+    assert timeouts.advance(3600) == 1
+    waits[-1].join(DEADLINE)
+    assert on_time[len(ended) - 1] is False  # timed out
+    assert timeouts.pending == 0
 
 
 # --- guards on moto's internals ----------------------------------------------------------------------------------

@@ -359,7 +359,7 @@ class _TaskEnded(threading.Event):
 
     def set(self) -> None:
         super().set()
-        self._timeouts.task_ended()
+        self._timeouts.task_ended(self)
 
     def wait(self, timeout: float | None = None) -> bool:
         return super().wait() if timeout is None else self._timeouts.wait(self, timeout)
