@@ -5,6 +5,7 @@ long and cut short with ``deliver_now`` (time is controlled), except in the one 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,8 +30,6 @@ class Function:
         self._lock = threading.Lock()
 
     def __call__(self, payload: bytes, invoke_ids: list[str]) -> None:
-        import json
-
         with self._lock:
             self.running += 1
             self.most_at_once = max(self.most_at_once, self.running)
