@@ -703,3 +703,167 @@ def test_a_program_without_a_timeout_runs_in_its_executions_thread_and_one_with_
     description, _, _ = run_state_machine(sfn, timed, {})
     assert description["status"] == "TIMED_OUT"
     assert threads["program"] != threads["execution"]  # moto's thread, whose join timed out
+
+
+# --- UpdateItem: an update expression parsed once, its tree copied by pickle, each processing map built once ---
+
+UPDATE_EXPRESSIONS = [
+    "SET execution_arn = :arn",
+    "SET #status = :outcome, outcome = :outcome, reason = :reason, outcome_json = :outcome_json, updated_at = :at",
+    "SET a.b[1] = if_not_exists(c, :zero) + :one, d = list_append(d, :more) REMOVE e[2], f ADD g :n DELETE h :set",
+]
+
+
+def _same_tree(left, right, pairs=None) -> bool:
+    """``left`` and ``right`` hold equal values in the same shape, object for object: each object of one stands
+    for exactly one of the other (so a node shared in one, such as a ``parent``, is shared alike in the other)."""
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    pairs = {} if pairs is None else pairs
+    if isinstance(left, str | int | float | bool | type(None)):
+        return type(left) is type(right) and left == right
+    if id(left) in pairs:
+        return pairs[id(left)] is right
+    if id(right) in {id(other) for other in pairs.values()}:
+        return False
+    pairs[id(left)] = right
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, list):
+        return len(left) == len(right) and all(_same_tree(a, b, pairs) for a, b in zip(left, right, strict=True))
+    if isinstance(left, Node):
+        return vars(left).keys() == vars(right).keys() and all(
+            _same_tree(value, vars(right)[name], pairs) for name, value in vars(left).items()
+        )
+    return False
+
+
+def _objects(tree) -> set[int]:
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    found, pending = set(), [tree]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, list | Node) and id(value) not in found:
+            found.add(id(value))
+            pending.extend(value if isinstance(value, list) else vars(value).values())
+    return found
+
+
+def _stock_parse(expression: str):
+    """What moto's ``UpdateExpressionParser.make`` does: tokenize, then parse."""
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.dynamodb.parsing.tokens import ExpressionTokenizer
+
+    return UpdateExpressionParser(ExpressionTokenizer.make_list(expression)).parse()
+
+
+def test_an_update_expression_is_parsed_once_and_each_caller_gets_a_tree_of_its_own(runtime, monkeypatch):
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.dynamodb.parsing.tokens import ExpressionTokenizer
+
+    tokenize = ExpressionTokenizer.make_list
+    tokenized = []
+
+    def counting(expression):
+        tokenized.append(expression)
+        return tokenize(expression)
+
+    monkeypatch.setattr(ExpressionTokenizer, "make_list", counting)
+    for template in UPDATE_EXPRESSIONS:
+        expression = template.replace("SET ", f"SET {unique('fresh').replace('-', '_')} = :fresh, ", 1)
+        trees = [UpdateExpressionParser.make(expression) for _ in range(3)]
+        assert tokenized.count(expression) == 1  # parsed once; the other two came from the pickle
+        monkeypatch.undo()
+        for tree in trees:
+            assert _same_tree(tree, _stock_parse(expression))
+        assert not _objects(trees[0]) & _objects(trees[1]) and not _objects(trees[1]) & _objects(trees[2])
+        monkeypatch.setattr(ExpressionTokenizer, "make_list", counting)
+
+
+def test_an_update_expression_moto_refuses_is_refused_each_time_alike(runtime):
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    refusals = []
+    for _ in range(2):
+        with pytest.raises(Exception) as refused:
+            UpdateExpressionParser.make("SET a = ")
+        refusals.append((type(refused.value), str(refused.value)))
+    assert refusals[0] == refusals[1] and "Syntax error" in refusals[0][1]
+
+
+def test_a_tree_of_parse_nodes_is_copied_object_for_object_as_deepcopy_copies_it(runtime):
+    import copy
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.parsing import validators
+
+    for expression in UPDATE_EXPRESSIONS:
+        tree = _stock_parse(expression)
+        assert moto_dynamodb.is_plain_tree(tree)
+        copied = validators.deepcopy(tree)  # the validator's copy: the speed-up
+        assert _same_tree(copied, copy.deepcopy(tree)) and _same_tree(copied, tree)
+        assert not _objects(copied) & _objects(tree)
+    # a value the parser does not build is deep-copied as before
+    tree = _stock_parse(UPDATE_EXPRESSIONS[0])
+    tree.children.append(DynamoType({"S": "resolved"}))
+    assert not moto_dynamodb.is_plain_tree(tree) and not moto_dynamodb.is_plain_tree({"a": 1})
+    assert validators.deepcopy(tree).children[-1] == DynamoType({"S": "resolved"})
+
+
+def test_moto_parses_and_copies_update_expressions_where_the_speed_ups_hook_them(runtime):
+    """The speed-ups rely on moto calling ``UpdateExpressionParser.make`` for each UpdateItem, the validator copying
+    its tree with the ``deepcopy`` its module holds, and every traverser's map being a dict display of classes
+    (built afresh at each call, the same each time); if any of that moves, this fails."""
+    import ast
+    import inspect
+    import textwrap
+
+    import moto.dynamodb.models as dynamodb_models
+    import moto.dynamodb.responses as dynamodb_responses
+    from moto.dynamodb.parsing import ast_nodes, validators
+
+    assert "UpdateExpressionParser.make(update_expression)" in inspect.getsource(dynamodb_models.DynamoDBBackend)
+    assert "UpdateExpressionParser.make(update_expression)" in inspect.getsource(dynamodb_responses.DynamoHandler)
+    assert "self.node_to_validate = deepcopy(expression)" in inspect.getsource(validators.Validator.__init__)
+    assert validators.deepcopy is not __import__("copy").deepcopy
+    source = inspect.getsource(ast_nodes.DepthFirstTraverser)
+    assert "return tuple(k for k in self._processing_map().keys())" in source
+    assert "for class_key, processor in self._processing_map().items():" in source
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    traversers = list(subclasses(ast_nodes.DepthFirstTraverser))
+    assert len(traversers) >= 10
+    for traverser in traversers:
+        assert "nodes_to_be_processed" not in vars(traverser) and "process" not in vars(traverser), traverser
+        (function,) = ast.parse(textwrap.dedent(inspect.getsource(traverser._processing_map))).body
+        returned = [node.value for node in ast.walk(function) if isinstance(node, ast.Return)]
+        assert len(returned) == 1 and isinstance(returned[0], ast.Dict), traverser
+        assert all(isinstance(key, ast.Name) for key in returned[0].keys), traverser
+
+
+def test_each_update_expression_processor_builds_its_map_once(ddb, monkeypatch):
+    from moto.dynamodb.parsing.validators import ActionCountValidator
+
+    client, name = ddb
+    built = []
+    build = ActionCountValidator._processing_map
+
+    def counting(self):
+        built.append(self)
+        return build(self)
+
+    monkeypatch.setattr(ActionCountValidator, "_processing_map", counting)
+    client.update_item(
+        TableName=name,
+        Key={"pk": {"S": "p07"}, "sk": {"S": "s1"}},
+        UpdateExpression="SET n = :n, extra = :extra, more = :more",
+        ExpressionAttributeValues={":n": {"N": "70"}, ":extra": {"S": "x"}, ":more": {"BOOL": True}},
+    )
+    assert len(built) == len(set(map(id, built))) == 1  # one validation, one map (moto: 34 for this expression)
+    item = client.get_item(TableName=name, Key={"pk": {"S": "p07"}, "sk": {"S": "s1"}}, ConsistentRead=True)["Item"]
+    assert (item["n"], item["extra"], item["more"]) == ({"N": "70"}, {"S": "x"}, {"BOOL": True})
