@@ -845,17 +845,17 @@ def test_moto_parses_and_copies_update_expressions_where_the_speed_ups_hook_them
 
 
 def test_each_update_expression_processor_builds_its_map_once(ddb, monkeypatch):
-    from moto.dynamodb.parsing.validators import ActionCountValidator
+    from moto.dynamodb.parsing.validators import OverlappingPathsValidator
 
     client, name = ddb
     built = []
-    build = ActionCountValidator._processing_map
+    build = OverlappingPathsValidator._processing_map
 
     def counting(self):
         built.append(self)
         return build(self)
 
-    monkeypatch.setattr(ActionCountValidator, "_processing_map", counting)
+    monkeypatch.setattr(OverlappingPathsValidator, "_processing_map", counting)
     client.update_item(
         TableName=name,
         Key={"pk": {"S": "p07"}, "sk": {"S": "s1"}},
@@ -865,3 +865,82 @@ def test_each_update_expression_processor_builds_its_map_once(ddb, monkeypatch):
     assert len(built) == len(set(map(id, built))) == 1  # one validation, one map (moto: 34 for this expression)
     item = client.get_item(TableName=name, Key={"pk": {"S": "p07"}, "sk": {"S": "s1"}}, ConsistentRead=True)["Item"]
     assert (item["n"], item["extra"], item["more"]) == ({"N": "70"}, {"S": "x"}, {"BOOL": True})
+
+
+ACTION_COUNT_CASES = [
+    *UPDATE_EXPRESSIONS,
+    "SET a = :a SET b = :b",
+    "ADD a :a ADD b :b",
+    "REMOVE a REMOVE b",
+    "SET a = :a ADD b :b ADD c :c REMOVE d REMOVE e",
+    "REMOVE d REMOVE e SET a = :a, b = :b SET c = :c",
+    "SET a = list_append(if_not_exists(a, :empty), :more), b = :b REMOVE c[1], c[2] DELETE s :s",
+    "SET " + ", ".join(f"a{number} = :v{number}" for number in range(40)),
+]
+
+
+def test_counting_clauses_refuses_and_passes_exactly_as_moto_s_pass(runtime):
+    """moto's quadratic pass (the base class's ``traverse``) and the counts added up give the same tree, or the
+    same refusal naming the same clause."""
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+    from moto.dynamodb.parsing.validators import ActionCountValidator
+
+    def outcome(traverse, tree):
+        try:
+            return "passed", traverse(ActionCountValidator(), tree)
+        except Exception as refused:  # noqa: BLE001 - the refusal is what is compared
+            return type(refused), str(refused)
+
+    refused = set()
+    for expression in ACTION_COUNT_CASES:
+        stock_tree, counted_tree = _stock_parse(expression), _stock_parse(expression)
+        stock = outcome(DepthFirstTraverser.traverse, stock_tree)
+        counted = outcome(ActionCountValidator.traverse, counted_tree)
+        assert stock[0] == counted[0], expression
+        if stock[0] == "passed":
+            assert counted[1] is counted_tree and _same_tree(counted_tree, stock_tree), expression
+        else:
+            assert stock[1] == counted[1], expression
+            refused.add(stock[1])
+    assert len(refused) == 3  # each of ADD, REMOVE and SET refused at least once
+
+
+def test_a_tree_whose_nodes_do_not_name_their_holder_goes_through_moto_s_pass(runtime, monkeypatch):
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+    from moto.dynamodb.parsing.validators import ActionCountValidator
+
+    passes = []
+    stock = DepthFirstTraverser.traverse
+
+    def noting(self, node):
+        passes.append(type(self).__name__)
+        return stock(self, node)
+
+    monkeypatch.setattr(DepthFirstTraverser, "traverse", noting)
+    tree = _stock_parse(UPDATE_EXPRESSIONS[1])
+    ActionCountValidator().traverse(tree)
+    assert passes == []  # counted
+    tree.children[0].parent = None  # as if moved: moto's pass writes nodes back where their parent says
+    ActionCountValidator().traverse(tree)
+    assert passes == ["ActionCountValidator"]
+
+
+def test_moto_counts_clauses_in_the_pass_the_speed_up_replaces(runtime):
+    import inspect
+
+    from moto.dynamodb.parsing import ast_nodes, validators
+
+    counter = validators.ActionCountValidator
+    assert {"pre_processing_of_child", "nodes_to_be_processed", "process"}.isdisjoint(vars(counter))
+    assert "traverse" in vars(counter)  # ours; moto's is the base class's
+    assert "return {UpdateExpression: self.verify_action_counts}" in inspect.getsource(counter._processing_map)
+    verify = inspect.getsource(counter.verify_action_counts)
+    for clause, name in (("Add", "ADD"), ("Remove", "REMOVE"), ("Set", "SET")):
+        assert f"node.find_clauses([UpdateExpression{clause}Clause])" in verify
+        assert f'raise TooManyClauses("{name}")' in verify
+    assert verify.index('"ADD"') < verify.index('"REMOVE"') < verify.index('"SET"')
+    find = inspect.getsource(ast_nodes.Node.find_clauses)
+    assert "if type(child) in clause_types:" in find
+    assert "elif isinstance(child, Expression):" in find and "elif isinstance(child, UpdateExpressionFunction):" in find
+    walk = inspect.getsource(ast_nodes.DepthFirstTraverser.traverse_node_recursively)
+    assert "parent_node.children[child_id] = node" in walk and "node.parent = parent_node" in walk
