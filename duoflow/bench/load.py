@@ -8,8 +8,8 @@ threads and memory, until then); one watcher then follows all of them, answers t
 notes when each run ends. Reported: the total time, throughput, p50 / p95 from submission to the end, every run
 whose outcome was wrong, every run still running at the deadline (10 minutes after the last submission by default;
 it is left running, not lost: its workflow would still finish), the most threads the process ran at once (sampled at
-each watch) and its peak resident memory (the process's whole life, so the passes before the burst too; the burst's
-is the larger).
+each of the manager's and the watcher's looks) and its peak resident memory (the process's whole life, so the passes
+before the burst too; the burst's is the larger).
 """
 
 from __future__ import annotations
