@@ -819,10 +819,12 @@ def test_moto_parses_and_copies_update_expressions_where_the_speed_ups_hook_them
 
     import moto.dynamodb.models as dynamodb_models
     import moto.dynamodb.responses as dynamodb_responses
-    from moto.dynamodb.parsing import ast_nodes, validators
+    from moto.dynamodb.parsing import ast_nodes, expressions, validators
 
     assert "UpdateExpressionParser.make(update_expression)" in inspect.getsource(dynamodb_models.DynamoDBBackend)
     assert "UpdateExpressionParser.make(update_expression)" in inspect.getsource(dynamodb_responses.DynamoHandler)
+    moto_make = "token_list = ExpressionTokenizer.make_list(expression_str)\n        return cls(token_list).parse()"
+    assert moto_make in inspect.getsource(expressions)  # what _stock_parse repeats: tokenize, then parse
     assert "self.node_to_validate = deepcopy(expression)" in inspect.getsource(validators.Validator.__init__)
     assert validators.deepcopy is not __import__("copy").deepcopy
     source = inspect.getsource(ast_nodes.DepthFirstTraverser)
