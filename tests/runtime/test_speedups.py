@@ -3,6 +3,7 @@ tests pin that, and fail loudly when a library upgrade moves what they patch."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import re
@@ -205,6 +206,75 @@ def test_moto_request_routers_are_built_before_any_concurrent_request(runtime):
 
     for service, _ in LocalRuntime.WARM_UP_CALLS:
         assert get_service_router(service)._routers, f"moto built no request router for {service} at start"
+
+
+# --- moto's models: kept by what holds them, not by moto's list of every instance ---------------------------------
+
+
+def _live(cls) -> int:
+    gc.collect()
+    return sum(1 for thing in gc.get_objects() if type(thing) is cls)
+
+
+def test_the_items_a_query_and_a_scan_answer_with_are_not_kept_once_answered(ddb):
+    from moto.dynamodb.models.dynamo_type import Item
+
+    client, name = ddb
+    items_before, tracked_before = _live(Item), len(Item.instances_tracked)
+    for _ in range(10):
+        assert (
+            len(
+                client.query(
+                    TableName=name, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p07"}}
+                )["Items"]
+            )
+            == 5
+        )
+        assert len(client.scan(TableName=name)["Items"]) == 200
+    assert _live(Item) == items_before  # moto: 2,050 more (each answer's copies, for good)
+    assert len(Item.instances_tracked) == tracked_before
+
+
+def test_s3_objects_are_still_recorded_for_moto_s_reset_to_close_their_buffers(runtime):
+    from moto.s3.models import FakeKey
+
+    s3 = runtime.client("s3")
+    bucket = unique("tracked")
+    s3.create_bucket(Bucket=bucket)
+    before = len(FakeKey.instances_tracked)
+    s3.put_object(Bucket=bucket, Key="document.txt", Body=b"kept")
+    assert len(FakeKey.instances_tracked) > before
+    assert s3.get_object(Bucket=bucket, Key="document.txt")["Body"].read() == b"kept"
+
+
+def test_moto_reads_its_lists_of_model_instances_only_where_the_speed_up_keeps_recording():
+    """moto's BaseModel.__new__ appends every instance; the speed-up records only the classes moto reads back. A
+    new reader of ``instances_tracked`` in moto (or a new way of recording) fails here."""
+    import inspect
+
+    import moto
+    from moto.core.common_models import BaseModel
+
+    from duoflow.runtime.patches import moto_core
+
+    assert "cls.instances_tracked.append(instance)" in inspect.getsource(BaseModel)
+    assert "instance = super().__new__(cls)" in inspect.getsource(BaseModel)
+    package = Path(moto.__file__).parent
+    uses = sorted(
+        (str(path.relative_to(package)), line.strip())
+        for path in package.rglob("*.py")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if "instances_tracked" in line
+    )
+    assert uses == [
+        ("core/base_backend.py", "cls.instances_tracked: ClassVar[list[BaseModel]] = []  # type: ignore"),
+        ("core/common_models.py", "cls.instances_tracked.append(instance)  # type: ignore[attr-defined]"),
+        ("core/model_instances.py", "model.instances_tracked = []  # type: ignore[attr-defined]"),
+        ("moto_api/_internal/responses.py", "for instance in model.instances_tracked:  # type: ignore[attr-defined]"),
+        ("s3/models.py", "for key in FakeKey.instances_tracked:  # type: ignore"),
+        ("s3/models.py", "for mp in FakeMultipart.instances_tracked:  # type: ignore"),
+    ]
+    assert moto_core.STILL_TRACKED == {("moto.s3.models", "FakeKey"), ("moto.s3.models", "FakeMultipart")}
 
 
 # --- DynamoDB: transactions roll back the items they name; queries read one partition ---------------------------

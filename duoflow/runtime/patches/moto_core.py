@@ -1,5 +1,5 @@
 """moto's request handling (``pins.PINNED["moto"]``, 5.2.5): DynamoDB and SNS requests take turns; an action is
-looked up by its name.
+looked up by its name; moto's models are not kept for ever by the list moto keeps of every instance.
 
 Fix (always installed): ``DynamoHandler.call_action`` and ``SNSResponse.call_action`` (both inherited from
 ``BaseResponse`` in moto/core/responses.py; uninstall removes ours). moto's DynamoDB and SNS backends are plain
@@ -11,6 +11,15 @@ this lock.
 Speed-up (left out with ``DUOFLOW_SPEEDUPS=0``): ``method_names_from_class`` in moto/core/responses.py. Every
 request to moto lists the response class's methods (``inspect.getmembers``) to check that the action is one of
 them; here the check looks up that one name.
+
+Speed-up (memory; left out with ``DUOFLOW_SPEEDUPS=0``): ``BaseModel.__new__`` in moto/core/common_models.py. moto
+appends every instance of every model class to a list on its class (``instances_tracked``), for its server's
+dashboard (``/moto-api/data.json``, which the runtime does not serve) and for S3's reset, which closes the buffers
+of every object and upload ever made. Nothing ever empties those lists while the runtime runs, so every model stays
+in memory for good, including the ones nothing else holds: each item a Query or a Scan copies for its answer (a
+status read through the API kept ~12 KiB for ever; a burst of applications ~12 KiB each), each stream record's
+images. Here only S3's objects and uploads are recorded, the two lists moto reads (a test reads moto's source for
+every reader of the lists).
 
 Guarded by tests/runtime/test_keep_moto_data.py and test_speedups.py.
 """
@@ -29,8 +38,12 @@ _TAKING_TURNS = (
     Target("moto.sns.responses", "SNSResponse.call_action"),
 )
 _ACTION_LOOKUP = Target("moto.core.responses", "method_names_from_class")
+_INSTANCE_TRACKING = Target("moto.core.common_models", "BaseModel.__new__")
 FIXES = _TAKING_TURNS
-SPEEDUPS = (_ACTION_LOOKUP,)
+SPEEDUPS = (_ACTION_LOOKUP, _INSTANCE_TRACKING)
+
+# The model classes whose instances moto reads back from ``instances_tracked`` (S3Backend.reset closes their buffers)
+STILL_TRACKED = frozenset({("moto.s3.models", "FakeKey"), ("moto.s3.models", "FakeMultipart")})
 
 _patcher = Patcher(FIXES, SPEEDUPS)
 
@@ -49,6 +62,7 @@ def install(speedups: bool) -> None:
         _patcher.replace(target, call_action)
     if speedups:
         _patcher.replace(_ACTION_LOOKUP, _FunctionNames)
+        _patcher.replace(_INSTANCE_TRACKING, _new_model)
     _patcher.installed = True
 
 
@@ -67,3 +81,13 @@ class _FunctionNames:
         import inspect
 
         return isinstance(name, str) and inspect.isfunction(getattr(self._cls, name, None))
+
+
+def _new_model(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """moto's ``BaseModel.__new__``, recording the instance only where moto reads it back."""
+    from moto.core.common_models import BaseModel
+
+    instance = super(BaseModel, cls).__new__(cls)
+    if (cls.__module__, cls.__name__) in STILL_TRACKED:
+        cls.instances_tracked.append(instance)  # type: ignore[attr-defined]
+    return instance
