@@ -27,11 +27,19 @@ class InFlight:
         self._changed = threading.Condition()
 
     def __enter__(self) -> InFlight:
-        with self._changed:
-            self._count += 1
+        self.begin()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self.end()
+
+    def begin(self) -> None:
+        """One more running: for work that begins in one call and ends in another (``with in_flight:`` otherwise)."""
+        with self._changed:
+            self._count += 1
+
+    def end(self) -> None:
+        """One fewer running (each ``begin`` has one)."""
         with self._changed:
             self._count -= 1
             self._changed.notify_all()

@@ -66,7 +66,7 @@ class StreamMapping:
             if self._polling or self._closed:
                 return
             self._polling = True
-            self._in_flight.__enter__()
+            self._in_flight.begin()
         self._submit_poll()
 
     def deliver_now(self) -> None:
@@ -112,7 +112,7 @@ class StreamMapping:
         with self._lock:
             self._polling = bool(self._arrived) and not self._closed  # arrived after the last take: poll for them
             if not self._polling:
-                self._in_flight.__exit__(None, None, None)
+                self._in_flight.end()
                 return
         self._submit_poll()
 
@@ -123,4 +123,4 @@ class StreamMapping:
         except RuntimeError:  # the pool has shut down (the runtime is stopping): the rows wait for the restart
             with self._lock:
                 self._polling = False
-            self._in_flight.__exit__(None, None, None)
+            self._in_flight.end()
