@@ -528,7 +528,7 @@ def _install_hooks() -> None:
     if _installed:
         return
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
-    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.asl.component.common.flow.start_at import StartAt
     from moto.stepfunctions.parser.asl.component.program.program import Program
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_callback as callback_module,
@@ -541,7 +541,6 @@ def _install_hooks() -> None:
     from moto.stepfunctions.parser.asl.eval.states import ContextObject
     from moto.stepfunctions.parser.backend import execution as execution_module
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-    from moto.stepfunctions.parser.utils import TMP_THREADS
 
     Execution = execution_module.Execution
     Communication = execution_module.BaseExecutionWorkerCommunication
@@ -683,14 +682,11 @@ def _install_hooks() -> None:
                 env.event_history_context.source_event_id = checkpoint["source_event_id"]
                 env.variable_store._inner_scope.update(checkpoint["variables"])
                 env.states.reset(checkpoint["input"])
-                env.next_state_name = checkpoint["state"]  # Program.eval would go back to StartAt
-                timeout = program.timeout_seconds.timeout_seconds if program.timeout_seconds else None
-                worker = threading.Thread(target=EvalComponent.eval, args=(program, env), daemon=True)
-                TMP_THREADS.append(worker)
-                worker.start()
-                worker.join(timeout=timeout)
-                if worker.is_alive():
-                    env.set_timed_out()
+                # The same program entered at the checkpoint's state: Program.eval (moto's, or the in-thread
+                # speed-up of patches/moto_stepfunctions.py) begins at its StartAt; the parsed program is shared.
+                resumed = copy.copy(program)
+                resumed.start_at = StartAt(checkpoint["state"])
+                resumed.eval(env)
             self._execution_communication.terminated()
 
     class ResumedExecution(Execution):

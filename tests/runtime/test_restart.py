@@ -211,3 +211,16 @@ def test_a_redriven_execution_carries_on_after_a_restart(tmp_path: Path) -> None
         assert types.index("ExecutionFailed") < types.index("ExecutionRedriven") and types[-1] == "ExecutionSucceeded"
     finally:
         runtime.stop()
+
+
+def test_moto_s_program_begins_at_its_start_at_which_a_resumed_execution_sets_to_its_checkpoint() -> None:
+    """keep_step_functions' ResumingWorker enters a restarted execution at its checkpoint's state by evaluating a
+    copy of the parsed program whose StartAt names that state (the tests above resume through it, with the speed-ups
+    and, in make test's second run, without): moto's Program.eval must begin at ``self.start_at``."""
+    import inspect
+
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+
+    stock = getattr(Program.eval, "stock", Program.eval)  # the in-thread speed-up keeps moto's as .stock
+    assert "env.next_state_name = self.start_at.start_at_name" in inspect.getsource(stock)
+    assert "start_at" not in inspect.getsource(Program._eval_body)
