@@ -7,6 +7,7 @@ tests/runtime/test_stream_batches.py.)"""
 
 from __future__ import annotations
 
+import datetime
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -125,3 +126,39 @@ def test_the_stream_hooks_wrap_what_moto_5_2_5_calls(runtime):
 
     shard = dynamodb_backends[runtime.account_id][runtime.region].tables["unrouted"].stream_shard
     assert shard.items[-1].to_json()["dynamodb"]["NewImage"] == {"id": {"S": "guard"}}
+
+
+def test_the_stream_keeps_each_change_of_a_table_in_order_for_get_records(runtime):
+    """What moto answers GetRecords with (``StreamShard.get``, read here directly: botocore 1.44.5 sends GetRecords to
+    an account-based endpoint, ``{account}.streams-ddb.{region}.amazonaws.com``, that moto 5.2.5 does not route).
+    With the speed-ups moto's records are kept pickled (tests/runtime/test_speedups.py); the same either way."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    dynamodb = runtime.client("dynamodb")
+    item = {
+        "id": {"S": "read-back"},
+        "n": {"N": "1"},
+        "tags": {"SS": ["a", "b"]},
+        "doc": {"M": {"list": {"L": [{"S": "y"}, {"BOOL": True}, {"NULL": True}]}, "blob": {"B": b"\x00\x01"}}},
+    }
+    dynamodb.put_item(TableName="unrouted", Item=item)
+    dynamodb.update_item(
+        TableName="unrouted",
+        Key={"id": {"S": "read-back"}},
+        UpdateExpression="SET n = :two",
+        ExpressionAttributeValues={":two": {"N": "2"}},
+    )
+    dynamodb.delete_item(TableName="unrouted", Key={"id": {"S": "read-back"}})
+
+    shard = dynamodb_backends[runtime.account_id][runtime.region].tables["unrouted"].stream_shard
+    every = shard.get(shard.starting_sequence_number, 1000)
+    records = [record for record in every if record["dynamodb"]["Keys"] == {"id": {"S": "read-back"}}]
+
+    assert [record["eventName"] for record in records] == ["INSERT", "MODIFY", "REMOVE"]
+    insert, modify, remove = (record["dynamodb"] for record in records)
+    assert insert["NewImage"] == item and "OldImage" not in insert
+    assert modify["OldImage"] == item and modify["NewImage"] == {**item, "n": {"N": "2"}}
+    assert remove["OldImage"] == {**item, "n": {"N": "2"}} and "NewImage" not in remove
+    numbers = [int(record["dynamodb"]["SequenceNumber"]) for record in every]
+    assert numbers == list(range(shard.starting_sequence_number, shard.starting_sequence_number + len(every)))
+    assert all(isinstance(record["ApproximateCreationDateTime"], datetime.datetime) for record in (insert, remove))

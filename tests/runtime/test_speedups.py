@@ -277,6 +277,80 @@ def test_moto_reads_its_lists_of_model_instances_only_where_the_speed_up_keeps_r
     assert moto_core.STILL_TRACKED == {("moto.s3.models", "FakeKey"), ("moto.s3.models", "FakeMultipart")}
 
 
+def test_a_stream_record_is_kept_pickled_and_each_read_is_moto_s_record_anew(runtime):
+    import datetime
+
+    import moto.dynamodb.models.table as table_module
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    dynamodb, name = runtime.client("dynamodb"), unique("streamed")
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    item = {"id": {"S": "a"}, "n": {"N": "1"}, "doc": {"M": {"l": {"L": [{"S": "x"}, {"B": b"\x00"}]}}}}
+    dynamodb.put_item(TableName=name, Item=item)
+    dynamodb.put_item(TableName=name, Item={**item, "n": {"N": "2"}})
+    table = dynamodb_backends[runtime.account_id][runtime.region].tables[name]
+    shard = table.stream_shard
+
+    assert [type(kept) for kept in shard.items] == [moto_dynamodb.KeptStreamRecord] * 2
+    first, again = shard.items[1].to_json(), shard.items[1].record
+    assert first == again and first is not again and first["dynamodb"] is not again["dynamodb"]
+    first["dynamodb"]["NewImage"]["n"] = {"N": "99"}  # a reader's copy: the kept record does not change
+    assert shard.items[1].record["dynamodb"]["NewImage"] == {**item, "n": {"N": "2"}}
+    assert isinstance(again["dynamodb"]["ApproximateCreationDateTime"], datetime.datetime)
+    # the record moto builds for the same change, field for field (but its own id, time, and size, which counts the
+    # time's digits)
+    before = Item(DynamoType({"S": "a"}), None, item)
+    after = next(iter(table.all_items()))
+    sequence = int(again["dynamodb"]["SequenceNumber"])
+    moto_s = table_module.StreamRecord.stock(table, "NEW_AND_OLD_IMAGES", "MODIFY", before, after, sequence).record
+    for record in (moto_s, again):
+        del record["eventID"], record["dynamodb"]["ApproximateCreationDateTime"], record["dynamodb"]["SizeBytes"]
+    assert again == moto_s
+
+
+def test_moto_makes_stream_records_in_one_place_and_reads_them_only_by_to_json():
+    """``StreamShard.add`` makes each record by the module's name ``StreamRecord`` (the speed-up's hook); the kept
+    records answer ``to_json()`` and ``record``; a new reader of moto's stream records fails here."""
+    import inspect
+
+    import moto
+    import moto.dynamodb.models.table as table_module
+    from moto.dynamodb.models.table import StreamShard
+
+    assert inspect.getsource(table_module).count("StreamRecord(") == 2  # its class and the one call below
+    lines = [line.strip() for line in inspect.getsource(StreamShard).splitlines() if "self.items" in line]
+    assert lines == [
+        "self.items: list[StreamRecord] = []",
+        "seq = len(self.items) + self.starting_sequence_number",
+        "self.items.append(StreamRecord(self.table, t, event_name, old, new, seq))",
+        "arn, self.items, esm.event_source_arn",  # moto's own event source mappings: none in the runtime
+        "self.items = []",
+        "return [i.to_json() for i in self.items[start:end]]",
+    ]
+    package = Path(moto.__file__).parent
+    readers = sorted(
+        (str(path.relative_to(package)), line.strip())
+        for path in package.rglob("*.py")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if "stream_shard.items" in line or re.search(r"\bsend_dynamodb_items\(", line)
+    )
+    assert readers == [
+        ("awslambda/models.py", "def send_dynamodb_items("),
+        ("dynamodb/models/table.py", "result = get_backend(self.account_id, region).send_dynamodb_items("),
+        ("dynamodbstreams/models.py", "stream_shard.items"),  # its length: the latest sequence number
+    ]
+    from moto.awslambda.models import LambdaBackend
+
+    assert "record = item.to_json()" in inspect.getsource(LambdaBackend.send_dynamodb_items)
+
+
 # --- DynamoDB: transactions roll back the items they name; queries read one partition ---------------------------
 
 

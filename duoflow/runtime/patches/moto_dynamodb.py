@@ -1,4 +1,4 @@
-"""moto's DynamoDB (``pins.PINNED["moto"]``, 5.2.5): six speed-ups, no fix (its requests taking turns is in
+"""moto's DynamoDB (``pins.PINNED["moto"]``, 5.2.5): seven speed-ups, no fix (its requests taking turns is in
 :mod:`moto_core`).
 
 Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
@@ -42,12 +42,19 @@ Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
   (children first), so the same node refuses with the same clause. moto's pass also writes each checked node back
   into its parent's list of children, which changes nothing when every node's ``parent`` is the node that holds it;
   a tree where one is not goes through moto's pass.
+* ``StreamRecord`` in moto/dynamodb/models/table.py, for memory: ``StreamShard.add`` keeps every stream record of a
+  table for good (for GetRecords; DynamoDB keeps them 24 hours), each a tree of small dicts holding the item's new
+  and old images (about 40 KiB a loan application, more than the items themselves). Here ``StreamRecord``, the name ``add``
+  builds each record with, makes moto's record and keeps it pickled (about 9 KiB an application); reading it (``record``,
+  ``to_json()``: GetRecords, the runtime's delivery to functions) unpickles the dict moto built, a new copy at each
+  read, as moto's answers are.
 
 Guarded by tests/runtime/test_speedups.py.
 """
 
 from __future__ import annotations
 
+import pickle
 import threading
 from typing import Any
 
@@ -66,6 +73,7 @@ _VALIDATOR_COPY = Target("moto.dynamodb.parsing.validators", "deepcopy")
 _NODE_CLASSES = Target("moto.dynamodb.parsing.ast_nodes", "DepthFirstTraverser.nodes_to_be_processed")
 _PROCESS_NODE = Target("moto.dynamodb.parsing.ast_nodes", "DepthFirstTraverser.process")
 _COUNT_ACTIONS = Target("moto.dynamodb.parsing.validators", "ActionCountValidator.traverse")
+_STREAM_RECORD = Target("moto.dynamodb.models.table", "StreamRecord")
 FIXES: tuple[Target, ...] = ()
 SPEEDUPS = (
     _MODELS_COPY,
@@ -78,6 +86,7 @@ SPEEDUPS = (
     _NODE_CLASSES,
     _PROCESS_NODE,
     _COUNT_ACTIONS,
+    _STREAM_RECORD,
 )
 PARSED_EXPRESSIONS_KEPT = 512
 
@@ -94,6 +103,7 @@ def install(speedups: bool) -> None:
         _install_parsed_update_expressions()
         _install_processing_maps_built_once()
         _install_action_counts_added_up()
+        _install_stream_records_kept_pickled()
     _patcher.installed = True
 
 
@@ -452,3 +462,33 @@ def _install_action_counts_added_up() -> None:
         return root
 
     _patcher.replace(_COUNT_ACTIONS, traverse)
+
+
+# --- stream records kept pickled ---------------------------------------------------------------------------------
+
+
+class KeptStreamRecord:
+    """One of moto's ``StreamRecord``s as a table's shard keeps it: its ``record`` pickled. Read like moto's (its
+    ``record`` and ``to_json()``, all moto and the runtime read of one), each read an unpickled copy."""
+
+    __slots__ = ("_pickled",)
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self._pickled = pickle.dumps(record, pickle.HIGHEST_PROTOCOL)
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return pickle.loads(self._pickled)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.record
+
+
+def _install_stream_records_kept_pickled() -> None:
+    stock = _STREAM_RECORD.owner().StreamRecord
+
+    def kept_pickled(*args: Any, **kwargs: Any) -> KeptStreamRecord:
+        return KeptStreamRecord(stock(*args, **kwargs).record)
+
+    kept_pickled.stock = stock  # type: ignore[attr-defined]
+    _patcher.replace(_STREAM_RECORD, kept_pickled)
