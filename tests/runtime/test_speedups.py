@@ -220,16 +220,10 @@ def test_the_items_a_query_and_a_scan_answer_with_are_not_kept_once_answered(ddb
     from moto.dynamodb.models.dynamo_type import Item
 
     client, name = ddb
+    one_partition = {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "p07"}}}
     items_before, tracked_before = _live(Item), len(Item.instances_tracked)
     for _ in range(10):
-        assert (
-            len(
-                client.query(
-                    TableName=name, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p07"}}
-                )["Items"]
-            )
-            == 5
-        )
+        assert len(client.query(TableName=name, **one_partition)["Items"]) == 5
         assert len(client.scan(TableName=name)["Items"]) == 200
     assert _live(Item) == items_before  # moto: 2,050 more (each answer's copies, for good)
     assert len(Item.instances_tracked) == tracked_before

@@ -44,10 +44,10 @@ Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
   a tree where one is not goes through moto's pass.
 * ``StreamRecord`` in moto/dynamodb/models/table.py, for memory: ``StreamShard.add`` keeps every stream record of a
   table for good (for GetRecords; DynamoDB keeps them 24 hours), each a tree of small dicts holding the item's new
-  and old images (about 40 KiB a loan application, more than the items themselves). Here ``StreamRecord``, the name ``add``
-  builds each record with, makes moto's record and keeps it pickled (about 9 KiB an application); reading it (``record``,
-  ``to_json()``: GetRecords, the runtime's delivery to functions) unpickles the dict moto built, a new copy at each
-  read, as moto's answers are.
+  and old images (about 40 KiB a loan application, more than the items themselves). Here ``StreamRecord``, the name
+  ``add`` makes each record with, makes moto's record and keeps it pickled (about 9 KiB an application); reading
+  it (``record``, ``to_json()``: GetRecords, the runtime's delivery to functions) unpickles the dict moto built, a
+  new copy at each read, as moto's answers are.
 
 Guarded by tests/runtime/test_speedups.py.
 """
