@@ -60,16 +60,21 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
         rt.stop()
 
 
-def test_an_insert_a_change_and_a_removal_each_invoke_the_function_with_their_record(runtime):
+def insert_change_and_remove(runtime: LocalRuntime, table: str, item: dict[str, Any]) -> None:
+    """Put ``item`` (with ``n`` 1), set its ``n`` to 2, delete it: one stream record of each kind."""
     dynamodb = runtime.client("dynamodb")
-    dynamodb.put_item(TableName="audited", Item={"id": {"S": "a"}, "n": {"N": "1"}})
+    dynamodb.put_item(TableName=table, Item=item)
     dynamodb.update_item(
-        TableName="audited",
-        Key={"id": {"S": "a"}},
+        TableName=table,
+        Key={"id": item["id"]},
         UpdateExpression="SET n = :two",
         ExpressionAttributeValues={":two": {"N": "2"}},
     )
-    dynamodb.delete_item(TableName="audited", Key={"id": {"S": "a"}})
+    dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
+
+
+def test_an_insert_a_change_and_a_removal_each_invoke_the_function_with_their_record(runtime):
+    insert_change_and_remove(runtime, "audited", {"id": {"S": "a"}, "n": {"N": "1"}})
 
     records = wait_until(lambda: len(received("a")) == 3 and received("a"), what="three stream records")
     by_name = {record["eventName"]: record for record in records}
@@ -134,21 +139,13 @@ def test_the_stream_keeps_each_change_of_a_table_in_order_for_get_records(runtim
     With the speed-ups moto's records are kept pickled (tests/runtime/test_speedups.py); the same either way."""
     from moto.dynamodb.models import dynamodb_backends
 
-    dynamodb = runtime.client("dynamodb")
     item = {
         "id": {"S": "read-back"},
         "n": {"N": "1"},
         "tags": {"SS": ["a", "b"]},
         "doc": {"M": {"list": {"L": [{"S": "y"}, {"BOOL": True}, {"NULL": True}]}, "blob": {"B": b"\x00\x01"}}},
     }
-    dynamodb.put_item(TableName="unrouted", Item=item)
-    dynamodb.update_item(
-        TableName="unrouted",
-        Key={"id": {"S": "read-back"}},
-        UpdateExpression="SET n = :two",
-        ExpressionAttributeValues={":two": {"N": "2"}},
-    )
-    dynamodb.delete_item(TableName="unrouted", Key={"id": {"S": "read-back"}})
+    insert_change_and_remove(runtime, "unrouted", item)
 
     shard = dynamodb_backends[runtime.account_id][runtime.region].tables["unrouted"].stream_shard
     every = shard.get(shard.starting_sequence_number, 1000)
