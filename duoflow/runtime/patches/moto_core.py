@@ -19,7 +19,7 @@ of every object and upload ever made. Nothing ever empties those lists while the
 in memory for good, including the ones nothing else holds: each item a Query or a Scan copies for its answer (a
 status read through the API kept ~12 KiB for ever; a burst of applications ~12 KiB each), each stream record's
 images. Here only S3's objects and uploads are recorded, the two lists moto reads (a test reads moto's source for
-every reader of the lists).
+every reader of the lists). Written up for moto in docs/upstream/moto-instances-tracked.md.
 
 Guarded by tests/runtime/test_keep_moto_data.py and test_speedups.py.
 """
