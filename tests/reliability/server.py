@@ -213,6 +213,7 @@ class LoanRun:
     submitted: bool = False
     answer_sent: bool = False
     answered: bool = False
+    answer_repeated: bool = False  # sent again after a restart: the first one's answer was lost with its server
     servers: list[Server] = field(default_factory=list)
 
     @property
@@ -271,7 +272,7 @@ class LoanRun:
             code, pending = server.request("GET", "/api/approvals", token=server.manager_token)
             if any(item["application_id"] == self.application_id for item in pending.get("approvals", [])):
                 repeated = self.answer_sent  # the first answer's server died while answering: it may have landed
-                self.answer_sent = True
+                self.answer_sent, self.answer_repeated = True, repeated
                 code, body = server.request(
                     "POST", f"/api/approve/{self.application_id}", self.manager_answer, token=server.manager_token
                 )
