@@ -211,6 +211,19 @@ def test_moto_request_routers_are_built_before_any_concurrent_request(runtime):
 # --- moto's models: kept by what holds them, not by moto's list of every instance ---------------------------------
 
 
+def _moto_lines(wanted) -> list[tuple[str, str]]:
+    """Every line of moto's package that ``wanted`` picks, as (its file within the package, the line stripped)."""
+    import moto
+
+    package = Path(moto.__file__).parent
+    return sorted(
+        (str(path.relative_to(package)), line.strip())
+        for path in package.rglob("*.py")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if wanted(line)
+    )
+
+
 def _live(cls) -> int:
     gc.collect()
     return sum(1 for thing in gc.get_objects() if type(thing) is cls)
@@ -246,20 +259,13 @@ def test_moto_reads_its_lists_of_model_instances_only_where_the_speed_up_keeps_r
     new reader of ``instances_tracked`` in moto (or a new way of recording) fails here."""
     import inspect
 
-    import moto
     from moto.core.common_models import BaseModel
 
     from duoflow.runtime.patches import moto_core
 
     assert "cls.instances_tracked.append(instance)" in inspect.getsource(BaseModel)
     assert "instance = super().__new__(cls)" in inspect.getsource(BaseModel)
-    package = Path(moto.__file__).parent
-    uses = sorted(
-        (str(path.relative_to(package)), line.strip())
-        for path in package.rglob("*.py")
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if "instances_tracked" in line
-    )
+    uses = _moto_lines(lambda line: "instances_tracked" in line)
     assert uses == [
         ("core/base_backend.py", "cls.instances_tracked: ClassVar[list[BaseModel]] = []  # type: ignore"),
         ("core/common_models.py", "cls.instances_tracked.append(instance)  # type: ignore[attr-defined]"),
@@ -314,7 +320,6 @@ def test_moto_makes_stream_records_in_one_place_and_reads_them_only_by_to_json()
     records answer ``to_json()`` and ``record``; a new reader of moto's stream records fails here."""
     import inspect
 
-    import moto
     import moto.dynamodb.models.table as table_module
     from moto.dynamodb.models.table import StreamShard
 
@@ -328,13 +333,7 @@ def test_moto_makes_stream_records_in_one_place_and_reads_them_only_by_to_json()
         "self.items = []",
         "return [i.to_json() for i in self.items[start:end]]",
     ]
-    package = Path(moto.__file__).parent
-    readers = sorted(
-        (str(path.relative_to(package)), line.strip())
-        for path in package.rglob("*.py")
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if "stream_shard.items" in line or re.search(r"\bsend_dynamodb_items\(", line)
-    )
+    readers = _moto_lines(lambda line: "stream_shard.items" in line or re.search(r"\bsend_dynamodb_items\(", line))
     assert readers == [
         ("awslambda/models.py", "def send_dynamodb_items("),
         ("dynamodb/models/table.py", "result = get_backend(self.account_id, region).send_dynamodb_items("),

@@ -62,7 +62,7 @@ def install(speedups: bool) -> None:
         _patcher.replace(target, call_action)
     if speedups:
         _patcher.replace(_ACTION_LOOKUP, _FunctionNames)
-        _patcher.replace(_INSTANCE_TRACKING, _new_model)
+        _patcher.replace(_INSTANCE_TRACKING, _recording_only_what_moto_reads(_INSTANCE_TRACKING.owner()))
     _patcher.installed = True
 
 
@@ -83,11 +83,13 @@ class _FunctionNames:
         return isinstance(name, str) and inspect.isfunction(getattr(self._cls, name, None))
 
 
-def _new_model(cls: type, *args: Any, **kwargs: Any) -> Any:
+def _recording_only_what_moto_reads(base_model: type) -> Any:
     """moto's ``BaseModel.__new__``, recording the instance only where moto reads it back."""
-    from moto.core.common_models import BaseModel
 
-    instance = super(BaseModel, cls).__new__(cls)
-    if (cls.__module__, cls.__name__) in STILL_TRACKED:
-        cls.instances_tracked.append(instance)  # type: ignore[attr-defined]
-    return instance
+    def new_model(cls: type, *args: Any, **kwargs: Any) -> Any:
+        instance = super(base_model, cls).__new__(cls)
+        if (cls.__module__, cls.__name__) in STILL_TRACKED:
+            cls.instances_tracked.append(instance)  # type: ignore[attr-defined]
+        return instance
+
+    return new_model
