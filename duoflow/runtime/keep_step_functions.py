@@ -308,13 +308,20 @@ class StepFunctionsKeeper:
             " error, cause FROM sfn_executions e JOIN sfn_definitions d ON d.sha256 = e.definition"
             " ORDER BY start_date"
         )
+        # An execution runs on the definition it started with, as in AWS: its state machine is a copy of the
+        # deployed one holding that definition, one copy for all the executions that share it (as moto's executions
+        # share their state machine).
+        clones: dict[tuple[str, str], Any] = {}
         for arn, machine_arn, name, input_, definition, role_arn, start, status, stop, output, error, cause in rows:
             try:
                 machine = backend.describe_state_machine(machine_arn)
             except Exception:  # noqa: BLE001 - the state machine is no longer deployed: nothing to attach it to
                 continue
-            clone = copy.deepcopy(machine, {id(machine.executions): [], id(machine.backend): machine.backend})
-            clone.definition = definition  # an execution runs on the definition it started with, as in AWS
+            clone = clones.get((machine_arn, definition))
+            if clone is None:
+                clone = copy.deepcopy(machine, {id(machine.executions): [], id(machine.backend): machine.backend})
+                clone.definition = definition
+                clones[machine_arn, definition] = clone
             execution = _ResumedExecution(
                 name=name,
                 sm_type=clone.sm_type,
@@ -329,10 +336,9 @@ class StepFunctionsKeeper:
                 trace_header=None,
                 activity_store={},
             )
-            events = [
-                json.loads(row[0])
-                for row in self._journal.read("SELECT event FROM sfn_events WHERE arn = ? ORDER BY id", (arn,))
-            ]
+            # One decode of the whole history, not one per event (a loan's history is about 50 events).
+            journaled = self._journal.read("SELECT event FROM sfn_events WHERE arn = ? ORDER BY id", (arn,))
+            events = json.loads("[" + ",".join(row[0] for row in journaled) + "]")
             self._restore_redrives(execution)
             if status != "RUNNING":
                 execution.exec_worker = execution._get_start_execution_worker()
@@ -371,10 +377,9 @@ class StepFunctionsKeeper:
                 raise ExecutionNotRedrivable(reason)
             count = getattr(execution, "redrive_count", 0) + 1
             date = _now()
-            events = [
-                json.loads(row[0])
-                for row in self._journal.read("SELECT event FROM sfn_events WHERE arn = ? ORDER BY id", (arn,))
-            ]
+            # One decode of the whole history, not one per event (a loan's history is about 50 events).
+            journaled = self._journal.read("SELECT event FROM sfn_events WHERE arn = ? ORDER BY id", (arn,))
+            events = json.loads("[" + ",".join(row[0] for row in journaled) + "]")
             redriven = {
                 "id": len(events) + 1,
                 "previousEventId": len(events),

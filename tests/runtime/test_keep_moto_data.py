@@ -290,6 +290,32 @@ def test_every_item_and_object_is_back_exactly_after_a_restart(tmp_path):
         assert everything(third) == after
 
 
+def test_a_restored_item_is_the_item_moto_builds_and_its_size_is_still_limited(tmp_path):
+    """The restore puts an item's attributes in at once, not through moto's per-attribute size check (quadratic in
+    the attributes): the item must be the one ``Item(...)`` builds, in moto's own size-checking dict."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+
+    attributes = {
+        **pending("alice", "2026-12-05T08:00:00Z"),
+        "offer": {"M": {"rate": {"N": "5.25"}, "terms": {"L": [{"N": "36"}, {"S": "monthly"}]}}},
+        "flags": {"SS": ["checked", "priority"]},
+    }
+    with started(tmp_path) as first:
+        first.client("dynamodb").put_item(TableName=PROGRESS.name, Item=attributes)
+
+    with started(tmp_path) as second:
+        keeper_of(second).restore()
+        table = dynamodb_backends[second.account_id][second.region].tables[PROGRESS.name]
+        restored = table.get_item(DynamoType(attributes["application_id"]), DynamoType(attributes["entry"]))
+        built = Item(DynamoType(attributes["application_id"]), DynamoType(attributes["entry"]), attributes)
+        assert restored == built and type(restored.attrs) is LimitedSizeDict
+        assert list(restored.attrs) == list(built.attrs)  # the same attributes in the same order
+        with pytest.raises(ItemSizeTooLarge):
+            restored.attrs["note"] = DynamoType({"S": "x" * 410_000})  # moto's check still guards the item
+
+
 def test_each_request_is_one_commit_and_a_failed_one_none(tmp_path):
     with started(tmp_path) as runtime:
         ddb, s3 = runtime.client("dynamodb"), runtime.client("s3")
