@@ -121,6 +121,96 @@ def test_a_definition_is_parsed_once_and_its_executions_stay_independent(sfn, mo
     assert len(calls) == 1
 
 
+def _same_graph(left, right, at: str = "program", pairs: dict | None = None) -> str | None:
+    """Where ``left`` and ``right`` differ (None: nowhere): equal values in the same shape, object for object (an
+    object shared in one is shared alike in the other); classes, functions and enum members are the same objects."""
+    import enum
+    import re as regex
+    import types
+    from decimal import Decimal
+
+    pairs = {} if pairs is None else pairs
+    if isinstance(left, str | bytes | int | float | bool | Decimal | type(None)):
+        return None if type(left) is type(right) and left == right else f"{at}: {left!r} != {right!r}"
+    if isinstance(left, type | enum.Enum | types.FunctionType | types.BuiltinFunctionType | types.ModuleType):
+        return None if left is right else f"{at}: {left!r} is not {right!r}"
+    if id(left) in pairs:
+        return None if pairs[id(left)] is right else f"{at}: shared differently"
+    pairs[id(left)] = right
+    if type(left) is not type(right):
+        return f"{at}: {type(left).__name__} != {type(right).__name__}"
+    if isinstance(left, regex.Pattern):
+        return None if (left.pattern, left.flags) == (right.pattern, right.flags) else f"{at}: {left} != {right}"
+    if isinstance(left, list | tuple):
+        if len(left) != len(right):
+            return f"{at}: {len(left)} items != {len(right)}"
+        found = (_same_graph(a, b, f"{at}[{i}]", pairs) for i, (a, b) in enumerate(zip(left, right, strict=True)))
+        return next((difference for difference in found if difference), None)
+    if isinstance(left, set | frozenset):
+        return None if left == right else f"{at}: {left} != {right}"
+    if isinstance(left, dict):
+        if list(left) != list(right):
+            return f"{at}: keys {list(left)} != {list(right)}"
+        found = (_same_graph(value, right[key], f"{at}[{key!r}]", pairs) for key, value in left.items())
+        return next((difference for difference in found if difference), None)
+    if hasattr(left, "__dict__") or hasattr(type(left), "__slots__"):
+        names = [*getattr(left, "__dict__", {}), *(n for c in type(left).__mro__ for n in getattr(c, "__slots__", ()))]
+        found = (
+            _same_graph(getattr(left, name, None), getattr(right, name, None), f"{at}.{name}", pairs) for name in names
+        )
+        return next((difference for difference in found if difference), None)
+    return f"{at}: {type(left).__name__} cannot be compared here"  # a new kind of object: teach this function
+
+
+DEFINITIONS = sorted((ROOT / "statemachines").glob("*.asl.json"))
+
+
+@pytest.mark.parametrize("definition", DEFINITIONS, ids=lambda path: path.name)
+def test_a_program_kept_on_disk_is_object_for_object_the_one_the_parse_makes(definition, tmp_path, monkeypatch):
+    from duoflow.runtime.patches import _asl_programs
+
+    text = definition.read_text()
+    _asl_programs.ParsedPrograms(tmp_path).program(text)  # one process parses and keeps it
+    [kept] = tmp_path.glob("*.pickle")
+
+    parsed = []
+    monkeypatch.setattr(_asl_programs, "parse", lambda definition: parsed.append(definition))
+    loaded = _asl_programs.ParsedPrograms(tmp_path).program(text)  # the next one loads it
+    assert parsed == [] and kept.name == _asl_programs.file_name(text)
+
+    monkeypatch.undo()
+    assert _same_graph(_asl_programs.parse(text), loaded) is None
+
+
+def test_a_kept_program_that_does_not_load_is_parsed_again_and_replaced(tmp_path):
+    from duoflow.runtime.patches import _asl_programs
+
+    text = JSON_PATH_MACHINE_TEXT
+    (tmp_path / _asl_programs.file_name(text)).write_bytes(b"torn")
+    program = _asl_programs.ParsedPrograms(tmp_path).program(text)
+    assert _same_graph(_asl_programs.parse(text), program) is None
+    assert _same_graph(program, _asl_programs.ParsedPrograms(tmp_path).program(text)) is None  # replaced
+
+    unwritable = tmp_path / "a-file"
+    unwritable.write_text("")
+    assert _asl_programs.ParsedPrograms(unwritable).program(text) is not None  # kept in memory only
+
+
+def test_an_invalid_definition_is_refused_each_time_and_never_kept(tmp_path):
+    from duoflow.runtime.patches import _asl_programs
+
+    programs = _asl_programs.ParsedPrograms(tmp_path)
+    for _ in range(2):
+        with pytest.raises(asl_parser.ASLParserException):
+            programs.program('{"StartAt": "A", "States": {"A": {"Type": "Nope"}}}')
+    assert list(tmp_path.iterdir()) == []
+
+
+JSON_PATH_MACHINE_TEXT = json.dumps(
+    {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "ResultPath": "$.echo", "End": True}}}
+)
+
+
 def test_a_runtime_starts_without_moto_s_batch_and_ec2_and_a_batch_request_still_loads_them(tmp_path):
     """moto's ASL interpreter imports ``moto.batch.utils`` (for its JobStatus enum), and ``moto.batch``'s
     ``__init__`` imports the whole Batch and EC2 backends; the speed-up puts the package in place without its

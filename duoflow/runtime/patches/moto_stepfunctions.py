@@ -82,7 +82,7 @@ Speed-ups (left out with ``DUOFLOW_SPEEDUPS=0``; each changes no behaviour):
   that validated the definition when the state machine was created included (a runtime starting on its state
   creates every state machine again: ~0.2 s of CPU each). The programs are kept for the process, so a second
   runtime in it (the test suite starts hundreds) parses nothing; a process that forks servers parses ahead
-  (``parse_ahead``).
+  (``parse_ahead``); and each is kept pickled on disk for the next process (``_asl_programs.py``).
 * The import of ``moto.batch`` (not an attribute: ``sys.modules``, so not a :class:`Target`; see
   :func:`_defer_moto_batch`). moto's ASL interpreter imports ``moto.batch.utils`` for one enum, and the package's
   ``__init__`` imports moto's whole Batch backend and, through it, EC2's: about a third of a server's start-up
@@ -119,6 +119,7 @@ from collections.abc import Callable
 from typing import Any
 
 from duoflow.runtime import sfn_mocks
+from duoflow.runtime.patches._asl_programs import ParsedPrograms, parse
 from duoflow.runtime.patches._patching import Patcher, Target
 from duoflow.runtime.time_control import TaskTimeouts, TimeControl
 
@@ -195,9 +196,10 @@ _task_timeouts = TaskTimeouts()  # the running runtime's pending task timeouts
 _mock_config: Callable[[], sfn_mocks.MockConfig | None] = lambda: None  # noqa: E731 - the running runtime's
 # Each valid definition's parsed program (the speed-up ``_install_parsed_once``), by its text. Kept for the process,
 # not per runtime: a process that starts runtimes one after another (the test suite, a forked server's parent)
-# parses each definition once (ANTLR: some 0.2 s each, two thirds of a runtime's start). A program is shared by
-# every execution of its definition, as in one runtime; a changed definition is another text, parsed anew.
-_PARSED_PROGRAMS: dict[str, Any] = {}
+# parses each definition once (ANTLR: 0.14-0.41 s each); and on disk, so the next process parses none
+# (_asl_programs.py). A program is shared by every execution of its definition, as in one runtime; a changed
+# definition is another text, parsed anew.
+_PARSED_PROGRAMS = ParsedPrograms()
 
 
 def install(
@@ -446,11 +448,11 @@ def _missing_target(machine: dict, where: str) -> str | None:
     return problem
 
 
-def _install_definition_errors(programs: dict[str, Any] | None) -> None:
+def _install_definition_errors(programs: ParsedPrograms | None) -> None:
     """``programs``: where the parsed program of a valid definition is kept for its executions (the speed-up
     ``_install_parsed_once``); None: not kept."""
     from moto.core.exceptions import AWSError
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
+    from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
 
     class AwsInvalidDefinition(AWSError):
         TYPE = "InvalidDefinition"
@@ -461,13 +463,12 @@ def _install_definition_errors(programs: dict[str, Any] | None) -> None:
 
     def validate_definition(definition: str) -> None:
         problem = definition_problem(definition)
-        if problem is None and programs is not None and definition in programs:
-            return  # parsed before: valid
         if problem is None:
             try:
-                program = AmazonStateLanguageParser.parse(definition)[0]
                 if programs is not None:
-                    programs.setdefault(definition, program)
+                    programs.program(definition)  # parsed once, kept for the executions
+                else:
+                    parse(definition)
             except ASLParserException as error:
                 # the grammar's first complaint, without its list of every token it would have accepted
                 first = error.errors[0] if error.errors else "no details"
@@ -632,17 +633,9 @@ def _defer_moto_batch() -> None:
     moto.batch = package  # as the import system sets a loaded package on its parent
 
 
-def _install_parsed_once(programs: dict[str, Any]) -> None:
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-
-    lock = threading.Lock()
-
+def _install_parsed_once(programs: ParsedPrograms) -> None:
     def parsed_once(self: Any) -> Any:
-        definition = self._evaluation_details.state_machine_details.definition
-        with lock:  # a cold definition is parsed by the first execution; the others wait for it
-            if definition not in programs:
-                programs[definition] = AmazonStateLanguageParser.parse(definition)[0]
-            return programs[definition]
+        return programs.program(self._evaluation_details.state_machine_details.definition)
 
     _patcher.replace(_ENTRYPOINT, parsed_once)
 
@@ -651,13 +644,12 @@ def parse_ahead(definition: str) -> None:
     """Parse ``definition`` into the process's programs now, before any runtime starts: a process that forks servers
     does, so that each of them finds it parsed (tests/reliability/forkserver.py). A definition that does not parse
     is left for its deployment to refuse."""
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
+    from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
 
-    if definition not in _PARSED_PROGRAMS:
-        try:
-            _PARSED_PROGRAMS[definition] = AmazonStateLanguageParser.parse(definition)[0]
-        except ASLParserException:
-            pass
+    try:
+        _PARSED_PROGRAMS.program(definition)
+    except ASLParserException:
+        pass
 
 
 def _install_client_cache() -> None:
