@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import importlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -204,6 +205,28 @@ def test_an_invalid_definition_is_refused_each_time_and_never_kept(tmp_path):
         with pytest.raises(asl_parser.ASLParserException):
             programs.program('{"StartAt": "A", "States": {"A": {"Type": "Nope"}}}')
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_kept_programs_are_the_ones_used_last(tmp_path, monkeypatch):
+    from duoflow.runtime.patches import _asl_programs
+
+    monkeypatch.setattr(_asl_programs, "MAX_KEPT", 4)
+
+    def definition(n: int) -> str:
+        return json.dumps({"Comment": f"kept {n}", "StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}})
+
+    def kept() -> set[str]:
+        return {path.name for path in tmp_path.glob("*.pickle")}
+
+    for n in range(4):
+        _asl_programs.ParsedPrograms(tmp_path).program(definition(n))
+    assert kept() == {_asl_programs.file_name(definition(n)) for n in range(4)}
+    for path in tmp_path.glob("*.pickle"):
+        os.utime(path, ns=(1, 1))  # all used long ago...
+    _asl_programs.ParsedPrograms(tmp_path).program(definition(0))  # ...but the first, loaded now
+    _asl_programs.ParsedPrograms(tmp_path).program(definition(4))  # a fifth: the directory is pruned to three
+    assert len(kept()) == 3
+    assert {_asl_programs.file_name(definition(n)) for n in (0, 4)} <= kept()
 
 
 JSON_PATH_MACHINE_TEXT = json.dumps(

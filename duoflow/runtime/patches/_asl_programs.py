@@ -9,8 +9,9 @@ definition in ``$XDG_CACHE_HOME/duoflow/asl-programs/`` (``~/.cache/...``), load
 the definition's text, moto's version, the Python that pickled it and the source of the runtime's patches, so a
 change to any of them finds no file and parses anew.
 
-A file that does not load is parsed again and replaced; where the directory cannot be written, programs are kept in
-memory only. A definition that does not parse is never kept: moto's parse refuses it each time.
+The directory keeps the ``MAX_KEPT`` programs used last (a load marks its file used; tests make definitions of their
+own by the hundred). A file that does not load is parsed again and replaced; where the directory cannot be written,
+programs are kept in memory only. A definition that does not parse is never kept: moto's parse refuses it each time.
 tests/runtime/test_speedups.py checks that a program loaded from its file is, object for object, the one the parse
 makes.
 """
@@ -32,6 +33,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 FORMAT = "1"  # bump when what is pickled changes shape
+MAX_KEPT = 256  # files; past this, a store removes the least recently used down to three quarters of it
 
 
 def default_directory() -> Path:
@@ -87,6 +89,7 @@ class ParsedPrograms:
 def _load(path: Path) -> Any | None:
     try:
         data = path.read_bytes()
+        os.utime(path)  # used now: the last to go when the directory is pruned
     except OSError:
         return None
     try:
@@ -103,5 +106,15 @@ def _store(path: Path, program: Any) -> None:
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".partial-", delete=False) as partial:
             partial.write(data)
         os.replace(partial.name, path)  # atomic: a process starting meanwhile reads the whole file or none
+        _prune(path.parent)
     except Exception as error:  # noqa: BLE001 - the cache is an optimisation: keep the program in memory only
         logger.debug("parsed program not kept in %s: %s", path.parent, error)
+
+
+def _prune(directory: Path) -> None:
+    kept = list(directory.glob("*.pickle"))
+    if len(kept) <= MAX_KEPT:
+        return
+    by_last_use = sorted(kept, key=lambda path: path.stat().st_mtime_ns)
+    for path in by_last_use[: len(kept) - MAX_KEPT * 3 // 4]:
+        path.unlink(missing_ok=True)  # a process loading it meanwhile parses the definition instead
