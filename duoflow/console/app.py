@@ -446,7 +446,7 @@ class Console:
             if log.workflow(request_id) is None:
                 return _problem(404, f"no training request {request_id}")
             status = {"status": STARTING}  # uploaded a moment ago; its workflow has recorded nothing yet
-        executions = [e for e in self.executions.list(scenario="training") if e["name"] == request_id]
+        executions = self.executions.named(request_id, scenario="training")
         return Shown(
             {
                 "request_id": request_id,

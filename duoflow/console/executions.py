@@ -100,6 +100,38 @@ def _duration_ms(start: Any, stop: Any) -> float | None:
     return None
 
 
+def _state_machine_item(machine: Any, execution: dict[str, Any]) -> dict[str, Any]:
+    """A Step Functions execution as the list shows it (from ListExecutions or DescribeExecution: both have these)."""
+    return {
+        "kind": "sfn",
+        "arn": execution["executionArn"],
+        "name": execution["name"],
+        "scenario": machine.scenario,
+        "variant": machine.variant,
+        "state_machine": machine.name,
+        "status": execution["status"],
+        "start": iso(execution.get("startDate")),
+        "stop": iso(execution.get("stopDate")),
+        "duration_ms": _duration_ms(execution.get("startDate"), execution.get("stopDate")),
+    }
+
+
+def _durable_item(function: str, scenario: str, execution: dict[str, Any]) -> dict[str, Any]:
+    """A durable execution as the list shows it (from ListDurableExecutionsByFunction)."""
+    return {
+        "kind": "durable",
+        "arn": execution["DurableExecutionArn"],
+        "name": execution["DurableExecutionName"],
+        "scenario": scenario,
+        "variant": "durable",
+        "function": function,
+        "status": execution["Status"],
+        "start": iso(execution.get("StartTimestamp")),
+        "stop": iso(execution.get("EndTimestamp")),
+        "duration_ms": _duration_ms(execution.get("StartTimestamp"), execution.get("EndTimestamp")),
+    }
+
+
 class Executions:
     """Reads executions through boto3 clients made once per thread (boto3 sessions are not thread-safe)."""
 
@@ -128,9 +160,7 @@ class Executions:
     ) -> list[dict[str, Any]]:
         """Newest first, each with who and what it is about and its ``status_group``. ``text``: found (any case) in
         the execution's name (the application or request id), who or what it is about."""
-        found = self._all(scenario, variant)
-        for item in found:
-            item.update(self._subject(item["kind"], item["arn"]), status_group=status_group(item["status"]))
+        found = self._completed(self._all(scenario, variant))
         if text:
             wanted = text.casefold()
             found = [
@@ -138,6 +168,32 @@ class Executions:
                 for item in found
                 if any(wanted in str(item.get(key, "")).casefold() for key in ("name", "who", "what"))
             ]
+        return found
+
+    def named(self, name: str, scenario: str) -> list[dict[str, Any]]:
+        """The executions of ``scenario`` named ``name`` (an application or request id), as :meth:`list` gives them,
+        found by name: a status page polled every second reads two or three executions, not every one there is."""
+        sfn, lam = self._client("stepfunctions"), self._client("lambda")
+        found = []
+        for machine in all_state_machines():
+            if machine.scenario != scenario:
+                continue
+            # an execution's ARN is its state machine's with "execution" for "stateMachine", and its name appended
+            arn = self._arn_of(machine.name).replace(":stateMachine:", ":execution:", 1) + f":{name}"
+            try:
+                found.append(_state_machine_item(machine, sfn.describe_execution(executionArn=arn)))
+            except (sfn.exceptions.ExecutionDoesNotExist, sfn.exceptions.InvalidArn):
+                continue
+        for function in top_level_durable_functions():
+            if scenario_of_function(function) == scenario:
+                executions = self._durable_executions(lam, function, DurableExecutionName=name)
+                found += [_durable_item(function, scenario, execution) for execution in executions]
+        found.sort(key=lambda item: item["start"] or "", reverse=True)
+        return self._completed(found)
+
+    def _completed(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for item in found:
+            item.update(self._subject(item["kind"], item["arn"]), status_group=status_group(item["status"]))
         return found
 
     def _subject(self, kind: str, arn: str) -> dict[str, Any]:
@@ -156,39 +212,13 @@ class Executions:
             if (scenario and machine.scenario != scenario) or (variant and machine.variant != variant):
                 continue
             for execution in self._state_machine_executions(sfn, self._arn_of(machine.name)):
-                found.append(
-                    {
-                        "kind": "sfn",
-                        "arn": execution["executionArn"],
-                        "name": execution["name"],
-                        "scenario": machine.scenario,
-                        "variant": machine.variant,
-                        "state_machine": machine.name,
-                        "status": execution["status"],
-                        "start": iso(execution.get("startDate")),
-                        "stop": iso(execution.get("stopDate")),
-                        "duration_ms": _duration_ms(execution.get("startDate"), execution.get("stopDate")),
-                    }
-                )
+                found.append(_state_machine_item(machine, execution))
         for function in top_level_durable_functions():
             function_scenario = scenario_of_function(function)
             if (scenario and function_scenario != scenario) or (variant and variant != "durable"):
                 continue
             for execution in self._durable_executions(lam, function):
-                found.append(
-                    {
-                        "kind": "durable",
-                        "arn": execution["DurableExecutionArn"],
-                        "name": execution["DurableExecutionName"],
-                        "scenario": function_scenario,
-                        "variant": "durable",
-                        "function": function,
-                        "status": execution["Status"],
-                        "start": iso(execution.get("StartTimestamp")),
-                        "stop": iso(execution.get("EndTimestamp")),
-                        "duration_ms": _duration_ms(execution.get("StartTimestamp"), execution.get("EndTimestamp")),
-                    }
-                )
+                found.append(_durable_item(function, function_scenario, execution))
         found.sort(key=lambda item: item["start"] or "", reverse=True)
         return found
 

@@ -97,6 +97,21 @@ def test_the_console_endpoint_and_the_nested_durable_runs_read_every_page(runtim
         assert [d["name"] for d in detail["durable"]] == [name]
 
 
+def test_executions_found_by_name_are_the_listed_ones_of_that_name_without_listing_any(runtime, three_of_each):
+    """A status page (a training request's) finds its executions by name: what the list would show for that name,
+    without reading every execution's page."""
+    executions, calls = counted_executions(runtime, page_size=2)
+    wait_until(lambda: not [e for e in executions.list(scenario="loan") if e["status"] == "RUNNING"], what="runs end")
+    listed = executions.list(scenario="loan")
+    calls.clear()
+    for name in set().union(*three_of_each.values()):
+        assert executions.named(name, scenario="loan") == [e for e in listed if e["name"] == name] != []
+    assert executions.named("nobody-by-this-name", scenario="loan") == []
+    assert executions.named("not an ARN's name: / *", scenario="loan") == []
+    assert {name for name, _ in calls} == {"list_durable_executions_by_function"}
+    assert all("DurableExecutionName" in arguments for _, arguments in calls)
+
+
 @pytest.mark.slow
 def test_more_executions_than_the_runtimes_default_page_are_all_listed(runtime):
     """No page size asked for: the runtime's defaults apply (Lambda's durable list: 50 a page; moto's Step
