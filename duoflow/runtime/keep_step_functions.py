@@ -336,9 +336,7 @@ class StepFunctionsKeeper:
                 trace_header=None,
                 activity_store={},
             )
-            # One decode of the whole history, not one per event (a loan's history is about 50 events).
-            journaled = self._journal.read("SELECT event FROM sfn_events WHERE arn = ? ORDER BY id", (arn,))
-            events = json.loads("[" + ",".join(row[0] for row in journaled) + "]")
+            events = self._history(arn)
             self._restore_redrives(execution)
             if status != "RUNNING":
                 execution.exec_worker = execution._get_start_execution_worker()
@@ -359,6 +357,12 @@ class StepFunctionsKeeper:
             counts["resumed"] += 1
         return counts
 
+    def _history(self, arn: str) -> list[dict[str, Any]]:
+        """The journaled history of ``arn``, oldest first: one decode of the whole, not one per event (a loan's
+        history is about 50 events; a restart reads every execution's)."""
+        rows = self._journal.read("SELECT event FROM sfn_events WHERE arn = ? ORDER BY id", (arn,))
+        return json.loads("[" + ",".join(row[0] for row in rows) + "]")
+
     def _restore_redrives(self, execution: Any) -> None:
         rows = self._journal.read("SELECT count, date FROM sfn_redrives WHERE arn = ?", (execution.exec_arn,))
         if rows:
@@ -377,9 +381,7 @@ class StepFunctionsKeeper:
                 raise ExecutionNotRedrivable(reason)
             count = getattr(execution, "redrive_count", 0) + 1
             date = _now()
-            # One decode of the whole history, not one per event (a loan's history is about 50 events).
-            journaled = self._journal.read("SELECT event FROM sfn_events WHERE arn = ? ORDER BY id", (arn,))
-            events = json.loads("[" + ",".join(row[0] for row in journaled) + "]")
+            events = self._history(arn)
             redriven = {
                 "id": len(events) + 1,
                 "previousEventId": len(events),

@@ -197,6 +197,17 @@ def test_a_kept_program_that_does_not_load_is_parsed_again_and_replaced(tmp_path
     assert _asl_programs.ParsedPrograms(unwritable).program(text) is not None  # kept in memory only
 
 
+def test_without_a_home_directory_programs_are_kept_in_memory_only(monkeypatch):
+    from duoflow.runtime.patches import _asl_programs
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(_asl_programs, "default_directory", no_home)
+    programs = _asl_programs.ParsedPrograms()
+    assert programs.program(JSON_PATH_MACHINE_TEXT) is programs.program(JSON_PATH_MACHINE_TEXT)
+
+
 def test_an_invalid_definition_is_refused_each_time_and_never_kept(tmp_path):
     from duoflow.runtime.patches import _asl_programs
 

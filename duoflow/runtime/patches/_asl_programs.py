@@ -69,21 +69,26 @@ class ParsedPrograms:
         self._programs: dict[str, Any] = {}
         self._lock = threading.Lock()  # a definition is parsed once; whoever asks meanwhile waits for it
 
-    def __contains__(self, definition: str) -> bool:
-        return definition in self._programs
-
     def program(self, definition: str) -> Any:
         """``definition``'s program: from memory, else from its file, else parsed (and kept in both)."""
         with self._lock:
             program = self._programs.get(definition)
             if program is None:
-                path = (self._directory or default_directory()) / file_name(definition)
-                program = _load(path)
+                path = self._path(definition)
+                program = _load(path) if path else None
                 if program is None:
                     program = parse(definition)
-                    _store(path, program)
+                    if path:
+                        _store(path, program)
                 self._programs[definition] = program
             return program
+
+    def _path(self, definition: str) -> Path | None:
+        try:
+            return (self._directory or default_directory()) / file_name(definition)
+        except (RuntimeError, OSError) as error:  # no home directory to find, a patch file unreadable
+            logger.debug("parsed programs kept in memory only: %s", error)
+            return None
 
 
 def _load(path: Path) -> Any | None:
