@@ -122,22 +122,25 @@ def test_a_definition_is_parsed_once_and_its_executions_stay_independent(sfn, mo
     assert len(calls) == 1
 
 
-def _same_graph(left, right, at: str = "program", pairs: dict | None = None) -> str | None:
-    """Where ``left`` and ``right`` differ (None: nowhere): equal values in the same shape, object for object (an
-    object shared in one is shared alike in the other); classes, functions and enum members are the same objects."""
+def _same_graph(left, right, at: str = "left", pairs: dict | None = None) -> str | None:
+    """Where ``left`` and ``right`` differ (None: nowhere): equal values in the same shape, object for object (each
+    object of one stands for exactly one of the other, so an object shared in one, such as a parse node's
+    ``parent``, is shared alike in the other); classes, functions and enum members are the same objects."""
     import enum
     import re as regex
     import types
     from decimal import Decimal
 
-    pairs = {} if pairs is None else pairs
+    pairs = {} if pairs is None else pairs  # a left object's id -> its right object; ("right", id) -> the left one
     if isinstance(left, str | bytes | int | float | bool | Decimal | type(None)):
         return None if type(left) is type(right) and left == right else f"{at}: {left!r} != {right!r}"
     if isinstance(left, type | enum.Enum | types.FunctionType | types.BuiltinFunctionType | types.ModuleType):
         return None if left is right else f"{at}: {left!r} is not {right!r}"
     if id(left) in pairs:
         return None if pairs[id(left)] is right else f"{at}: shared differently"
-    pairs[id(left)] = right
+    if ("right", id(right)) in pairs:
+        return f"{at}: shared differently"
+    pairs[id(left)], pairs["right", id(right)] = right, left
     if type(left) is not type(right):
         return f"{at}: {type(left).__name__} != {type(right).__name__}"
     if isinstance(left, regex.Pattern):
@@ -155,6 +158,8 @@ def _same_graph(left, right, at: str = "program", pairs: dict | None = None) -> 
         found = (_same_graph(value, right[key], f"{at}[{key!r}]", pairs) for key, value in left.items())
         return next((difference for difference in found if difference), None)
     if hasattr(left, "__dict__") or hasattr(type(left), "__slots__"):
+        if getattr(left, "__dict__", {}).keys() != getattr(right, "__dict__", {}).keys():
+            return f"{at}: attributes {list(vars(left))} != {list(vars(right))}"
         names = [*getattr(left, "__dict__", {}), *(n for c in type(left).__mro__ for n in getattr(c, "__slots__", ()))]
         found = (
             _same_graph(getattr(left, name, None), getattr(right, name, None), f"{at}.{name}", pairs) for name in names
@@ -975,30 +980,6 @@ UPDATE_EXPRESSIONS = [
 ]
 
 
-def _same_tree(left, right, pairs=None) -> bool:
-    """``left`` and ``right`` hold equal values in the same shape, object for object: each object of one stands
-    for exactly one of the other (so a node shared in one, such as a ``parent``, is shared alike in the other)."""
-    from moto.dynamodb.parsing.ast_nodes import Node
-
-    pairs = {} if pairs is None else pairs
-    if isinstance(left, str | int | float | bool | type(None)):
-        return type(left) is type(right) and left == right
-    if id(left) in pairs:
-        return pairs[id(left)] is right
-    if id(right) in {id(other) for other in pairs.values()}:
-        return False
-    pairs[id(left)] = right
-    if type(left) is not type(right):
-        return False
-    if isinstance(left, list):
-        return len(left) == len(right) and all(_same_tree(a, b, pairs) for a, b in zip(left, right, strict=True))
-    if isinstance(left, Node):
-        return vars(left).keys() == vars(right).keys() and all(
-            _same_tree(value, vars(right)[name], pairs) for name, value in vars(left).items()
-        )
-    return False
-
-
 def _objects(tree) -> set[int]:
     from moto.dynamodb.parsing.ast_nodes import Node
 
@@ -1036,7 +1017,7 @@ def test_an_update_expression_is_parsed_once_and_each_caller_gets_a_tree_of_its_
         trees = [UpdateExpressionParser.make(expression) for _ in range(3)]
         assert tokenized.count(expression) == 1  # parsed once; the other two came from the pickle
         for tree in trees:
-            assert _same_tree(tree, _stock_parse(expression))
+            assert _same_graph(tree, _stock_parse(expression)) is None
         assert not _objects(trees[0]) & _objects(trees[1]) and not _objects(trees[1]) & _objects(trees[2])
 
 
@@ -1061,7 +1042,7 @@ def test_a_tree_of_parse_nodes_is_copied_object_for_object_as_deepcopy_copies_it
         tree = _stock_parse(expression)
         assert moto_dynamodb.is_plain_tree(tree)
         copied = validators.deepcopy(tree)  # the validator's copy: the speed-up
-        assert _same_tree(copied, copy.deepcopy(tree)) and _same_tree(copied, tree)
+        assert _same_graph(copied, copy.deepcopy(tree)) is None and _same_graph(copied, tree) is None
         assert not _objects(copied) & _objects(tree)
     # a value the parser does not build is deep-copied as before
     tree = _stock_parse(UPDATE_EXPRESSIONS[0])
@@ -1161,7 +1142,7 @@ def test_counting_clauses_refuses_and_passes_exactly_as_moto_s_pass(runtime):
         counted = outcome(ActionCountValidator.traverse, counted_tree)
         assert stock[0] == counted[0], expression
         if stock[0] == "passed":
-            assert counted[1] is counted_tree and _same_tree(counted_tree, stock_tree), expression
+            assert counted[1] is counted_tree and _same_graph(counted_tree, stock_tree) is None, expression
         else:
             assert stock[1] == counted[1], expression
             refused.add(stock[1])
