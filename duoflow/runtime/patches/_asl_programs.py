@@ -41,17 +41,17 @@ def default_directory() -> Path:
 
 
 @cache
-def _patches_digest() -> str:
-    """The source of every patch module: a patch may change what a parse makes."""
-    digest = hashlib.sha256()
+def _code_digest() -> str:
+    """What makes and reads a pickled program, read once a process: the format, moto's version, the Python, and
+    the source of every patch module (a patch may change what a parse makes)."""
+    digest = hashlib.sha256("\0".join((FORMAT, version("moto"), sys.implementation.cache_tag)).encode())
     for source in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+        digest.update(b"\0" + source.name.encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()
 
 
 def file_name(definition: str) -> str:
-    parts = (FORMAT, version("moto"), sys.implementation.cache_tag, _patches_digest(), definition)
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32] + ".pickle"
+    return hashlib.sha256(f"{_code_digest()}\0{definition}".encode()).hexdigest()[:32] + ".pickle"
 
 
 def parse(definition: str) -> Any:
