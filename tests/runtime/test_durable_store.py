@@ -7,16 +7,18 @@ import dataclasses
 import datetime
 import re
 import sqlite3
+import types
 import typing
 
 import pytest
 from aws_durable_execution_sdk_python.lambda_service import Operation, OperationStatus, OperationType, OperationUpdate
 from aws_durable_execution_sdk_python_testing.exceptions import ResourceNotFoundException
 from aws_durable_execution_sdk_python_testing.execution import Execution
-from aws_durable_execution_sdk_python_testing.model import InvocationCompletedDetails
+from aws_durable_execution_sdk_python_testing.executor import Executor
+from aws_durable_execution_sdk_python_testing.model import ErrorObject, InvocationCompletedDetails
 from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecutionStore
 
-from duoflow.runtime.durable_host import ReusedConnectionsStore
+from duoflow.runtime.durable_host import JournaledExecutor, ReusedConnectionsStore
 from duoflow.runtime.durable_parts import GROWING_PARTS
 from duoflow.runtime.saved_state import DURABLE_STORE_FILE
 from tests.runtime.conftest import callback_id_of, durable_start_input, start_durable, unique, wait_durable_done
@@ -158,3 +160,53 @@ def test_a_corrupted_row_or_part_is_refused_as_the_sdks_store_refuses_it(tmp_pat
         ReusedConnectionsStore(path).load(arn)
     with pytest.raises(ResourceNotFoundException):
         ReusedConnectionsStore(path).load(arn + "-never-saved")
+
+
+def test_a_list_of_durable_executions_is_the_sdks_list_read_from_rows_and_first_operations(tmp_path):
+    """ListDurableExecutions(ByFunction) summarises each execution from its row and its first operation
+    (``JournaledExecutor.list_executions``, ``ReusedConnectionsStore.query_for_summaries``); the summaries, their
+    order and their pages are the SDK's own list's, which reads every execution whole: compared under every filter,
+    on executions saved in parts (running, succeeded, failed) and one the SDK's store saved whole."""
+    path = tmp_path / "store.sqlite3"
+    store = ReusedConnectionsStore.create_and_initialize(path)
+    for number in range(6):
+        execution = Execution.new(
+            durable_start_input(
+                function_name=f"f{number % 2}", execution_name=f"n{number % 3}", invocation_id=f"{number}"
+            )
+        )
+        execution.start(now=NOW + datetime.timedelta(minutes=number))
+        execution.operations.extend(operation(execution, step) for step in range(1, 4))
+        if number % 3 == 1:
+            execution.complete_success(result='"done"', now=NOW + datetime.timedelta(minutes=number, seconds=30))
+        if number % 3 == 2:
+            execution.complete_fail(ErrorObject.from_message("no"), now=NOW + datetime.timedelta(hours=number))
+        (SQLiteExecutionStore(path) if number == 5 else store).save(execution)  # the last one saved whole
+    on_the_file = types.SimpleNamespace(_store=ReusedConnectionsStore(path), _region="eu-west-1")
+
+    def both(**filters: typing.Any) -> tuple[dict, dict]:
+        ours = JournaledExecutor.list_executions(on_the_file, **filters)
+        sdks = Executor.list_executions(on_the_file, **filters)
+        return ours.to_dict(), sdks.to_dict()
+
+    after = (NOW + datetime.timedelta(minutes=2)).isoformat()
+    for filters in (
+        {},
+        {"function_name": "f1"},
+        {"function_name": "f0", "execution_name": "n2"},
+        {"status_filter": "RUNNING"},
+        {"status_filter": "FAILED", "reverse_order": True},
+        {"started_after": after, "started_before": (NOW + datetime.timedelta(minutes=4)).isoformat()},
+        {"max_items": 2},
+        {"max_items": 2, "marker": "2"},
+        {"max_items": 2, "marker": "4", "reverse_order": True},
+        {"marker": "not a number"},
+    ):
+        ours, sdks = both(**filters)
+        assert ours == sdks, filters
+        assert ours["DurableExecutions"], filters
+    every, _ = both()
+    assert {summary["Status"] for summary in every["DurableExecutions"]} == {"RUNNING", "SUCCEEDED", "FAILED"}
+    assert sum("EndTimestamp" in summary for summary in every["DurableExecutions"]) == 4
+    read, _ = on_the_file._store.query_for_summaries(limit=50)
+    assert [len(execution.operations) for execution in read] == [1, 1, 1, 1, 1, 4]  # the one saved whole: as it is
