@@ -254,17 +254,21 @@ class ReusedConnectionsStore(SQLiteExecutionStore):
         end); reading every operation of every execution made a list cost as much as all of them (1.1 s for 333)."""
         with freshly_parsed():
             found, marker = super().query(**filters)  # a row saved whole (saved_whole) comes with its operations
+            wanted = [execution.durable_execution_arn for execution in found if not execution.operations]
+            firsts: dict[str, str] = {}
             with self._connection() as conn:
-                for execution in found:
-                    if execution.operations:
-                        continue
-                    first = conn.execute(
-                        "SELECT data FROM duoflow_execution_parts WHERE durable_execution_arn = ?"
-                        " AND part = 'Operations' AND position = 0",
-                        (execution.durable_execution_arn,),
-                    ).fetchone()
-                    if first is not None:
-                        execution.operations = [Operation.from_json_dict(json.loads(first[0]))]
+                for start in range(0, len(wanted), 500):  # SQLite allows 999 parameters a statement before 3.32
+                    arns = wanted[start : start + 500]
+                    firsts.update(
+                        conn.execute(
+                            "SELECT durable_execution_arn, data FROM duoflow_execution_parts WHERE part = 'Operations'"
+                            f" AND position = 0 AND durable_execution_arn IN ({', '.join('?' * len(arns))})",
+                            arns,
+                        )
+                    )
+            for execution in found:
+                if (first := firsts.get(execution.durable_execution_arn)) is not None:
+                    execution.operations = [Operation.from_json_dict(json.loads(first))]
         return found, marker
 
     @contextmanager
