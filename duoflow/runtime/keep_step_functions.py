@@ -40,6 +40,7 @@ moved past that event first, so a restart before the state is entered again resu
 from __future__ import annotations
 
 import copy
+import datetime
 import hashlib
 import json
 import threading
@@ -361,7 +362,7 @@ class StepFunctionsKeeper:
         """The journaled history of ``arn``, oldest first: one decode of the whole, not one per event (a loan's
         history is about 50 events; a restart reads every execution's)."""
         rows = self._journal.read("SELECT event FROM sfn_events WHERE arn = ? ORDER BY id", (arn,))
-        return json.loads("[" + ",".join(row[0] for row in rows) + "]")
+        return [_with_datetime(event) for event in json.loads("[" + ",".join(row[0] for row in rows) + "]")]
 
     def _restore_redrives(self, execution: Any) -> None:
         rows = self._journal.read("SELECT count, date FROM sfn_redrives WHERE arn = ?", (execution.exec_arn,))
@@ -389,7 +390,7 @@ class StepFunctionsKeeper:
                 "type": "ExecutionRedriven",
                 "executionRedrivenEventDetails": {"redriveCount": count},
             }
-            redriven = json.loads(_json(redriven))  # as journaled events come back (timestamps as text)
+            redriven = _with_datetime(json.loads(_json(redriven)))  # as journaled events come back
             events.append(redriven)
             seq = len(events)
             with self._journal.transaction() as db:
@@ -514,14 +515,19 @@ def redrive(backend: Any, arn: str) -> Any:
 
 
 def _now() -> Any:
-    import datetime
-
     return datetime.datetime.now(tz=datetime.UTC)
 
 
-def _datetime(timestamp: float) -> Any:
-    import datetime
+def _with_datetime(event: dict[str, Any]) -> dict[str, Any]:
+    """A journaled history event with its ``timestamp`` a datetime again, as moto's own events hold it (``_json``
+    wrote it as text): moto writes a text timestamp by parsing it with dateutil at every GetExecutionHistory, a
+    quarter of the console's execution page on a restarted runtime."""
+    if isinstance(event.get("timestamp"), str):
+        event["timestamp"] = datetime.datetime.fromisoformat(event["timestamp"])
+    return event
 
+
+def _datetime(timestamp: float) -> Any:
     return datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
 
 
