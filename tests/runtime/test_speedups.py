@@ -817,6 +817,108 @@ def test_moto_asks_only_whether_the_action_is_a_method_of_its_response_class():
     assert "not_an_action" not in names and "__class__" not in names and "region" not in names
 
 
+BRANCHING_MACHINE = {
+    "Comment": "every kind of history event moto writes without a Task: branches, iterations, a wait, a choice, a failure",
+    "StartAt": "Both",
+    "States": {
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [
+                {"StartAt": "One", "States": {"One": {"Type": "Pass", "Result": 1, "End": True}}},
+                {"StartAt": "Pause", "States": {"Pause": {"Type": "Wait", "Seconds": 0, "End": True}}},
+            ],
+            "Next": "Each",
+        },
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$",
+            "ItemProcessor": {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}},
+            "Next": "Decide",
+        },
+        "Decide": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$[0]", "NumericEquals": 1, "Next": "Refuse"}],
+            "Default": "Refuse",
+        },
+        "Refuse": {"Type": "Fail", "Error": "Refused", "Cause": "the first branch said 1"},
+    },
+}
+
+
+def test_moto_answers_alike_with_the_names_kept_and_with_its_own_walk(runtime, sfn, monkeypatch):
+    """The attribute lookup speed-up (moto_core: ``ResponseSerializer.get_value``) answers every call as moto's walk
+    does: Step Functions (JSON: dicts and moto's objects), S3 (REST-XML), STS (query) and SNS (query, with response
+    transformers: moto's walk)."""
+    from moto.core.serialize import ResponseSerializer
+
+    from duoflow.runtime.patches import moto_core
+
+    described, _events, _seconds = run_state_machine(sfn, BRANCHING_MACHINE, {"items": [1, 2]})
+    assert described["status"] == "FAILED"
+    _done, _ran, _seconds = run_state_machine(sfn, JSONATA_MACHINE, {"text": "q", "items": [1, 2, 3]})
+    execution, machine = described["executionArn"], described["stateMachineArn"]
+    sns, s3 = runtime.client("sns"), runtime.client("s3")
+    sns.create_topic(Name=unique("topic"))
+    bucket = unique("bucket").lower()
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="a/one.txt", Body=b"one", Metadata={"who": "test"})
+    calls = [
+        lambda: sfn.describe_execution(executionArn=execution),
+        lambda: sfn.get_execution_history(executionArn=execution, maxResults=1000),
+        lambda: sfn.get_execution_history(executionArn=execution, reverseOrder=True, maxResults=7),
+        lambda: sfn.list_executions(stateMachineArn=machine),
+        lambda: sfn.describe_state_machine(stateMachineArn=machine),
+        lambda: sfn.describe_state_machine_for_execution(executionArn=execution),
+        lambda: sfn.list_state_machines(),
+        lambda: sns.list_topics(),
+        lambda: s3.list_objects_v2(Bucket=bucket),
+        lambda: s3.list_buckets(),
+        lambda: runtime.client("sts").get_caller_identity(),
+    ]
+
+    def answers() -> list[dict]:
+        return [{k: v for k, v in call().items() if k != "ResponseMetadata"} for call in calls]
+
+    kept = answers()
+    [walk] = [hook.original for hook in moto_core._patcher._hooks if hook.target == moto_core._ATTRIBUTE_LOOKUP]
+    monkeypatch.setattr(ResponseSerializer, "get_value", walk)
+    assert answers() == kept
+    assert len(kept[1]["events"]) > 20 and kept[1]["events"][-1]["type"] == "ExecutionFailed"
+    assert kept[7]["Topics"] and kept[8]["Contents"][0]["Key"] == "a/one.txt" and kept[10]["Account"]
+
+
+def test_the_names_moto_looks_a_dict_s_value_up_under_depend_only_on_the_key_shape_and_parent():
+    """What the speed-up keeps per (key, shape, parent) for a plain dict is a pure function of those: moto's alias
+    providers read nothing else of the context (not the dict's contents, the path, the operation or the service),
+    and moto's lookup in a dict is its item, None included, or nothing."""
+    import inspect
+
+    from moto.core import serialize, utils
+
+    assert [provider.__name__ for provider in serialize.DEFAULT_ALIAS_PROVIDERS] == [
+        "ExplicitAlias",
+        "ShapeNameAlias",
+        "NoAlias",
+        "ShapePrefixAlias",
+        "ClassPrefixAlias",
+        "ModelAlias",
+    ]
+    readers = [
+        *serialize.DEFAULT_ALIAS_PROVIDERS,
+        serialize.AttributePicker.get_possible_keys,
+        serialize.XFormedAttributePicker.get_possible_keys,
+    ]
+    for reader in readers:
+        source = inspect.getsource(reader)
+        read = set(re.findall(r"context\.(\w+)", source))
+        assert read <= {"obj", "shape", "key"}, (reader, read)
+        assert set(re.findall(r"\bobj\.(\w+)", source)) <= {"Meta", "__class__"}, reader  # a dict's: none, dict
+    assert "get_value(obj, possible_key, MISSING)" in inspect.getsource(serialize.AttributePicker.__call__)
+    assert utils.get_value({"a": None}, "a", utils.MISSING) is None
+    assert utils.get_value({"b": 1}, "a", utils.MISSING) is utils.MISSING
+    assert utils.get_value({"a": {"b": 2}}, "a.b", utils.MISSING) == 2  # a dotted name is a path: moto's walk
+
+
 def test_the_user_agent_is_the_one_botocore_builds_for_each_set_of_features(runtime):
     import inspect
 

@@ -1,5 +1,6 @@
 """moto's request handling (``pins.PINNED["moto"]``, 5.2.5): DynamoDB and SNS requests take turns; an action is
-looked up by its name; moto's models are not kept for ever by the list moto keeps of every instance.
+looked up by its name; moto's models are not kept for ever by the list moto keeps of every instance; an answer's
+values are looked up under names built once.
 
 Fix (always installed): ``DynamoHandler.call_action`` and ``SNSResponse.call_action`` (both inherited from
 ``BaseResponse`` in moto/core/responses.py; uninstall removes ours). moto's DynamoDB and SNS backends are plain
@@ -21,6 +22,19 @@ status read through the API kept ~12 KiB for ever; a burst of applications ~12 K
 images. Here only S3's objects and uploads are recorded, the two lists moto reads (a test reads moto's source for
 every reader of the lists). Written up for moto in docs/upstream/moto-instances-tracked.md.
 
+Speed-up (left out with ``DUOFLOW_SPEEDUPS=0``): ``ResponseSerializer.get_value`` in moto/core/serialize.py. moto
+writes an answer of the JSON and query protocols by walking the botocore model: for every member of every structure
+it asks its attribute picker for the value, and the picker tries each name the value may be kept under, built anew
+at each call from six alias providers (the object's ``Meta`` aliases, the shape's name, the key, the key less the
+parent shape's or the object's class name, the model's wire name; each also in ``snake_case``). A Step Functions
+history event has about sixty members, most of them absent, each tried under every name: two thirds of a
+``GetExecutionHistory``'s time, and the console's execution page asks for one every second (90-100 ms for a
+53-event history on a slow machine). For a plain dict (what moto's Step Functions answers are made of) those names
+depend only on the key, the shape and its parent: here they are built once for each and kept, and the dict's item
+is the one under the first name it has, as moto's lookup finds it. Anything else (another class of value, a picker
+or alias list other than moto's default, an answer with response transformers: IAM, SNS, EC2…, a name that is a
+dotted path) goes through moto's walk.
+
 Guarded by tests/runtime/test_keep_moto_data.py and test_speedups.py.
 """
 
@@ -39,8 +53,10 @@ _TAKING_TURNS = (
 )
 _ACTION_LOOKUP = Target("moto.core.responses", "method_names_from_class")
 _INSTANCE_TRACKING = Target("moto.core.common_models", "BaseModel.__new__")
+_ATTRIBUTE_LOOKUP = Target("moto.core.serialize", "ResponseSerializer.get_value")
 FIXES = _TAKING_TURNS
-SPEEDUPS = (_ACTION_LOOKUP, _INSTANCE_TRACKING)
+SPEEDUPS = (_ACTION_LOOKUP, _INSTANCE_TRACKING, _ATTRIBUTE_LOOKUP)
+KEPT_NAME_LISTS = 20_000  # (picker, key, shape, parent) -> names; the models' shapes are few, and kept by moto
 
 # The model classes whose instances moto reads back from ``instances_tracked`` (S3Backend.reset closes their buffers)
 STILL_TRACKED = frozenset({("moto.s3.models", "FakeKey"), ("moto.s3.models", "FakeMultipart")})
@@ -63,6 +79,7 @@ def install(speedups: bool) -> None:
     if speedups:
         _patcher.replace(_ACTION_LOOKUP, _FunctionNames)
         _patcher.replace(_INSTANCE_TRACKING, _recording_only_what_moto_reads(_INSTANCE_TRACKING.owner()))
+        _patcher.replace(_ATTRIBUTE_LOOKUP, _value_under_kept_names(_ATTRIBUTE_LOOKUP.owner().get_value))
     _patcher.installed = True
 
 
@@ -93,3 +110,44 @@ def _recording_only_what_moto_reads(base_model: type) -> Any:
         return instance
 
     return new_model
+
+
+def _value_under_kept_names(walk: Any) -> Any:
+    """moto's ``ResponseSerializer.get_value`` (``walk``) for a plain dict under moto's default picker, with the names
+    the value may be kept under built once for each (key, shape, shape's parent)."""
+    from moto.core.serialize import (
+        DEFAULT_ALIAS_PROVIDERS,
+        AttributePicker,
+        AttributePickerContext,
+        XFormedAttributePicker,
+    )
+
+    kept: dict[tuple[Any, ...], tuple[str, ...] | None] = {}  # None: a name is a dotted path, which moto walks
+
+    def get_value(self: Any, value: Any, key: str, shape: Any) -> Any:
+        picker = self._value_picker
+        if (
+            type(value) is not dict
+            or type(picker) not in (AttributePicker, XFormedAttributePicker)
+            or picker.alias_providers is not DEFAULT_ALIAS_PROVIDERS
+            or picker.response_transformers
+        ):
+            return walk(self, value, key, shape)
+        which = (type(picker), key, shape, getattr(shape, "parent", None))
+        if which in kept:
+            names = kept[which]
+        else:
+            names = tuple(picker.get_possible_keys(AttributePickerContext(obj=value, key=key, shape=shape)))
+            if any("." in name for name in names):
+                names = None
+            if len(kept) >= KEPT_NAME_LISTS:
+                kept.clear()
+            kept[which] = names
+        if names is None:
+            return walk(self, value, key, shape)
+        for name in names:  # moto's lookup in a dict: the item under the first name it has, or nothing
+            if name in value:
+                return value[name]
+        return None
+
+    return get_value
