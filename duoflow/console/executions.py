@@ -20,6 +20,7 @@ holds, for that scrubber. A missing execution is ``NotFound`` (the console answe
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -34,7 +35,7 @@ from duoflow.console.history_values import iso, json_or_text
 from duoflow.console.scrub import secrets_in
 from duoflow.console.state_history import state_statuses
 from duoflow.diagrams.asl import all_states, asl_graph, called_function
-from duoflow.diagrams.layout import layout
+from duoflow.diagrams.layout import Placed, layout
 from duoflow.diagrams.sources import all_state_machines
 from duoflow.diagrams.svg import render
 
@@ -60,6 +61,13 @@ def _called_by_state_machines() -> frozenset[str]:
             if isinstance(value, ResourceRef) and value.kind == "function":
                 called.add(value.logical_name)
     return frozenset(called)
+
+
+@functools.lru_cache(maxsize=64)
+def laid_out(definition: str) -> Placed:
+    """A definition's graph laid out: the same for every execution that runs it, and the execution page asks for
+    its execution every second (the layout was a third of the page's time). Rendering only reads it."""
+    return layout(asl_graph(json.loads(definition), durable_functions=DURABLE_FUNCTIONS))
 
 
 def top_level_durable_functions() -> list[str]:
@@ -269,7 +277,6 @@ class Executions:
             secrets |= secrets_in(events)
         states = state_statuses(events, execution, definition)
         spec = next((m for m in all_state_machines() if m.name == machine["name"]), None)
-        graph = asl_graph(definition, durable_functions=DURABLE_FUNCTIONS)
         title = f"{machine['name']}: {execution['name']}"
         nested = []
         for name, state in all_states(definition).items():
@@ -295,7 +302,7 @@ class Executions:
             "scenario": spec.scenario if spec else None,
             "variant": spec.variant if spec else None,
             "definition": definition,
-            "svg": render(layout(graph), title=title),
+            "svg": render(laid_out(machine["definition"]), title=title),
             "states": states,
             "durable": nested,
             "transitions": sum(1 for event in events if event["type"].endswith("StateEntered")),

@@ -6,10 +6,12 @@ and what nobody sees: test_console_security.py)."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
 
+from duoflow.console.executions import laid_out
 from duoflow.scenarios import loan_cases
 from tests.api.conftest import bearer
 from tests.failed_runs import failed_durable_execution, failed_sfn_execution
@@ -177,6 +179,21 @@ def test_a_denied_run_marks_its_end_state_denied_with_the_reason(client, as_hr):
     assert loan_denied["cause"].startswith("credit denied: credit score too low")
     assert detail["states"]["Request Fraud Check"]["status"] == "not-reached"
     assert detail["durable"] == []
+
+
+def test_executions_of_one_definition_share_its_diagram_laid_out_once_each_with_its_own_title(client, as_hr):
+    """The execution page is polled every second: a definition's graph is laid out once (``laid_out``), and each
+    execution's diagram is that layout under the execution's own title."""
+    first, second = (apply(client, BOB, variant="sfn")[1]["execution_arn"] for _ in range(2))
+    laid_out.cache_clear()
+    pages = [
+        wait_until(lambda arn=arn: finished(client, arn, as_hr), what="Bob's run to end") for arn in (first, second)
+    ]
+    assert laid_out.cache_info().misses == 1 and laid_out.cache_info().hits >= 1
+    untitled = [re.sub(r"<title>.*?</title>|aria-label=\"[^\"]*\"", "", page["svg"]) for page in pages]
+    assert untitled[0] == untitled[1] and 'data-id="Loan Denied"' in untitled[0]
+    for page in pages:
+        assert f"<title>loan-sfn: {page['name']}</title>" in page["svg"]
 
 
 def test_a_failure_caught_by_the_asl_is_shown_caught_with_its_cause(client, as_manager, monkeypatch):
