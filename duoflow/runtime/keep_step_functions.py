@@ -21,14 +21,15 @@ runtime records each one as data, in the journal (:mod:`journal`), at the moment
   state had been invoked, written with each checkpoint.
 
 On start (:meth:`StepFunctionsKeeper.restore`), after the state machines are deployed: a finished execution comes
-back as it ended (status, history, output), never run again; a running one is re-entered at its last checkpoint with
-that state's input and variables, its history up to there, under the same ARN (and with its test case, each
-mocked state's invocations counted on from where they were at the checkpoint). A task state it was waiting in gets
-the same task token back (whoever holds it — the pending-approval row, a durable function — can still answer it);
-its Lambda is not called again when it had been (the TaskSubmitted event was journaled); an answer journaled before
-the crash is delivered at once; its timeout keeps its due date (time the runtime was down counts). A state that was
-running when the process died runs again from its start: at least once per task, as in AWS Step Functions.
-A Parallel state is re-entered as a whole (its branches are checkpointed with it). See duoflow/runtime/README.md.
+back as it ended (status, output; its history read from the journal when first asked for), never run again; a
+running one is re-entered at its last checkpoint with that state's input and variables, its history up to there,
+under the same ARN (and with its test case, each mocked state's invocations counted on from where they were at the
+checkpoint). A task state it was waiting in gets the same task token back (whoever holds it — the pending-approval
+row, a durable function — can still answer it); its Lambda is not called again when it had been (the TaskSubmitted
+event was journaled); an answer journaled before the crash is delivered at once; its timeout keeps its due date
+(time the runtime was down counts). A state that was running when the process died runs again from its start: at
+least once per task, as in AWS Step Functions. A Parallel state is re-entered as a whole (its branches are
+checkpointed with it). See duoflow/runtime/README.md.
 
 ``RedriveExecution`` (:meth:`StepFunctionsKeeper.redrive`) uses the same re-entry: a FAILED, TIMED_OUT or ABORTED
 execution is re-entered at its last checkpoint — the state it entered last and never left, which is the state that
@@ -41,10 +42,12 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import hashlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from duoflow.runtime import crash_points, sfn_mocks
@@ -337,12 +340,11 @@ class StepFunctionsKeeper:
                 trace_header=None,
                 activity_store={},
             )
-            events = self._history(arn)
             self._restore_redrives(execution)
             if status != "RUNNING":
                 execution.exec_worker = execution._get_start_execution_worker()
                 env = execution.exec_worker._get_evaluation_environment()
-                env.event_manager._history_event_list.extend(events)
+                env.event_manager = _RestoredEventManager(functools.partial(self._history, arn))
                 execution.exec_worker.env = env
                 execution.exec_status = ExecutionStatus(status)
                 execution.stop_date = _datetime(stop) if stop else None
@@ -351,7 +353,7 @@ class StepFunctionsKeeper:
                 machine.executions.append(execution)
                 counts["finished"] += 1
                 continue
-            execution.resume_with = self._resume_point(arn, events)
+            execution.resume_with = self._resume_point(arn, self._history(arn))
             self._restore_mock_case(execution)
             machine.executions.append(execution)
             execution.start()
@@ -534,10 +536,11 @@ def _datetime(timestamp: float) -> Any:
 # --- the hooks into moto's interpreter (installed once per process; each call finds its keeper) ---------------
 
 _ResumedExecution: Any = None
+_RestoredEventManager: Any = None
 
 
 def _install_hooks() -> None:
-    global _installed, _ResumedExecution
+    global _installed, _ResumedExecution, _RestoredEventManager
     if _installed:
         return
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
@@ -701,6 +704,25 @@ def _install_hooks() -> None:
                 resumed.start_at = StartAt(checkpoint["state"])
                 resumed.eval(env)
             self._execution_communication.terminated()
+
+    class RestoredEventManager(EventManager):
+        """The event manager of an execution that had ended before a restart. Its history is read from the journal
+        the first time it is asked for (``get_event_history``, what moto reads of an ended execution's events):
+        reading every ended execution's history at the start was 70 % of restoring them, and kept them all in
+        memory for an execution page nobody might open."""
+
+        def __init__(self, read_history: Callable[[], list[dict[str, Any]]]) -> None:
+            super().__init__()
+            self._read_history: Callable[[], list[dict[str, Any]]] | None = read_history
+
+        def get_event_history(self) -> Any:
+            with self._mutex:
+                if self._read_history is not None:
+                    self._history_event_list.extend(self._read_history())
+                    self._read_history = None
+            return super().get_event_history()
+
+    _RestoredEventManager = RestoredEventManager
 
     class ResumedExecution(Execution):
         resume_with: dict[str, Any] | None = None

@@ -224,3 +224,59 @@ def test_moto_s_program_begins_at_its_start_at_which_a_resumed_execution_sets_to
     stock = getattr(Program.eval, "stock", Program.eval)  # the in-thread speed-up keeps moto's as .stock
     assert "env.next_state_name = self.start_at.start_at_name" in inspect.getsource(stock)
     assert "start_at" not in inspect.getsource(Program._eval_body)
+
+
+def test_an_ended_execution_s_history_is_read_from_the_journal_when_first_asked_for(tmp_path: Path) -> None:
+    """A restart brings an ended Step Functions execution back without reading its history (most are never looked
+    at again); the first GetExecutionHistory reads it, whole and as it was, and a redrive still finds it."""
+    runtime = start_runtime(tmp_path)
+    try:
+        sfn = runtime.client("stepfunctions")
+        machine = create_state_machine(sfn, FAILS_THEN_WAITS, name="fails-then-waits")
+        arn = sfn.start_execution(
+            stateMachineArn=machine, name=unique("ended"), input=json.dumps({"key": unique("k")})
+        )["executionArn"]
+        assert wait_sfn_done(sfn, arn)["status"] == "FAILED"
+        before = sfn_history(sfn, arn)
+    finally:
+        runtime.stop()
+    runtime = start_runtime(tmp_path)
+    try:
+        sfn = runtime.client("stepfunctions")
+        create_state_machine(sfn, FAILS_THEN_WAITS, name="fails-then-waits")
+        runtime.resume()
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        backend = stepfunctions_parser_backends[runtime.account_id][runtime.region]
+        manager = backend.describe_execution(arn).exec_worker.env.event_manager
+        assert manager._read_history is not None and manager._history_event_list == []  # not read at the start
+        assert sfn_history(sfn, arn) == before
+        assert manager._read_history is None and sfn_history(sfn, arn) == before  # read once
+        sfn.redrive_execution(executionArn=arn)
+        wait_until(lambda: scheduled_token(sfn, arn), what="Wait for Answer scheduled after the redrive")
+        types = [event["type"] for event in sfn_history(sfn, arn)]
+        assert types[: len(before)] == [event["type"] for event in before] and "ExecutionRedriven" in types
+    finally:
+        runtime.stop()
+
+
+def test_moto_reads_an_ended_execution_s_events_only_through_get_event_history() -> None:
+    """What the lazy history relies on in the pinned moto: outside EventManager's own methods nothing reads its
+    list of events, and EventManager reads it in three places (set up, append an event, copy it for a reader);
+    duoflow's own readers are for running executions (keep_step_functions: ``entering``, ``publish``)."""
+    import inspect
+    import re
+
+    import moto.stepfunctions.parser as parser
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+
+    root = Path(parser.__file__).parent
+    readers = {
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "_history_event_list" in path.read_text(encoding="utf-8")
+    }
+    assert readers == {"asl/eval/event/event_manager.py"}
+    source = inspect.getsource(EventManager)
+    assert len(re.findall(r"self\._history_event_list\b", source)) == 3
+    assert "return copy.deepcopy(self._history_event_list)" in inspect.getsource(EventManager.get_event_history)
