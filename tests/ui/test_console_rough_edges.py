@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 import pytest
 from playwright.sync_api import expect
 
+from duoflow.console.executions import Executions
 from services.api.routes import HR_ROLE, MANAGER_ROLE
 from tests.failed_runs import failed_sfn_execution
 from tests.ui.conftest import shot, sign_in
@@ -67,6 +69,45 @@ def test_an_unknown_execution_is_asked_for_once(page, signer):
     page.clock.run_for(10_000)  # ten polling periods
     asked = page.evaluate("window.__fetched.filter(url => url.includes('/console/api/execution?'))")
     assert len(asked) == 1, asked
+
+
+def test_a_list_slower_than_the_polling_period_is_not_asked_for_again_while_on_its_way(page, signer, monkeypatch):
+    """Thousands of executions take the server seconds to list: the page waits for the answer, then asks again a
+    polling period later, instead of piling a request a second on a server that is already busy."""
+    listed = Executions.list
+    answer = threading.Event()
+    in_flight, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow_list(self, *args, **kwargs):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        try:
+            answer.wait(30)  # the test lets it answer once the page has had ten periods to ask again
+            return listed(self, *args, **kwargs)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(Executions, "list", slow_list)
+    page.add_init_script(COUNT_FETCHES)
+    page.clock.install()
+    page.goto(f"/#/executions?token={signer.role_token(HR_ROLE)}")  # a sign-in link: the list view, opened once
+
+    def asked() -> int:
+        return page.evaluate("window.__fetched.filter(url => url.includes('/console/api/executions?')).length")
+
+    try:
+        page.wait_for_function("window.__fetched.some(url => url.includes('/console/api/executions?'))")
+        page.clock.run_for(10_000)  # ten polling periods while the first list is being built
+        assert asked() == 1
+    finally:
+        answer.set()  # also when the page did ask again: no server thread left waiting
+    expect(page.locator("#executions tr").first).to_be_attached()
+    page.clock.run_for(1_000)  # one period after the answer: asked again
+    page.wait_for_function("window.__fetched.filter(url => url.includes('/console/api/executions?')).length === 2")
+    assert most[0] == 1
 
 
 def test_a_failed_lambdas_cause_reads_as_its_message(page, signer, failed_sfn):

@@ -5,7 +5,7 @@
 // Content-Security-Policy allows neither (styles are set through element.style).
 "use strict";
 
-const POLL_MS = 1000; // live views refresh at least every 2 s
+const POLL_MS = 1000; // a live view asks again a second after its last answer (every(), below)
 const $ = (selector, root = document) => root.querySelector(selector);
 const state = { timers: [], about: null, cases: null, selected: null, execution: null, timelines: null, openOp: null, logsAt: null,
   showing: null, panZoom: null, eventsAt: null, eventsShown: null, openEvents: new Set(), closedGroups: new Set() };
@@ -131,8 +131,17 @@ function readableError(error, cause) {
 
 // --- routing ------------------------------------------------------------------------------------------------
 
-function every(fn) { fn(); state.timers.push(setInterval(fn, POLL_MS)); }
-function stopTimers() { state.timers.forEach(clearInterval); state.timers = []; }
+// A live view asks again POLL_MS after its last answer arrived, never while one is on its way: a list that takes
+// longer than the period to build (thousands of executions) is not asked for again and again on top of itself.
+function every(fn) {
+  const poll = { stopped: false, timer: null };
+  const run = async () => {
+    try { await fn(); } finally { if (!poll.stopped) poll.timer = setTimeout(run, POLL_MS); }
+  };
+  state.timers.push(poll);
+  run();
+}
+function stopTimers() { state.timers.forEach((poll) => { poll.stopped = true; clearTimeout(poll.timer); }); state.timers = []; }
 
 // A sign-in link (`duoflow serve` prints one per role: <console>/#/<the role's page>?token=…) is read wherever the
 // token arrives: in a new tab, or pasted into an open one, where only the fragment changes. The token is kept in
