@@ -48,6 +48,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 from duoflow.runtime import crash_points, sfn_mocks
@@ -520,6 +521,22 @@ def _now() -> Any:
     return datetime.datetime.now(tz=datetime.UTC)
 
 
+class _Ending:
+    """An execution as moto's ``_reflect_execution_status`` ends it, without changing it: what moto assigns is kept
+    in ``assigned`` and read back from there; everything else is the execution's own."""
+
+    def __init__(self, execution: Any) -> None:
+        object.__setattr__(self, "assigned", {})
+        object.__setattr__(self, "_execution", execution)
+
+    def __getattr__(self, name: str) -> Any:
+        assigned = object.__getattribute__(self, "assigned")
+        return assigned[name] if name in assigned else getattr(object.__getattribute__(self, "_execution"), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.assigned[name] = value
+
+
 def _with_datetime(event: dict[str, Any]) -> dict[str, Any]:
     """A journaled history event with its ``timestamp`` a datetime again, as moto's own events hold it (``_json``
     wrote it as text): moto writes a text timestamp by parsing it with dateutil at every GetExecutionHistory, a
@@ -669,11 +686,21 @@ def _install_hooks() -> None:
         return service_task
 
     def reflect(self: Any) -> None:
-        _originals["reflect"](self)
-        env = self.execution.exec_worker.env
-        keeper, _arn = _keeper_of(env)
+        """moto's ``_reflect_execution_status`` with the end made visible last: moto set the status first and then
+        the output (or the error and cause), so a DescribeExecution in between saw SUCCEEDED without an output or
+        FAILED without its error; and the journal recorded the end after callers could see it. Here moto's
+        assignments are collected, the others made, the end journaled, and the status set last."""
+        execution = self.execution
+        ending = _Ending(execution)
+        _originals["reflect"](SimpleNamespace(execution=ending))
+        for name, value in ending.assigned.items():
+            if name != "exec_status":
+                setattr(execution, name, value)
+        keeper, _arn = _keeper_of(execution.exec_worker.env)
         if keeper is not None:
-            keeper.ended(self.execution)
+            keeper.ended(ending)
+        if "exec_status" in ending.assigned:
+            execution.exec_status = ending.assigned["exec_status"]
 
     class ResumingWorker(ExecutionWorker):
         """Starts an execution at its journaled checkpoint instead of its StartAt state."""

@@ -136,6 +136,54 @@ def test_a_catch_matches_the_function_error_by_name(sfn):
     assert first(events, "TaskFailed")["taskFailedEventDetails"]["error"] == "Boom"
 
 
+def test_an_ended_execution_shows_its_status_with_its_output_or_error_once_its_end_is_journaled(sfn, monkeypatch):
+    """A caller polling DescribeExecution never sees SUCCEEDED without the output, nor FAILED without the error
+    (moto set the status first), nor an end the journal does not hold yet: while the end is being journaled the
+    execution still shows RUNNING."""
+    from duoflow.runtime.keep_step_functions import StepFunctionsKeeper
+
+    ended = StepFunctionsKeeper.ended
+    seen: list[str] = []
+
+    def journaling(self, execution):
+        seen.append(sfn.describe_execution(executionArn=execution.exec_arn)["status"])
+        ended(self, execution)
+        seen.append(sfn.describe_execution(executionArn=execution.exec_arn)["status"])
+
+    monkeypatch.setattr(StepFunctionsKeeper, "ended", journaling)
+    done = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "Result": {"ok": True}, "End": True}}}
+    succeeded, _events, _seconds = run_state_machine(sfn, done, {})
+    refused = {"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "Refused", "Cause": "because"}}}
+    failed, _events, _seconds = run_state_machine(sfn, refused, {})
+
+    assert seen == ["RUNNING"] * 4
+    assert succeeded["status"] == "SUCCEEDED" and json.loads(succeeded["output"]) == {"ok": True}
+    assert (failed["status"], failed["error"], failed["cause"]) == ("FAILED", "Refused", "because")
+
+
+def test_moto_ends_an_execution_by_assigning_its_status_stop_date_output_error_and_cause_only():
+    """What the keeper's end (``reflect`` in keep_step_functions) relies on in the pinned moto: the end is a set of
+    assignments to the execution, which the keeper collects and makes in its own order."""
+    import inspect
+    import re
+
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    from duoflow.runtime import keep_step_functions
+
+    moto_s = BaseExecutionWorkerCommunication._reflect_execution_status
+    source = inspect.getsource(keep_step_functions._originals.get("reflect", moto_s))
+    assert set(re.findall(r"self\.execution\.(\w+) =", source)) == {
+        "stop_date",
+        "exec_status",
+        "output",
+        "error",
+        "cause",
+    }
+    assignments = [line.split(" = ")[0].strip() for line in source.splitlines() if " = " in line]
+    assert all(target.startswith("self.execution.") for target in assignments if "exit_program_state" not in target)
+
+
 def test_an_uncaught_function_error_fails_the_execution_with_its_name(sfn):
     definition = {
         "StartAt": "Double",
