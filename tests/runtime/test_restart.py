@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 from duoflow.runtime import LocalRuntime
 from duoflow.runtime.sfn_mocks import MockConfig
@@ -180,27 +181,45 @@ FAILS_THEN_WAITS = {
 }
 
 
+def failed_execution(runtime: LocalRuntime, prefix: str) -> tuple[Any, str]:
+    """An execution of FAILS_THEN_WAITS that has failed (its counterpart fails on its first call): the Step
+    Functions client and its ARN."""
+    sfn = runtime.client("stepfunctions")
+    machine = create_state_machine(sfn, FAILS_THEN_WAITS, name="fails-then-waits")
+    arn = sfn.start_execution(stateMachineArn=machine, name=unique(prefix), input=json.dumps({"key": unique("k")}))[
+        "executionArn"
+    ]
+    assert wait_sfn_done(sfn, arn)["status"] == "FAILED"
+    return sfn, arn
+
+
+def restarted_with_fails_then_waits(state_dir: Path) -> tuple[LocalRuntime, Any, dict[str, int]]:
+    """A runtime started again on ``state_dir``, FAILS_THEN_WAITS deployed again before it resumes (as
+    duoflow/stack.py deploys before resuming): the runtime, its Step Functions client and what it resumed."""
+    runtime = start_runtime(state_dir)
+    try:
+        sfn = runtime.client("stepfunctions")
+        create_state_machine(sfn, FAILS_THEN_WAITS, name="fails-then-waits")
+        return runtime, sfn, runtime.resume()
+    except BaseException:
+        runtime.stop()
+        raise
+
+
 def test_a_redriven_execution_carries_on_after_a_restart(tmp_path: Path) -> None:
     """Failed, redriven, waiting on its token; the runtime stops and starts again: the execution is re-entered where
     the redrive had brought it (same ARN, redriveCount 1, the ExecutionRedriven event in its history) and ends when
     the token is answered."""
     runtime = start_runtime(tmp_path)
     try:
-        sfn = runtime.client("stepfunctions")
-        machine = create_state_machine(sfn, FAILS_THEN_WAITS, name="fails-then-waits")
-        arn = sfn.start_execution(
-            stateMachineArn=machine, name=unique("redrive"), input=json.dumps({"key": unique("k")})
-        )["executionArn"]
-        assert wait_sfn_done(sfn, arn)["status"] == "FAILED"
+        sfn, arn = failed_execution(runtime, "redrive")
         sfn.redrive_execution(executionArn=arn)
         token = wait_until(lambda: scheduled_token(sfn, arn), what="Wait for Answer scheduled")
     finally:
         runtime.stop()
-    runtime = start_runtime(tmp_path)
+    runtime, sfn, resumed = restarted_with_fails_then_waits(tmp_path)
     try:
-        sfn = runtime.client("stepfunctions")
-        create_state_machine(sfn, FAILS_THEN_WAITS, name="fails-then-waits")
-        assert runtime.resume()["running Step Functions executions"] == 1
+        assert resumed["running Step Functions executions"] == 1
         assert sfn.describe_execution(executionArn=arn)["redriveCount"] == 1
         sfn.send_task_success(taskToken=token, output=json.dumps({"answered": True}))
         description = wait_sfn_done(sfn, arn)
@@ -231,20 +250,12 @@ def test_an_ended_execution_s_history_is_read_from_the_journal_when_first_asked_
     at again); the first GetExecutionHistory reads it, whole and as it was, and a redrive still finds it."""
     runtime = start_runtime(tmp_path)
     try:
-        sfn = runtime.client("stepfunctions")
-        machine = create_state_machine(sfn, FAILS_THEN_WAITS, name="fails-then-waits")
-        arn = sfn.start_execution(
-            stateMachineArn=machine, name=unique("ended"), input=json.dumps({"key": unique("k")})
-        )["executionArn"]
-        assert wait_sfn_done(sfn, arn)["status"] == "FAILED"
+        sfn, arn = failed_execution(runtime, "ended")
         before = sfn_history(sfn, arn)
     finally:
         runtime.stop()
-    runtime = start_runtime(tmp_path)
+    runtime, sfn, _resumed = restarted_with_fails_then_waits(tmp_path)
     try:
-        sfn = runtime.client("stepfunctions")
-        create_state_machine(sfn, FAILS_THEN_WAITS, name="fails-then-waits")
-        runtime.resume()
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
         backend = stepfunctions_parser_backends[runtime.account_id][runtime.region]
