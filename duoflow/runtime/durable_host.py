@@ -251,7 +251,7 @@ class ReusedConnectionsStore(SQLiteExecutionStore):
     def query_for_summaries(self, **filters: Any) -> tuple[list[Execution], str | None]:
         """The SDK store's query (the same filters, order and pages) for a list of summaries: each execution as its row
         holds it with its first operation only, all that ``ExecutionSummary.from_execution`` reads (the start, the
-        end); reading every operation of every execution made a list cost as much as all of them (1.1 s for 333)."""
+        end); reading every operation of every execution was half of the console's list of 1,000 executions (0.9 s)."""
         with freshly_parsed():
             found, marker = super().query(**filters)  # a row saved whole (saved_whole) comes with its operations
             wanted = [execution.durable_execution_arn for execution in found if not execution.operations]

@@ -847,8 +847,8 @@ BRANCHING_MACHINE = {
 
 def test_moto_answers_alike_with_the_names_kept_and_with_its_own_walk(runtime, sfn, monkeypatch):
     """The attribute lookup speed-up (moto_core: ``ResponseSerializer.get_value``) answers every call as moto's walk
-    does: Step Functions (JSON: dicts and moto's objects), S3 (REST-XML), STS (query) and SNS (query, with response
-    transformers: moto's walk)."""
+    does, whichever way each value goes: Step Functions (JSON, its answers made of dicts), S3 (REST-XML), STS (query)
+    and SNS (query, with response transformers: moto's walk)."""
     from moto.core.serialize import ResponseSerializer
 
     from duoflow.runtime.patches import moto_core

@@ -57,6 +57,7 @@ _ATTRIBUTE_LOOKUP = Target("moto.core.serialize", "ResponseSerializer.get_value"
 FIXES = _TAKING_TURNS
 SPEEDUPS = (_ACTION_LOOKUP, _INSTANCE_TRACKING, _ATTRIBUTE_LOOKUP)
 KEPT_NAME_LISTS = 20_000  # (picker, key, shape, parent) -> names; the models' shapes are few, and kept by moto
+_NOT_KEPT: Any = object()
 
 # The model classes whose instances moto reads back from ``instances_tracked`` (S3Backend.reset closes their buffers)
 STILL_TRACKED = frozenset({("moto.s3.models", "FakeKey"), ("moto.s3.models", "FakeMultipart")})
@@ -134,9 +135,8 @@ def _value_under_kept_names(walk: Any) -> Any:
         ):
             return walk(self, value, key, shape)
         which = (type(picker), key, shape, getattr(shape, "parent", None))
-        if which in kept:
-            names = kept[which]
-        else:
+        names = kept.get(which, _NOT_KEPT)  # one lookup: another thread may clear the dict in between two
+        if names is _NOT_KEPT:
             names = tuple(picker.get_possible_keys(AttributePickerContext(obj=value, key=key, shape=shape)))
             if any("." in name for name in names):
                 names = None
