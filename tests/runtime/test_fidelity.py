@@ -224,6 +224,37 @@ def test_guard_moto_still_raises_invalid_definition_without_an_error_code():
     assert "in definition '{definition}'" in inspect.getsource(models)  # the module: the method is patched now
 
 
+def test_an_execution_is_described_with_the_state_machine_it_started_on_after_an_update(sfn):
+    """DescribeStateMachineForExecution answers the definition and role an execution runs with (moto answered the
+    state machine as it is now, so an older execution was drawn with states it never had)."""
+    first = {"StartAt": "First", "States": {"First": {"Type": "Pass", "End": True}}}
+    second = {"StartAt": "Second", "States": {"Second": {"Type": "Pass", "End": True}}}
+    machine = sfn.create_state_machine(name=unique("updated"), definition=json.dumps(first), roleArn=ROLE_ARN)
+    arn = machine["stateMachineArn"]
+    before = sfn.start_execution(stateMachineArn=arn, name=unique("before"))["executionArn"]
+    other_role = ROLE_ARN.replace(":role/", ":role/other-")
+    sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(second), roleArn=other_role)
+    after = sfn.start_execution(stateMachineArn=arn, name=unique("after"))["executionArn"]
+
+    described = {name: sfn.describe_state_machine_for_execution(executionArn=name) for name in (before, after)}
+    assert json.loads(described[before]["definition"]) == first and described[before]["roleArn"] == ROLE_ARN
+    assert json.loads(described[after]["definition"]) == second and described[after]["roleArn"] == other_role
+    assert described[before]["stateMachineArn"] == described[after]["stateMachineArn"] == arn
+    with pytest.raises(ClientError):  # moto's refusal of an execution it does not have stands
+        sfn.describe_state_machine_for_execution(executionArn=before.rsplit(":", 1)[0] + ":never-started")
+
+
+def test_guard_moto_starts_an_execution_on_a_snapshot_and_describes_the_state_machine_by_its_arn():
+    from moto.stepfunctions import responses
+    from moto.stepfunctions.parser import models
+
+    started = inspect.getsource(models)  # the modules: both methods are patched now
+    assert "state_machine_clone = copy.deepcopy(" in started and "state_machine=state_machine_clone," in started
+    described = inspect.getsource(responses)
+    assert "sm = self.stepfunction_backend.describe_state_machine_for_execution(arn)" in described
+    assert "return self._describe_state_machine(sm.arn)" in described
+
+
 # --- (d) durable execution ARNs -------------------------------------------------------------------------------
 
 

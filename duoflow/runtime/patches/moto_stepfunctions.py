@@ -60,6 +60,12 @@ Fixes (always installed):
   ``ExecutionNotRedrivable`` with the reason. ``DescribeExecution`` gains ``redriveCount``, ``redriveDate`` (once
   redriven), ``redriveStatus`` (REDRIVABLE / NOT_REDRIVABLE) and ``redriveStatusReason``, which moto leaves out.
 
+* ``StepFunctionResponse.describe_state_machine_for_execution``: moto's parser starts each execution on a snapshot
+  of its state machine (``start_execution`` deep-copies it: "a snapshot of the state machine definition for this
+  execution"), but ``DescribeStateMachineForExecution`` answered the state machine as it is now: after an
+  ``UpdateStateMachine``, an older execution was described (and drawn by the console) with a definition it never
+  ran. Here the definition, role and configurations come from the execution's own snapshot, as LocalStack's
+  provider (where moto's parser comes from) answers them; moto's refusals for an unknown execution stand.
 * ``Execution.stop`` (moto/stepfunctions/parser/backend/execution.py, what ``StopExecution`` calls): moto marks the
   program stopped, but a Task waiting for its task token keeps waiting (its state waits for the task's thread, and
   the task for an answer that will not come), so the execution stayed RUNNING for ever. Here the execution's
@@ -156,6 +162,7 @@ _VALIDATE_DEFINITION = Target("moto.stepfunctions.parser.models", "StepFunctions
 _START_EXECUTION = Target("moto.stepfunctions.parser.models", "StepFunctionsParserBackend.start_execution")
 _REDRIVE_EXECUTION = Target(_RESPONSES, "StepFunctionResponse.redrive_execution")
 _DESCRIBE_EXECUTION_RESPONSE = Target(_RESPONSES, "StepFunctionResponse.describe_execution")
+_MACHINE_FOR_EXECUTION = Target(_RESPONSES, "StepFunctionResponse.describe_state_machine_for_execution")
 _STOP_EXECUTION = Target("moto.stepfunctions.parser.backend.execution", "Execution.stop")
 _ADD_EVENT = Target("moto.stepfunctions.parser.asl.eval.event.event_manager", "EventManager.add_event")
 _WORKER_START = Target("moto.stepfunctions.parser.backend.execution_worker", "ExecutionWorker.start")
@@ -183,6 +190,7 @@ FIXES = (
     _MOCKED_THROW,
     _REDRIVE_EXECUTION,
     _DESCRIBE_EXECUTION_RESPONSE,
+    _MACHINE_FOR_EXECUTION,
     _STOP_EXECUTION,
     _ADD_EVENT,
     _WORKER_START,
@@ -223,6 +231,7 @@ def install(
     _install_definition_errors(programs)
     _install_mock_test_cases()
     _install_redrive()
+    _install_machine_for_execution()
     _install_thread_pruning()
     if speedups:
         _install_parsed_once(programs)
@@ -583,6 +592,30 @@ def _install_redrive() -> None:
     stock_add_event = _patcher.replace(_ADD_EVENT, add_event)
     _patcher.replace(_REDRIVE_EXECUTION, redrive_execution)
     stock_describe = _patcher.replace(_DESCRIBE_EXECUTION_RESPONSE, describe_execution)
+
+
+# What an execution's snapshot answers for DescribeStateMachineForExecution (the rest is moto's answer): the
+# definition it runs and what UpdateStateMachine can change besides (AWS's answer members, moto's attribute names).
+SNAPSHOT_MEMBERS = {
+    "definition": "definition",
+    "roleArn": "roleArn",
+    "loggingConfiguration": "loggingConfiguration",
+    "tracingConfiguration": "tracingConfiguration",
+    "encryptionConfiguration": "encryptionConfiguration",
+}
+
+
+def _install_machine_for_execution() -> None:
+    def describe_state_machine_for_execution(self: Any) -> Any:
+        answer = stock(self)  # moto's refusals for an unknown execution; the state machine as it is now
+        execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
+        snapshot = getattr(execution, "state_machine", None)
+        if snapshot is not None:
+            for member, attribute in SNAPSHOT_MEMBERS.items():
+                answer.result[member] = getattr(snapshot, attribute)
+        return answer
+
+    stock = _patcher.replace(_MACHINE_FOR_EXECUTION, describe_state_machine_for_execution)
 
 
 def _install_thread_pruning() -> None:
