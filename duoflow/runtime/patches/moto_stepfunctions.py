@@ -66,6 +66,7 @@ Fixes (always installed):
   ``UpdateStateMachine``, an older execution was described (and drawn by the console) with a definition it never
   ran. Here the definition, role and configurations come from the execution's own snapshot, as LocalStack's
   provider (where moto's parser comes from) answers them; moto's refusals for an unknown execution stand.
+
 * ``Execution.stop`` (moto/stepfunctions/parser/backend/execution.py, what ``StopExecution`` calls): moto marks the
   program stopped, but a Task waiting for its task token keeps waiting (its state waits for the task's thread, and
   the task for an answer that will not come), so the execution stayed RUNNING for ever. Here the execution's
@@ -595,14 +596,14 @@ def _install_redrive() -> None:
 
 
 # What an execution's snapshot answers for DescribeStateMachineForExecution (the rest is moto's answer): the
-# definition it runs and what UpdateStateMachine can change besides (AWS's answer members, moto's attribute names).
-SNAPSHOT_MEMBERS = {
-    "definition": "definition",
-    "roleArn": "roleArn",
-    "loggingConfiguration": "loggingConfiguration",
-    "tracingConfiguration": "tracingConfiguration",
-    "encryptionConfiguration": "encryptionConfiguration",
-}
+# definition it runs and what UpdateStateMachine can change besides (moto's attributes have the members' names).
+SNAPSHOT_MEMBERS = (
+    "definition",
+    "roleArn",
+    "loggingConfiguration",
+    "tracingConfiguration",
+    "encryptionConfiguration",
+)
 
 
 def _install_machine_for_execution() -> None:
@@ -611,8 +612,8 @@ def _install_machine_for_execution() -> None:
         execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
         snapshot = getattr(execution, "state_machine", None)
         if snapshot is not None:
-            for member, attribute in SNAPSHOT_MEMBERS.items():
-                answer.result[member] = getattr(snapshot, attribute)
+            for member in SNAPSHOT_MEMBERS:
+                answer.result[member] = getattr(snapshot, member)
         return answer
 
     stock = _patcher.replace(_MACHINE_FOR_EXECUTION, describe_state_machine_for_execution)
