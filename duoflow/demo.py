@@ -22,6 +22,7 @@ from duoflow.runtime import LocalRuntime, ResourceRef
 from duoflow.scenarios import LoanCase
 from duoflow.variants import LOAN_VARIANTS, Variant
 from services.api.routes import MANAGER_ROLE
+from services.common.one_workflow import execution_arn_of
 from services.common.progress import DynamoProgressLog
 
 TERMINAL = ("approved", "denied", "failed")
@@ -122,10 +123,9 @@ class RunWatch:
         self._variant, self.application_id = variant, application_id
         self._progress = DynamoProgressLog(runtime.client("dynamodb"), runtime.resolve(PROGRESS_TABLE))
         self._execution_arn = (
-            runtime.resolve(ResourceRef("state_machine", variant.state_machine, "arn")).replace(
-                ":stateMachine:", ":execution:"
+            execution_arn_of(
+                runtime.resolve(ResourceRef("state_machine", variant.state_machine, "arn")), application_id
             )
-            + f":{application_id}"
             if variant.state_machine
             else None
         )

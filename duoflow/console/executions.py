@@ -38,6 +38,7 @@ from duoflow.diagrams.asl import all_states, asl_graph, called_function
 from duoflow.diagrams.layout import Placed, layout
 from duoflow.diagrams.sources import all_state_machines
 from duoflow.diagrams.svg import render
+from services.common.one_workflow import execution_arn_of
 
 DURABLE_FUNCTIONS = frozenset(spec.name for spec in CATALOG if spec.durable)
 # The list's status filter: the services' own words, grouped as an on-call engineer asks (Step Functions says
@@ -186,10 +187,9 @@ class Executions:
         for machine in all_state_machines():
             if machine.scenario != scenario:
                 continue
-            # an execution's ARN is its state machine's with "execution" for "stateMachine", and its name appended
-            arn = self._arn_of(machine.name).replace(":stateMachine:", ":execution:", 1) + f":{name}"
             try:
-                found.append(_state_machine_item(machine, sfn.describe_execution(executionArn=arn)))
+                described = sfn.describe_execution(executionArn=execution_arn_of(self._arn_of(machine.name), name))
+                found.append(_state_machine_item(machine, described))
             except (sfn.exceptions.ExecutionDoesNotExist, sfn.exceptions.InvalidArn):
                 continue
         for function in top_level_durable_functions():

@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from services.common.bootstrap import Adapters
 
 
+def execution_arn_of(state_machine_arn: str, name: str) -> str:
+    """The ARN Step Functions gives the execution of ``state_machine_arn`` named ``name``: the state machine's ARN
+    with ``execution`` for ``stateMachine``, and the name appended."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
+
+
 class WorkflowBindings(Protocol):
     def bind_workflow(self, item_id: str, binding: dict[str, Any]) -> dict[str, Any] | None: ...
 
@@ -107,7 +113,7 @@ def start_named(
         except ClientError as error:
             if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
                 raise
-            execution_arn = state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
+            execution_arn = execution_arn_of(state_machine_arn, name)
             if expected_input is not None:
                 started = clients.sfn_client.describe_execution(executionArn=execution_arn)["input"]
                 if json.loads(started) != json.loads(expected_input):
