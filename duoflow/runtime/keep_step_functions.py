@@ -363,7 +363,8 @@ class StepFunctionsKeeper:
 
     def _history(self, arn: str) -> list[dict[str, Any]]:
         """The journaled history of ``arn``, oldest first: one decode of the whole, not one per event (a loan's
-        history is about 50 events; a restart reads every execution's)."""
+        history is about 50 events; a restart reads every running execution's, a redrive its execution's, and an
+        ended one's is read when first asked for)."""
         rows = self._journal.read("SELECT event FROM sfn_events WHERE arn = ? ORDER BY id", (arn,))
         return [_with_datetime(event) for event in json.loads("[" + ",".join(row[0] for row in rows) + "]")]
 

@@ -202,6 +202,19 @@ def test_a_kept_program_that_does_not_load_is_parsed_again_and_replaced(tmp_path
     assert _asl_programs.ParsedPrograms(unwritable).program(text) is not None  # kept in memory only
 
 
+def test_a_program_that_cannot_be_written_whole_leaves_no_partial_file(tmp_path, monkeypatch):
+    """A failed write or rename (a full disk) keeps the program in memory and leaves nothing in the directory."""
+    from duoflow.runtime.patches import _asl_programs
+
+    def full_disk(source, destination):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_asl_programs.os, "replace", full_disk)
+    programs = _asl_programs.ParsedPrograms(tmp_path)
+    assert programs.program(JSON_PATH_MACHINE_TEXT) is programs.program(JSON_PATH_MACHINE_TEXT)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_without_a_home_directory_programs_are_kept_in_memory_only(monkeypatch):
     from duoflow.runtime.patches import _asl_programs
 

@@ -109,8 +109,13 @@ def _store(path: Path, program: Any) -> None:
         data = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".partial-", delete=False) as partial:
-            partial.write(data)
-        os.replace(partial.name, path)  # atomic: a process starting meanwhile reads the whole file or none
+            try:
+                partial.write(data)
+                partial.close()
+                os.replace(partial.name, path)  # atomic: a process starting meanwhile reads the whole file or none
+            except BaseException:
+                Path(partial.name).unlink(missing_ok=True)  # a full disk leaves no partial file behind
+                raise
         _prune(path.parent)
     except Exception as error:  # noqa: BLE001 - the cache is an optimisation: keep the program in memory only
         logger.debug("parsed program not kept in %s: %s", path.parent, error)
