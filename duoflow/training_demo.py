@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from duoflow.api_client import ApiClient, role_claims
-from duoflow.demo import RunDidNotFinish, RunResult, RunWatch, polling_intervals
+from duoflow.demo import RunDidNotFinish, RunResult, RunWatch
 from duoflow.runtime import LocalRuntime
 from duoflow.scenarios import TrainingCase
 from duoflow.variants import TRAINING_VARIANTS
@@ -143,7 +143,7 @@ def _follow(runtime: LocalRuntime, hr: ApiClient, watch: RunWatch, case: Trainin
     """Wait for the upload to start the workflow and the workflow to end; meanwhile the simulated HR reviewer
     answers when this request appears on the reviews list. True when HR answered."""
     started, answered = False, False
-    for interval in polling_intervals():
+    for _ in watch.turns():
         if time.perf_counter() > deadline:
             break
         started = started or _started(runtime, watch)
@@ -151,7 +151,6 @@ def _follow(runtime: LocalRuntime, hr: ApiClient, watch: RunWatch, case: Trainin
             return answered
         if started and not answered:
             answered = _simulated_hr(hr, case, watch.application_id)
-        time.sleep(interval)
     raise RunDidNotFinish(f"{case.case} ({watch.application_id}) did not finish within the deadline")
 
 

@@ -1,11 +1,11 @@
 """``duoflow bench --target aws``: the same cases, through the same code, against a deployed stack.
 
-The demo and the benchmark talk to "where the workflows run" through four things: ``client(service)``,
-``resolve(ResourceRef)``, ``execution_status(arn)`` and ``time_control``. ``LocalRuntime`` provides them for the
-embedded runtime; ``DeployedTarget`` provides them for a stack deployed with ``cdk deploy --outputs-file``
-(names and ARNs from catalog/outputs.py). The API is reached as the local runtime reaches it: an API Gateway
-HTTP API event to the API function, invoked with the caller's IAM credentials (the simulated manager's role
-claim travels in the event, where the JWT authorizer would put it).
+The demo and the benchmark talk to "where the workflows run" through these: ``client(service)``,
+``resolve(ResourceRef)``, ``execution_status(arn)``, ``durable_statuses(function, name)``, ``time_control`` and
+``endings``. ``LocalRuntime`` provides them for the embedded runtime; ``DeployedTarget`` provides them for a stack
+deployed with ``cdk deploy --outputs-file`` (names and ARNs from catalog/outputs.py). The API is reached as the
+local runtime reaches it: an API Gateway HTTP API event to the API function, invoked with the caller's IAM
+credentials (the simulated manager's role claim travels in the event, where the JWT authorizer would put it).
 
 What a deployed stack cannot tell from here: each Lambda invocation's billed duration (in CloudWatch Logs'
 REPORT lines) and the bytes a durable execution wrote. The deployed report therefore has latency, state
@@ -26,6 +26,7 @@ from duoflow.bench.pricing import PriceTable, RunFigures, cost_per_million
 from duoflow.bench.runner import as_expected, measure_latency, percentile
 from duoflow.demo import run_loan_case
 from duoflow.runtime import ResourceRef, TimeControl
+from duoflow.runtime.in_flight import Endings
 from duoflow.scenarios import LoanCase
 from duoflow.variants import LOAN_VARIANTS
 
@@ -42,6 +43,7 @@ class DeployedTarget:
         self._session = session or boto3.session.Session(region_name=deployed.region or None)
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self.endings = Endings()  # nothing here is told when a deployed execution ends: the watchers poll
 
     def client(self, service: str) -> Any:
         with self._lock:

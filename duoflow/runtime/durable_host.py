@@ -55,7 +55,7 @@ from aws_durable_execution_sdk_python_testing.worker.registry import ExecutionRe
 from duoflow.runtime import crash_points
 from duoflow.runtime.durable_parts import GROWING_PARTS, PARTS_SCHEMA, saved_whole, with_growing_parts
 from duoflow.runtime.function_environment import FunctionEnvironment, running_as
-from duoflow.runtime.in_flight import InFlight
+from duoflow.runtime.in_flight import Endings, InFlight
 from duoflow.runtime.journal import Journal
 from duoflow.runtime.patches import speedups_enabled
 from duoflow.runtime.patches.durable_sdk import freshly_parsed
@@ -301,6 +301,11 @@ def durable_execution_arn(region: str, account_id: str, function: str, qualifier
     return f"arn:aws:lambda:{region}:{account_id}:function:{function}:{qualifier}/durable-execution/{name}/{run}"
 
 
+def execution_name_of(execution_arn: str) -> str:
+    """The execution name in an ARN ``durable_execution_arn`` made (a name has no slash: Lambda's pattern)."""
+    return execution_arn.rsplit("/", 2)[-2]
+
+
 class JournaledExecutor(Executor):
     """The SDK's executor, recording when each callback and execution timeout falls due (real time), so a
     restarted runtime re-arms them with what is left instead of forgetting them; and naming executions with
@@ -308,6 +313,14 @@ class JournaledExecutor(Executor):
 
     journal: Journal | None = None
     time_control: TimeControl
+    endings: Endings | None = None
+
+    def _complete_events(self, execution_arn: str) -> None:
+        """The SDK's last step of every end (success, failure, timeout, stop), after the end is stored: the run's
+        watcher is told too."""
+        super()._complete_events(execution_arn)
+        if self.endings is not None:
+            self.endings.ended(execution_name_of(execution_arn))
 
     def _create_execution(
         self, input: StartDurableExecutionInput, parent_execution_arn: str | None = None
@@ -431,6 +444,7 @@ class DurableHost:
         account_id: str,
         invocation_timeout_seconds: int = 900,
         journal: Journal | None = None,
+        endings: Endings | None = None,
     ) -> None:
         self._account_id = account_id
         self._time_control = time_control
@@ -483,6 +497,7 @@ class DurableHost:
         )
         self.executor.journal = journal
         self.executor.time_control = time_control
+        self.executor.endings = endings
         # The executor re-invokes an execution whose invocation failed, or returned PENDING with nothing pending (a
         # wait that fell due while the invocation ran, as in a parallel of waits), after RETRY_BACKOFF_SECONDS. That
         # is a retry delay: it runs at the wait scale, as a step's does; the scheduler applies the timeout scale to

@@ -1,5 +1,5 @@
 """What the runtime keeps about the Lambda handlers it runs and the events it delivers to them (the specs
-themselves: catalog/specs.py)."""
+themselves: catalog/specs.py), and the signal that an execution has ended."""
 
 from __future__ import annotations
 
@@ -58,3 +58,36 @@ class InFlight:
                     return False
                 self._changed.wait(left)
             return True
+
+
+class Endings:
+    """Tells whoever watches a run that one of its executions has ended (a Step Functions execution, a durable
+    execution), so a watcher looks again at once instead of at its next poll. Keyed by execution name: a run's
+    executions are all named after it (the application or request id). Only a shortcut: a watcher still looks at
+    its poll interval, so an end that tells nothing (a StopExecution, a deployed stack) is seen as before."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._watchers: dict[str, list[threading.Event]] = {}
+
+    def watch(self, name: str) -> threading.Event:
+        """An event set each time an execution named ``name`` ends, until ``unwatch``; clear it before looking."""
+        ended = threading.Event()
+        with self._lock:
+            self._watchers.setdefault(name, []).append(ended)
+        return ended
+
+    def unwatch(self, name: str, ended: threading.Event) -> None:
+        with self._lock:
+            watchers = self._watchers.get(name, [])
+            if ended in watchers:
+                watchers.remove(ended)
+            if not watchers:
+                self._watchers.pop(name, None)
+
+    def ended(self, name: str) -> None:
+        """An execution named ``name`` has ended: its end is visible to a reader (status, output) by now."""
+        with self._lock:
+            watchers = list(self._watchers.get(name, ()))
+        for ended in watchers:
+            ended.set()

@@ -52,6 +52,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from duoflow.runtime import crash_points, sfn_mocks
+from duoflow.runtime.in_flight import Endings
 from duoflow.runtime.journal import Journal
 
 SCHEMA = """
@@ -108,8 +109,9 @@ def _keeper_of(env: Any) -> tuple[StepFunctionsKeeper | None, str | None]:
 
 
 class StepFunctionsKeeper:
-    def __init__(self, journal: Journal, account_id: str, region: str) -> None:
+    def __init__(self, journal: Journal, account_id: str, region: str, endings: Endings | None = None) -> None:
         self._journal = journal
+        self.endings = endings or Endings()  # told once an execution's end is visible
         self._account_id = account_id
         self._region = region
         self.is_open = True
@@ -690,7 +692,8 @@ def _install_hooks() -> None:
         """moto's ``_reflect_execution_status`` with the end made visible last: moto set the status first and then
         the output (or the error and cause), so a DescribeExecution in between saw SUCCEEDED without an output or
         FAILED without its error; and the journal recorded the end after callers could see it. Here moto's
-        assignments are collected, the others made, the end journaled, and the status set last."""
+        assignments are collected, the others made, the end journaled, and the status set last; then the run's
+        watcher is told (``Endings``)."""
         execution = self.execution
         ending = _Ending(execution)
         _originals["reflect"](SimpleNamespace(execution=ending))
@@ -702,6 +705,8 @@ def _install_hooks() -> None:
             keeper.ended(ending)
         if "exec_status" in ending.assigned:
             execution.exec_status = ending.assigned["exec_status"]
+        if keeper is not None:
+            keeper.endings.ended(execution.name)
 
     class ResumingWorker(ExecutionWorker):
         """Starts an execution at its journaled checkpoint instead of its StartAt state."""

@@ -43,6 +43,7 @@ from duoflow.runtime.durable_api import DurableApi
 from duoflow.runtime.durable_host import DurableHost
 from duoflow.runtime.dynamodb_streams import DynamoDBStreams
 from duoflow.runtime.function_environment import FunctionEnvironment, check_not_reserved
+from duoflow.runtime.in_flight import Endings
 from duoflow.runtime.journal import Journal
 from duoflow.runtime.keep_moto_data import MotoDataKeeper
 from duoflow.runtime.keep_step_functions import StepFunctionsKeeper
@@ -115,6 +116,8 @@ class LocalRuntime:
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self.aws_endpoint: AwsEndpoint | None = None
+        # a run's watcher (duoflow/demo.py RunWatch) is told when one of its executions ends
+        self.endings = Endings()
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
@@ -176,7 +179,7 @@ class LocalRuntime:
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.state_dir.chmod(0o700)  # names, SIN digits and incomes are in it
         self.journal = Journal(self.state_dir)
-        self._step_functions_keeper = StepFunctionsKeeper(self.journal, self.account_id, self.region)
+        self._step_functions_keeper = StepFunctionsKeeper(self.journal, self.account_id, self.region, self.endings)
         self._step_functions_keeper.install()
         self._data_keeper = MotoDataKeeper(self.journal, self.account_id, self.region)
         self._data_keeper.install()
@@ -186,6 +189,7 @@ class LocalRuntime:
             self.region,
             self.account_id,
             journal=self.journal,
+            endings=self.endings,
         )
         self._durable_api = DurableApi(self.durable.executor)
         # the features built on hooks, over the patches: each is removed before what it wraps

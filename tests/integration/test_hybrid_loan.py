@@ -3,7 +3,9 @@ approval → offer, disbursement, notification and audit trail, for every demo c
 
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 import time
 import uuid
 
@@ -11,6 +13,7 @@ import pytest
 
 from domain.loan.models import LoanApplication
 from domain.loan.rules import BUREAUS, NO_MANAGER_DECISION_REASON, assess_credit, generate_offer
+from duoflow import demo
 from duoflow.demo import RunWatch, run_loan_case
 from duoflow.metrics import durable_history
 from duoflow.runtime import ResourceRef
@@ -41,6 +44,24 @@ def test_every_demo_case_ends_as_the_scenario_says(runtime, api, case):
         assert status["disbursement_reference"].startswith("DSB-")
     else:
         assert status["offer"] is None
+
+
+@pytest.mark.parametrize("variant", ["sfn", "durable", "hybrid"])
+def test_a_run_is_seen_to_end_when_it_ends_not_at_the_watchers_next_look(runtime, monkeypatch, variant):
+    """The watcher (RunWatch.turns) looks again as soon as one of the run's executions ends: with its looks an
+    hour apart after the first two, each variant's runs are still seen to end, their durable executions too (before,
+    a run's latency was rounded up to the watcher's next look)."""
+    monkeypatch.setattr(demo, "polling_intervals", lambda: itertools.chain([0.0], itertools.repeat(3600.0)))
+    results: list = []
+    watcher = threading.Thread(
+        target=lambda: results.extend(run_loan_case(runtime, case, variant) for case in loan_cases(["bob", "charlie"])),
+        daemon=True,  # left asleep for an hour if the test fails
+    )
+    watcher.start()
+    watcher.join(timeout=60)
+
+    assert not watcher.is_alive(), "a watcher slept to its next look: the end of a run did not wake it"
+    assert [(r.case, r.outcome) for r in results] == [("bob", "denied"), ("charlie", "approved")]
 
 
 def test_manager_who_never_answers_means_denied_no_manager_decision(runtime, manager):

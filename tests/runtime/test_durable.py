@@ -84,6 +84,47 @@ def test_the_execution_completes_with_the_right_result(lam):
     assert json.loads(done["Result"]) == {"total": 9, "answer": {"echo": 9}}
 
 
+def test_a_runs_watcher_is_told_when_its_durable_execution_ends_once_the_end_is_stored(lam, runtime, monkeypatch):
+    """As a Step Functions execution's end (tests/runtime/test_state_machine.py): the watcher of the execution's
+    name is told, and by then the stored status is the end (stopped here, and completed)."""
+    names = [unique("told"), unique("told")]
+    seen: list[tuple[str, list[str]]] = []
+    tell = runtime.endings.ended
+
+    def telling(name: str) -> None:
+        seen.append((name, runtime.durable_statuses("sum-then-ask", name)))
+        tell(name)
+
+    monkeypatch.setattr(runtime.endings, "ended", telling)
+    watched = [runtime.endings.watch(name) for name in names]
+    completed, stopped = (start_durable(lam, "sum-then-ask", {"values": [1]}, name) for name in names)
+    lam.stop_durable_execution(DurableExecutionArn=stopped)
+    for arn in (completed, stopped):
+        wait_durable_done(lam, arn)
+
+    assert sorted(seen) == sorted([(names[0], ["SUCCEEDED"]), (names[1], ["STOPPED"])])
+    assert all(told.is_set() for told in watched)
+
+
+def test_the_sdks_executor_ends_every_execution_through_complete_events_once_it_is_stored():
+    """What JournaledExecutor._complete_events relies on in the pinned testing SDK: each of the four ends (success,
+    failure, timeout, stop) stores the execution, then calls ``_complete_events``, and nothing else ends one."""
+    import inspect
+    import re
+
+    from aws_durable_execution_sdk_python_testing import executor
+
+    ends = re.findall(r"\bexecution\.complete_(success|fail|timeout|stopped)\(", inspect.getsource(executor))
+    assert sorted(ends) == ["fail", "stopped", "success", "timeout"]
+    told = "self._complete_events(execution_arn=execution_arn)"
+    for end in (executor.Executor.complete_execution, executor.Executor.fail_execution, executor.Executor._apply_stop):
+        body = inspect.getsource(end)
+        assert body.index("self._store.update(execution)") < body.index(told)
+    timed_out = inspect.getsource(executor.Executor.on_timed_out)
+    assert timed_out.index("self._apply_timeout(") < timed_out.index(".result()") < timed_out.index(told)
+    assert "self._store.update(execution)" in inspect.getsource(executor.Executor._apply_timeout)
+
+
 def test_the_history_shows_parallel_steps_the_callback_and_the_wait(lam):
     arn = start_durable(lam, "sum-then-ask", {"values": [10, 20, 30]})
     wait_durable_done(lam, arn)

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from services.common.one_workflow import execution_arn_of
 from tests.runtime.conftest import (
     SCALE,
     create_state_machine,
@@ -159,6 +160,37 @@ def test_an_ended_execution_shows_its_status_with_its_output_or_error_once_its_e
     assert seen == ["RUNNING"] * 4
     assert succeeded["status"] == "SUCCEEDED" and json.loads(succeeded["output"]) == {"ok": True}
     assert (failed["status"], failed["error"], failed["cause"]) == ("FAILED", "Refused", "because")
+
+
+def test_a_runs_watcher_is_told_when_its_execution_ends_once_the_end_is_visible(runtime, sfn, monkeypatch):
+    """``runtime.endings`` tells whoever watches an execution's name (duoflow/demo.py RunWatch) that it has ended,
+    so the watcher looks at once instead of at its next poll: after the end is visible (the status with the output
+    or the error), on success and on failure."""
+    done = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "Result": {"ok": True}, "End": True}}}
+    refused = {"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "Refused", "Cause": "because"}}}
+    runs = {unique("told"): create_state_machine(sfn, definition) for definition in (done, refused)}
+    arns = {name: execution_arn_of(machine, name) for name, machine in runs.items()}
+    seen: list[tuple[str, str, bool]] = []
+    tell = runtime.endings.ended
+
+    def telling(name: str) -> None:
+        description = sfn.describe_execution(executionArn=arns[name])
+        seen.append((name, description["status"], "output" in description or "error" in description))
+        tell(name)
+
+    monkeypatch.setattr(runtime.endings, "ended", telling)
+    watched = {name: runtime.endings.watch(name) for name in runs}
+    for name, machine in runs.items():
+        sfn.start_execution(stateMachineArn=machine, name=name)
+    for arn in arns.values():
+        wait_sfn_done(sfn, arn)
+
+    succeeded, failed = runs
+    assert sorted(seen) == sorted([(succeeded, "SUCCEEDED", True), (failed, "FAILED", True)])
+    assert all(told.is_set() for told in watched.values())
+    for name, told in watched.items():
+        runtime.endings.unwatch(name, told)
+    assert runtime.endings._watchers == {}  # a watcher gone leaves nothing behind
 
 
 def test_moto_ends_an_execution_by_assigning_its_status_stop_date_output_error_and_cause_only():
