@@ -932,6 +932,99 @@ def test_the_names_moto_looks_a_dict_s_value_up_under_depend_only_on_the_key_sha
     assert utils.get_value({"a": {"b": 2}}, "a.b", utils.MISSING) == 2  # a dotted name is a path: moto's walk
 
 
+def _as_moto_reads_it(request) -> tuple:
+    """Everything of a werkzeug request moto may read: its environ, key for key in order (the body's stream by its
+    bytes and position), and what moto derives from it."""
+    environ = dict(request.environ)
+    stream = environ.pop("wsgi.input")
+    del environ["werkzeug.request"]
+    position, body = stream.tell(), stream.getvalue()
+    return (list(environ.items()), position, body, list(request.headers.items()), request.raw_url, request.get_data())
+
+
+def test_moto_s_requests_are_built_alike_directly_and_by_werkzeug_s_environ_builder(runtime, sfn, ddb, monkeypatch):
+    """The request speed-up (moto_core: ``Request.from_primitives``) builds every request the runtime's clients make
+    as werkzeug's EnvironBuilder does (Step Functions, Lambda, DynamoDB, S3 with an awkward key and metadata, SNS's
+    form body, STS), and the requests botocore does not make alike too: a port, https, text and bytes values, a
+    header with a newline (refused alike), a body as a stream or a form without a body (left to the builder)."""
+    import io
+
+    from botocore.awsrequest import AWSPreparedRequest
+    from moto.core.request import Request
+
+    from duoflow.runtime.patches import moto_core
+
+    [stock] = [
+        hook.original.__func__
+        for hook in moto_core._patcher._hooks
+        if hook.target == moto_core._REQUEST_FROM_PRIMITIVES
+    ]
+    direct = Request.from_primitives.__func__
+    seen: list[tuple] = []
+
+    def recording(cls, method, url, headers, body=None):
+        seen.append((method, url, dict(headers.items()), body))
+        return direct(cls, method, url, headers, body)
+
+    monkeypatch.setattr(Request, "from_primitives", classmethod(recording))
+    run_state_machine(sfn, BRANCHING_MACHINE, {"items": [1, 2]})
+    s3, sns = runtime.client("s3"), runtime.client("sns")
+    bucket = unique("bucket").lower()
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="a b/ü%2F~[x] +.txt", Body="text body", Metadata={"the_who": "a test"})
+    s3.list_objects_v2(Bucket=bucket, Prefix="a b/", MaxKeys=5)
+    s3.get_object(Bucket=bucket, Key="a b/ü%2F~[x] +.txt")
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    sns.publish(TopicArn=topic, Message="hello & good=bye ü", Subject="s")
+    runtime.client("sts").get_caller_identity()
+    client, table = ddb
+    client.query(TableName=table, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p01"}})
+    runtime.client("lambda").list_functions()
+    made = [
+        ("POST", url, headers, body)
+        for url, headers, body in [
+            (
+                "http://localhost:4566/path/x%20y;p?a=1&b=%2F",
+                {"Content-Type": "application/json", "X-Bytes": b"v"},
+                b"{}",
+            ),
+            ("https://sqs.us-east-1.amazonaws.com/", {"content-type": "text/plain", "Content-Length": "99"}, "text"),
+            ("http://H.example:80/", {"Transfer-Encoding": "chunked", "x-amz-meta-a_b": "1", "X-Two": "2"}, None),
+            ("http://h/", {"Content-Type": "application/json"}, b""),
+            ("http://h/", {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, b""),
+            ("http://h/", {"Content-Type": "application/x-www-form-urlencoded"}, b"a=1&b=2"),
+            ("http://h/", {}, io.BytesIO(b"streamed")),
+            ("http://h/", {"X-Number": 5}, b"x"),
+        ]
+    ]
+    hosts = {url.split("/")[2] for _, url, _, _ in seen}
+    services = {"s3" if ".s3." in host else host.split(".")[0] for host in hosts}  # S3: bucket.s3.amazonaws.com
+    assert services == {"states", "s3", "sns", "sts", "dynamodb", "lambda"}, hosts
+
+    for method, url, headers, body in [*seen, *made]:
+        built = [
+            _as_moto_reads_it(
+                build(
+                    Request,
+                    method,
+                    url,
+                    AWSPreparedRequest(method, url, headers, body, False).headers,
+                    body.getvalue() if isinstance(body, io.BytesIO) else body,
+                )
+            )
+            for build in (direct, stock)
+        ]
+        assert built[0] == built[1], (method, url, headers, body)
+    # a multipart content type without a body: the builder writes a body of its own, with a random boundary
+    multipart = direct(Request, "POST", "http://h/", {"Content-Type": "multipart/form-data; boundary=x"}, None)
+    assert multipart.environ["CONTENT_TYPE"].startswith('multipart/form-data; boundary="---------------WerkzeugForm')
+    streamed = io.BytesIO(b"streamed")
+    assert _as_moto_reads_it(direct(Request, "PUT", "http://h/", {}, streamed))[2] == b"streamed"
+    for build in (direct, stock):
+        with pytest.raises(ValueError, match="newline"):
+            build(Request, "POST", "http://h/", {"X-Bad": "a\nb"}, b"x")
+
+
 def test_the_user_agent_is_the_one_botocore_builds_for_each_set_of_features(runtime):
     import inspect
 
