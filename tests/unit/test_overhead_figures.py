@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from duoflow.bench.bare_engines import overhead_figures
+import pytest
+
+from duoflow.bench.bare_engines import measure, overhead_figures
 
 
 def test_the_ratio_is_the_hybrid_median_over_the_sum_of_the_stock_medians_with_every_run_kept():
@@ -19,3 +21,12 @@ def test_the_ratio_is_the_hybrid_median_over_the_sum_of_the_stock_medians_with_e
         "bare_durable": [100.0, 140.0, 120.0, 110.0],
         "bare_asl": [200.0, 180.0, 160.0],
     }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["asl", "durable"])
+def test_each_stock_engine_runs_charlie_in_a_fresh_interpreter_and_is_timed(engine):
+    """The yardsticks the ratio divides by run (the bare ASL engine's runs are timed by reading the status from
+    moto's backend in-process: a DescribeExecution every millisecond took half the interpreter from the run)."""
+    [latency] = measure(engine, 1)
+    assert 0 < latency < 60_000
