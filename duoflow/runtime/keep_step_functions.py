@@ -315,6 +315,10 @@ class StepFunctionsKeeper:
             " error, cause FROM sfn_executions e JOIN sfn_definitions d ON d.sha256 = e.definition"
             " ORDER BY start_date"
         )
+        # how many times each redriven execution was redriven, and when last: one read for all
+        redrives = {
+            arn: (count, date) for arn, count, date in self._journal.read("SELECT arn, count, date FROM sfn_redrives")
+        }
         # An execution runs on the definition it started with, as in AWS: its state machine is a copy of the
         # deployed one holding that definition, one copy for all the executions that share it (as moto's executions
         # share their state machine).
@@ -343,7 +347,8 @@ class StepFunctionsKeeper:
                 trace_header=None,
                 activity_store={},
             )
-            self._restore_redrives(execution)
+            if arn in redrives:
+                execution.redrive_count, execution.redrive_date = redrives[arn][0], _datetime(redrives[arn][1])
             if status != "RUNNING":
                 execution.exec_worker = execution._get_start_execution_worker()
                 env = execution.exec_worker._get_evaluation_environment()
@@ -369,11 +374,6 @@ class StepFunctionsKeeper:
         ended one's is read when first asked for)."""
         rows = self._journal.read("SELECT event FROM sfn_events WHERE arn = ? ORDER BY id", (arn,))
         return [_with_datetime(event) for event in json.loads("[" + ",".join(row[0] for row in rows) + "]")]
-
-    def _restore_redrives(self, execution: Any) -> None:
-        rows = self._journal.read("SELECT count, date FROM sfn_redrives WHERE arn = ?", (execution.exec_arn,))
-        if rows:
-            execution.redrive_count, execution.redrive_date = rows[0][0], _datetime(rows[0][1])
 
     # --- RedriveExecution ----------------------------------------------------------------------------------
 
