@@ -87,17 +87,22 @@ def test_the_execution_completes_with_the_right_result(lam):
 def test_a_runs_watcher_is_told_when_its_durable_execution_ends_once_the_end_is_stored(lam, runtime, monkeypatch):
     """As a Step Functions execution's end (tests/runtime/test_state_machine.py): the watcher of the execution's
     name is told, and by then the stored status is the end (stopped here, and completed)."""
-    names = [unique("told"), unique("told")]
+    # one that completes by itself, one that waits for a callback nobody answers (10 modelled hours) until stopped
+    runs = {
+        unique("told"): ("sum-then-ask", {"values": [1]}),
+        unique("told"): ("await-callback", {"timeout_minutes": 600}),
+    }
+    names = list(runs)
     seen: list[tuple[str, list[str]]] = []
     tell = runtime.endings.ended
 
     def telling(name: str) -> None:
-        seen.append((name, runtime.durable_statuses("sum-then-ask", name)))
+        seen.append((name, runtime.durable_statuses(runs[name][0], name)))
         tell(name)
 
     monkeypatch.setattr(runtime.endings, "ended", telling)
     watched = [runtime.endings.watch(name) for name in names]
-    completed, stopped = (start_durable(lam, "sum-then-ask", {"values": [1]}, name) for name in names)
+    completed, stopped = (start_durable(lam, function, payload, name) for name, (function, payload) in runs.items())
     lam.stop_durable_execution(DurableExecutionArn=stopped)
     for arn in (completed, stopped):
         wait_durable_done(lam, arn)
