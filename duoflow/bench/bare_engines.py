@@ -202,7 +202,7 @@ def _bare_asl(runs: int) -> list[float]:
             execution_arn = sfn.start_execution(
                 stateMachineArn=machine_arn, name=application["application_id"], input=json.dumps(application)
             )["executionArn"]
-            status = _wait_for_end(sfn, execution_arn)
+            status = _wait_for_end(execution_arn)
             elapsed = (time.perf_counter() - began) * 1000
             if status != "SUCCEEDED":
                 raise RuntimeError(f"the bare ASL run ended {status}")
@@ -225,7 +225,7 @@ def _assessment_answers_its_token(answer: Any) -> None:
     LambdaSimpleBackend.invoke = invoke
 
 
-def _wait_for_end(sfn: Any, execution_arn: str, deadline_seconds: float = 30) -> str:
+def _wait_for_end(execution_arn: str, deadline_seconds: float = 30) -> str:
     """Every millisecond, the execution's status read from moto's backend in-process, as the integrated runtime's
     watcher reads it (``LocalRuntime.execution_status``): a DescribeExecution through boto3 and stock moto costs
     about a millisecond of CPU here, so polling with it every millisecond took half the interpreter from the run it

@@ -317,7 +317,8 @@ class StepFunctionsKeeper:
         )
         # how many times each redriven execution was redriven, and when last: one read for all
         redrives = {
-            arn: (count, date) for arn, count, date in self._journal.read("SELECT arn, count, date FROM sfn_redrives")
+            arn: (count, _datetime(date))
+            for arn, count, date in self._journal.read("SELECT arn, count, date FROM sfn_redrives")
         }
         # An execution runs on the definition it started with, as in AWS: its state machine is a copy of the
         # deployed one holding that definition, one copy for all the executions that share it (as moto's executions
@@ -348,7 +349,7 @@ class StepFunctionsKeeper:
                 activity_store={},
             )
             if arn in redrives:
-                execution.redrive_count, execution.redrive_date = redrives[arn][0], _datetime(redrives[arn][1])
+                execution.redrive_count, execution.redrive_date = redrives[arn]
             if status != "RUNNING":
                 execution.exec_worker = execution._get_start_execution_worker()
                 env = execution.exec_worker._get_evaluation_environment()

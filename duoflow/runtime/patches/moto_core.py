@@ -184,13 +184,11 @@ def _request_built_directly(stock: Any) -> Any:
         environ_key_for_header,
         should_preserve_original_header_name,
     )
+    from werkzeug._internal import _wsgi_encoding_dance as dance
     from werkzeug.test import EnvironBuilder
     from werkzeug.urls import iri_to_uri
 
     newline = re.compile(r"[\r\n]")  # werkzeug's Headers refuse such a value (ValueError): the builder says so
-
-    def dance(text: str) -> str:  # werkzeug._internal._wsgi_encoding_dance
-        return text.encode().decode("latin1")
 
     def from_primitives(cls: Any, method: str, url: str, headers: Any, body: Any = None) -> Any:
         if isinstance(body, AwsChunkedWrapper):
