@@ -1025,6 +1025,112 @@ def test_moto_s_requests_are_built_alike_directly_and_by_werkzeug_s_environ_buil
             build(Request, "POST", "http://h/", {"X-Bad": "a\nb"}, b"x")
 
 
+class _Routed(Exception):
+    """Raised by a handler in place of answering: which handler moto's search sent the request to."""
+
+    def __init__(self, handler) -> None:
+        self.handler = handler
+
+
+def test_every_request_takes_the_route_moto_s_own_search_takes(runtime, sfn, ddb, monkeypatch):
+    """The routing speed-up (moto_core: ``BotocoreStubber.process_request``) sends every request the runtime's clients
+    make (a Step Functions run, DynamoDB, S3 with an awkward key, SNS, STS, Lambda's invocations) to the
+    handler moto's own search sends it to; passes through, refuses or answers what no service serves as moto does,
+    and follows moto's configuration when it changes (a service passed through, a whitelist)."""
+    from botocore.awsrequest import AWSPreparedRequest
+    from moto.core.base_backend import BaseBackend
+    from moto.core.botocore_stubber import BotocoreStubber
+    from moto.core.config import default_user_config
+    from moto.core.exceptions import ServiceNotWhitelisted
+
+    from duoflow.runtime.patches import moto_core
+
+    [search] = [hook.original for hook in moto_core._patcher._hooks if hook.target == moto_core._REQUEST_ROUTING]
+    kept = BotocoreStubber.process_request
+    stubber = BotocoreStubber()
+    stubber.enabled = True
+    seen: list[tuple[str, str]] = []
+
+    def recording(self, request):
+        seen.append((request.method, request.url))
+        return kept(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", recording)
+    run_state_machine(sfn, BRANCHING_MACHINE, {"items": [1, 2]})
+    s3, sns = runtime.client("s3"), runtime.client("sns")
+    bucket = unique("bucket").lower()
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="a b/ü%2F~[x] +.txt", Body="text body")
+    s3.list_objects_v2(Bucket=bucket, Prefix="a b/", MaxKeys=5)
+    s3.get_object(Bucket=bucket, Key="a b/ü%2F~[x] +.txt")
+    sns.publish(TopicArn=sns.create_topic(Name=unique("topic"))["TopicArn"], Message="hello")
+    runtime.client("sts").get_caller_identity()
+    client, table = ddb
+    client.query(TableName=table, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p01"}})
+    functions = runtime.client("lambda")
+    functions.list_functions()
+    with pytest.raises(functions.exceptions.ResourceNotFoundException):
+        functions.invoke(FunctionName=unique("no-such-function"), Payload=b"{}")
+    monkeypatch.setattr(BotocoreStubber, "process_request", kept)
+    hosts = {url.split("/")[2] for _, url in seen}
+    services = {"s3" if ".s3." in host else host.split(".")[0] for host in hosts}  # S3: bucket.s3.amazonaws.com
+    assert services == {"states", "s3", "sns", "sts", "dynamodb", "lambda"}, hosts
+    assert any(url.endswith("/invocations") for _, url in seen)
+
+    stock_urls = BaseBackend.urls
+    routes = kept.routes  # the routing speed-up's table of routes found
+
+    def spied_urls(backend):  # moto's table of URLs, each handler raising with itself instead of answering
+        def routed(handler):
+            def handle(*args):
+                raise _Routed(handler)
+
+            return handle
+
+        return {url: routed(handler) for url, handler in stock_urls.fget(backend).items()}
+
+    def reached(process_request, method, url):
+        """The handler ``process_request`` sends a bodiless request for ``url`` to, or what it answers instead."""
+        try:
+            return process_request(stubber, AWSPreparedRequest(method, url, {}, None, False))
+        except _Routed as routed:
+            return routed.handler
+
+    def handlers_reached(method, url):
+        """Where moto's search sends the request, and where the routing speed-up does: with no route kept, then
+        with the route it kept."""
+        with monkeypatch.context() as spying:
+            spying.setattr(BaseBackend, "urls", property(spied_urls))
+            routes.clear()
+            try:
+                return reached(search, method, url), reached(kept, method, url), reached(kept, method, url)
+            finally:
+                routes.clear()  # the spying handlers go; the real ones are found again
+
+    made = [
+        ("GET", "http://localhost:4566/anything"),  # passed through (the runtime's configuration)
+        ("GET", "https://nothing.example.com/x"),  # no AWS URL: moto answers nothing
+        ("GET", "https://no-such-service.us-east-1.amazonaws.com/x"),  # an AWS URL no service serves: a 404
+    ]
+    for method, url in [*seen, *made]:
+        moto_s, found, kept_route = handlers_reached(method, url)
+        assert found == moto_s and kept_route == moto_s, url
+        assert callable(moto_s) or (method, url) in made, url
+    assert [handlers_reached(*request)[0] for request in made[:2]] == [None, None]
+    assert handlers_reached(*made[2])[0][0] == 404
+
+    table_url = next(url for _, url in seen if url.split("/")[2].startswith("dynamodb."))
+    assert callable(handlers_reached("POST", table_url)[1])
+    core = default_user_config["core"]
+    monkeypatch.setitem(core, "passthrough", {**core["passthrough"], "services": ["dynamodb"]})
+    assert handlers_reached("POST", table_url) == (None, None, None)
+    monkeypatch.setitem(core, "passthrough", {**core["passthrough"], "services": []})
+    monkeypatch.setitem(core, "service_whitelist", ["s3"])
+    for process_request in (search, kept):
+        with pytest.raises(ServiceNotWhitelisted):
+            reached(process_request, "POST", table_url)
+
+
 def test_the_user_agent_is_the_one_botocore_builds_for_each_set_of_features(runtime):
     import inspect
 

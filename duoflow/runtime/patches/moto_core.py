@@ -43,6 +43,16 @@ builder writes it for these arguments, with werkzeug's own URL functions; a requ
 way (a body given as a stream, a header that is not text or holds a newline, a form content type without a body)
 goes through the builder.
 
+Speed-up (left out with ``DUOFLOW_SPEEDUPS=0``): ``BotocoreStubber.process_request`` in moto/core/botocore_stubber.py.
+For every in-process request moto finds the service by trying its ~200 services' URL patterns in turn, then gets
+the service's backend and rebuilds its table of URLs (formatting each path with each base, S3's after reloading its
+``urls`` module) and compiles each in turn until one matches: about a twentieth of a request's CPU, the same answer
+every time for the same URL. Here the route moto's search takes for a URL less its query string (the services it
+tries, each with the handler it finds or none) is found once and kept, with the settings that change it (ISO
+regions, S3's custom endpoints); each request still goes through moto's configuration checks (the URLs and services
+passed through, the whitelist) along that route, and to the same handler. A URL no service serves goes through
+moto's own search (a 404, or nothing).
+
 Guarded by tests/runtime/test_keep_moto_data.py and test_speedups.py.
 """
 
@@ -63,9 +73,11 @@ _ACTION_LOOKUP = Target("moto.core.responses", "method_names_from_class")
 _INSTANCE_TRACKING = Target("moto.core.common_models", "BaseModel.__new__")
 _ATTRIBUTE_LOOKUP = Target("moto.core.serialize", "ResponseSerializer.get_value")
 _REQUEST_FROM_PRIMITIVES = Target("moto.core.request", "Request.from_primitives")
+_REQUEST_ROUTING = Target("moto.core.botocore_stubber", "BotocoreStubber.process_request")
 FIXES = _TAKING_TURNS
-SPEEDUPS = (_ACTION_LOOKUP, _INSTANCE_TRACKING, _ATTRIBUTE_LOOKUP, _REQUEST_FROM_PRIMITIVES)
+SPEEDUPS = (_ACTION_LOOKUP, _INSTANCE_TRACKING, _ATTRIBUTE_LOOKUP, _REQUEST_FROM_PRIMITIVES, _REQUEST_ROUTING)
 KEPT_NAME_LISTS = 20_000  # (picker, key, shape, parent) -> names; the models' shapes are few, and kept by moto
+KEPT_ROUTES = 4_096  # URLs (less the query) -> handler: one per table, function, queue…; S3 keys are many
 _NOT_KEPT: Any = object()
 
 # The model classes whose instances moto reads back from ``instances_tracked`` (S3Backend.reset closes their buffers)
@@ -92,6 +104,7 @@ def install(speedups: bool) -> None:
         _patcher.replace(_ATTRIBUTE_LOOKUP, _value_under_kept_names(_ATTRIBUTE_LOOKUP.owner().get_value))
         stock = _REQUEST_FROM_PRIMITIVES.owner().from_primitives.__func__
         _patcher.replace(_REQUEST_FROM_PRIMITIVES, classmethod(_request_built_directly(stock)))
+        _patcher.replace(_REQUEST_ROUTING, _routed_by_kept_handlers(_REQUEST_ROUTING.owner().process_request))
     _patcher.installed = True
 
 
@@ -254,3 +267,79 @@ def _request_built_directly(stock: Any) -> Any:
         return request
 
     return from_primitives
+
+
+def route_moto_finds(clean_url: str) -> tuple[tuple[str, Any], ...]:
+    """The services whose URL pattern matches ``clean_url`` (scheme, host and path), in the order moto's
+    ``BotocoreStubber.process_request`` tries them (moto/core/botocore_stubber.py, its loop over
+    ``backend_url_patterns``), each with the handler among its backend's URLs that moto sends the request to, None
+    for a service that has none; up to the first that has one. Empty when no service serves the URL."""
+    import re
+
+    import moto.backends as backends
+    from moto import backend_index
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.base_backend import BackendDict
+
+    route: list[tuple[str, Any]] = []
+    for service, pattern in backend_index.backend_url_patterns:
+        if pattern.match(clean_url):
+            backend_dict = backends.get_backend(service)
+            if isinstance(backend_dict, BackendDict):
+                if "us-east-1" in backend_dict[DEFAULT_ACCOUNT_ID]:
+                    backend = backend_dict[DEFAULT_ACCOUNT_ID]["us-east-1"]
+                else:
+                    backend = backend_dict[DEFAULT_ACCOUNT_ID]["aws"]
+            else:
+                backend = backend_dict["global"]
+            handler = next((handler for url, handler in backend.urls.items() if re.compile(url).match(clean_url)), None)
+            route.append((service, handler))
+            if handler is not None:
+                break
+    return tuple(route)
+
+
+def _routed_by_kept_handlers(search: Any) -> Any:
+    """moto's ``BotocoreStubber.process_request`` (``search``), with the route for each URL found once."""
+    from moto.core import botocore_stubber as stubber
+    from moto.core.exceptions import HTTPException
+    from moto.settings import enable_iso_regions, get_s3_custom_endpoints
+
+    kept: dict[tuple[Any, ...], tuple[tuple[str, Any], ...]] = {}
+
+    def process_request(self: Any, request: Any) -> Any:
+        parsed_url, _ = stubber.get_equivalent_url_in_aws_domain(request.url)
+        clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
+        if stubber.passthrough_url(clean_url):
+            return None
+        which = (clean_url, enable_iso_regions(), tuple(get_s3_custom_endpoints()))
+        route = kept.get(which)  # one lookup: another thread may clear the dict in between two
+        if route is None:
+            route = route_moto_finds(clean_url)
+            if len(kept) >= KEPT_ROUTES:
+                kept.clear()
+            kept[which] = route
+        # as moto's loop goes, for the services it would try
+        for service, handler in route:
+            if stubber.passthrough_service(service):
+                return None
+            if not stubber.service_whitelisted(service):
+                raise stubber.ServiceNotWhitelisted(service)
+            if handler is not None:
+                from moto.moto_api import recorder
+
+                normalized_request = stubber.normalize_request(request)
+                try:
+                    recorder._record_request(normalized_request)
+                    status, headers, body = handler(
+                        normalized_request, normalized_request.raw_url, normalized_request.headers
+                    )
+                except HTTPException as e:
+                    status = e.code
+                    headers = e.get_headers()
+                    body = e.get_body()
+                return status, headers, body
+        return search(self, request)  # no service serves it: moto's answer (a 404 for an AWS URL, or None)
+
+    process_request.routes = kept  # type: ignore[attr-defined]  # for tests/runtime/test_speedups.py
+    return process_request
