@@ -1131,6 +1131,29 @@ def test_every_request_takes_the_route_moto_s_own_search_takes(runtime, sfn, ddb
             reached(process_request, "POST", table_url)
 
 
+def test_moto_s_random_strings_are_the_ones_moto_s_choices_make_from_the_same_seed(runtime):
+    """The random-string speed-up (moto_core: ``MotoRandom.get_random_string``) draws what ``Random.choice`` draws:
+    a seeded moto makes the same request ids and resource ids with it as without."""
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    from duoflow.runtime.patches import moto_core
+
+    [stock] = [hook.original for hook in moto_core._patcher._hooks if hook.target == moto_core._RANDOM_STRING]
+    assert MotoRandom.get_random_string is not stock
+    for seed in range(20):
+        one_loop, moto_s = MotoRandom(seed), MotoRandom(seed)
+        for length, include_digits, lower_case in [
+            (52, True, False),
+            (20, True, False),
+            (8, False, True),
+            (1, True, True),
+        ]:
+            made = [one_loop.get_random_string(length, include_digits, lower_case) for _ in range(3)]
+            assert made == [stock(moto_s, length, include_digits, lower_case) for _ in range(3)]
+        assert one_loop.getstate() == moto_s.getstate()  # and the draws after them are the same too
+    assert len(MotoRandom().get_random_string(length=52)) == 52 and MotoRandom().get_random_string(0) == ""
+
+
 def test_the_user_agent_is_the_one_botocore_builds_for_each_set_of_features(runtime):
     import inspect
 

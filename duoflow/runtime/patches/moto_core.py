@@ -53,6 +53,11 @@ regions, S3's custom endpoints); each request still goes through moto's configur
 passed through, the whitelist) along that route, and to the same handler. A URL no service serves goes through
 moto's own search (a 404, or nothing).
 
+Speed-up (left out with ``DUOFLOW_SPEEDUPS=0``): ``MotoRandom.get_random_string`` in moto/moto_api/_internal/
+moto_random.py, which makes every answer's 52-character request id (and many of moto's resource ids): moto picks each
+character with ``Random.choice`` (three Python calls a character: 2-3 % of a GetItem's CPU). Here the same draws are
+made in one loop, ``getrandbits`` as ``choice`` calls it, so a seeded moto makes the same ids.
+
 Guarded by tests/runtime/test_keep_moto_data.py and test_speedups.py.
 """
 
@@ -74,8 +79,16 @@ _INSTANCE_TRACKING = Target("moto.core.common_models", "BaseModel.__new__")
 _ATTRIBUTE_LOOKUP = Target("moto.core.serialize", "ResponseSerializer.get_value")
 _REQUEST_FROM_PRIMITIVES = Target("moto.core.request", "Request.from_primitives")
 _REQUEST_ROUTING = Target("moto.core.botocore_stubber", "BotocoreStubber.process_request")
+_RANDOM_STRING = Target("moto.moto_api._internal.moto_random", "MotoRandom.get_random_string")
 FIXES = _TAKING_TURNS
-SPEEDUPS = (_ACTION_LOOKUP, _INSTANCE_TRACKING, _ATTRIBUTE_LOOKUP, _REQUEST_FROM_PRIMITIVES, _REQUEST_ROUTING)
+SPEEDUPS = (
+    _ACTION_LOOKUP,
+    _INSTANCE_TRACKING,
+    _ATTRIBUTE_LOOKUP,
+    _REQUEST_FROM_PRIMITIVES,
+    _REQUEST_ROUTING,
+    _RANDOM_STRING,
+)
 KEPT_NAME_LISTS = 20_000  # (picker, key, shape, parent) -> names; the models' shapes are few, and kept by moto
 KEPT_ROUTES = 4_096  # URLs (less the query) -> handler: one per table, function, queue…; S3 keys are many
 _NOT_KEPT: Any = object()
@@ -105,6 +118,7 @@ def install(speedups: bool) -> None:
         stock = _REQUEST_FROM_PRIMITIVES.owner().from_primitives.__func__
         _patcher.replace(_REQUEST_FROM_PRIMITIVES, classmethod(_request_built_directly(stock)))
         _patcher.replace(_REQUEST_ROUTING, _routed_by_kept_handlers(_REQUEST_ROUTING.owner().process_request))
+        _patcher.replace(_RANDOM_STRING, _random_string_in_one_loop)
     _patcher.installed = True
 
 
@@ -343,3 +357,22 @@ def _routed_by_kept_handlers(search: Any) -> Any:
 
     process_request.routes = kept  # type: ignore[attr-defined]  # for tests/runtime/test_speedups.py
     return process_request
+
+
+def _random_string_in_one_loop(
+    self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False
+) -> str:
+    """moto's ``MotoRandom.get_random_string``, with ``Random.choice``'s draws (``_randbelow_with_getrandbits``: the
+    fewest bits that hold the pool's size, drawn again while they point past it) made in one loop."""
+    import string
+
+    pool = string.ascii_letters + (string.digits if include_digits else "")
+    size, bits, getrandbits = len(pool), len(pool).bit_length(), self.getrandbits
+    chosen = []
+    for _ in range(length):
+        index = getrandbits(bits)
+        while index >= size:
+            index = getrandbits(bits)
+        chosen.append(pool[index])
+    random_str = "".join(chosen)
+    return random_str.lower() if lower_case else random_str
