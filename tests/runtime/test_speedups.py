@@ -1425,6 +1425,110 @@ def test_moto_parses_and_copies_update_expressions_where_the_speed_ups_hook_them
         assert all(isinstance(key, ast.Name) for key in returned[0].keys), traverser
 
 
+# --- conditional writes: a condition expression parsed once with its names and values --------------------------
+
+CONDITION_EXPRESSIONS = [
+    ("attribute_not_exists(entry)", {}, {}),  # every audit-trail entry
+    ("attribute_not_exists(#id) OR #expiry < :now", {"#id": "id", "#expiry": "expiration"}, {":now": {"N": "17"}}),
+    (
+        "#s = :a AND (size(#l) BETWEEN :x AND :y OR contains(#t, :c)) AND NOT begins_with(#p.q[1], :b)",
+        {"#s": "s", "#l": "l", "#t": "t", "#p": "p"},
+        {":a": {"S": "x"}, ":x": {"N": "1"}, ":y": {"N": "5"}, ":c": {"S": "q"}, ":b": {"S": "pre"}},
+    ),
+    (
+        "#k IN (:m, :l) AND attribute_type(#k, :t)",
+        {"#k": "k"},
+        {":m": {"M": {"a": {"S": "1"}}}, ":l": {"L": []}, ":t": {"S": "M"}},
+    ),
+    ("", {}, {}),  # no condition: moto's default
+]
+
+
+def _stock_condition(expression, names, values):
+    """moto's parse of a condition expression, and the names and values it found."""
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    [parse] = [
+        h.original for h in moto_dynamodb._patcher._hooks if h.target == moto_dynamodb._PARSE_CONDITION_EXPRESSION
+    ]
+    parser = ConditionExpressionParser(expression, names, values)
+    return parse(parser), parser.expr_attr_names_found, parser.expr_attr_values_found
+
+
+def test_a_condition_expression_is_parsed_once_with_its_names_and_values_and_each_parse_gets_a_tree_of_its_own(
+    runtime, monkeypatch
+):
+    from moto.dynamodb import comparisons
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    lexed = []
+    lex = ConditionExpressionParser._lex_condition_expression
+
+    def counting(parser):
+        lexed.append(parser.condition_expression)
+        return lex(parser)
+
+    monkeypatch.setattr(ConditionExpressionParser, "_lex_condition_expression", counting)
+    for template, names, values in CONDITION_EXPRESSIONS:
+        fresh = unique("fresh").replace("-", "_")
+        expression = f"{template} AND attribute_exists({fresh})" if template else template
+        parsed = []
+        for _ in range(3):
+            parser = comparisons.create_condition_expression_parser(expression, names, json.loads(json.dumps(values)))
+            parsed.append((parser.parse(), parser.expr_attr_names_found, parser.expr_attr_values_found))
+        assert lexed.count(expression) == (1 if expression else 0)  # parsed once; twice more from the pickle
+        stock = _stock_condition(expression, names, values)
+        for tree, names_found, values_found in parsed:
+            assert _same_graph(tree, stock[0]) is None and (names_found, values_found) == stock[1:]
+        assert parsed[0][0] is not parsed[1][0] and parsed[1][0] is not parsed[2][0]
+        # another value is another parse: the tree holds the values
+        other = {key: {"S": "other"} if "S" in value else value for key, value in values.items()}
+        if other != values:
+            lexed.clear()
+            again = comparisons.create_condition_expression_parser(expression, names, other).parse()
+            assert lexed == [expression]
+            assert _same_graph(again, _stock_condition(expression, names, other)[0]) is None
+
+
+def test_a_condition_expression_moto_refuses_is_refused_each_time_alike(runtime):
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    for expression, names, values in [
+        ("a = ", {}, {}),
+        ("#missing = :v", {}, {":v": {"S": "x"}}),
+        ("((a = b))", {}, {}),
+    ]:
+        refusals = []
+        for _ in range(2):
+            with pytest.raises(Exception) as refused:
+                ConditionExpressionParser(expression, names, values).parse()
+            refusals.append((type(refused.value), str(refused.value)))
+        assert refusals[0] == refusals[1], expression
+
+
+def test_a_conditional_write_is_checked_by_its_kept_condition_as_by_moto_s(ddb):
+    from botocore.exceptions import ClientError
+
+    client, table = ddb
+    key = {"pk": {"S": unique("p")}, "sk": {"S": "s"}}
+    client.put_item(TableName=table, Item={**key, "n": {"N": "1"}}, ConditionExpression="attribute_not_exists(pk)")
+    for _ in range(2):  # the second time, each condition comes from the pickle
+        with pytest.raises(ClientError, match="ConditionalCheckFailed"):
+            client.put_item(TableName=table, Item=key, ConditionExpression="attribute_not_exists(pk)")
+        client.put_item(
+            TableName=table,
+            Item={**key, "n": {"N": "2"}},
+            ConditionExpression="#n < :two OR #n = :two",
+            ExpressionAttributeNames={"#n": "n"},
+            ExpressionAttributeValues={":two": {"N": "2"}},
+        )
+    with pytest.raises(ClientError, match="unused in expressions"):  # what moto checks with the names found
+        client.put_item(
+            TableName=table, Item=key, ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames={"#u": "u"}
+        )
+    assert client.get_item(TableName=table, Key=key)["Item"]["n"] == {"N": "2"}
+
+
 def test_each_update_expression_processor_builds_its_map_once(ddb, monkeypatch):
     from moto.dynamodb.parsing.validators import OverlappingPathsValidator
 
