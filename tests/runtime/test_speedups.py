@@ -729,9 +729,10 @@ def test_operations_read_by_the_store_skip_the_sdk_copy_and_others_keep_it(runti
     assert data["StartTimestamp"] == outside.start_timestamp, "inside, the operation took the data as its own"
 
 
-def test_the_durable_store_keeps_running_executions_in_memory_and_writes_every_save_through(tmp_path):
+def test_the_durable_store_keeps_running_executions_in_memory_and_writes_every_save_through(tmp_path, monkeypatch):
     """A running execution is loaded from memory (the object the SDK saved, as its in-memory store gives), yet every
-    save is on disk when it returns (a new store, as after a crash, reads it); a completed one leaves memory."""
+    save is on disk when it returns (a new store, as after a crash, reads it); a completed one stays in memory among
+    the last ``RECENTLY_COMPLETED_KEPT`` completed (a save after its end writes only what changed), then leaves."""
     import datetime
 
     from aws_durable_execution_sdk_python_testing.execution import Execution
@@ -766,8 +767,32 @@ def test_the_durable_store_keeps_running_executions_in_memory_and_writes_every_s
     execution.complete_success('{"ok": true}', now=datetime.datetime.now(datetime.UTC))
     store.update(execution)
     assert after_a_crash().load(arn).is_complete
+    assert store.load(arn) is execution  # the executor reads it again just after its end: still in memory
+
+    # The executor records the invocation's completion after the end: only that row is written.
+    statements: list[str] = []
+    with store._connection() as conn:
+        conn.set_trace_callback(statements.append)
+    now = datetime.datetime.now(datetime.UTC)
+    execution.record_invocation_completion(now, now, "request-1")
+    store.save(execution)
+    with store._connection() as conn:
+        conn.set_trace_callback(None)
+    assert not any(statement.startswith("DELETE") for statement in statements), statements
+    assert sum(statement.startswith("INSERT OR REPLACE INTO duoflow_execution_parts") for statement in statements) == 1
+    assert after_a_crash().load(arn).to_json_dict() == execution.to_json_dict()
+
+    # Older completed executions leave memory: read from the database again, a new object with the same content.
+    monkeypatch.setattr(ReusedConnectionsStore, "RECENTLY_COMPLETED_KEPT", 3)
+    for _ in range(3):
+        later = Execution.new(durable_start_input())
+        later.start(now=now)
+        later.complete_success("{}", now=now)
+        store.save(later)
+        assert store.load(later.durable_execution_arn) is later
     loaded = store.load(arn)
-    assert loaded is not execution and loaded.is_complete  # read from the database again: memory holds none
+    assert loaded is not execution and loaded.to_json_dict() == execution.to_json_dict()
+    assert len(store._recently_completed) == 3 and arn not in store._written
 
     # Left out (DUOFLOW_SPEEDUPS=0): every load is a fresh object from the database, as the SDK store gives.
     plain = ReusedConnectionsStore.create_and_initialize(tmp_path / "plain.sqlite3")
