@@ -51,7 +51,9 @@ every time for the same URL. Here the route moto's search takes for a URL less i
 tries, each with the handler it finds or none) is found once and kept, with the settings that change it (ISO
 regions, S3's custom endpoints); each request still goes through moto's configuration checks (the URLs and services
 passed through, the whitelist) along that route, and to the same handler. A URL no service serves goes through
-moto's own search (a 404, or nothing).
+moto's own search (a 404, or nothing). moto's search also makes the service's backend of the default account and
+region when it looks its URLs up; a kept route has made it once, and after a reset of moto's backends the handler
+makes the backends it serves, as it does for any other account or region.
 
 Speed-up (left out with ``DUOFLOW_SPEEDUPS=0``): ``MotoRandom.get_random_string`` in moto/moto_api/_internal/
 moto_random.py, which makes every answer's 52-character request id (and many of moto's resource ids): moto picks each
