@@ -319,6 +319,12 @@ def is_plain_tree(root: Any) -> bool:
     another such node, with no class that copies or pickles by a rule of its own."""
     from moto.dynamodb.parsing.ast_nodes import Node
 
+    return _holds_only_plain_values(root, lambda value: isinstance(value, Node), (list,))
+
+
+def _holds_only_plain_values(root: Any, is_node: Any, containers: tuple[type, ...]) -> bool:
+    """Whether ``root`` and all it holds are plain values, ``containers`` (a dict's keys strings) of them, and
+    objects ``is_node`` accepts whose class copies and pickles by its ``__dict__``; False at anything else."""
     seen: set[int] = set()
     pending = [root]
     while pending:
@@ -326,9 +332,14 @@ def is_plain_tree(root: Any) -> bool:
         if isinstance(value, _PLAIN_VALUES) or id(value) in seen:
             continue
         seen.add(id(value))
-        if type(value) is list:
-            pending.extend(value)
-        elif isinstance(value, Node) and _copies_by_its_dict(type(value)):
+        if type(value) in containers:
+            if type(value) is not dict:
+                pending.extend(value)
+            elif all(type(key) is str for key in value):
+                pending.extend(value.values())
+            else:
+                return False
+        elif is_node(value) and _copies_by_its_dict(type(value)):
             pending.extend(vars(value).values())
         else:
             return False
@@ -389,24 +400,11 @@ def is_plain_condition(root: Any) -> bool:
     """Whether ``root`` is a tree of moto's condition classes (moto/dynamodb/comparisons.py: ``Op``, ``Func``,
     ``AttributePath``, ``AttributeValue`` …) whose every attribute is a plain value, a list, a tuple, a dict of them,
     or another such object, with no class that copies or pickles by a rule of its own."""
-    seen: set[int] = set()
-    pending = [root]
-    while pending:
-        value = pending.pop()
-        if isinstance(value, _PLAIN_VALUES) or id(value) in seen:
-            continue
-        seen.add(id(value))
-        if type(value) in (list, tuple):
-            pending.extend(value)
-        elif type(value) is dict:
-            if not all(type(key) is str for key in value):
-                return False
-            pending.extend(value.values())
-        elif type(value).__module__ == "moto.dynamodb.comparisons" and _copies_by_its_dict(type(value)):
-            pending.extend(vars(value).values())
-        else:
-            return False
-    return True
+
+    def is_condition(value: Any) -> bool:
+        return type(value).__module__ == "moto.dynamodb.comparisons"
+
+    return _holds_only_plain_values(root, is_condition, (list, tuple, dict))
 
 
 def _install_parsed_condition_expressions() -> None:
