@@ -65,6 +65,7 @@ Guarded by tests/runtime/test_keep_moto_data.py and test_speedups.py.
 
 from __future__ import annotations
 
+import string
 import threading
 from typing import Any
 
@@ -319,6 +320,7 @@ def _routed_by_kept_handlers(search: Any) -> Any:
     """moto's ``BotocoreStubber.process_request`` (``search``), with the route for each URL found once."""
     from moto.core import botocore_stubber as stubber
     from moto.core.exceptions import HTTPException
+    from moto.moto_api import recorder  # moto imports it per request (a cycle at its own import time); here once
     from moto.settings import enable_iso_regions, get_s3_custom_endpoints
 
     kept: dict[tuple[Any, ...], tuple[tuple[str, Any], ...]] = {}
@@ -342,8 +344,6 @@ def _routed_by_kept_handlers(search: Any) -> Any:
             if not stubber.service_whitelisted(service):
                 raise stubber.ServiceNotWhitelisted(service)
             if handler is not None:
-                from moto.moto_api import recorder
-
                 normalized_request = stubber.normalize_request(request)
                 try:
                     recorder._record_request(normalized_request)
@@ -366,8 +366,6 @@ def _random_string_in_one_loop(
 ) -> str:
     """moto's ``MotoRandom.get_random_string``, with ``Random.choice``'s draws (``_randbelow_with_getrandbits``: the
     fewest bits that hold the pool's size, drawn again while they point past it) made in one loop."""
-    import string
-
     pool = string.ascii_letters + (string.digits if include_digits else "")
     size, bits, getrandbits = len(pool), len(pool).bit_length(), self.getrandbits
     chosen = []
