@@ -122,6 +122,12 @@ def test_a_definition_is_parsed_once_and_its_executions_stay_independent(sfn, mo
     assert len(calls) == 1
 
 
+def _original(patch_module, target):
+    """What the speed-up of ``patch_module`` replaced at ``target``: the library's own attribute."""
+    [original] = [hook.original for hook in patch_module._patcher._hooks if hook.target == target]
+    return original
+
+
 def _same_graph(left, right, at: str = "left", pairs: dict | None = None) -> str | None:
     """Where ``left`` and ``right`` differ (None: nowhere): equal values in the same shape, object for object (each
     object of one stands for exactly one of the other, so an object shared in one, such as a parse node's
@@ -918,7 +924,7 @@ def test_moto_answers_alike_with_the_names_kept_and_with_its_own_walk(runtime, s
         return [{k: v for k, v in call().items() if k != "ResponseMetadata"} for call in calls]
 
     kept = answers()
-    [walk] = [hook.original for hook in moto_core._patcher._hooks if hook.target == moto_core._ATTRIBUTE_LOOKUP]
+    walk = _original(moto_core, moto_core._ATTRIBUTE_LOOKUP)
     monkeypatch.setattr(ResponseSerializer, "get_value", walk)
     assert answers() == kept
     assert len(kept[1]["events"]) > 20 and kept[1]["events"][-1]["type"] == "ExecutionFailed"
@@ -979,11 +985,7 @@ def test_moto_s_requests_are_built_alike_directly_and_by_werkzeug_s_environ_buil
 
     from duoflow.runtime.patches import moto_core
 
-    [stock] = [
-        hook.original.__func__
-        for hook in moto_core._patcher._hooks
-        if hook.target == moto_core._REQUEST_FROM_PRIMITIVES
-    ]
+    stock = _original(moto_core, moto_core._REQUEST_FROM_PRIMITIVES).__func__
     direct = Request.from_primitives.__func__
     seen: list[tuple] = []
 
@@ -1070,7 +1072,7 @@ def test_every_request_takes_the_route_moto_s_own_search_takes(runtime, sfn, ddb
 
     from duoflow.runtime.patches import moto_core
 
-    [search] = [hook.original for hook in moto_core._patcher._hooks if hook.target == moto_core._REQUEST_ROUTING]
+    search = _original(moto_core, moto_core._REQUEST_ROUTING)
     kept = BotocoreStubber.process_request
     stubber = BotocoreStubber()
     stubber.enabled = True
@@ -1163,7 +1165,7 @@ def test_moto_s_random_strings_are_the_ones_moto_s_choices_make_from_the_same_se
 
     from duoflow.runtime.patches import moto_core
 
-    [stock] = [hook.original for hook in moto_core._patcher._hooks if hook.target == moto_core._RANDOM_STRING]
+    stock = _original(moto_core, moto_core._RANDOM_STRING)
     assert MotoRandom.get_random_string is not stock
     for seed in range(20):
         one_loop, moto_s = MotoRandom(seed), MotoRandom(seed)
@@ -1473,9 +1475,7 @@ def _stock_condition(expression, names, values):
     """moto's parse of a condition expression, and the names and values it found."""
     from moto.dynamodb.comparisons import ConditionExpressionParser
 
-    [parse] = [
-        h.original for h in moto_dynamodb._patcher._hooks if h.target == moto_dynamodb._PARSE_CONDITION_EXPRESSION
-    ]
+    parse = _original(moto_dynamodb, moto_dynamodb._PARSE_CONDITION_EXPRESSION)
     parser = ConditionExpressionParser(expression, names, values)
     return parse(parser), parser.expr_attr_names_found, parser.expr_attr_values_found
 
