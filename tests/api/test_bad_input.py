@@ -30,17 +30,15 @@ from hypothesis import HealthCheck, Phase, given, settings
 from starlette.testclient import TestClient
 
 from domain.loan.validation import validate_application, validate_manager_decision
-from domain.training.models import TrainingRequest
-from domain.training.rules import band
 from domain.training.validation import validate_hr_review, validate_request
 from duoflow.api_client import API_FUNCTION
 from duoflow.runtime import LocalRuntime, TimeControl
-from duoflow.scenarios import SCENARIOS_DIR, loan_cases, training_cases
+from duoflow.scenarios import loan_cases, training_cases
 from duoflow.stack import local_stack
-from services.scorer.local import LocalScorer
 from tests.api.bad_input_bodies import APPLY, APPROVE, FRESH, REVIEW, UPLOAD, BadRequest, Form, bad_requests
 from tests.api.bad_input_contract import Answer, Figures
 from tests.api.bad_input_state import RuntimeState
+from tests.review_band import in_review_band
 from tests.waiting import wait_until
 
 # 1,000 requests a route, each through the API Lambda, on a machine that may be running other tests.
@@ -154,17 +152,8 @@ def approval(client: TestClient, as_manager: dict[str, str]) -> Pending:
 
 @pytest.fixture(scope="module")
 def review_document() -> dict[str, Any]:
-    """A request the local model puts in the HR band: one of the scorer's borderline labelled pairs on a demo
-    employee, as tests/integration does (found by scoring, so the test follows the model, not one demo case)."""
-    scorer = LocalScorer()
-    employee = training_cases(["marketing-specialist"])[0].request
-    pairs = json.loads((SCENARIOS_DIR / "training" / "labelled-pairs.json").read_text())["pairs"]
-    for pair in pairs:
-        keys = ("job_role", "job_description", "training_title", "training_description")
-        document = {**employee, **{key: pair[key] for key in keys}}
-        if band(scorer.score(TrainingRequest(request_id="probe", **document)).score) == "review":
-            return document
-    pytest.fail("the local model puts none of the labelled pairs in the HR band")
+    """A request the local model puts in the HR band (tests/review_band.py), on a demo employee."""
+    return in_review_band(training_cases(["marketing-specialist"])[0].request)
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,11 @@ from functools import cache
 
 import pytest
 
-from domain.training.models import TrainingRequest
-from domain.training.rules import band
 from duoflow.runtime import ResourceRef, TimeControl
 from duoflow.scenarios import TrainingCase, training_cases
 from duoflow.training_demo import read_result, run_training_case, upload
-from services.scorer.calibration import READINGS_FILE, labelled_pairs
-from services.scorer.local import LocalScorer
 from services.training.audit import ENTRY_ORDER
+from tests.review_band import in_review_band, review_band_pair
 from tests.waiting import wait_until
 
 # Many runs at once on 2 cores: timeouts at 3/100, so they guard the work, not race it.
@@ -79,21 +76,12 @@ def test_every_case_ends_the_same_on_every_variant(runtime):
 
 @cache
 def review_band_case() -> TrainingCase:
-    """A request the local model puts in the HR band (the scorer's labelled set has several): the HR path is
-    tested on what the model really does, not on a bent score. The first such pair is found in the committed
-    readings (services/scorer/readings.json: tests/unit/test_local_scorer.py checks that this machine's model gives
-    every one of them to the last bit), not by scoring the pairs one by one until one lands there (14 s of CPU in
-    every test process); it is scored here once more, which also loads the model in this process."""
-    readings = json.loads(READINGS_FILE.read_text())
-    pair = next(pair for pair in labelled_pairs() if band(readings[pair["id"]]["score"][0]) == "review")
-    document = {
-        **CASES[0].request,
-        **{key: pair[key] for key in ("job_role", "job_description", "training_title", "training_description")},
-    }
-    scored = LocalScorer().score(TrainingRequest(request_id="probe", **document)).score
-    assert band(scored) == "review", f"the local model scores {pair['id']} {scored}, not in the HR band as committed"
+    """A request the local model puts in the HR band (tests/review_band.py), from the first demo employee."""
+    document = in_review_band(CASES[0].request)
     hr = {"decision": "approve", "reviewer": "Priya Shah", "comment": "useful for the role"}
-    return TrainingCase(pair["id"], "review band", document, hr, {"band": "review", "outcome": "approved"})
+    return TrainingCase(
+        review_band_pair()["id"], "review band", document, hr, {"band": "review", "outcome": "approved"}
+    )
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
