@@ -192,17 +192,34 @@ WARM_MODULES = (
     "uvicorn.protocols.http.auto",
     "uvicorn.protocols.websockets.auto",
 )
-# moto reads a service's botocore model (JSON, its data directories listed again for each) on the first response of
-# that service it serializes: a third of a forked server's start (0.50-0.57 -> 0.37-0.38 s of CPU), done once here
-# instead. These are the services a server's start answers (tests/cli/test_reload.py checks that it reads no other).
+# A server's start reads libraries' data files and builds tables from them, each once per process: done here instead,
+# once for every server forked from this process (a forked server's start: 0.68 -> 0.28 s of CPU).
+# - moto reads a service's botocore model (JSON, its data directories listed again for each) on the first response of
+#   that service it serializes (tests/cli/test_reload.py checks that a start reads no other);
+# - the runtime's boto3 clients read botocore's models, endpoints and rule sets through the loader kept for the
+#   process (patches/boto3_session.py);
+# - moto lists the regions of each service whose backend it makes (botocore's endpoints, through a session of its own);
+# - moto builds Lambda's URL router (werkzeug rules compiled) on its first request.
 WARM_SERVICE_MODELS = ("dynamodb", "lambda", "s3", "sns", "stepfunctions")
+WARM_CLIENTS = (*WARM_SERVICE_MODELS, "sts")
+WARM_REGIONS = (*WARM_SERVICE_MODELS, "sts", "iam", "dynamodbstreams", "bedrock-runtime")
 
 
 def read_service_models() -> None:
+    from moto.core.base_backend import AccountSpecificBackend
+    from moto.core.routing import get_service_router
     from moto.core.utils import get_service_model
+
+    from duoflow.runtime.patches import boto3_session
 
     for service in WARM_SERVICE_MODELS:
         get_service_model(service)  # cached for the process, so for every server forked from it
+    boto3_session.warm(WARM_CLIENTS)
+    regions = AccountSpecificBackend.get_session()  # moto's, made once per process
+    for partition in regions.get_available_partitions():
+        for service in WARM_REGIONS:
+            regions.get_available_regions(service, partition_name=partition)
+    get_service_router("lambda")._get_router("rest-json")
 
 
 class _ForkedServer:

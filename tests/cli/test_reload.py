@@ -6,6 +6,8 @@ project's code."""
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -147,3 +149,39 @@ def test_a_forked_server_reads_no_service_model_its_supervisor_has_not():
         pass
     info = get_service_model.cache_info()
     assert info.currsize == len(reloader.WARM_SERVICE_MODELS) and info.hits > 0
+
+
+# In a new interpreter: what the supervisor does before it forks (preload_server_imports), then a runtime's start as a
+# forked server makes it; prints how many botocore data files each read and how many URL routers moto built.
+READS_AT_START = """
+import json, sys, tempfile
+import botocore.loaders, moto.core.routing
+read, routers = [], []
+load_file = botocore.loaders.JSONFileLoader.load_file
+botocore.loaders.JSONFileLoader.load_file = lambda self, path: read.append(path) or load_file(self, path)
+build_router = moto.core.routing.RestRouter.__init__
+moto.core.routing.RestRouter.__init__ = lambda self, *args: routers.append(args) or build_router(self, *args)
+from duoflow.reloader import preload_server_imports
+assert preload_server_imports()
+before = {"files": len(read), "routers": len(routers)}
+del read[:], routers[:]
+from duoflow.runtime import TimeControl
+from duoflow.stack import local_stack
+with tempfile.TemporaryDirectory() as state, local_stack(TimeControl.scaled(0.001), state_dir=state):
+    pass
+print(json.dumps({"supervisor": before, "start": {"files": read, "routers": len(routers)}}))
+"""
+
+
+def test_a_forked_server_reads_no_data_file_and_builds_no_router_its_supervisor_has_not():
+    """botocore's models, endpoints and rule sets (the runtime's clients, through the loader kept for the process:
+    patches/boto3_session.py; moto's region lists) and moto's Lambda URL router are read and built by the supervisor
+    (reloader.read_service_models), not by each server it forks."""
+    env = {**os.environ, "DUOFLOW_SPEEDUPS": "1"}
+    started = subprocess.run(
+        [sys.executable, "-c", READS_AT_START], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert started.returncode == 0, started.stderr
+    reads = json.loads(started.stdout)
+    assert reads["supervisor"]["files"] > 0 and reads["supervisor"]["routers"] == 1  # the counters count
+    assert reads["start"] == {"files": [], "routers": 0}

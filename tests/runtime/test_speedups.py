@@ -1654,3 +1654,59 @@ def test_moto_counts_clauses_in_the_pass_the_speed_up_replaces(runtime):
     assert "elif isinstance(child, Expression):" in find and "elif isinstance(child, UpdateExpressionFunction):" in find
     walk = inspect.getsource(ast_nodes.DepthFirstTraverser.traverse_node_recursively)
     assert "parent_node.children[child_id] = node" in walk and "node.parent = parent_node" in walk
+
+
+def test_each_runtime_s_default_session_is_a_new_one_reading_botocore_s_files_through_the_kept_loader(
+    runtime, monkeypatch
+):
+    """moto starts boto3's default session anew at every runtime start (so the speed-up has a session to make); the
+    one made is a new boto3 session (its own credentials, from the environment as it is then) whose loader is the
+    one kept for the process: a second session reads no file the first one read, and its clients answer alike."""
+    import boto3
+    import botocore.loaders
+    from moto.core.models import MockAWS
+
+    from duoflow.runtime.patches import boto3_session
+
+    assert MockAWS()._default_session_mock.attribute == "DEFAULT_SESSION"  # what moto's start sets to None
+    assert boto3.setup_default_session is not _original(boto3_session, boto3_session._SETUP_DEFAULT_SESSION)
+    first = runtime.client("dynamodb")
+    default = boto3.DEFAULT_SESSION
+    kept = default._session.get_component("data_loader")
+    assert kept is boto3_session._loaders[default._session.get_config_variable("data_path")]
+
+    read: list[str] = []
+    load_file = botocore.loaders.JSONFileLoader.load_file
+    monkeypatch.setattr(
+        botocore.loaders.JSONFileLoader, "load_file", lambda self, path: read.append(path) or load_file(self, path)
+    )
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "a-later-key")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # as moto's next start leaves it
+    second = boto3.client("dynamodb")
+    assert boto3.DEFAULT_SESSION is not default
+    assert boto3.DEFAULT_SESSION._session.get_component("data_loader") is kept
+    assert read == []  # the models, endpoints and rule set were read by the first session's clients
+    assert second._request_signer._credentials.access_key == "a-later-key"  # credentials are each session's own
+    assert second.list_tables()["TableNames"] == first.list_tables()["TableNames"]
+    assert len(kept.search_paths) == len(set(kept.search_paths))  # boto3 adds its data directory once, not per session
+    # A default session asked for with arguments is boto3's own, with a loader of its own.
+    boto3.setup_default_session(region_name="eu-west-1")
+    assert boto3.DEFAULT_SESSION._session.get_component("data_loader") is not kept
+    boto3.client("dynamodb")
+    assert read != []  # ...which reads the files itself: the counter counts
+
+
+def test_a_session_s_data_loader_is_the_component_botocore_makes_unless_one_is_registered():
+    """What the speed-up relies on in botocore: a session makes its data loader from the data path only when none was
+    registered, and boto3 adds its data directory to that loader's search path."""
+    import boto3
+    import botocore.loaders
+    import botocore.session
+
+    core = botocore.session.get_session()
+    loader = botocore.loaders.create_loader(core.get_config_variable("data_path"))
+    core.register_component("data_loader", loader)
+    session = boto3.Session(botocore_session=core)
+    assert session._session.get_component("data_loader") is loader
+    assert any(path.startswith(str(Path(boto3.__file__).parent)) for path in loader.search_paths)
+    assert botocore.session.get_session().get_component("data_loader") is not loader

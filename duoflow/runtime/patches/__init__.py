@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import Any
 
 from duoflow.runtime.patches import (
+    boto3_session,
     botocore_signing,
     botocore_user_agent,
     durable_sdk,
@@ -50,6 +51,7 @@ MODULES: tuple[ModuleType, ...] = (
     moto_lambda,
     moto_bedrock,
     durable_sdk,
+    boto3_session,
     botocore_user_agent,
     botocore_signing,
     python_stdlib,
@@ -100,6 +102,7 @@ def install(
         moto_lambda: lambda: moto_lambda.install(invoke, durable_api),
         moto_bedrock: moto_bedrock.install,
         durable_sdk: lambda: durable_sdk.install(speedups),
+        boto3_session: lambda: boto3_session.install(speedups),
         botocore_user_agent: lambda: botocore_user_agent.install(speedups),
         botocore_signing: lambda: botocore_signing.install(speedups),
         python_stdlib: python_stdlib.install,
