@@ -198,7 +198,8 @@ WARM_MODULES = (
 #   that service it serializes (tests/cli/test_reload.py checks that a start reads no other);
 # - the runtime's boto3 clients read botocore's models, endpoints and rule sets through the loader kept for the
 #   process (patches/boto3_session.py);
-# - moto lists the regions of each service whose backend it makes (botocore's endpoints, through a session of its own);
+# - moto lists the regions of each service whose backend it makes, through a botocore session of its own (the
+#   endpoints, and each service's model for its endpoint prefix: WARM_REGIONS, the services whose backends a start makes);
 # - moto builds Lambda's URL router (werkzeug rules compiled) on its first request.
 WARM_SERVICE_MODELS = ("dynamodb", "lambda", "s3", "sns", "stepfunctions")
 WARM_CLIENTS = (*WARM_SERVICE_MODELS, "sts")
