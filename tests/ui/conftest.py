@@ -39,9 +39,7 @@ def base_url(runtime: LocalRuntime, signer: TokenSigner) -> Iterator[str]:
         yield url
 
 
-# One browser for the test process (each test has a context of its own: cookies, storage and pages apart): Chromium
-# and Playwright's driver take 1.7 s of CPU to start, once per test file before.
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (make test installs it)")
