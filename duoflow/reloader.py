@@ -262,11 +262,29 @@ def _run_forked(command: list[str], folders: list[Path]) -> int:
     """In the forked server: forget the project's modules (the code may have changed) and run ``command`` here."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    forget_project_modules(folders)
+    return run_cli(command[3:])  # python -m duoflow.cli serve ...
+
+
+# The project module that keeps library data for the process (botocore's loaders, read before forking): forgotten
+# with the others, it is imported anew and handed what the old one kept.
+KEEPS_LIBRARY_DATA = "duoflow.runtime.patches.boto3_session"
+
+
+def forget_project_modules(folders: list[Path]) -> None:
     roots = tuple(f"{folder}{os.sep}" for folder in {PROJECT_ROOT, *folders})
+    keeper = sys.modules.get(KEEPS_LIBRARY_DATA)
+    kept = keeper.kept_loaders() if keeper is not None else {}
     for name, module in list(sys.modules.items()):
         if name != "__main__" and _project_module(module, roots):  # __main__: the supervisor's own command
             del sys.modules[name]
-    return run_cli(command[3:])  # python -m duoflow.cli serve ...
+    if kept:
+        import importlib
+
+        try:
+            importlib.import_module(KEEPS_LIBRARY_DATA).take_over(kept)
+        except Exception:  # noqa: BLE001 - the code being edited does not import: the server says why, as before
+            pass
 
 
 def run_cli(args: list[str]) -> int:

@@ -152,7 +152,9 @@ def test_a_forked_server_reads_no_service_model_its_supervisor_has_not():
 
 
 # In a new interpreter: what the supervisor does before it forks (preload_server_imports), then a runtime's start as a
-# forked server makes it; prints how many botocore data files each read and how many URL routers moto built.
+# server forked by `serve --reload` makes it (the project's modules forgotten first, as reloader._run_forked does;
+# the kill tier's fork server keeps them); prints how many botocore data files each read and how many URL routers
+# moto built.
 READS_AT_START = """
 import json, sys, tempfile
 import botocore.loaders, moto.core.routing
@@ -161,10 +163,11 @@ load_file = botocore.loaders.JSONFileLoader.load_file
 botocore.loaders.JSONFileLoader.load_file = lambda self, path: read.append(path) or load_file(self, path)
 build_router = moto.core.routing.RestRouter.__init__
 moto.core.routing.RestRouter.__init__ = lambda self, *args: routers.append(args) or build_router(self, *args)
-from duoflow.reloader import preload_server_imports
+from duoflow.reloader import forget_project_modules, preload_server_imports
 assert preload_server_imports()
 before = {"files": len(read), "routers": len(routers)}
 del read[:], routers[:]
+forget_project_modules([])  # as a server that `serve --reload` forks does: the project's modules are imported anew
 from duoflow.runtime import TimeControl
 from duoflow.stack import local_stack
 with tempfile.TemporaryDirectory() as state, local_stack(TimeControl.scaled(0.001), state_dir=state):

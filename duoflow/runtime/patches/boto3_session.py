@@ -9,7 +9,8 @@ kept for the process, per data path (``botocore.session.Session.register_compone
 session a component), so the files are read once per process: a runtime's start after the first in a process (a
 test session) 0.50 -> 0.29 s of CPU. ``warm`` reads a list of services' files ahead, into the kept loader: a server
 forked from the process that did (``duoflow serve --reload``'s supervisor, the kill tier's fork server) finds them
-read (duoflow/reloader.py). A default session asked for with arguments is boto3's own.
+read (duoflow/reloader.py; a server forked by ``--reload`` imports this module anew and is handed the kept loaders:
+``kept_loaders``, ``take_over``). A default session asked for with arguments is boto3's own.
 
 Guarded by tests/runtime/test_speedups.py.
 """
@@ -63,6 +64,19 @@ def session_with_kept_loader() -> Any:
         # boto3 adds its own data directory to the loader's search path with every session: once is enough
         loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
     return session
+
+
+def kept_loaders() -> dict[str | None, Any]:
+    """The loaders kept so far, by data path: what a server forked by ``serve --reload`` hands to this module once
+    it has imported it anew (it forgets the project's modules, this one too: duoflow/reloader.py)."""
+    with _loaders_lock:
+        return dict(_loaders)
+
+
+def take_over(loaders: dict[str | None, Any]) -> None:
+    with _loaders_lock:
+        for data_path, loader in loaders.items():
+            _loaders.setdefault(data_path, loader)
 
 
 def warm(services: Iterable[str]) -> None:
