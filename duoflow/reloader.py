@@ -272,6 +272,8 @@ KEEPS_LIBRARY_DATA = "duoflow.runtime.patches.boto3_session"
 
 
 def forget_project_modules(folders: list[Path]) -> None:
+    """Drop the project's modules (and those of ``folders``) from ``sys.modules``, so the server imports its code as
+    it is now; the library data one of them keeps (``KEEPS_LIBRARY_DATA``) is handed to it imported anew."""
     roots = tuple(f"{folder}{os.sep}" for folder in {PROJECT_ROOT, *folders})
     keeper = sys.modules.get(KEEPS_LIBRARY_DATA)
     kept = keeper.kept_loaders() if keeper is not None else {}
