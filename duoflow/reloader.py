@@ -137,7 +137,7 @@ def preload_server_imports() -> bool:
             moto_stepfunctions._defer_moto_batch()  # before moto's ASL interpreter loads, as the speed-up does
         for name in WARM_MODULES:
             importlib.import_module(name)
-        read_service_models()
+        read_library_data()
     except Exception:  # noqa: BLE001 - the code being edited does not import: each server says why, as before
         return False
     # What is loaded now lives as long as every server forked from here: out of the collector's sight, so a server's
@@ -206,7 +206,8 @@ WARM_CLIENTS = (*WARM_SERVICE_MODELS, "sts")
 WARM_REGIONS = (*WARM_SERVICE_MODELS, "sts", "iam", "dynamodbstreams", "bedrock-runtime")
 
 
-def read_service_models() -> None:
+def read_library_data() -> None:
+    """What a server's start reads and builds of the libraries' data (the list above), read and built here."""
     from moto.core.base_backend import AccountSpecificBackend
     from moto.core.routing import get_service_router
     from moto.core.utils import get_service_model

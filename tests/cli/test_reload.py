@@ -144,7 +144,7 @@ def test_a_forked_server_reads_no_service_model_its_supervisor_has_not():
     from duoflow.stack import local_stack
 
     get_service_model.cache_clear()
-    reloader.read_service_models()
+    reloader.read_library_data()
     with local_stack(TimeControl.scaled(0.001)):
         pass
     info = get_service_model.cache_info()
@@ -179,7 +179,7 @@ print(json.dumps({"supervisor": before, "start": {"files": read, "routers": len(
 def test_a_forked_server_reads_no_data_file_and_builds_no_router_its_supervisor_has_not():
     """botocore's models, endpoints and rule sets (the runtime's clients, through the loader kept for the process:
     patches/boto3_session.py; moto's region lists) and moto's Lambda URL router are read and built by the supervisor
-    (reloader.read_service_models), not by each server it forks."""
+    (reloader.read_library_data), not by each server it forks."""
     env = {**os.environ, "DUOFLOW_SPEEDUPS": "1"}
     started = subprocess.run(
         [sys.executable, "-c", READS_AT_START], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
