@@ -59,7 +59,7 @@ def bench_locally(
             )
         if overhead:
             overhead_task = progress.add_task("hybrid happy path (Charlie), one at a time", total=runs)
-            hybrid_latencies = hybrid_happy_path(
+            hybrid_latencies, hybrid_cpu = hybrid_happy_path(
                 runtime, loan_cases(["charlie"])[0], runs, on_run=lambda: progress.advance(overhead_task)
             )
     if load and "loan" in chosen:
@@ -74,7 +74,7 @@ def bench_locally(
     if overhead:
         with err.status("the same happy path on the stock durable testing runner, then on moto's stock engine…"):
             reports["loan"]["runtime_overhead"] = overhead_figures(
-                hybrid_latencies, measure_engine("durable", runs), measure_engine("asl", runs)
+                hybrid_latencies, measure_engine("durable", runs), measure_engine("asl", runs), hybrid_cpu
             )
     if synth:
         with err.status("synthesizing the CDK app (infra/app.py)…"):

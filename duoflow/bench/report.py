@@ -131,6 +131,13 @@ def _extra_lines(report: Report) -> list[str]:
             f"(stock durable runner {overhead['bare_durable_p50_ms']:,.0f} ms + stock moto ASL "
             f"{overhead['bare_asl_p50_ms']:,.0f} ms) = [bold]{overhead['ratio']:.2f}[/bold] (below 1.0: the integrated runtime wins)"
         )
+        if cpu := overhead.get("hybrid_cpu"):  # a report written before the split was measured has none
+            lines.append(
+                f"a hybrid run's CPU: {cpu['cpu_ms']:,.0f} ms = its {cpu['aws_calls']:.0f} AWS calls "
+                f"{cpu['aws_calls_cpu_ms']:,.0f} ms ({cpu['aws_calls_cpu_ms'] / cpu['cpu_ms']:.0%}: botocore, moto and "
+                f"the runtime under them) + the Lambda handlers {cpu['handlers_cpu_ms']:,.0f} ms + the rest "
+                f"{cpu['rest_cpu_ms']:,.0f} ms (the interpreters, the durable SDK, the journal)"
+            )
     if synth := report.get("cdk_synth"):
         lines.append(
             f"cdk synth (python infra/app.py, bundling skipped): {synth['seconds']:.1f} s (target under {synth['target_seconds']} s)"

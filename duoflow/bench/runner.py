@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
 
+from duoflow.bench import cpu_split
 from duoflow.bench.bare_engines import WARM_UP_RUNS
 from duoflow.bench.figures import histories_for, run_figures
 from duoflow.bench.pricing import Cost, PriceTable, RunFigures, cost_per_million
@@ -234,14 +235,18 @@ def _people_take_time(
     return out
 
 
-def hybrid_happy_path(runtime: LocalRuntime, case: LoanCase, runs: int, on_run: Callable[[], None]) -> list[float]:
+def hybrid_happy_path(
+    runtime: LocalRuntime, case: LoanCase, runs: int, on_run: Callable[[], None]
+) -> tuple[list[float], dict[str, Any]]:
     """The hybrid loan's happy path, one run at a time, the fraud service answering at once: the integrated
-    runtime's side of the runtime-overhead ratio (duoflow/bench/bare_engines.py has the other side)."""
+    runtime's side of the runtime-overhead ratio (duoflow/bench/bare_engines.py has the other side). Returns the
+    latencies and where a run's CPU went (duoflow/bench/cpu_split.py)."""
     with runtime.environment_of("loan-fraud-service").overridden(FRAUD_DELAY_SECONDS="0"):
         for _ in range(WARM_UP_RUNS):
             run_loan_case(runtime, case, "hybrid", measure=False)
         latencies = []
-        for _ in range(runs):
-            latencies.append(as_expected(run_loan_case(runtime, case, "hybrid", measure=False)).latency_ms)
-            on_run()
-        return latencies
+        with cpu_split.measuring() as split:
+            for _ in range(runs):
+                latencies.append(as_expected(run_loan_case(runtime, case, "hybrid", measure=False)).latency_ms)
+                on_run()
+        return latencies, split.per_run(runs)
