@@ -97,7 +97,7 @@ def test_a_failed_call_is_counted_and_what_was_replaced_is_put_back() -> None:
 
 
 def test_one_run_is_split_per_run_in_milliseconds() -> None:
-    split = cpu_split.CpuSplit(process=0.5, calls_cpu=0.2, handlers_cpu=0.05)
+    split = cpu_split.CpuSplit(process=0.5, handlers_cpu=0.05)
     split.calls.update({"lambda.Invoke": 6, "dynamodb.PutItem": 2})
     split.cpu_by_call.update({"lambda.Invoke": 0.15, "dynamodb.PutItem": 0.05})
 
